@@ -1,0 +1,171 @@
+# ldm-enforcer: one Makefile for build, install, tests, demo and packaging.
+# Flags are appended (+=) so that dpkg-buildflags' hardening=+all applies too.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+VERSION := 0.1.0
+
+CC ?= cc
+PKGS := libconfig libseccomp libmnl libnetfilter_queue
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	  -Wformat=2 -Wno-missing-field-initializers -fstack-protector-strong \
+	  -fno-strict-aliasing -pipe
+CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Iinclude -Ienforcer -Ilauncher \
+	    -DLDM_VERSION='"$(VERSION)"' -DLDM_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	    -DLDM_DATADIR='"$(DATADIR)"' $(PKG_CFLAGS)
+LDFLAGS += -Wl,-z,relro,-z,now
+LDLIBS += $(PKG_LIBS)
+
+ifeq ($(CI),true)
+WERROR ?= 1
+endif
+ifeq ($(WERROR),1)
+CFLAGS += -Werror
+endif
+
+ifeq ($(SANITIZE),1)
+B ?= build-san
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+else
+B ?= build
+endif
+
+# The policy engine and other pure code: enforcer/*.c, linked by every program.
+LIB_SRCS := $(wildcard enforcer/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+LIB := $(B)/libldm.a
+
+# Programs: each is a directory of edge code plus the library.
+LDMCTL_SRCS := $(wildcard launcher/ldmctl/*.c) $(wildcard launcher/common/*.c)
+LDMRUN_SRCS := $(wildcard launcher/run/*.c) $(wildcard launcher/common/*.c)
+DAEMON_SRCS := $(wildcard enforcer/daemon/*.c)
+PROGS := $(B)/ldmctl
+ifneq ($(LDMRUN_SRCS),$(wildcard launcher/common/*.c))
+PROGS += $(B)/ldm-run
+endif
+ifneq ($(DAEMON_SRCS),)
+PROGS += $(B)/ldm-enforcerd
+endif
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+# Unit tests may also exercise edge modules that hold pure helpers.
+UNIT_EXTRA_OBJS := $(filter-out %/main.o,$(LDMCTL_SRCS:%.c=$(B)/%.o))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAYERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/tests/replay_%)
+FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/bench/%)
+
+.PHONY: all deps check unit-tests golden-tests policy-tests fuzz-replay integration-tests \
+	install clean format format-check demo fuzz bench update-golden deb
+
+all: $(PROGS)
+
+# Installs every Debian package needed to build, test and run the demo (deps.txt).
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		$$(sed -e 's/#.*//' deps.txt)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/ldmctl: $(LDMCTL_SRCS:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/ldm-run: $(LDMRUN_SRCS:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/ldm-enforcerd: $(DAEMON_SRCS:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/test_%: $(B)/tests/unit/test_%.o $(UNIT_EXTRA_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(B)/tests/replay_%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bench/%: $(B)/tests/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libFuzzer builds need clang; `make fuzz` builds them, `make check` only replays corpora.
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZERS)
+
+check: all unit-tests golden-tests policy-tests fuzz-replay integration-tests
+
+unit-tests: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; LDM_TEST_SRCDIR=$(CURDIR) $$t; done
+
+golden-tests: $(B)/ldmctl
+	tests/golden/run.sh $(B)/ldmctl
+
+update-golden: $(B)/ldmctl
+	tests/golden/run.sh --update $(B)/ldmctl
+
+# Every shipped policy must pass `ldmctl check`.
+policy-tests: $(B)/ldmctl
+	$(B)/ldmctl check policies/*.conf
+
+fuzz-replay: $(FUZZ_REPLAYERS)
+	@set -e; for r in $(FUZZ_REPLAYERS); do \
+		n=$${r##*/replay_fuzz_}; echo "== $$r tests/fuzz/corpus/$$n"; \
+		$$r tests/fuzz/corpus/$$n; done
+
+integration-tests: all
+	@if [ -x tests/integration/run.sh ]; then tests/integration/run.sh $(B); \
+	else echo "integration tests: none yet"; fi
+
+bench: $(BENCH_BINS)
+	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
+
+demo:
+	@if [ -x tests/integration/demo.sh ]; then $(MAKE) deps all && tests/integration/demo.sh $(B); \
+	else echo "make demo: not yet: the namespace test bed lands with the end-to-end issue"; fi
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/ldm/policies \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSCONFDIR)/ldm/policies
+	install -m 0755 $(B)/ldmctl $(DESTDIR)$(BINDIR)/ldmctl
+	if [ -e $(B)/ldm-run ]; then install -m 0755 $(B)/ldm-run $(DESTDIR)$(BINDIR)/ldm-run; fi
+	if [ -e $(B)/ldm-enforcerd ]; then \
+		install -m 0755 $(B)/ldm-enforcerd $(DESTDIR)$(SBINDIR)/ldm-enforcerd; fi
+	install -m 0644 policies/*.conf $(DESTDIR)$(DATADIR)/ldm/policies/
+	for m in man/*.[1-8]; do s=$${m##*.}; \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@out=$$(for f in $$(git ls-files '*.c' '*.h'); do \
+		clang-format --dry-run $$f 2>&1; done); \
+	if [ -n "$$out" ]; then echo "$$out" | head -40; \
+		echo "format-check: run 'make format'"; exit 1; fi; echo "format-check: ok"
+
+clean:
+	rm -rf build build-san dist
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

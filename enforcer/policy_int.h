@@ -1,0 +1,63 @@
+/* Private to the policy engine: what the loader, the index and the evaluator share. */
+#ifndef LDM_POLICY_INT_H
+#define LDM_POLICY_INT_H
+
+#include <libconfig.h>
+
+#include "ldm/policy.h"
+
+/* The fixed prefixes behind an address keyword (lan is dynamic and has none). */
+struct keyword_prefix {
+	enum ldm_peer_kind kind;
+	const char *cidr;
+};
+
+extern const struct keyword_prefix ldm_keyword_prefixes[];
+extern const size_t ldm_n_keyword_prefixes;
+
+int ldm_peer_keyword_parse(const char *s, enum ldm_peer_kind *ret);
+
+/* Loader state shared by policy_load.c (files, includes) and policy_rules.c (settings). */
+struct loader {
+	const struct ldm_load_opts *opts;
+	struct ldm_diags *diags;
+	struct ldm_policy *p;
+	char *top_dir;		     /* directory of the top file, for includes; may be NULL */
+	const char *stack[LDM_MAX_INCLUDE_DEPTH + 1]; /* names being loaded: cycle detection */
+	size_t depth;
+	char **done; /* names merged already (a diamond include merges once) */
+	size_t n_done;
+	bool families_set;
+	bool too_many_rules;
+	unsigned errors;
+};
+
+/* An `include` entry waiting to be loaded once its file is read. */
+struct include_ref {
+	char *name;
+	unsigned line;
+};
+
+#define LINE(s) ((unsigned)config_setting_source_line(s))
+
+/* Reports a problem at FILE:LINE (line 0: the whole file) and counts it. */
+void ldm_loader_error(struct loader *l, const char *file, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Reads one parsed file's settings into l->p; appends its includes to *includes. */
+void ldm_loader_read_settings(struct loader *l, const config_t *cfg, const char *file,
+			      bool top, struct include_ref **includes, size_t *n_includes);
+
+/* Reads the list S of allow or deny rules (rule_parse.c). */
+void ldm_loader_read_rules(struct loader *l, const char *file, const config_setting_t *s,
+			   enum ldm_action action);
+/* The string S, or NULL after reporting S is no string of at most MAX bytes. */
+const char *ldm_loader_get_string(struct loader *l, const char *file, const config_setting_t *s,
+				  const char *what, size_t max);
+/* "a string" / "a list": what kind of value S is, for messages. */
+const char *ldm_setting_type_name(const config_setting_t *s);
+
+int ldm_policy_index_build(struct ldm_policy *p);
+void ldm_policy_index_free(struct ldm_policy_index *ix);
+
+#endif

@@ -1,0 +1,69 @@
+/* Strict number parsing and string copies: the only ways text becomes numbers here. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ldm/util.h"
+
+int
+ldm_parse_u64(const char *s, uint64_t max, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	/* strtoull() alone accepts " +1", "-1" (wrapped) and "": refuse them first. */
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (errno != 0 || *end != '\0')
+		return -EINVAL;
+	if (v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+int
+ldm_parse_u32(const char *s, uint32_t *ret)
+{
+	uint64_t v;
+	int r = ldm_parse_u64(s, UINT32_MAX, &v);
+
+	if (r < 0)
+		return r;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+int
+ldm_parse_u16(const char *s, uint16_t *ret)
+{
+	uint64_t v;
+	int r = ldm_parse_u64(s, UINT16_MAX, &v);
+
+	if (r < 0)
+		return r;
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+int
+ldm_strscpy(char *dst, size_t size, const char *src)
+{
+	size_t n;
+
+	if (size == 0)
+		return -ENAMETOOLONG;
+	n = strnlen(src, size);
+	if (n == size) {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = '\0';
+		return -ENAMETOOLONG;
+	}
+	memcpy(dst, src, n + 1);
+	return 0;
+}
