@@ -67,6 +67,9 @@ FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/bench/%)
 
+# libconfig 1.5 leaks on some syntax errors; its allocations only (tests/lsan.supp).
+export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
+
 .PHONY: all deps check unit-tests golden-tests policy-tests fuzz-replay integration-tests \
 	install clean format format-check demo fuzz bench update-golden deb
 

@@ -260,6 +260,13 @@ read_deny_syscalls(struct loader *l, const char *file, const config_setting_t *s
 					 v);
 			continue;
 		}
+		/*
+		 * A negative number is a call that does not exist in the native ABI here (such
+		 * as socketcall on x86_64): the app cannot make it, since the filter admits the
+		 * native ABI only, so there is nothing to add.
+		 */
+		if (nr < 0)
+			continue;
 		names = reallocarray(p->deny_syscall_names, p->n_deny_syscalls + 1, sizeof(*names));
 		if (names != NULL)
 			p->deny_syscall_names = names;
