@@ -48,12 +48,12 @@ LIB := $(B)/libldm.a
 # Programs: each is a directory of edge code plus the library.
 LDMCTL_SRCS := $(wildcard launcher/ldmctl/*.c) $(wildcard launcher/common/*.c)
 LDMRUN_SRCS := $(wildcard launcher/run/*.c) $(wildcard launcher/common/*.c)
-DAEMON_SRCS := $(wildcard enforcer/daemon/*.c)
+DAEMON_SRCS := $(wildcard enforcer/daemon/*.c) launcher/common/lan.c
 PROGS := $(B)/ldmctl
-ifneq ($(LDMRUN_SRCS),$(wildcard launcher/common/*.c))
+ifneq ($(wildcard launcher/run/main.c),)
 PROGS += $(B)/ldm-run
 endif
-ifneq ($(DAEMON_SRCS),)
+ifneq ($(wildcard enforcer/daemon/main.c),)
 PROGS += $(B)/ldm-enforcerd
 endif
 

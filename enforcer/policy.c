@@ -71,7 +71,7 @@ format_peer(const struct ldm_rule *r, char *buf, size_t size, size_t *pos)
 		return append(buf, size, pos, " host %s", r->host);
 	default:
 		return append(buf, size, pos, " %s%s", r->dir == LDM_DIR_IN ? "from " : "",
-			      ldm_peer_kind_name(r->peer));
+		              ldm_peer_kind_name(r->peer));
 	}
 }
 

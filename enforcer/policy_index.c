@@ -115,8 +115,7 @@ addr_hash(uint8_t family, uint8_t plen, const uint8_t addr[16])
 
 /* Finds the slot for a key: its own if present, else the empty one where it would go. */
 static struct addr_slot *
-addr_find(const struct ldm_policy_index *ix, uint8_t family, uint8_t plen,
-	  const uint8_t masked[16])
+addr_find(const struct ldm_policy_index *ix, uint8_t family, uint8_t plen, const uint8_t masked[16])
 {
 	size_t i = addr_hash(family, plen, masked) & ix->amask;
 
@@ -388,8 +387,7 @@ consider(const struct ldm_policy *p, uint32_t i, const struct ldm_flow *f, struc
 }
 
 static void
-consider_chain(const struct ldm_policy *p, uint32_t head, const struct ldm_flow *f,
-	       struct best *b)
+consider_chain(const struct ldm_policy *p, uint32_t head, const struct ldm_flow *f, struct best *b)
 {
 	for (uint32_t l = head; l != END; l = p->index->links[l].next)
 		consider(p, p->index->links[l].value, f, b);
@@ -433,7 +431,7 @@ subnet_broadcast(const struct ldm_lan_entry *e, const struct ldm_flow *f)
 /* lan: the peer is inside an on-link prefix, reached through that prefix's interface. */
 static void
 judge_lan(const struct ldm_policy *p, const struct ldm_flow *f, const struct ldm_lan *lan,
-	  struct best *b)
+          struct best *b)
 {
 	const struct ldm_policy_index *ix = p->index;
 	bool on_link = false, bcast = false;
@@ -504,8 +502,8 @@ flow_valid(const struct ldm_flow *f)
 }
 
 int
-ldm_policy_judge(const struct ldm_policy *p, const struct ldm_flow *flow,
-		 const struct ldm_lan *lan, struct ldm_verdict *ret)
+ldm_policy_judge(const struct ldm_policy *p, const struct ldm_flow *flow, const struct ldm_lan *lan,
+                 struct ldm_verdict *ret)
 {
 	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 	struct ldm_flow f = *flow;
@@ -555,7 +553,7 @@ name_step(const char *key, void *u)
 		for (uint32_t l = s->head; l != END; l = ix->links[l].next) {
 			const struct ldm_rule *r = &w->p->rules[ix->links[l].value];
 			const struct ldm_rule **slot =
-				r->action == LDM_ACTION_DENY ? &w->deny : &w->allow;
+			        r->action == LDM_ACTION_DENY ? &w->deny : &w->allow;
 
 			if (*slot == NULL || r->number < (*slot)->number)
 				*slot = r;
@@ -568,7 +566,7 @@ name_step(const char *key, void *u)
 
 bool
 ldm_policy_name_allowed(const struct ldm_policy *p, const char *name,
-			const struct ldm_rule **ret_rule)
+                        const struct ldm_rule **ret_rule)
 {
 	struct name_walk w = { .p = p };
 

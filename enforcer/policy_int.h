@@ -22,7 +22,7 @@ struct loader {
 	const struct ldm_load_opts *opts;
 	struct ldm_diags *diags;
 	struct ldm_policy *p;
-	char *top_dir;		     /* directory of the top file, for includes; may be NULL */
+	char *top_dir; /* directory of the top file, for includes; may be NULL */
 	const char *stack[LDM_MAX_INCLUDE_DEPTH + 1]; /* names being loaded: cycle detection */
 	size_t depth;
 	char **done; /* names merged already (a diamond include merges once) */
@@ -42,18 +42,18 @@ struct include_ref {
 
 /* Reports a problem at FILE:LINE (line 0: the whole file) and counts it. */
 void ldm_loader_error(struct loader *l, const char *file, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 /* Reads one parsed file's settings into l->p; appends its includes to *includes. */
-void ldm_loader_read_settings(struct loader *l, const config_t *cfg, const char *file,
-			      bool top, struct include_ref **includes, size_t *n_includes);
+void ldm_loader_read_settings(struct loader *l, const config_t *cfg, const char *file, bool top,
+                              struct include_ref **includes, size_t *n_includes);
 
 /* Reads the list S of allow or deny rules (rule_parse.c). */
 void ldm_loader_read_rules(struct loader *l, const char *file, const config_setting_t *s,
-			   enum ldm_action action);
+                           enum ldm_action action);
 /* The string S, or NULL after reporting S is no string of at most MAX bytes. */
 const char *ldm_loader_get_string(struct loader *l, const char *file, const config_setting_t *s,
-				  const char *what, size_t max);
+                                  const char *what, size_t max);
 /* "a string" / "a list": what kind of value S is, for messages. */
 const char *ldm_setting_type_name(const config_setting_t *s);
 

@@ -173,6 +173,26 @@ find_policy(struct loader *l, const char *name, char **ret_path)
 	return -ENOENT;
 }
 
+/* "not found in DIR, DIR": where find_policy() looked, for the error message. */
+static const char *
+not_found_text(const struct loader *l, char *buf, size_t size)
+{
+	size_t pos = 0;
+	int n = snprintf(buf, size, "not found in");
+
+	for (size_t i = 0; n >= 0 && (size_t)n < size - pos && i <= l->opts->n_dirs; i++) {
+		const char *dir = i == 0 ? l->top_dir : l->opts->dirs[i - 1];
+
+		if (i == 0 && (dir == NULL || l->opts->no_file_dir))
+			continue;
+		pos += (size_t)n;
+		n = snprintf(buf + pos, size - pos, "%s %s", pos > 12 ? "," : "", dir);
+	}
+	if (pos == 0 || n < 0 || (size_t)n >= size - pos)
+		return "not found in the policy directories";
+	return buf;
+}
+
 static bool
 in_list(char *const *v, size_t n, const char *s)
 {
@@ -183,7 +203,7 @@ in_list(char *const *v, size_t n, const char *s)
 }
 
 static int load_buffer(struct loader *l, const char *buf, const char *file, const char *name,
-		       bool top);
+                       bool top);
 
 /* Loads included policy INC->name, named in FILE at INC->line. */
 static void
@@ -197,24 +217,27 @@ load_include(struct loader *l, const char *file, const struct include_ref *inc)
 
 	for (size_t i = 0; i < l->depth; i++) {
 		if (strcmp(l->stack[i], name) == 0) {
-			ldm_loader_error(l, file, inc->line, "include: cycle: '%s' includes itself "
-							"through '%s'",
-					 name, l->stack[l->depth - 1]);
+			ldm_loader_error(l, file, inc->line,
+			                 "include: cycle: '%s' includes itself "
+			                 "through '%s'",
+			                 name, l->stack[l->depth - 1]);
 			return;
 		}
 	}
 	if (in_list(l->done, l->n_done, name))
 		return;
 	if (l->depth >= LDM_MAX_INCLUDE_DEPTH) {
-		ldm_loader_error(l, file, inc->line, "include: '%s' nests deeper than %d levels", name,
-				 LDM_MAX_INCLUDE_DEPTH);
+		ldm_loader_error(l, file, inc->line, "include: '%s' nests deeper than %d levels",
+		                 name, LDM_MAX_INCLUDE_DEPTH);
 		return;
 	}
 	fd = find_policy(l, name, &path);
 	if (fd < 0) {
+		char where[512];
+
 		ldm_loader_error(l, file, inc->line, "include: policy '%s': %s", name,
-				 fd == -ENOENT ? "not found in the policy directories"
-					       : open_error_text(fd));
+		                 fd == -ENOENT ? not_found_text(l, where, sizeof(where))
+		                               : open_error_text(fd));
 		return;
 	}
 	r = read_bounded(fd, &buf, &len);
@@ -231,8 +254,8 @@ report_parse_error(struct loader *l, const config_t *cfg, const char *file)
 	const char *efile = config_error_file(cfg);
 
 	(void)ldm_diags_add(l->diags, efile != NULL ? efile : file,
-			    (unsigned)config_error_line(cfg), "syntax error: %s",
-			    config_error_text(cfg));
+	                    (unsigned)config_error_line(cfg), "%s (libconfig syntax)",
+	                    config_error_text(cfg));
 	l->errors++;
 }
 
@@ -310,7 +333,7 @@ loader_done(struct loader *l)
 
 static int
 load_top(const char *buf, const char *file, const struct ldm_load_opts *opts,
-	 struct ldm_policy **ret, struct ldm_diags *diags)
+         struct ldm_policy **ret, struct ldm_diags *diags)
 {
 	_cleanup_(ldm_policy_freep) struct ldm_policy *p = calloc(1, sizeof(*p));
 	_cleanup_free_ char *name = name_from_file(file);
@@ -342,8 +365,8 @@ load_top(const char *buf, const char *file, const struct ldm_load_opts *opts,
 
 int
 ldm_policy_load_buffer(const char *buf, size_t len, const char *display,
-		       const struct ldm_load_opts *opts, struct ldm_policy **ret,
-		       struct ldm_diags *diags)
+                       const struct ldm_load_opts *opts, struct ldm_policy **ret,
+                       struct ldm_diags *diags)
 {
 	_cleanup_free_ char *copy = NULL;
 
@@ -359,7 +382,7 @@ ldm_policy_load_buffer(const char *buf, size_t len, const char *display,
 
 static int
 load_fd(int fd, const char *path, const struct ldm_load_opts *opts, struct ldm_policy **ret,
-	struct ldm_diags *diags)
+        struct ldm_diags *diags)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
@@ -374,8 +397,8 @@ load_fd(int fd, const char *path, const struct ldm_load_opts *opts, struct ldm_p
 }
 
 int
-ldm_policy_load_path(const char *path, const struct ldm_load_opts *opts,
-		     struct ldm_policy **ret, struct ldm_diags *diags)
+ldm_policy_load_path(const char *path, const struct ldm_load_opts *opts, struct ldm_policy **ret,
+                     struct ldm_diags *diags)
 {
 	_cleanup_close_ int fd = -1;
 	int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
@@ -406,8 +429,8 @@ ldm_policy_load_path(const char *path, const struct ldm_load_opts *opts,
 }
 
 int
-ldm_policy_load_name(const char *name, const struct ldm_load_opts *opts,
-		     struct ldm_policy **ret, struct ldm_diags *diags)
+ldm_policy_load_name(const char *name, const struct ldm_load_opts *opts, struct ldm_policy **ret,
+                     struct ldm_diags *diags)
 {
 	struct loader l = { .opts = opts, .diags = diags };
 	_cleanup_free_ char *path = NULL;
@@ -415,16 +438,18 @@ ldm_policy_load_name(const char *name, const struct ldm_load_opts *opts,
 
 	if (!ldm_policy_name_valid(name)) {
 		(void)ldm_diags_add(diags, name, 0,
-				    "not a policy name: use lower-case letters, digits, '-' "
-				    "and '_', at most %d characters",
-				    LDM_MAX_NAME_LEN);
+		                    "not a policy name: use lower-case letters, digits, '-' "
+		                    "and '_', at most %d characters",
+		                    LDM_MAX_NAME_LEN);
 		return -EINVAL;
 	}
 	fd = find_policy(&l, name, &path);
 	if (fd < 0) {
-		(void)ldm_diags_add(diags, name, 0, "policy '%s': %s", name,
-				    fd == -ENOENT ? "not found in the policy directories"
-						  : open_error_text(fd));
+		char buf[512];
+
+		(void)ldm_diags_add(diags, name, 0, "policy %s",
+		                    fd == -ENOENT ? not_found_text(&l, buf, sizeof(buf))
+		                                  : open_error_text(fd));
 		return fd;
 	}
 	return load_fd(fd, path, opts, ret, diags);

@@ -12,10 +12,11 @@
 #include "ldm/util.h"
 #include "policy_int.h"
 
-#define KNOWN_TOP "name, description, mode, audit_override, allow, deny, include, " \
-		  "dns_allow, known, syscalls"
+#define KNOWN_TOP                                                                                  \
+	"name, description, mode, audit_override, allow, deny, include, "                          \
+	"dns_allow, known, syscalls"
 #define KNOWN_RULE "proto, to, from, host, ports, direction, comment"
-#define KEYWORDS "loopback, lan, link-local, private, multicast, broadcast"
+#define KEYWORDS   "loopback, lan, link-local, private, multicast, broadcast"
 
 struct family_name {
 	const char *name;
@@ -24,17 +25,17 @@ struct family_name {
 
 /* Socket families a policy may allow. packet is always denied (DESIGN: Seccomp). */
 static const struct family_name families[] = {
-	{ "unix", AF_UNIX },	   { "inet", AF_INET },	    { "inet6", AF_INET6 },
+	{ "unix", AF_UNIX },       { "inet", AF_INET },           { "inet6", AF_INET6 },
 	{ "netlink", AF_NETLINK }, { "bluetooth", AF_BLUETOOTH }, { "can", AF_CAN },
-	{ "vsock", AF_VSOCK },	   { "tipc", AF_TIPC },	    { "alg", AF_ALG },
+	{ "vsock", AF_VSOCK },     { "tipc", AF_TIPC },           { "alg", AF_ALG },
 };
 
 const char *
 ldm_setting_type_name(const config_setting_t *s)
 {
 	static const char *const names[] = {
-		[CONFIG_TYPE_NONE] = "nothing", [CONFIG_TYPE_GROUP] = "a group",
-		[CONFIG_TYPE_INT] = "a number", [CONFIG_TYPE_INT64] = "a number",
+		[CONFIG_TYPE_NONE] = "nothing",   [CONFIG_TYPE_GROUP] = "a group",
+		[CONFIG_TYPE_INT] = "a number",   [CONFIG_TYPE_INT64] = "a number",
 		[CONFIG_TYPE_FLOAT] = "a number", [CONFIG_TYPE_STRING] = "a string",
 		[CONFIG_TYPE_BOOL] = "a boolean", [CONFIG_TYPE_ARRAY] = "an array",
 		[CONFIG_TYPE_LIST] = "a list",
@@ -47,13 +48,13 @@ ldm_setting_type_name(const config_setting_t *s)
 /* Returns the string of S, or NULL (and reports) if S is not a string of at most MAX bytes. */
 const char *
 ldm_loader_get_string(struct loader *l, const char *file, const config_setting_t *s,
-		      const char *what, size_t max)
+                      const char *what, size_t max)
 {
 	const char *v;
 
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
 		ldm_loader_error(l, file, LINE(s), "%s: must be a string, not %s", what,
-				 ldm_setting_type_name(s));
+		                 ldm_setting_type_name(s));
 		return NULL;
 	}
 	v = config_setting_get_string(s);
@@ -67,7 +68,7 @@ ldm_loader_get_string(struct loader *l, const char *file, const config_setting_t
 /* Stores a copy of S's string in *dst (replacing it), or reports. */
 static void
 set_text(struct loader *l, const char *file, const config_setting_t *s, const char *what,
-	 char **dst)
+         char **dst)
 {
 	const char *v = ldm_loader_get_string(l, file, s, what, LDM_MAX_TEXT_LEN);
 	char *c;
@@ -91,13 +92,13 @@ get_list(struct loader *l, const char *file, const config_setting_t *s, const ch
 
 	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
 		ldm_loader_error(l, file, LINE(s), "%s: must be a list, not %s", what,
-				 ldm_setting_type_name(s));
+		                 ldm_setting_type_name(s));
 		return -1;
 	}
 	n = config_setting_length(s);
 	if (n > LDM_MAX_LIST_ITEMS) {
 		ldm_loader_error(l, file, LINE(s), "%s: more than %d entries", what,
-				 LDM_MAX_LIST_ITEMS);
+		                 LDM_MAX_LIST_ITEMS);
 		return -1;
 	}
 	return n;
@@ -106,7 +107,7 @@ get_list(struct loader *l, const char *file, const config_setting_t *s, const ch
 /* Appends a normalized copy of host pattern V to *v; reports a bad pattern. */
 static int
 push_pattern(struct loader *l, const char *file, unsigned line, const char *what, const char *v,
-	     char ***vec, size_t *n)
+             char ***vec, size_t *n)
 {
 	_cleanup_free_ char *c = strdup(v);
 	char **nv;
@@ -115,9 +116,9 @@ push_pattern(struct loader *l, const char *file, unsigned line, const char *what
 		return -ENOMEM;
 	if (ldm_host_pattern_normalize(c) < 0) {
 		ldm_loader_error(l, file, line,
-				 "%s: '%s' is not a DNS name or '*.suffix' pattern "
-				 "(the suffix needs two labels or more)",
-				 what, v);
+		                 "%s: '%s' is not a DNS name or '*.suffix' pattern "
+		                 "(the suffix needs two labels or more)",
+		                 what, v);
 		return -EINVAL;
 	}
 	nv = reallocarray(*vec, *n + 1, sizeof(*nv));
@@ -135,11 +136,12 @@ read_dns_allow(struct loader *l, const char *file, const config_setting_t *s)
 
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, i);
-		const char *v = ldm_loader_get_string(l, file, e, "dns_allow", LDM_MAX_HOST_LEN + 2);
+		const char *v =
+		        ldm_loader_get_string(l, file, e, "dns_allow", LDM_MAX_HOST_LEN + 2);
 
 		if (v != NULL)
 			(void)push_pattern(l, file, LINE(e), "dns_allow", v, &l->p->dns_allow,
-					   &l->p->n_dns_allow);
+			                   &l->p->n_dns_allow);
 	}
 }
 
@@ -161,17 +163,18 @@ read_known_entry(struct loader *l, const char *file, const config_setting_t *e)
 			s = ldm_loader_get_string(l, file, m, "known: host", LDM_MAX_HOST_LEN + 2);
 			if (s != NULL)
 				(void)push_pattern(l, file, LINE(m), "known: host", s, &hosts,
-						   &n_hosts);
+				                   &n_hosts);
 		} else if (strcmp(key, "label") == 0) {
 			set_text(l, file, m, "known: label", &k.label);
 		} else {
 			ldm_loader_error(l, file, LINE(m),
-					 "known: unknown setting '%s' (expected host, label)", key);
+			                 "known: unknown setting '%s' (expected host, label)", key);
 		}
 	}
 	if (n_hosts != 1 || k.label == NULL) {
 		if (n_hosts == 0 || k.label == NULL)
-			ldm_loader_error(l, file, LINE(e), "known: each entry needs host and label");
+			ldm_loader_error(l, file, LINE(e),
+			                 "known: each entry needs host and label");
 		free(k.label);
 		for (size_t i = 0; i < n_hosts; i++)
 			free(hosts[i]);
@@ -201,9 +204,9 @@ read_known(struct loader *l, const char *file, const config_setting_t *s)
 
 		if (!config_setting_is_group(e)) {
 			ldm_loader_error(l, file, LINE(e),
-					 "known: each entry must be a group { host = ...; "
-					 "label = ...; }, not %s",
-					 ldm_setting_type_name(e));
+			                 "known: each entry must be a group { host = ...; "
+			                 "label = ...; }, not %s",
+			                 ldm_setting_type_name(e));
 			continue;
 		}
 		read_known_entry(l, file, e);
@@ -230,11 +233,11 @@ read_families(struct loader *l, const char *file, const config_setting_t *s, uin
 			continue;
 		}
 		ldm_loader_error(l, file, LINE(e),
-				 "syscalls: address_families: '%s' is %s (expected unix, inet, "
-				 "inet6, netlink, bluetooth, can, vsock, tipc, alg)",
-				 v,
-				 strcmp(v, "packet") == 0 ? "always denied"
-							  : "not a known address family");
+		                 "syscalls: address_families: '%s' is %s (expected unix, inet, "
+		                 "inet6, netlink, bluetooth, can, vsock, tipc, alg)",
+		                 v,
+		                 strcmp(v, "packet") == 0 ? "always denied"
+		                                          : "not a known address family");
 	}
 }
 
@@ -255,9 +258,9 @@ read_deny_syscalls(struct loader *l, const char *file, const config_setting_t *s
 		nr = seccomp_syscall_resolve_name(v);
 		if (nr == __NR_SCMP_ERROR) {
 			ldm_loader_error(l, file, LINE(e),
-					 "syscalls: deny: '%s' is not a system call libseccomp "
-					 "knows",
-					 v);
+			                 "syscalls: deny: '%s' is not a system call libseccomp "
+			                 "knows",
+			                 v);
 			continue;
 		}
 		/*
@@ -290,7 +293,7 @@ read_syscalls(struct loader *l, const char *file, const config_setting_t *s)
 
 	if (!config_setting_is_group(s)) {
 		ldm_loader_error(l, file, LINE(s), "syscalls: must be a group, not %s",
-				 ldm_setting_type_name(s));
+		                 ldm_setting_type_name(s));
 		return;
 	}
 	n = config_setting_length(s);
@@ -308,16 +311,16 @@ read_syscalls(struct loader *l, const char *file, const config_setting_t *s)
 			read_deny_syscalls(l, file, m);
 		} else {
 			ldm_loader_error(l, file, LINE(m),
-					 "syscalls: unknown setting '%s' (expected "
-					 "address_families, deny)",
-					 key);
+			                 "syscalls: unknown setting '%s' (expected "
+			                 "address_families, deny)",
+			                 key);
 		}
 	}
 }
 
 static void
 read_includes(struct loader *l, const char *file, const config_setting_t *s,
-	      struct include_ref **inc, size_t *n_inc)
+              struct include_ref **inc, size_t *n_inc)
 {
 	int n = get_list(l, file, s, "include");
 
@@ -330,9 +333,9 @@ read_includes(struct loader *l, const char *file, const config_setting_t *s,
 			continue;
 		if (!ldm_policy_name_valid(v)) {
 			ldm_loader_error(l, file, LINE(e),
-					 "include: '%s' is not a policy name (lower-case letters, "
-					 "digits, '-', '_'; no paths)",
-					 v);
+			                 "include: '%s' is not a policy name (lower-case letters, "
+			                 "digits, '-', '_'; no paths)",
+			                 v);
 			continue;
 		}
 		ni = reallocarray(*inc, *n_inc + 1, sizeof(*ni));
@@ -360,8 +363,7 @@ read_mode(struct loader *l, const char *file, const config_setting_t *s)
 	else if (strcmp(v, "audit") == 0)
 		l->p->mode = LDM_MODE_AUDIT;
 	else
-		ldm_loader_error(l, file, LINE(s), "mode: '%s' is not \"enforce\" or \"audit\"",
-				 v);
+		ldm_loader_error(l, file, LINE(s), "mode: '%s' is not \"enforce\" or \"audit\"", v);
 }
 
 static void
@@ -373,9 +375,9 @@ read_name(struct loader *l, const char *file, const config_setting_t *s)
 		return;
 	if (!ldm_policy_name_valid(v)) {
 		ldm_loader_error(l, file, LINE(s),
-				 "name: '%s' is not a policy name (lower-case letters, digits, "
-				 "'-', '_')",
-				 v);
+		                 "name: '%s' is not a policy name (lower-case letters, digits, "
+		                 "'-', '_')",
+		                 v);
 		return;
 	}
 	set_text(l, file, s, "name", &l->p->name);
@@ -386,7 +388,7 @@ read_audit_override(struct loader *l, const char *file, const config_setting_t *
 {
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
 		ldm_loader_error(l, file, LINE(s), "audit_override: must be true or false, not %s",
-				 ldm_setting_type_name(s));
+		                 ldm_setting_type_name(s));
 	else if (top)
 		l->p->audit_override = config_setting_get_bool(s);
 }
@@ -394,7 +396,7 @@ read_audit_override(struct loader *l, const char *file, const config_setting_t *
 /* One top-level setting. Only the top file sets name, description, mode, audit_override. */
 static void
 read_top_setting(struct loader *l, const config_setting_t *m, const char *file, bool top,
-		 struct include_ref **inc, size_t *n_inc)
+                 struct include_ref **inc, size_t *n_inc)
 {
 	const char *key = config_setting_name(m);
 
@@ -421,12 +423,12 @@ read_top_setting(struct loader *l, const config_setting_t *m, const char *file, 
 		read_audit_override(l, file, m, top);
 	else
 		ldm_loader_error(l, file, LINE(m), "unknown setting '%s' (expected one of: %s)",
-				 key, KNOWN_TOP);
+		                 key, KNOWN_TOP);
 }
 
 void
 ldm_loader_read_settings(struct loader *l, const config_t *cfg, const char *file, bool top,
-			 struct include_ref **inc, size_t *n_inc)
+                         struct include_ref **inc, size_t *n_inc)
 {
 	const config_setting_t *root = config_root_setting(cfg);
 	int n = config_setting_length(root);

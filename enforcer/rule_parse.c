@@ -26,18 +26,18 @@ static const struct {
 	const char *name;
 	enum ldm_peer_kind kind;
 } peer_keywords[] = {
-	{ "loopback", LDM_PEER_LOOPBACK },   { "lan", LDM_PEER_LAN },
+	{ "loopback", LDM_PEER_LOOPBACK },     { "lan", LDM_PEER_LAN },
 	{ "link-local", LDM_PEER_LINK_LOCAL }, { "private", LDM_PEER_PRIVATE },
-	{ "multicast", LDM_PEER_MULTICAST }, { "broadcast", LDM_PEER_BROADCAST },
+	{ "multicast", LDM_PEER_MULTICAST },   { "broadcast", LDM_PEER_BROADCAST },
 };
 
 /* The fixed address ranges behind the keywords; `lan` and subnet broadcasts are dynamic. */
 const struct keyword_prefix ldm_keyword_prefixes[] = {
-	{ LDM_PEER_LOOPBACK, "127.0.0.0/8" },	  { LDM_PEER_LOOPBACK, "::1/128" },
-	{ LDM_PEER_LINK_LOCAL, "169.254.0.0/16" }, { LDM_PEER_LINK_LOCAL, "fe80::/10" },
-	{ LDM_PEER_PRIVATE, "10.0.0.0/8" },	  { LDM_PEER_PRIVATE, "172.16.0.0/12" },
-	{ LDM_PEER_PRIVATE, "192.168.0.0/16" },	  { LDM_PEER_PRIVATE, "fc00::/7" },
-	{ LDM_PEER_MULTICAST, "224.0.0.0/4" },	  { LDM_PEER_MULTICAST, "ff00::/8" },
+	{ LDM_PEER_LOOPBACK, "127.0.0.0/8" },         { LDM_PEER_LOOPBACK, "::1/128" },
+	{ LDM_PEER_LINK_LOCAL, "169.254.0.0/16" },    { LDM_PEER_LINK_LOCAL, "fe80::/10" },
+	{ LDM_PEER_PRIVATE, "10.0.0.0/8" },           { LDM_PEER_PRIVATE, "172.16.0.0/12" },
+	{ LDM_PEER_PRIVATE, "192.168.0.0/16" },       { LDM_PEER_PRIVATE, "fc00::/7" },
+	{ LDM_PEER_MULTICAST, "224.0.0.0/4" },        { LDM_PEER_MULTICAST, "ff00::/8" },
 	{ LDM_PEER_BROADCAST, "255.255.255.255/32" },
 };
 const size_t ldm_n_keyword_prefixes = ELEMENTSOF(ldm_keyword_prefixes);
@@ -137,11 +137,11 @@ rule_member(struct rule_ctx *c, const config_setting_t *m)
 		rule_comment(c, m);
 	} else if (strcmp(key, "ports") == 0) {
 		c->ports = m;
-	} else if (strcmp(key, "to") == 0 || strcmp(key, "from") == 0 ||
-		   strcmp(key, "host") == 0) {
+	} else if (strcmp(key, "to") == 0 || strcmp(key, "from") == 0 || strcmp(key, "host") == 0) {
 		if (c->peer != NULL)
-			ERR(c, m, "%s: a rule takes one of to, from or host, not both '%s' and "
-				  "'%s' (write two rules)",
+			ERR(c, m,
+			    "%s: a rule takes one of to, from or host, not both '%s' and "
+			    "'%s' (write two rules)",
 			    key, config_setting_name(c->peer), key);
 		else
 			c->peer = m;
@@ -192,8 +192,9 @@ rule_peer(struct rule_ctx *c)
 	const char *key, *v;
 
 	if (c->peer == NULL) {
-		ERR(c, c->group, "a rule needs one of 'to' (outbound), 'from' (direction \"in\") "
-				 "or 'host'");
+		ERR(c, c->group,
+		    "a rule needs one of 'to' (outbound), 'from' (direction \"in\") "
+		    "or 'host'");
 		return;
 	}
 	key = config_setting_name(c->peer);
@@ -227,7 +228,8 @@ rule_ports(struct rule_ctx *c)
 		ERR(c, s, "ports: icmp has no ports (remove 'ports' or use tcp/udp)");
 		return;
 	}
-	if (config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64) {
+	if (config_setting_type(s) == CONFIG_TYPE_INT ||
+	    config_setting_type(s) == CONFIG_TYPE_INT64) {
 		(void)snprintf(num, sizeof(num), "%lld", config_setting_get_int64(s));
 		v = num;
 	} else {
@@ -243,8 +245,9 @@ rule_ports(struct rule_ctx *c)
 	else if (n < 0 && v[0] != '\0' && strspn(v, "0123456789,- ") == strlen(v))
 		ERR(c, s, "ports: '%s': a port must be 1-65535", v);
 	else if (n < 0)
-		ERR(c, s, "ports: '%s': expected ports 1-65535, lists \"80,443\" or ranges "
-			  "\"14550-14560\"",
+		ERR(c, s,
+		    "ports: '%s': expected ports 1-65535, lists \"80,443\" or ranges "
+		    "\"14550-14560\"",
 		    v);
 	if (n <= 0)
 		return;
@@ -316,15 +319,16 @@ read_rule(struct loader *l, const char *file, const config_setting_t *g, enum ld
 
 void
 ldm_loader_read_rules(struct loader *l, const char *file, const config_setting_t *s,
-		      enum ldm_action action)
+                      enum ldm_action action)
 {
 	const char *what = action == LDM_ACTION_ALLOW ? "allow" : "deny";
 	int n;
 
 	if (!config_setting_is_list(s) && !config_setting_is_array(s)) {
-		ldm_loader_error(l, file, LINE(s), "%s: must be a list of rules ( { ... }, ... ), "
-						   "not %s",
-				 what, ldm_setting_type_name(s));
+		ldm_loader_error(l, file, LINE(s),
+		                 "%s: must be a list of rules ( { ... }, ... ), "
+		                 "not %s",
+		                 what, ldm_setting_type_name(s));
 		return;
 	}
 	n = config_setting_length(s);
@@ -332,9 +336,10 @@ ldm_loader_read_rules(struct loader *l, const char *file, const config_setting_t
 		const config_setting_t *g = config_setting_get_elem(s, i);
 
 		if (!config_setting_is_group(g)) {
-			ldm_loader_error(l, file, LINE(g), "%s: each rule must be a group { ... }, "
-							   "not %s",
-					 what, ldm_setting_type_name(g));
+			ldm_loader_error(l, file, LINE(g),
+			                 "%s: each rule must be a group { ... }, "
+			                 "not %s",
+			                 what, ldm_setting_type_name(g));
 			continue;
 		}
 		read_rule(l, file, g, action);

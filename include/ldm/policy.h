@@ -12,15 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LDM_MAX_POLICY_BYTES (1024 * 1024) /* a policy file larger than this is refused */
-#define LDM_MAX_RULES 10000		   /* rules after includes are merged */
+#define LDM_MAX_POLICY_BYTES  (1024 * 1024) /* a policy file larger than this is refused */
+#define LDM_MAX_RULES         10000         /* rules after includes are merged */
 #define LDM_MAX_INCLUDE_DEPTH 8
-#define LDM_MAX_PORT_RANGES 64	  /* per rule */
-#define LDM_MAX_NAME_LEN 64	  /* policy names */
-#define LDM_MAX_TEXT_LEN 512	  /* comments, descriptions, labels */
-#define LDM_MAX_HOST_LEN 253	  /* DNS names, RFC 1035 */
-#define LDM_MAX_LIST_ITEMS 1000	  /* dns_allow, known, syscalls.deny, include */
-#define LDM_MAX_DIAGS 200	  /* errors reported per load; the rest are counted */
+#define LDM_MAX_PORT_RANGES   64   /* per rule */
+#define LDM_MAX_NAME_LEN      64   /* policy names */
+#define LDM_MAX_TEXT_LEN      512  /* comments, descriptions, labels */
+#define LDM_MAX_HOST_LEN      253  /* DNS names, RFC 1035 */
+#define LDM_MAX_LIST_ITEMS    1000 /* dns_allow, known, syscalls.deny, include */
+#define LDM_MAX_DIAGS         200  /* errors reported per load; the rest are counted */
 
 enum ldm_action {
 	LDM_ACTION_ALLOW = 1,
@@ -80,11 +80,11 @@ struct ldm_rule {
 	enum ldm_dir dir;
 	enum ldm_peer_kind peer;
 	struct ldm_prefix prefix; /* LDM_PEER_CIDR only */
-	char *host;		  /* LDM_PEER_HOST only: lower case, no trailing dot; may be "*.x" */
+	char *host; /* LDM_PEER_HOST only: lower case, no trailing dot; may be "*.x" */
 	struct ldm_port_range *ports;
 	size_t n_ports; /* 0: every port */
-	char *comment;	/* may be NULL */
-	char *file;	/* where the rule was written */
+	char *comment;  /* may be NULL */
+	char *file;     /* where the rule was written */
 	unsigned line;
 };
 
@@ -106,8 +106,8 @@ struct ldm_policy {
 	size_t n_dns_allow;
 	struct ldm_known *known;
 	size_t n_known;
-	uint64_t families;   /* bit N set: socket family N allowed (all N < 64) */
-	int *deny_syscalls;  /* native syscall numbers */
+	uint64_t families;  /* bit N set: socket family N allowed (all N < 64) */
+	int *deny_syscalls; /* native syscall numbers */
 	char **deny_syscall_names;
 	size_t n_deny_syscalls;
 	struct ldm_policy_index *index;
@@ -140,16 +140,16 @@ struct ldm_load_opts {
  * partial policy. DIAGS must be zeroed by the caller and freed with ldm_diags_clear().
  */
 int ldm_policy_load_path(const char *path, const struct ldm_load_opts *opts,
-			 struct ldm_policy **ret, struct ldm_diags *diags);
+                         struct ldm_policy **ret, struct ldm_diags *diags);
 
 /* Finds NAME.conf in opts->dirs (the first dir that has it wins) and loads it. */
 int ldm_policy_load_name(const char *name, const struct ldm_load_opts *opts,
-			 struct ldm_policy **ret, struct ldm_diags *diags);
+                         struct ldm_policy **ret, struct ldm_diags *diags);
 
 /* Loads a policy from a buffer; DISPLAY names it in diagnostics. Used by the fuzzer. */
 int ldm_policy_load_buffer(const char *buf, size_t len, const char *display,
-			   const struct ldm_load_opts *opts, struct ldm_policy **ret,
-			   struct ldm_diags *diags);
+                           const struct ldm_load_opts *opts, struct ldm_policy **ret,
+                           struct ldm_diags *diags);
 
 /* Checks NAME is a policy name: [a-z0-9][a-z0-9_-]*, at most LDM_MAX_NAME_LEN. */
 bool ldm_policy_name_valid(const char *name);
@@ -164,7 +164,7 @@ ldm_policy_freep(struct ldm_policy **p)
 void ldm_diags_clear(struct ldm_diags *d);
 /* Adds a diagnostic; returns -ENOMEM only if even that fails. */
 int ldm_diags_add(struct ldm_diags *d, const char *file, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 /* The on-link prefixes that `lan` (and subnet `broadcast`) means right now. */
 struct ldm_lan_entry {
@@ -185,7 +185,7 @@ struct ldm_flow {
 	uint8_t addr[16]; /* the peer */
 	uint16_t port;
 	const char *host; /* the DNS name the peer was resolved from, or NULL */
-	int ifindex;	  /* the interface the flow uses, 0 if unknown */
+	int ifindex;      /* the interface the flow uses, 0 if unknown */
 };
 
 struct ldm_verdict {
@@ -199,7 +199,7 @@ struct ldm_verdict {
  * -EINVAL for a flow that cannot be judged (then *ret says block, rule NULL).
  */
 int ldm_policy_judge(const struct ldm_policy *p, const struct ldm_flow *flow,
-		     const struct ldm_lan *lan, struct ldm_verdict *ret);
+                     const struct ldm_lan *lan, struct ldm_verdict *ret);
 
 /*
  * Judges a DNS name: may a query for NAME leave? True when an allow `host` rule or a
@@ -207,7 +207,7 @@ int ldm_policy_judge(const struct ldm_policy *p, const struct ldm_flow *flow,
  * NULL when dns_allow matched (or nothing did).
  */
 bool ldm_policy_name_allowed(const struct ldm_policy *p, const char *name,
-			     const struct ldm_rule **ret_rule);
+                             const struct ldm_rule **ret_rule);
 
 /* The `known` label for NAME, or NULL. */
 const char *ldm_policy_known_label(const struct ldm_policy *p, const char *name);

@@ -10,8 +10,8 @@
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(ldm_freep)
+#define _cleanup_(f)    __attribute__((cleanup(f)))
+#define _cleanup_free_  _cleanup_(ldm_freep)
 #define _cleanup_close_ _cleanup_(ldm_closep)
 
 /* Hands ownership of a pointer or fd out of a scoped variable. */

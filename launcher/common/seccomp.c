@@ -32,12 +32,12 @@
 
 /* Namespaces, other processes' memory, kernel attack surface, mounts, kexec, modules. */
 static const char *const deny_eperm[] = {
-        "setns",       "ptrace",        "process_vm_readv", "process_vm_writev",
-        "pidfd_getfd", "bpf",           "perf_event_open",  "mount",
-        "umount",      "umount2",       "pivot_root",       "move_mount",
-        "open_tree",   "fsopen",        "fsmount",          "fsconfig",
-        "fspick",      "mount_setattr", "kexec_load",       "kexec_file_load",
-        "init_module", "finit_module",  "delete_module",
+	"setns",       "ptrace",        "process_vm_readv", "process_vm_writev",
+	"pidfd_getfd", "bpf",           "perf_event_open",  "mount",
+	"umount",      "umount2",       "pivot_root",       "move_mount",
+	"open_tree",   "fsopen",        "fsmount",          "fsconfig",
+	"fspick",      "mount_setattr", "kexec_load",       "kexec_file_load",
+	"init_module", "finit_module",  "delete_module",
 };
 
 /*
@@ -46,32 +46,32 @@ static const char *const deny_eperm[] = {
  * never sees, and its users fall back to plain syscalls.
  */
 static const char *const deny_enosys[] = {
-        "clone3",
-        "io_uring_setup",
-        "io_uring_enter",
-        "io_uring_register",
+	"clone3",
+	"io_uring_setup",
+	"io_uring_enter",
+	"io_uring_register",
 };
 
 static const uint64_t ns_flags[] = {
-        CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-        CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET, CLONE_NEWTIME,
+	CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+	CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET, CLONE_NEWTIME,
 };
 
 /* Typing into the launching terminal (TIOCSTI) and the console's selection paste. */
-static const uint64_t tty_ioctls[] = {TIOCSTI, TIOCLINUX};
+static const uint64_t tty_ioctls[] = { TIOCSTI, TIOCLINUX };
 
 /* Raw IP sockets; the kernel turns (AF_INET, SOCK_PACKET) into an AF_PACKET socket. */
-static const int raw_types[] = {SOCK_RAW, SOCK_PACKET};
-static const int ip_families[] = {AF_INET, AF_INET6};
+static const int raw_types[] = { SOCK_RAW, SOCK_PACKET };
+static const int ip_families[] = { AF_INET, AF_INET6 };
 
 static const struct {
 	int level;
 	int optname;
 } mcast_joins[] = {
-        {IPPROTO_IP, IP_ADD_MEMBERSHIP},         {IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP},
-        {IPPROTO_IP, MCAST_JOIN_GROUP},          {IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP},
-        {IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP},     {IPPROTO_IPV6, MCAST_JOIN_GROUP},
-        {IPPROTO_IPV6, MCAST_JOIN_SOURCE_GROUP},
+	{ IPPROTO_IP, IP_ADD_MEMBERSHIP },         { IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP },
+	{ IPPROTO_IP, MCAST_JOIN_GROUP },          { IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP },
+	{ IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP },     { IPPROTO_IPV6, MCAST_JOIN_GROUP },
+	{ IPPROTO_IPV6, MCAST_JOIN_SOURCE_GROUP },
 };
 
 /*

@@ -14,7 +14,7 @@
 #include "ldm/policy.h"
 
 #define N_FLOWS 4096
-#define ROUNDS 200
+#define ROUNDS  200
 
 static uint32_t rng = 2463534242u;
 
@@ -36,32 +36,35 @@ append_rule(char *buf, size_t size, size_t *pos, unsigned i)
 	switch (i % 6) {
 	case 0:
 		n = snprintf(buf + *pos, size - *pos,
-			     "{ proto = \"tcp\"; to = \"10.%u.%u.%u\"; ports = \"%u\" },\n", c, b,
-			     a, 1 + i % 60000);
+		             "{ proto = \"tcp\"; to = \"10.%u.%u.%u\"; ports = \"%u\" },\n", c, b,
+		             a, 1 + i % 60000);
 		break;
 	case 1:
-		n = snprintf(buf + *pos, size - *pos,
-			     "{ proto = \"udp\"; to = \"172.%u.%u.0/24\"; ports = \"1000-2000\" },\n",
-			     16 + c % 16, b);
+		n = snprintf(
+		        buf + *pos, size - *pos,
+		        "{ proto = \"udp\"; to = \"172.%u.%u.0/24\"; ports = \"1000-2000\" },\n",
+		        16 + c % 16, b);
 		break;
 	case 2:
-		n = snprintf(buf + *pos, size - *pos,
-			     "{ proto = \"tcp\"; to = \"2001:db8:%x:%x::/64\"; ports = \"443\" },\n",
-			     i & 0xffff, b);
+		n = snprintf(
+		        buf + *pos, size - *pos,
+		        "{ proto = \"tcp\"; to = \"2001:db8:%x:%x::/64\"; ports = \"443\" },\n",
+		        i & 0xffff, b);
 		break;
 	case 3:
-		n = snprintf(buf + *pos, size - *pos,
-			     "{ proto = \"tcp\"; host = \"h%u.tiles.example.org\"; ports = \"443\" },\n",
-			     i);
+		n = snprintf(
+		        buf + *pos, size - *pos,
+		        "{ proto = \"tcp\"; host = \"h%u.tiles.example.org\"; ports = \"443\" },\n",
+		        i);
 		break;
 	case 4:
 		n = snprintf(buf + *pos, size - *pos,
-			     "{ proto = \"udp\"; to = \"192.%u.%u.0/24\"; ports = \"%u\" },\n",
-			     168 + c % 2, b, 14550 + i % 10);
+		             "{ proto = \"udp\"; to = \"192.%u.%u.0/24\"; ports = \"%u\" },\n",
+		             168 + c % 2, b, 14550 + i % 10);
 		break;
 	default:
-		n = snprintf(buf + *pos, size - *pos, "{ proto = \"any\"; to = \"100.%u.0.0/16\" },\n",
-			     b % 64 + 64);
+		n = snprintf(buf + *pos, size - *pos,
+		             "{ proto = \"any\"; to = \"100.%u.0.0/16\" },\n", b % 64 + 64);
 		break;
 	}
 	if (n < 0 || (size_t)n >= size - *pos)
@@ -81,14 +84,15 @@ make_policy(unsigned n_rules)
 
 	if (buf == NULL)
 		return NULL;
-	pos += (size_t)snprintf(buf, size, "allow = (\n{ proto = \"udp\"; to = \"lan\"; "
-					   "ports = \"14550-14560\" },\n");
+	pos += (size_t)snprintf(buf, size,
+	                        "allow = (\n{ proto = \"udp\"; to = \"lan\"; "
+	                        "ports = \"14550-14560\" },\n");
 	for (unsigned i = 1; i + 2 < n_rules; i++)
 		if (append_rule(buf, size, &pos, i) < 0)
 			return NULL;
 	pos += (size_t)snprintf(buf + pos, size - pos,
-				"{ proto = \"tcp\"; to = \"192.168.42.1\"; ports = \"554\" });\n"
-				"deny = ( { to = \"10.0.0.0/8\"; proto = \"udp\" } );\n");
+	                        "{ proto = \"tcp\"; to = \"192.168.42.1\"; ports = \"554\" });\n"
+	                        "deny = ( { to = \"10.0.0.0/8\"; proto = \"udp\" } );\n");
 	if (ldm_policy_load_buffer(buf, pos, "bench", &opts, &p, &d) < 0) {
 		for (size_t i = 0; i < d.n; i++)
 			fprintf(stderr, "bench: %u: %s\n", d.v[i].line, d.v[i].msg);
@@ -137,7 +141,7 @@ make_flows(struct ldm_flow *flows, char (*hosts)[64])
 
 static double
 measure(const struct ldm_policy *p, const struct ldm_flow *flows, const struct ldm_lan *lan,
-	unsigned *allowed)
+        unsigned *allowed)
 {
 	struct timespec t0, t1;
 	struct ldm_verdict v;

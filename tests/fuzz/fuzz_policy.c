@@ -16,9 +16,12 @@ exercise(const struct ldm_policy *p)
 {
 	static const struct ldm_lan_entry e = { { AF_INET, 24, { 192, 168, 144, 0 } }, 0 };
 	const struct ldm_lan lan = { &e, 1 };
-	struct ldm_flow f = { .family = AF_INET, .proto = LDM_PROTO_UDP, .dir = LDM_DIR_OUT,
-			      .addr = { 192, 168, 144, 10 }, .port = 14550,
-			      .host = "a.example.org" };
+	struct ldm_flow f = { .family = AF_INET,
+		              .proto = LDM_PROTO_UDP,
+		              .dir = LDM_DIR_OUT,
+		              .addr = { 192, 168, 144, 10 },
+		              .port = 14550,
+		              .host = "a.example.org" };
 	struct ldm_verdict v;
 	char buf[512];
 

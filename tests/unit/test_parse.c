@@ -20,10 +20,19 @@ test_port_range(void **state)
 		int rc;
 		uint16_t lo, hi;
 	} cases[] = {
-		{ "14550-14560", 0, 14550, 14560 }, { "1", 0, 1, 1 }, { "65535", 0, 65535, 65535 },
-		{ "0", -EINVAL },     { "65536", -EINVAL }, { " 80", -EINVAL }, { "+80", -EINVAL },
-		{ "80-", -EINVAL },   { "20-10", -ERANGE }, { "", -EINVAL },    { "8o", -EINVAL },
-		{ "-1", -EINVAL },    { "99999999999999999999", -EINVAL },
+		{ "14550-14560", 0, 14550, 14560 },
+		{ "1", 0, 1, 1 },
+		{ "65535", 0, 65535, 65535 },
+		{ "0", -EINVAL },
+		{ "65536", -EINVAL },
+		{ " 80", -EINVAL },
+		{ "+80", -EINVAL },
+		{ "80-", -EINVAL },
+		{ "20-10", -ERANGE },
+		{ "", -EINVAL },
+		{ "8o", -EINVAL },
+		{ "-1", -EINVAL },
+		{ "99999999999999999999", -EINVAL },
 	};
 
 	(void)state;
@@ -70,10 +79,18 @@ test_prefix(void **state)
 		{ "2001:db8::/32", 0, AF_INET6, 32, "2001:db8::/32" },
 		{ "::ffff:10.0.0.0/104", 0, AF_INET, 8, "10.0.0.0/8" },
 		{ "::ffff:10.0.0.1", 0, AF_INET, 32, "10.0.0.1" },
-		{ "::ffff:0:0/95", -EINVAL }, { "192.168.1.1/24", -EDOM }, { "10.0.0.0/33", -EINVAL },
-		{ "10.0.0.0/", -EINVAL },     { "10.0.0.0/+8", -EINVAL },  { "10.0.0.0/ 8", -EINVAL },
-		{ "10.0.0", -EINVAL },	      { "010.0.0.1", -EINVAL },	   { "0x0a.0.0.1", -EINVAL },
-		{ "fe80::1/10", -EDOM },      { "fe80::%eth0", -EINVAL },  { "", -EINVAL },
+		{ "::ffff:0:0/95", -EINVAL },
+		{ "192.168.1.1/24", -EDOM },
+		{ "10.0.0.0/33", -EINVAL },
+		{ "10.0.0.0/", -EINVAL },
+		{ "10.0.0.0/+8", -EINVAL },
+		{ "10.0.0.0/ 8", -EINVAL },
+		{ "10.0.0", -EINVAL },
+		{ "010.0.0.1", -EINVAL },
+		{ "0x0a.0.0.1", -EINVAL },
+		{ "fe80::1/10", -EDOM },
+		{ "fe80::%eth0", -EINVAL },
+		{ "", -EINVAL },
 		{ "2001:db8::/129", -EINVAL },
 	};
 
@@ -126,9 +143,15 @@ test_host_names(void **state)
 		{ "Tiles.Example.ORG.", 0, "tiles.example.org" },
 		{ "localhost", 0, "localhost" },
 		{ "_mavlink._udp.example.org", 0, "_mavlink._udp.example.org" },
-		{ "", -EINVAL },	     { ".", -EINVAL },		{ "a..b", -EINVAL },
-		{ "-a.org", -EINVAL },	     { "a-.org", -EINVAL },	{ "a b.org", -EINVAL },
-		{ "*.example.org", -EINVAL }, { "a.org..", -EINVAL },	{ "ex\xc3\xa4mple.org", -EINVAL },
+		{ "", -EINVAL },
+		{ ".", -EINVAL },
+		{ "a..b", -EINVAL },
+		{ "-a.org", -EINVAL },
+		{ "a-.org", -EINVAL },
+		{ "a b.org", -EINVAL },
+		{ "*.example.org", -EINVAL },
+		{ "a.org..", -EINVAL },
+		{ "ex\xc3\xa4mple.org", -EINVAL },
 		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.org", -EINVAL },
 	};
 
@@ -198,9 +221,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_port_range),    cmocka_unit_test(test_port_list),
-		cmocka_unit_test(test_prefix),	      cmocka_unit_test(test_contains),
-		cmocka_unit_test(test_host_names),    cmocka_unit_test(test_host_patterns),
+		cmocka_unit_test(test_port_range), cmocka_unit_test(test_port_list),
+		cmocka_unit_test(test_prefix),     cmocka_unit_test(test_contains),
+		cmocka_unit_test(test_host_names), cmocka_unit_test(test_host_patterns),
 		cmocka_unit_test(test_numbers),
 	};
 

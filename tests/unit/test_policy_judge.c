@@ -15,28 +15,28 @@
 #include "ldm/util.h"
 
 static const char policy_text[] =
-	"name = \"judge\";\n"
-	"allow = (\n"
-	/* 1 */ "  { proto = \"udp\"; to = \"lan\"; ports = \"14550-14560\"; comment = \"MAVLink\" },\n"
-	/* 2 */ "  { proto = \"udp\"; from = \"lan\"; direction = \"in\"; ports = \"14550\" },\n"
-	/* 3 */ "  { proto = \"tcp\"; to = \"192.168.42.1\"; ports = \"554,8554\" },\n"
-	/* 4 */ "  { proto = \"tcp\"; host = \"tiles.example.org\"; ports = \"443\" },\n"
-	/* 5 */ "  { proto = \"tcp\"; host = \"*.maps.example.org\"; ports = \"443\" },\n"
-	/* 6 */ "  { proto = \"tcp\"; to = \"2001:db8:5::/48\"; ports = \"80\" },\n"
-	/* 7 */ "  { proto = \"icmp\"; to = \"private\" },\n"
-	/* 8 */ "  { to = \"loopback\"; ports = \"5760\" },\n"
-	/* 9 */ "  { proto = \"udp\"; to = \"broadcast\"; ports = \"14550\" },\n"
-	/* 10 */ "  { proto = \"tcp\"; to = \"10.1.0.0/16\" },\n"
-	/* 11 */ "  { proto = \"udp\"; to = \"multicast\"; ports = \"5353\" }\n"
-	");\n"
-	"deny = (\n"
-	/* 12 */ "  { to = \"192.168.42.1\"; proto = \"tcp\"; ports = \"8554\"; comment = \"no\" },\n"
-	/* 13 */ "  { host = \"bad.maps.example.org\" },\n"
-	/* 14 */ "  { to = \"10.1.2.0/24\"; comment = \"lab\" }\n"
-	");\n"
-	"dns_allow = [ \"pool.ntp.example.org\" ];\n"
-	"known = ( { host = \"*.example.org\"; label = \"Example\" },\n"
-	"          { host = \"tiles.example.org\"; label = \"Tiles\" } );\n";
+        "name = \"judge\";\n"
+        "allow = (\n"
+        /* 1 */ "  { proto = \"udp\"; to = \"lan\"; ports = \"14550-14560\"; comment = \"MAV\" },\n"
+        /* 2 */ "  { proto = \"udp\"; from = \"lan\"; direction = \"in\"; ports = \"14550\" },\n"
+        /* 3 */ "  { proto = \"tcp\"; to = \"192.168.42.1\"; ports = \"554,8554\" },\n"
+        /* 4 */ "  { proto = \"tcp\"; host = \"tiles.example.org\"; ports = \"443\" },\n"
+        /* 5 */ "  { proto = \"tcp\"; host = \"*.maps.example.org\"; ports = \"443\" },\n"
+        /* 6 */ "  { proto = \"tcp\"; to = \"2001:db8:5::/48\"; ports = \"80\" },\n"
+        /* 7 */ "  { proto = \"icmp\"; to = \"private\" },\n"
+        /* 8 */ "  { to = \"loopback\"; ports = \"5760\" },\n"
+        /* 9 */ "  { proto = \"udp\"; to = \"broadcast\"; ports = \"14550\" },\n"
+        /* 10 */ "  { proto = \"tcp\"; to = \"10.1.0.0/16\" },\n"
+        /* 11 */ "  { proto = \"udp\"; to = \"multicast\"; ports = \"5353\" }\n"
+        ");\n"
+        "deny = (\n"
+        /* 12 */ "  { to = \"192.168.42.1\"; proto = \"tcp\"; ports = \"8554\" },\n"
+        /* 13 */ "  { host = \"bad.maps.example.org\" },\n"
+        /* 14 */ "  { to = \"10.1.2.0/24\"; comment = \"lab\" }\n"
+        ");\n"
+        "dns_allow = [ \"pool.ntp.example.org\" ];\n"
+        "known = ( { host = \"*.example.org\"; label = \"Example\" },\n"
+        "          { host = \"tiles.example.org\"; label = \"Tiles\" } );\n";
 
 static struct ldm_policy *policy;
 
@@ -54,8 +54,7 @@ setup(void **state)
 	int r;
 
 	(void)state;
-	r = ldm_policy_load_buffer(policy_text, strlen(policy_text), "judge.conf", &o, &policy,
-				   &d);
+	r = ldm_policy_load_buffer(policy_text, strlen(policy_text), "judge.conf", &o, &policy, &d);
 	for (size_t i = 0; i < d.n; i++)
 		print_message("%s:%u: %s\n", d.v[i].file, d.v[i].line, d.v[i].msg);
 	ldm_diags_clear(&d);
@@ -85,9 +84,11 @@ static void
 run_cases(const struct jcase *cases, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct ldm_flow f = { .proto = cases[i].proto, .dir = cases[i].dir,
-				      .port = cases[i].port, .host = cases[i].host,
-				      .ifindex = cases[i].ifindex };
+		struct ldm_flow f = { .proto = cases[i].proto,
+			              .dir = cases[i].dir,
+			              .port = cases[i].port,
+			              .host = cases[i].host,
+			              .ifindex = cases[i].ifindex };
 		struct ldm_verdict v;
 
 		f.family = strchr(cases[i].addr, ':') ? AF_INET6 : AF_INET;
@@ -95,16 +96,16 @@ run_cases(const struct jcase *cases, size_t n)
 		assert_int_equal(ldm_policy_judge(policy, &f, &lan, &v), 0);
 		if (v.allow != cases[i].allow || (v.rule ? v.rule->number : 0) != cases[i].rule)
 			fail_msg("case %zu %s port %u: got %s rule %u, want %s rule %u", i,
-				 cases[i].addr, cases[i].port, v.allow ? "allow" : "block",
-				 v.rule ? v.rule->number : 0, cases[i].allow ? "allow" : "block",
-				 cases[i].rule);
+			         cases[i].addr, cases[i].port, v.allow ? "allow" : "block",
+			         v.rule ? v.rule->number : 0, cases[i].allow ? "allow" : "block",
+			         cases[i].rule);
 	}
 }
 
-#define OUT LDM_DIR_OUT
-#define IN LDM_DIR_IN
-#define TCP LDM_PROTO_TCP
-#define UDP LDM_PROTO_UDP
+#define OUT  LDM_DIR_OUT
+#define IN   LDM_DIR_IN
+#define TCP  LDM_PROTO_TCP
+#define UDP  LDM_PROTO_UDP
 #define ICMP LDM_PROTO_ICMP
 
 static void
@@ -120,16 +121,16 @@ test_ipv4(void **state)
 		{ "192.168.42.1", TCP, OUT, 8554, NULL, 0, false, 12 }, /* deny wins */
 		{ "192.168.42.2", TCP, OUT, 554, NULL, 0, false, 0 },
 		{ "10.1.9.9", TCP, OUT, 22, NULL, 0, true, 10 },
-		{ "10.1.2.3", TCP, OUT, 22, NULL, 0, false, 14 },      /* a longer deny */
-		{ "10.1.2.3", UDP, IN, 14550, NULL, 0, false, 14 },    /* deny: both ways */
-		{ "198.51.100.7", TCP, OUT, 443, NULL, 0, false, 0 },  /* the internet */
-		{ "10.9.9.9", ICMP, OUT, 0, NULL, 0, true, 7 },        /* private keyword */
+		{ "10.1.2.3", TCP, OUT, 22, NULL, 0, false, 14 },     /* a longer deny */
+		{ "10.1.2.3", UDP, IN, 14550, NULL, 0, false, 14 },   /* deny: both ways */
+		{ "198.51.100.7", TCP, OUT, 443, NULL, 0, false, 0 }, /* the internet */
+		{ "10.9.9.9", ICMP, OUT, 0, NULL, 0, true, 7 },       /* private keyword */
 		{ "172.31.255.255", ICMP, OUT, 0, NULL, 0, true, 7 },
 		{ "172.32.0.1", ICMP, OUT, 0, NULL, 0, false, 0 },
-		{ "127.0.0.1", TCP, OUT, 5760, NULL, 0, true, 8 },     /* any: tcp and udp */
+		{ "127.0.0.1", TCP, OUT, 5760, NULL, 0, true, 8 }, /* any: tcp and udp */
 		{ "127.0.0.1", UDP, OUT, 5760, NULL, 0, true, 8 },
-		{ "127.0.0.1", ICMP, OUT, 0, NULL, 0, false, 0 },      /* ported any: no icmp */
-		{ "127.0.0.53", UDP, OUT, 53, NULL, 0, false, 0 },     /* no DNS wholesale */
+		{ "127.0.0.1", ICMP, OUT, 0, NULL, 0, false, 0 },  /* ported any: no icmp */
+		{ "127.0.0.53", UDP, OUT, 53, NULL, 0, false, 0 }, /* no DNS wholesale */
 		{ "255.255.255.255", UDP, OUT, 14550, NULL, 0, true, 9 },
 		{ "192.168.144.255", UDP, OUT, 14550, NULL, 0, true, 1 }, /* lan and bcast */
 		{ "224.0.0.251", UDP, OUT, 5353, NULL, 0, true, 11 },
@@ -253,8 +254,11 @@ static void
 test_format(void **state)
 {
 	static const char *const want[] = {
-		"udp lan 14550-14560", "udp from lan 14550", "tcp 192.168.42.1 554,8554",
-		"tcp host tiles.example.org 443", "tcp host *.maps.example.org 443",
+		"udp lan 14550-14560",
+		"udp from lan 14550",
+		"tcp 192.168.42.1 554,8554",
+		"tcp host tiles.example.org 443",
+		"tcp host *.maps.example.org 443",
 		"tcp 2001:db8:5::/48 80",
 	};
 	char buf[128];
@@ -271,10 +275,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ipv4),	      cmocka_unit_test(test_ipv6),
-		cmocka_unit_test(test_direction),     cmocka_unit_test(test_lan_interface),
-		cmocka_unit_test(test_hosts),	      cmocka_unit_test(test_names),
-		cmocka_unit_test(test_bad_flow),      cmocka_unit_test(test_format),
+		cmocka_unit_test(test_ipv4),      cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_direction), cmocka_unit_test(test_lan_interface),
+		cmocka_unit_test(test_hosts),     cmocka_unit_test(test_names),
+		cmocka_unit_test(test_bad_flow),  cmocka_unit_test(test_format),
 	};
 
 	return cmocka_run_group_tests_name("policy_judge", tests, setup, teardown);

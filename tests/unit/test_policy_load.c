@@ -137,7 +137,8 @@ test_rejections(void **state)
 		  "'packet' is always denied" },
 		{ "syscalls = { deny = [ \"no_such_call\" ]; };\n", 1,
 		  "not a system call libseccomp knows" },
-		{ "syscalls = { allow = [ \"read\" ]; };\n", 1, "syscalls: unknown setting 'allow'" },
+		{ "syscalls = { allow = [ \"read\" ]; };\n", 1,
+		  "syscalls: unknown setting 'allow'" },
 		{ "syscalls = [ \"read\" ];\n", 1, "syscalls: must be a group" },
 		{ "dns_allow = [ \"bad name.org\" ];\n", 1, "dns_allow: 'bad name.org'" },
 		{ "known = ( { host = \"a.example.org\" } );\n", 1, "needs host and label" },
@@ -158,7 +159,7 @@ test_rejections(void **state)
 		if (rc == 0 || !has_diag(&d, cases[i].line, cases[i].msg)) {
 			print_diags(&d);
 			fail_msg("case %zu '%s': rc %d, want line %u '%s'", i, cases[i].text, rc,
-				 cases[i].line, cases[i].msg);
+			         cases[i].line, cases[i].msg);
 		}
 		assert_ptr_equal(p, (struct ldm_policy *)0x1); /* untouched on error */
 		ldm_diags_clear(&d);
@@ -170,12 +171,12 @@ static void
 test_every_error(void **state)
 {
 	static const char text[] = "name = \"t\";\n"
-				   "allow = (\n"
-				   "  { proto = \"udp\"; to = \"lan\"; ports = \"0\" },\n"
-				   "  { proto = \"tcp\"; to = \"1.2.3.4/8\" },\n"
-				   "  { proto = \"udp\"; to = \"lan\"; prots = \"53\" }\n"
-				   ");\n"
-				   "modee = \"audit\";\n";
+	                           "allow = (\n"
+	                           "  { proto = \"udp\"; to = \"lan\"; ports = \"0\" },\n"
+	                           "  { proto = \"tcp\"; to = \"1.2.3.4/8\" },\n"
+	                           "  { proto = \"udp\"; to = \"lan\"; prots = \"53\" }\n"
+	                           ");\n"
+	                           "modee = \"audit\";\n";
 	struct ldm_policy *p = NULL;
 	struct ldm_diags d = { 0 };
 
@@ -252,27 +253,30 @@ static void
 test_good_policy(void **state)
 {
 	static const char text[] =
-		"name = \"t\";\n"
-		"description = \"a test\";\n"
-		"mode = \"audit\";\n"
-		"audit_override = true;\n"
-		"allow = (\n"
-		"  { proto = \"udp\"; to = \"lan\"; ports = \"14550-14560\"; comment = \"MAVLink\" },\n"
-		"  { proto = \"udp\"; from = \"lan\"; direction = \"in\"; ports = 14550 },\n"
-		"  { proto = \"tcp\"; host = \"Tiles.Example.ORG.\"; ports = \"443\" }\n"
-		");\n"
-		"deny = ( { to = \"192.168.1.1\"; comment = \"router\" } );\n"
-		"include = [ \"inc\", \"inc\" ];\n"
-		"dns_allow = [ \"*.ntp.example.org\" ];\n"
-		"known = ( { host = \"*.google.com\"; label = \"Google tiles\" } );\n"
-		"syscalls = { address_families = [ \"unix\", \"inet\" ]; deny = [ \"uname\" ]; };\n";
+	        "name = \"t\";\n"
+	        "description = \"a test\";\n"
+	        "mode = \"audit\";\n"
+	        "audit_override = true;\n"
+	        "allow = (\n"
+	        "  { proto = \"udp\"; to = \"lan\"; ports = \"14550-14560\"; comment = \"MAVLink\" "
+	        "},\n"
+	        "  { proto = \"udp\"; from = \"lan\"; direction = \"in\"; ports = 14550 },\n"
+	        "  { proto = \"tcp\"; host = \"Tiles.Example.ORG.\"; ports = \"443\" }\n"
+	        ");\n"
+	        "deny = ( { to = \"192.168.1.1\"; comment = \"router\" } );\n"
+	        "include = [ \"inc\", \"inc\" ];\n"
+	        "dns_allow = [ \"*.ntp.example.org\" ];\n"
+	        "known = ( { host = \"*.google.com\"; label = \"Google tiles\" } );\n"
+	        "syscalls = { address_families = [ \"unix\", \"inet\" ]; deny = [ \"uname\" ]; "
+	        "};\n";
 	struct ldm_policy *p = NULL;
 	struct ldm_diags d = { 0 };
 
 	(void)state;
-	write_file("inc.conf", "mode = \"enforce\";\n"
-			       "allow = ( { proto = \"tcp\"; to = \"loopback\"; ports = \"5760\" } );\n"
-			       "syscalls = { address_families = [ \"inet\", \"inet6\" ]; };\n");
+	write_file("inc.conf",
+	           "mode = \"enforce\";\n"
+	           "allow = ( { proto = \"tcp\"; to = \"loopback\"; ports = \"5760\" } );\n"
+	           "syscalls = { address_families = [ \"inet\", \"inet6\" ]; };\n");
 	if (load_text(text, &p, &d) != 0) {
 		print_diags(&d);
 		fail_msg("good policy refused");
@@ -311,7 +315,7 @@ test_defaults(void **state)
 	assert_false(p->audit_override);
 	assert_int_equal(p->n_rules, 0);
 	assert_true(p->families == ((UINT64_C(1) << AF_UNIX) | (UINT64_C(1) << AF_INET) |
-				    (UINT64_C(1) << AF_INET6) | (UINT64_C(1) << AF_NETLINK)));
+	                            (UINT64_C(1) << AF_INET6) | (UINT64_C(1) << AF_NETLINK)));
 	ldm_policy_free(p);
 	ldm_diags_clear(&d);
 }
@@ -375,10 +379,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rejections),     cmocka_unit_test(test_every_error),
-		cmocka_unit_test(test_too_large),      cmocka_unit_test(test_too_many_rules),
-		cmocka_unit_test(test_include_depth),  cmocka_unit_test(test_good_policy),
-		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_admin_owned),
+		cmocka_unit_test(test_rejections),    cmocka_unit_test(test_every_error),
+		cmocka_unit_test(test_too_large),     cmocka_unit_test(test_too_many_rules),
+		cmocka_unit_test(test_include_depth), cmocka_unit_test(test_good_policy),
+		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_admin_owned),
 	};
 
 	return cmocka_run_group_tests_name("policy_load", tests, setup, teardown);

@@ -124,103 +124,109 @@ struct live_case {
 };
 
 static const struct live_case live_cases[] = {
-        /* sockets */
-        {"socket(AF_PACKET)", __NR_socket, {AF_PACKET, SOCK_RAW, 0}, EPERM},
-        {"socket(AF_PACKET) all listed",
-         __NR_socket,
-         {AF_PACKET, SOCK_DGRAM, 0},
-         EPERM,
-         ~UINT64_C(0)},
-        {"socket(AF_INET, SOCK_RAW)", __NR_socket, {AF_INET, SOCK_RAW, IPPROTO_ICMP}, EPERM},
-        {"AF_INET, SOCK_RAW|SOCK_CLOEXEC",
-         __NR_socket,
-         {AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_UDP},
-         EPERM},
-        {"AF_INET6, SOCK_RAW|SOCK_NONBLOCK",
-         __NR_socket,
-         {AF_INET6, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_ICMPV6},
-         EPERM},
-        {"socket(AF_INET, SOCK_PACKET)", __NR_socket, {AF_INET, SOCK_PACKET, 0}, EPERM},
-        {"socket(AF_BLUETOOTH)", __NR_socket, {AF_BLUETOOTH, SOCK_STREAM, 0}, EAFNOSUPPORT},
-        {"socket(AF_NETLINK) unlisted",
-         __NR_socket,
-         {AF_NETLINK, SOCK_RAW, 0},
-         EAFNOSUPPORT,
-         NO_NETLINK},
-        {"socket(AF_INET6) unlisted",
-         __NR_socket,
-         {AF_INET6, SOCK_DGRAM, 0},
-         EAFNOSUPPORT,
-         NO_NETLINK},
-        {"socket(AF_INET | 1 << 32)", __NR_socket, {HIGH32 | AF_INET, SOCK_DGRAM, 0}, EAFNOSUPPORT},
-        {"socket(AF_INET, SOCK_DGRAM)", __NR_socket, {AF_INET, SOCK_DGRAM, 0}, 0},
-        {"socket(AF_INET6, SOCK_STREAM)", __NR_socket, {AF_INET6, SOCK_STREAM, 0}, 0},
-        {"socket(AF_UNIX)", __NR_socket, {AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0}, 0},
-        {"socket(AF_NETLINK, SOCK_RAW)", __NR_socket, {AF_NETLINK, SOCK_RAW, 0}, 0},
-        {"socketpair(AF_BLUETOOTH)",
-         __NR_socketpair,
-         {AF_BLUETOOTH, SOCK_STREAM, 0, 0},
-         EAFNOSUPPORT},
-        {"socketpair(AF_UNIX)", .fn = call_socketpair_unix},
-        /* calls with a fallback */
-        {"io_uring_setup", __NR_io_uring_setup, {1, 0}, ENOSYS},
-        {"io_uring_enter", __NR_io_uring_enter, {BADFD, 0, 0, 0, 0, 0}, ENOSYS},
-        {"io_uring_register", __NR_io_uring_register, {BADFD, 0, 0, 0}, ENOSYS},
-        {"clone3", __NR_clone3, {0, 0}, ENOSYS},
-        /* namespaces */
-        {"unshare(CLONE_NEWNET)", __NR_unshare, {CLONE_NEWNET}, EPERM},
-        {"unshare(CLONE_NEWUSER)", __NR_unshare, {CLONE_NEWUSER}, EPERM},
-        {"unshare(CLONE_NEWNS|CLONE_FILES)", __NR_unshare, {CLONE_NEWNS | CLONE_FILES}, EPERM},
-        {"unshare(CLONE_NEWTIME)", __NR_unshare, {0x80}, EPERM},
-        {"unshare(CLONE_FILES)", __NR_unshare, {CLONE_FILES}, 0},
-        {"clone(CLONE_NEWUSER)", __NR_clone, {CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0}, EPERM},
-        {"clone(CLONE_NEWNET)", __NR_clone, {CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0}, EPERM},
-        {"setns", __NR_setns, {BADFD, 0}, EPERM},
-        {"fork", .fn = call_fork},
-        {"pthread_create", .fn = call_pthread},
-        /* other processes, the kernel, mounts */
-        {"ptrace(PTRACE_TRACEME)", __NR_ptrace, {0}, EPERM},
-        {"process_vm_readv", __NR_process_vm_readv, {1, 0, 0, 0, 0, 0}, EPERM},
-        {"process_vm_writev", __NR_process_vm_writev, {1, 0, 0, 0, 0, 0}, EPERM},
-        {"pidfd_getfd", __NR_pidfd_getfd, {BADFD, 0, 0}, EPERM},
-        {"bpf", __NR_bpf, {0, 0, 0}, EPERM},
-        {"perf_event_open", __NR_perf_event_open, {0, 0, BADFD, BADFD, 0}, EPERM},
-        {"mount", __NR_mount, {0, 0, 0, 0, 0}, EPERM},
-        {"umount2", __NR_umount2, {0, 0}, EPERM},
-        {"pivot_root", __NR_pivot_root, {0, 0}, EPERM},
-        {"fsopen", __NR_fsopen, {0, 0}, EPERM},
-        {"open_tree", __NR_open_tree, {BADFD, 0, 0}, EPERM},
-        {"kexec_load", __NR_kexec_load, {0, 0, 0, 0}, EPERM},
-        {"finit_module", __NR_finit_module, {BADFD, 0, 0}, EPERM},
-        {"delete_module", __NR_delete_module, {0, 0}, EPERM},
-        /* terminal */
-        {"ioctl(TIOCSTI)", __NR_ioctl, {BADFD, TIOCSTI, 0}, EPERM},
-        {"ioctl(TIOCSTI | 1 << 32)", __NR_ioctl, {BADFD, HIGH32 | TIOCSTI, 0}, EPERM},
-        {"ioctl(TIOCLINUX)", __NR_ioctl, {BADFD, TIOCLINUX, 0}, EPERM},
-        {"ioctl(TCGETS)", __NR_ioctl, {BADFD, TCGETS, 0}, EBADF},
-        /* multicast */
-        {"IP_ADD_MEMBERSHIP", __NR_setsockopt, {BADFD, IPPROTO_IP, IP_ADD_MEMBERSHIP}, EPERM},
-        {"IP_ADD_MEMBERSHIP allowed",
-         __NR_setsockopt,
-         {BADFD, IPPROTO_IP, IP_ADD_MEMBERSHIP},
-         EBADF,
-         .multicast = true},
-        {"MCAST_JOIN_SOURCE_GROUP",
-         __NR_setsockopt,
-         {BADFD, IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP},
-         EPERM},
-        {"IPV6_ADD_MEMBERSHIP", __NR_setsockopt, {BADFD, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP}, EPERM},
-        {"IPV6 MCAST_JOIN_GROUP|1<<32",
-         __NR_setsockopt,
-         {BADFD, IPPROTO_IPV6, HIGH32 | MCAST_JOIN_GROUP},
-         EPERM},
-        {"IP_MULTICAST_TTL", __NR_setsockopt, {BADFD, IPPROTO_IP, IP_MULTICAST_TTL}, EBADF},
-        /* the policy's deny list */
-        {"uname denied", __NR_uname, {0}, EPERM, .deny_uname = true},
-        {"uname", __NR_uname, {0}, EFAULT},
-        /* foreign ABIs */
-        {"x32 getpid", (long)(X32_BIT | __NR_getpid), {0}, ENOSYS},
-        {"i386 getpid", .want = ENOSYS, .i386 = true, .fn = call_i386},
+	/* sockets */
+	{ "socket(AF_PACKET)", __NR_socket, { AF_PACKET, SOCK_RAW, 0 }, EPERM },
+	{ "socket(AF_PACKET) all listed",
+	  __NR_socket,
+	  { AF_PACKET, SOCK_DGRAM, 0 },
+	  EPERM,
+	  ~UINT64_C(0) },
+	{ "socket(AF_INET, SOCK_RAW)", __NR_socket, { AF_INET, SOCK_RAW, IPPROTO_ICMP }, EPERM },
+	{ "AF_INET, SOCK_RAW|SOCK_CLOEXEC",
+	  __NR_socket,
+	  { AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_UDP },
+	  EPERM },
+	{ "AF_INET6, SOCK_RAW|SOCK_NONBLOCK",
+	  __NR_socket,
+	  { AF_INET6, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_ICMPV6 },
+	  EPERM },
+	{ "socket(AF_INET, SOCK_PACKET)", __NR_socket, { AF_INET, SOCK_PACKET, 0 }, EPERM },
+	{ "socket(AF_BLUETOOTH)", __NR_socket, { AF_BLUETOOTH, SOCK_STREAM, 0 }, EAFNOSUPPORT },
+	{ "socket(AF_NETLINK) unlisted",
+	  __NR_socket,
+	  { AF_NETLINK, SOCK_RAW, 0 },
+	  EAFNOSUPPORT,
+	  NO_NETLINK },
+	{ "socket(AF_INET6) unlisted",
+	  __NR_socket,
+	  { AF_INET6, SOCK_DGRAM, 0 },
+	  EAFNOSUPPORT,
+	  NO_NETLINK },
+	{ "socket(AF_INET | 1 << 32)",
+	  __NR_socket,
+	  { HIGH32 | AF_INET, SOCK_DGRAM, 0 },
+	  EAFNOSUPPORT },
+	{ "socket(AF_INET, SOCK_DGRAM)", __NR_socket, { AF_INET, SOCK_DGRAM, 0 }, 0 },
+	{ "socket(AF_INET6, SOCK_STREAM)", __NR_socket, { AF_INET6, SOCK_STREAM, 0 }, 0 },
+	{ "socket(AF_UNIX)", __NR_socket, { AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0 }, 0 },
+	{ "socket(AF_NETLINK, SOCK_RAW)", __NR_socket, { AF_NETLINK, SOCK_RAW, 0 }, 0 },
+	{ "socketpair(AF_BLUETOOTH)",
+	  __NR_socketpair,
+	  { AF_BLUETOOTH, SOCK_STREAM, 0, 0 },
+	  EAFNOSUPPORT },
+	{ "socketpair(AF_UNIX)", .fn = call_socketpair_unix },
+	/* calls with a fallback */
+	{ "io_uring_setup", __NR_io_uring_setup, { 1, 0 }, ENOSYS },
+	{ "io_uring_enter", __NR_io_uring_enter, { BADFD, 0, 0, 0, 0, 0 }, ENOSYS },
+	{ "io_uring_register", __NR_io_uring_register, { BADFD, 0, 0, 0 }, ENOSYS },
+	{ "clone3", __NR_clone3, { 0, 0 }, ENOSYS },
+	/* namespaces */
+	{ "unshare(CLONE_NEWNET)", __NR_unshare, { CLONE_NEWNET }, EPERM },
+	{ "unshare(CLONE_NEWUSER)", __NR_unshare, { CLONE_NEWUSER }, EPERM },
+	{ "unshare(CLONE_NEWNS|CLONE_FILES)", __NR_unshare, { CLONE_NEWNS | CLONE_FILES }, EPERM },
+	{ "unshare(CLONE_NEWTIME)", __NR_unshare, { 0x80 }, EPERM },
+	{ "unshare(CLONE_FILES)", __NR_unshare, { CLONE_FILES }, 0 },
+	{ "clone(CLONE_NEWUSER)", __NR_clone, { CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0 }, EPERM },
+	{ "clone(CLONE_NEWNET)", __NR_clone, { CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0 }, EPERM },
+	{ "setns", __NR_setns, { BADFD, 0 }, EPERM },
+	{ "fork", .fn = call_fork },
+	{ "pthread_create", .fn = call_pthread },
+	/* other processes, the kernel, mounts */
+	{ "ptrace(PTRACE_TRACEME)", __NR_ptrace, { 0 }, EPERM },
+	{ "process_vm_readv", __NR_process_vm_readv, { 1, 0, 0, 0, 0, 0 }, EPERM },
+	{ "process_vm_writev", __NR_process_vm_writev, { 1, 0, 0, 0, 0, 0 }, EPERM },
+	{ "pidfd_getfd", __NR_pidfd_getfd, { BADFD, 0, 0 }, EPERM },
+	{ "bpf", __NR_bpf, { 0, 0, 0 }, EPERM },
+	{ "perf_event_open", __NR_perf_event_open, { 0, 0, BADFD, BADFD, 0 }, EPERM },
+	{ "mount", __NR_mount, { 0, 0, 0, 0, 0 }, EPERM },
+	{ "umount2", __NR_umount2, { 0, 0 }, EPERM },
+	{ "pivot_root", __NR_pivot_root, { 0, 0 }, EPERM },
+	{ "fsopen", __NR_fsopen, { 0, 0 }, EPERM },
+	{ "open_tree", __NR_open_tree, { BADFD, 0, 0 }, EPERM },
+	{ "kexec_load", __NR_kexec_load, { 0, 0, 0, 0 }, EPERM },
+	{ "finit_module", __NR_finit_module, { BADFD, 0, 0 }, EPERM },
+	{ "delete_module", __NR_delete_module, { 0, 0 }, EPERM },
+	/* terminal */
+	{ "ioctl(TIOCSTI)", __NR_ioctl, { BADFD, TIOCSTI, 0 }, EPERM },
+	{ "ioctl(TIOCSTI | 1 << 32)", __NR_ioctl, { BADFD, HIGH32 | TIOCSTI, 0 }, EPERM },
+	{ "ioctl(TIOCLINUX)", __NR_ioctl, { BADFD, TIOCLINUX, 0 }, EPERM },
+	{ "ioctl(TCGETS)", __NR_ioctl, { BADFD, TCGETS, 0 }, EBADF },
+	/* multicast */
+	{ "IP_ADD_MEMBERSHIP", __NR_setsockopt, { BADFD, IPPROTO_IP, IP_ADD_MEMBERSHIP }, EPERM },
+	{ "IP_ADD_MEMBERSHIP allowed",
+	  __NR_setsockopt,
+	  { BADFD, IPPROTO_IP, IP_ADD_MEMBERSHIP },
+	  EBADF,
+	  .multicast = true },
+	{ "MCAST_JOIN_SOURCE_GROUP",
+	  __NR_setsockopt,
+	  { BADFD, IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP },
+	  EPERM },
+	{ "IPV6_ADD_MEMBERSHIP",
+	  __NR_setsockopt,
+	  { BADFD, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP },
+	  EPERM },
+	{ "IPV6 MCAST_JOIN_GROUP|1<<32",
+	  __NR_setsockopt,
+	  { BADFD, IPPROTO_IPV6, HIGH32 | MCAST_JOIN_GROUP },
+	  EPERM },
+	{ "IP_MULTICAST_TTL", __NR_setsockopt, { BADFD, IPPROTO_IP, IP_MULTICAST_TTL }, EBADF },
+	/* the policy's deny list */
+	{ "uname denied", __NR_uname, { 0 }, EPERM, .deny_uname = true },
+	{ "uname", __NR_uname, { 0 }, EFAULT },
+	/* foreign ABIs */
+	{ "x32 getpid", (long)(X32_BIT | __NR_getpid), { 0 }, ENOSYS },
+	{ "i386 getpid", .want = ENOSYS, .i386 = true, .fn = call_i386 },
 };
 
 static int
@@ -237,7 +243,7 @@ live_call(const struct live_case *c)
 static _Noreturn void
 live_child(const struct live_case *c)
 {
-	static const int deny[] = {__NR_uname};
+	static const int deny[] = { __NR_uname };
 	uint64_t families = c->families != 0 ? c->families : DEFAULT_FAMILIES;
 	int r;
 
@@ -347,40 +353,40 @@ static const struct bpf_case {
 	uint64_t a[6];
 	uint32_t want;
 } bpf_cases[] = {
-        {"getpid", AUDIT_ARCH_X86_64, __NR_getpid, {0}, SECCOMP_RET_ALLOW},
-        {"x32 getpid", AUDIT_ARCH_X86_64, X32_BIT | __NR_getpid, {0}, RET_ERRNO(ENOSYS)},
-        {"x32 socket(AF_INET)",
-         AUDIT_ARCH_X86_64,
-         X32_BIT | 41,
-         {AF_INET, SOCK_DGRAM},
-         RET_ERRNO(ENOSYS)},
-        {"i386 socketcall", AUDIT_ARCH_I386, 102, {1, 0}, RET_ERRNO(ENOSYS)},
-        {"i386 getpid", AUDIT_ARCH_I386, 20, {0}, RET_ERRNO(ENOSYS)},
-        {"socket(AF_INET)",
-         AUDIT_ARCH_X86_64,
-         __NR_socket,
-         {AF_INET, SOCK_DGRAM},
-         SECCOMP_RET_ALLOW},
-        {"socket(AF_PACKET | 1 << 32)",
-         AUDIT_ARCH_X86_64,
-         __NR_socket,
-         {HIGH32 | AF_PACKET, SOCK_RAW},
-         RET_ERRNO(EAFNOSUPPORT)},
-        {"socket(AF_INET, SOCK_RAW | 1 << 32)",
-         AUDIT_ARCH_X86_64,
-         __NR_socket,
-         {AF_INET, HIGH32 | SOCK_RAW},
-         RET_ERRNO(EPERM)},
-        {"ioctl(TIOCSTI | 0xffffffff << 32)",
-         AUDIT_ARCH_X86_64,
-         __NR_ioctl,
-         {0, UINT64_C(0xffffffff00000000) | TIOCSTI},
-         RET_ERRNO(EPERM)},
-        {"clone(CLONE_VM|CLONE_THREAD...)",
-         AUDIT_ARCH_X86_64,
-         __NR_clone,
-         {CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD},
-         SECCOMP_RET_ALLOW},
+	{ "getpid", AUDIT_ARCH_X86_64, __NR_getpid, { 0 }, SECCOMP_RET_ALLOW },
+	{ "x32 getpid", AUDIT_ARCH_X86_64, X32_BIT | __NR_getpid, { 0 }, RET_ERRNO(ENOSYS) },
+	{ "x32 socket(AF_INET)",
+	  AUDIT_ARCH_X86_64,
+	  X32_BIT | 41,
+	  { AF_INET, SOCK_DGRAM },
+	  RET_ERRNO(ENOSYS) },
+	{ "i386 socketcall", AUDIT_ARCH_I386, 102, { 1, 0 }, RET_ERRNO(ENOSYS) },
+	{ "i386 getpid", AUDIT_ARCH_I386, 20, { 0 }, RET_ERRNO(ENOSYS) },
+	{ "socket(AF_INET)",
+	  AUDIT_ARCH_X86_64,
+	  __NR_socket,
+	  { AF_INET, SOCK_DGRAM },
+	  SECCOMP_RET_ALLOW },
+	{ "socket(AF_PACKET | 1 << 32)",
+	  AUDIT_ARCH_X86_64,
+	  __NR_socket,
+	  { HIGH32 | AF_PACKET, SOCK_RAW },
+	  RET_ERRNO(EAFNOSUPPORT) },
+	{ "socket(AF_INET, SOCK_RAW | 1 << 32)",
+	  AUDIT_ARCH_X86_64,
+	  __NR_socket,
+	  { AF_INET, HIGH32 | SOCK_RAW },
+	  RET_ERRNO(EPERM) },
+	{ "ioctl(TIOCSTI | 0xffffffff << 32)",
+	  AUDIT_ARCH_X86_64,
+	  __NR_ioctl,
+	  { 0, UINT64_C(0xffffffff00000000) | TIOCSTI },
+	  RET_ERRNO(EPERM) },
+	{ "clone(CLONE_VM|CLONE_THREAD...)",
+	  AUDIT_ARCH_X86_64,
+	  __NR_clone,
+	  { CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD },
+	  SECCOMP_RET_ALLOW },
 };
 
 /* Exports the default filter's BPF into *RET_PROG (malloc'd). Returns the instruction count. */
@@ -412,7 +418,7 @@ test_bpf(void **state)
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(bpf_cases); i++) {
 		const struct bpf_case *c = &bpf_cases[i];
-		struct seccomp_data d = {.nr = (int)c->nr, .arch = c->arch};
+		struct seccomp_data d = { .nr = (int)c->nr, .arch = c->arch };
 		uint32_t got;
 
 		memcpy(d.args, c->a, sizeof(d.args));
@@ -426,16 +432,16 @@ test_bpf(void **state)
 static void
 test_build_errors(void **state)
 {
-	static const int negative[] = {__NR_getpid, -10070};
+	static const int negative[] = { __NR_getpid, -10070 };
 	static const struct {
 		const char *name;
 		const int *deny;
 		size_t n;
 		int rc;
 	} cases[] = {
-	        {"negative number", negative, ELEMENTSOF(negative), -EINVAL},
-	        {"NULL list", NULL, 1, -EINVAL},
-	        {"too many", negative, 1000000, -E2BIG},
+		{ "negative number", negative, ELEMENTSOF(negative), -EINVAL },
+		{ "NULL list", NULL, 1, -EINVAL },
+		{ "too many", negative, 1000000, -E2BIG },
 	};
 
 	(void)state;
@@ -457,8 +463,8 @@ test_build_variants(void **state)
 	static const struct {
 		uint64_t families;
 		bool multicast;
-	} cases[] = {{0, false}, {UINT64_MAX, true}, {DEFAULT_FAMILIES, true}};
-	static const int deny[] = {__NR_clone3, __NR_socket, __NR_ptrace, __NR_clone};
+	} cases[] = { { 0, false }, { UINT64_MAX, true }, { DEFAULT_FAMILIES, true } };
+	static const int deny[] = { __NR_clone3, __NR_socket, __NR_ptrace, __NR_clone };
 
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

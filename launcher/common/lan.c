@@ -1,0 +1,324 @@
+/*
+ * The `lan` snapshot. The parsers (--lan lists, route messages) are pure and unit-tested;
+ * ldm_lan_read() is the edge that asks the kernel. Trust boundary: route messages come from
+ * the kernel, but every attribute is still length-checked before use (STYLE 9).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/lan.h"
+#include "ldm/util.h"
+
+#define DUMP_RETRIES 3 /* a dump interrupted by route changes is restarted this often */
+
+static bool
+entry_equal(const struct ldm_lan_entry *a, const struct ldm_lan_entry *b)
+{
+	return a->ifindex == b->ifindex && a->prefix.family == b->prefix.family &&
+	       a->prefix.plen == b->prefix.plen &&
+	       memcmp(a->prefix.addr, b->prefix.addr, sizeof(a->prefix.addr)) == 0;
+}
+
+int
+ldm_lan_add(struct ldm_lan_entry **v, size_t *n, const struct ldm_lan_entry *e)
+{
+	struct ldm_lan_entry *nv;
+
+	for (size_t i = 0; i < *n; i++)
+		if (entry_equal(&(*v)[i], e))
+			return 0;
+	if (*n >= LDM_MAX_LAN_ENTRIES)
+		return -E2BIG;
+	nv = reallocarray(*v, *n + 1, sizeof(**v));
+	if (nv == NULL)
+		return -ENOMEM;
+	nv[*n] = *e;
+	*v = nv;
+	(*n)++;
+	return 0;
+}
+
+/* Parses one item of a --lan list, [S, S + LEN). */
+static int
+parse_item(const char *s, size_t len, struct ldm_lan_entry *ret)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	struct ldm_lan_entry e = {0};
+	int r;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	r = ldm_prefix_parse(buf, &e.prefix);
+	if (r < 0)
+		return r == -EDOM ? -EDOM : -EINVAL;
+	*ret = e;
+	return 0;
+}
+
+int
+ldm_lan_parse_cidrs(const char *list, struct ldm_lan_entry **v, size_t *n, const char **ret_bad)
+{
+	_cleanup_free_ struct ldm_lan_entry *nv = NULL;
+	size_t nn = 0;
+	const char *s = list;
+	int r;
+
+	/* Work on a copy so that a bad item leaves the caller's array as it was. */
+	for (size_t i = 0; i < *n; i++) {
+		r = ldm_lan_add(&nv, &nn, &(*v)[i]);
+		if (r < 0)
+			return r;
+	}
+	for (;;) {
+		size_t len = strcspn(s, ",");
+		struct ldm_lan_entry e;
+
+		r = parse_item(s, len, &e);
+		if (r == 0)
+			r = ldm_lan_add(&nv, &nn, &e);
+		if (r < 0) {
+			if (ret_bad != NULL)
+				*ret_bad = s;
+			return r;
+		}
+		if (s[len] == '\0')
+			break;
+		s += len + 1;
+		if (*s == ' ')
+			s++;
+	}
+	free(*v);
+	*v = TAKE_PTR(nv);
+	*n = nn;
+	return 0;
+}
+
+struct route_attrs {
+	const struct nlattr *tb[RTA_MAX + 1];
+	uint8_t family;
+};
+
+/* Keeps the attributes we read, each checked for its exact size; ignores the others. */
+static int
+route_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct route_attrs *ra = data;
+	uint16_t type = mnl_attr_get_type(attr);
+	size_t alen = ra->family == AF_INET ? 4 : 16;
+
+	if (mnl_attr_type_valid(attr, RTA_MAX) < 0)
+		return MNL_CB_OK; /* newer than our headers: not one we read */
+	switch (type) {
+	case RTA_OIF:
+	case RTA_TABLE:
+	case RTA_NH_ID:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case RTA_DST:
+		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, alen) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case RTA_GATEWAY:
+	case RTA_VIA:
+	case RTA_MULTIPATH:
+		break; /* only their presence matters */
+	default:
+		return MNL_CB_OK;
+	}
+	ra->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static bool
+prefix_is_loopback(const struct ldm_prefix *p)
+{
+	static const uint8_t v6_lo[16] = {[15] = 1};
+
+	if (p->family == AF_INET)
+		return p->addr[0] == 127;
+	return p->plen == 128 && memcmp(p->addr, v6_lo, 16) == 0;
+}
+
+/* Copies the destination prefix, clearing any host bits the kernel would not have set. */
+static void
+route_prefix(const struct route_attrs *ra, uint8_t plen, struct ldm_prefix *ret)
+{
+	size_t alen = ra->family == AF_INET ? 4 : 16;
+
+	*ret = (struct ldm_prefix){.family = ra->family, .plen = plen};
+	memcpy(ret->addr, mnl_attr_get_payload(ra->tb[RTA_DST]), alen);
+	for (unsigned i = plen; i < alen * 8; i++)
+		ret->addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
+}
+
+int
+ldm_lan_route_parse(const struct nlmsghdr *nlh, int lo_ifindex, struct ldm_lan_entry *ret)
+{
+	struct route_attrs ra = {0};
+	const struct rtmsg *rtm;
+	struct ldm_lan_entry e = {0};
+	uint32_t table, oif;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return -EINVAL;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6)
+		return 0; /* another family (a dump may answer with more) */
+	ra.family = rtm->rtm_family;
+	if (rtm->rtm_dst_len > (ra.family == AF_INET ? 32 : 128))
+		return -EINVAL;
+	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, &ra) != MNL_CB_OK)
+		return -EINVAL;
+	table = ra.tb[RTA_TABLE] != NULL ? mnl_attr_get_u32(ra.tb[RTA_TABLE]) : rtm->rtm_table;
+	if (table != RT_TABLE_MAIN || rtm->rtm_type != RTN_UNICAST ||
+	    (rtm->rtm_flags & RTM_F_CLONED) != 0)
+		return 0;
+	if (ra.tb[RTA_GATEWAY] != NULL || ra.tb[RTA_VIA] != NULL || ra.tb[RTA_MULTIPATH] != NULL ||
+	    ra.tb[RTA_NH_ID] != NULL)
+		return 0;
+	if (ra.family == AF_INET && rtm->rtm_scope != RT_SCOPE_LINK)
+		return 0;
+	if (rtm->rtm_dst_len == 0 || ra.tb[RTA_DST] == NULL || ra.tb[RTA_OIF] == NULL)
+		return 0; /* a default route through a device is no LAN */
+	oif = mnl_attr_get_u32(ra.tb[RTA_OIF]);
+	if (oif == 0 || oif > INT32_MAX || (int)oif == lo_ifindex)
+		return 0;
+	route_prefix(&ra, rtm->rtm_dst_len, &e.prefix);
+	if (prefix_is_loopback(&e.prefix))
+		return 0;
+	e.ifindex = (int)oif;
+	*ret = e;
+	return 1;
+}
+
+int
+ldm_lan_ifindex(const struct ldm_lan_entry *v, size_t n, uint8_t family, const uint8_t addr[16])
+{
+	const struct ldm_lan_entry *best = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!ldm_prefix_contains(&v[i].prefix, family, addr))
+			continue;
+		if (best == NULL || v[i].prefix.plen > best->prefix.plen)
+			best = &v[i];
+	}
+	return best != NULL ? best->ifindex : 0;
+}
+
+struct dump_state {
+	struct ldm_lan_entry *v;
+	size_t n;
+	int lo_ifindex;
+	int err;
+};
+
+static int
+dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_state *st = data;
+	struct ldm_lan_entry e;
+	int r;
+
+	if ((nlh->nlmsg_flags & NLM_F_DUMP_INTR) != 0) {
+		st->err = -EAGAIN;
+		return MNL_CB_ERROR;
+	}
+	r = ldm_lan_route_parse(nlh, st->lo_ifindex, &e);
+	if (r > 0)
+		r = ldm_lan_add(&st->v, &st->n, &e);
+	if (r < 0) {
+		st->err = r;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+/* Dumps FAMILY's routes into ST. Returns 0 or -errno. */
+static int
+dump_family(struct mnl_socket *nl, uint8_t family, uint32_t seq, struct dump_state *st)
+{
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	uint32_t portid = mnl_socket_get_portid(nl);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	ssize_t len;
+	int r = MNL_CB_OK;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = family;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	while (r > MNL_CB_STOP) {
+		len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (len < 0)
+			return -errno;
+		st->err = 0;
+		errno = 0;
+		r = mnl_cb_run(buf, (size_t)len, seq, portid, dump_cb, st);
+	}
+	if (r < 0)
+		return st->err != 0 ? st->err : (errno != 0 ? -errno : -EINVAL);
+	return 0;
+}
+
+static void
+mnl_socket_closep(struct mnl_socket **nl)
+{
+	if (*nl != NULL)
+		mnl_socket_close(*nl);
+}
+
+/* One attempt at reading both families. Returns 0 or -errno; fills ST. */
+static int
+read_once(struct dump_state *st, uint32_t seq)
+{
+	_cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
+	int r;
+
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (nl == NULL)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return -errno;
+	r = dump_family(nl, AF_INET, seq, st);
+	if (r < 0)
+		return r;
+	r = dump_family(nl, AF_INET6, seq + 1, st);
+	if (r == -EAFNOSUPPORT)
+		r = 0; /* a kernel without IPv6 has no IPv6 LAN */
+	return r;
+}
+
+int
+ldm_lan_read(struct ldm_lan_entry **ret, size_t *ret_n)
+{
+	int lo = (int)if_nametoindex("lo"); /* 0 if absent: then no route is skipped for it */
+	int r = -EAGAIN;
+
+	for (unsigned try = 0; try < DUMP_RETRIES && r == -EAGAIN; try++) {
+		struct dump_state st = {.lo_ifindex = lo};
+
+		r = read_once(&st, 1 + try * 2);
+		if (r < 0) {
+			free(st.v);
+			continue;
+		}
+		*ret = st.v;
+		*ret_n = st.n;
+	}
+	return r;
+}

@@ -1,0 +1,57 @@
+/*
+ * The `lan` snapshot: which prefixes are on-link (reached without a gateway) right now, and
+ * through which interface. Read from the main routing table over rtnetlink, or given by hand
+ * (--lan CIDR). ldmctl uses it to explain verdicts; ldm-enforcerd to compile `lan` rules.
+ */
+#ifndef LDM_LAN_H
+#define LDM_LAN_H
+
+#include <linux/netlink.h>
+#include <stddef.h>
+
+#include "ldm/policy.h"
+
+#define LDM_MAX_LAN_ENTRIES 1024 /* more on-link routes than this: refuse, don't truncate */
+
+/*
+ * Appends the prefixes of LIST, a comma-separated list of CIDRs or addresses such as
+ * "192.168.144.0/24,fd00:1::/64" (a space may follow each comma), to the array *V of *N
+ * entries, with ifindex 0 (any interface). Entries already present are not repeated.
+ * Returns 0; -EINVAL for a malformed item, -EDOM for a prefix with host bits set
+ * ("192.168.144.7/24"), -E2BIG past LDM_MAX_LAN_ENTRIES, -ENOMEM. On failure *V and *N are
+ * unchanged and, if RET_BAD is not NULL, *RET_BAD points at the offending item in LIST.
+ */
+int ldm_lan_parse_cidrs(const char *list, struct ldm_lan_entry **v, size_t *n,
+                        const char **ret_bad);
+
+/*
+ * Appends E to the array *V of *N entries unless an equal entry is there. Returns 0,
+ * -E2BIG past LDM_MAX_LAN_ENTRIES or -ENOMEM (then *V and *N are unchanged).
+ */
+int ldm_lan_add(struct ldm_lan_entry **v, size_t *n, const struct ldm_lan_entry *e);
+
+/*
+ * Judges one RTM_NEWROUTE message of a route dump. An on-link route is a unicast route of
+ * the main table with a destination prefix (not a default route), an output interface
+ * other than LO_IFINDEX, no gateway, via, multipath or nexthop object, and (IPv4) link
+ * scope; loopback prefixes never count. Every attribute is bounds-checked. Returns 1 and
+ * fills *RET for an on-link route, 0 for any other route, -EINVAL for a malformed message.
+ */
+int ldm_lan_route_parse(const struct nlmsghdr *nlh, int lo_ifindex, struct ldm_lan_entry *ret);
+
+/*
+ * Reads this machine's on-link prefixes (IPv4 and IPv6) from the kernel. On success returns
+ * 0 and a new array in *RET (free() it; NULL when *RET_N is 0). Returns -errno for socket
+ * errors, -EAGAIN when the table kept changing during the dump, -E2BIG past
+ * LDM_MAX_LAN_ENTRIES, -EINVAL if the kernel's answer is malformed.
+ */
+int ldm_lan_read(struct ldm_lan_entry **ret, size_t *ret_n);
+
+/*
+ * The interface of the longest prefix in V that contains the address, or 0 if none does
+ * or the best entry names no interface.
+ */
+int ldm_lan_ifindex(const struct ldm_lan_entry *v, size_t n, uint8_t family,
+                    const uint8_t addr[16]);
+
+#endif

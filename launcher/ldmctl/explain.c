@@ -1,0 +1,301 @@
+/*
+ * ldmctl explain: judges one flow against a policy, as the enforcer would, and names the
+ * rule that decides. Nothing is run and nothing is sent.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/lan.h"
+#include "ldm/policy.h"
+#include "ldm/util.h"
+#include "ldmctl/ldmctl.h"
+
+#define RULE_TEXT_MAX 4096 /* a rule's match: a host name and up to 64 port ranges */
+
+struct explain_args {
+	const char *policy;
+	const char *proto;
+	const char *dest;
+	char host[LDM_MAX_HOST_LEN + 1]; /* normalized --host, "" if none */
+	bool in;
+	bool have_lan; /* --lan given: don't read the routing table */
+	struct ldm_lan_entry *lan;
+	size_t n_lan;
+};
+
+static void
+explain_usage(FILE *f)
+{
+	fputs("Usage: ldmctl explain POLICY PROTO DEST[:PORT] [--host NAME] [--in] [--lan "
+	      "CIDR]...\n"
+	      "\n"
+	      "Says whether POLICY allows a flow and which rule decides, without running "
+	      "anything.\n"
+	      "  POLICY        a policy name, looked up in the policy directories, or a file path\n"
+	      "                (it contains '/' or ends in .conf)\n"
+	      "  PROTO         tcp, udp or icmp\n"
+	      "  DEST[:PORT]   the peer: 192.0.2.7:443, [2001:db8::7]:443, or without a port\n"
+	      "                (icmp only): 192.0.2.7, 2001:db8::7\n"
+	      "  --host NAME   the DNS name DEST was resolved from (for `host` rules and labels)\n"
+	      "  --in          the peer opens the flow to the app's local PORT\n"
+	      "  --lan CIDR    treat CIDR as on-link (repeatable, or a comma-separated list);\n"
+	      "                without it the routing table decides what `lan` means\n"
+	      "  --policy-dir DIR  look up POLICY and includes in DIR (repeatable)\n"
+	      "\n"
+	      "Exit status: 0 allowed, 1 blocked, 2 usage error, 3 the policy does not load,\n"
+	      "4 the routing table cannot be read.\n",
+	      f);
+}
+
+static int
+add_lan(struct explain_args *a, const char *list)
+{
+	const char *bad = list;
+	int r;
+
+	r = ldm_lan_parse_cidrs(list, &a->lan, &a->n_lan, &bad);
+	if (r == -EDOM)
+		return ldmctl_usage_error("explain",
+		                          "--lan '%s': host bits are set below the prefix "
+		                          "length; give the network, e.g. 192.168.144.0/24",
+		                          bad);
+	if (r == -E2BIG)
+		return ldmctl_usage_error("explain", "--lan: more than %d prefixes",
+		                          LDM_MAX_LAN_ENTRIES);
+	if (r < 0)
+		return ldmctl_usage_error("explain",
+		                          "--lan '%s' is not a CIDR such as "
+		                          "192.168.144.0/24 or fd00::/64",
+		                          bad);
+	a->have_lan = true;
+	return 0;
+}
+
+/* Handles one option of explain. Returns 0 to go on, or an exit code (-1: --help done). */
+static int
+explain_option(struct ldmctl_ctx *ctx, struct explain_args *a, int c, const char *arg)
+{
+	int r;
+
+	switch (c) {
+	case 'H':
+		if (ldm_host_name_normalize(arg, a->host, sizeof(a->host)) < 0)
+			return ldmctl_usage_error("explain", "--host '%s' is not a DNS name", arg);
+		return 0;
+	case 'i':
+		a->in = true;
+		return 0;
+	case 'l':
+		return add_lan(a, arg);
+	case '?':
+		return ldmctl_usage_hint("explain");
+	default:
+		r = ldmctl_common_option(ctx, c, arg);
+		if (r == 1) {
+			explain_usage(stdout);
+			return -1;
+		}
+		return r < 0 ? LDMCTL_EXIT_USAGE : 0;
+	}
+}
+
+/* Returns 0 when A is complete, or the exit code (-1 for --help, which exits 0). */
+static int
+parse_args(struct ldmctl_ctx *ctx, int argc, char **argv, struct explain_args *a)
+{
+	static const struct option options[] = {
+	        LDMCTL_COMMON_OPTIONS,
+	        {"host", required_argument, NULL, 'H'},
+	        {"in", no_argument, NULL, 'i'},
+	        {"lan", required_argument, NULL, 'l'},
+	        {},
+	};
+	int c, r;
+
+	optind = 0; /* glibc: restart and permute, so options may come anywhere */
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		r = explain_option(ctx, a, c, optarg);
+		if (r != 0)
+			return r;
+	}
+	if (argc - optind != 3)
+		return ldmctl_usage_error("explain", "give POLICY PROTO DEST[:PORT], e.g. "
+		                                     "'qgroundcontrol udp 192.168.144.10:14550'");
+	a->policy = argv[optind];
+	a->proto = argv[optind + 1];
+	a->dest = argv[optind + 2];
+	return 0;
+}
+
+/* Splits DEST into its address (into BUF) and its port text, NULL when there is none. */
+static int
+split_dest(const char *s, char *buf, size_t size, const char **ret_port)
+{
+	const char *port = NULL, *end, *colon = strchr(s, ':');
+	size_t len;
+
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+			return -EINVAL;
+		if (end[1] == ':')
+			port = end + 2;
+		s++;
+		len = (size_t)(end - s);
+	} else if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+		len = (size_t)(colon - s); /* one colon: IPv4:PORT */
+		port = colon + 1;
+	} else {
+		len = strlen(s); /* no colon, or a bare IPv6 address */
+	}
+	if (len >= size)
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	*ret_port = port;
+	return 0;
+}
+
+/* Fills FLOW's protocol, peer and port from A. Returns 0 or an exit code. */
+static int
+parse_flow(const struct explain_args *a, struct ldm_flow *flow)
+{
+	char addr[64];
+	const char *port;
+
+	if (ldm_proto_parse(a->proto, &flow->proto) < 0 ||
+	    (flow->proto != LDM_PROTO_TCP && flow->proto != LDM_PROTO_UDP &&
+	     flow->proto != LDM_PROTO_ICMP))
+		return ldmctl_usage_error("explain", "PROTO '%s': give tcp, udp or icmp", a->proto);
+	if (split_dest(a->dest, addr, sizeof(addr), &port) < 0 ||
+	    ldm_addr_parse(addr, &flow->family, flow->addr) < 0)
+		return ldmctl_usage_error("explain",
+		                          "'%s' is not DEST[:PORT]: give 192.0.2.7:443, "
+		                          "[2001:db8::7]:443, 192.0.2.7 or 2001:db8::7",
+		                          a->dest);
+	if (flow->proto == LDM_PROTO_ICMP && port != NULL)
+		return ldmctl_usage_error("explain", "icmp has no ports: give DEST without :PORT");
+	if (flow->proto != LDM_PROTO_ICMP && port == NULL)
+		return ldmctl_usage_error("explain",
+		                          "%s needs a port: give DEST:PORT, e.g. "
+		                          "192.0.2.7:443 or [2001:db8::7]:443",
+		                          a->proto);
+	if (port != NULL && (ldm_parse_port(&port, &flow->port) < 0 || *port != '\0'))
+		return ldmctl_usage_error("explain", "'%s': the port must be 1-65535", a->dest);
+	flow->dir = a->in ? LDM_DIR_IN : LDM_DIR_OUT;
+	flow->host = a->host[0] != '\0' ? a->host : NULL;
+	return 0;
+}
+
+/* Loads POLICY by name or path. Returns 0, or prints the errors and returns an exit code. */
+static int
+load_policy(const struct ldmctl_ctx *ctx, const char *policy, struct ldm_policy **ret)
+{
+	_cleanup_(ldm_diags_clear) struct ldm_diags diags = {0};
+	struct ldm_load_opts opts;
+	size_t len = strlen(policy);
+	int r;
+
+	ldmctl_load_opts(ctx, &opts);
+	if (strchr(policy, '/') != NULL || (len > 5 && strcmp(policy + len - 5, ".conf") == 0))
+		r = ldm_policy_load_path(policy, &opts, ret, &diags);
+	else if (ldm_policy_name_valid(policy))
+		r = ldm_policy_load_name(policy, &opts, ret, &diags);
+	else
+		return ldmctl_usage_error("explain",
+		                          "'%s' is neither a policy name ([a-z0-9][a-z0-9_-]*) "
+		                          "nor a file path",
+		                          policy);
+	if (r < 0) {
+		ldmctl_print_diags(policy, r, &diags);
+		return LDMCTL_EXIT_POLICY;
+	}
+	return 0;
+}
+
+/* Prints the verdict lines. Returns the exit code. */
+static int
+print_verdict(const struct ldm_policy *p, const struct ldm_verdict *v, const char *host)
+{
+	const char *label = host != NULL ? ldm_policy_known_label(p, host) : NULL;
+	char text[RULE_TEXT_MAX];
+
+	fputs(v->allow ? "allow: " : "block: ", stdout);
+	if (v->rule == NULL) {
+		fputs("no rule matches (default deny)\n", stdout);
+	} else {
+		if (ldm_rule_format(v->rule, text, sizeof(text)) < 0)
+			ldm_strscpy(text, sizeof(text), "?");
+		printf("rule %u", v->rule->number);
+		if (v->rule->comment != NULL) {
+			fputs(" \"", stdout);
+			ldmctl_put_escaped(stdout, v->rule->comment, true);
+			fputc('"', stdout);
+		}
+		fputs(" (", stdout);
+		ldmctl_put_escaped(stdout, text, false);
+		fputs(")\n", stdout);
+	}
+	if (label != NULL) {
+		fputs("known: ", stdout);
+		ldmctl_put_escaped(stdout, label, false);
+		fputc('\n', stdout);
+	}
+	if (!v->allow && p->mode == LDM_MODE_AUDIT) {
+		fputs("note: policy '", stdout);
+		ldmctl_put_escaped(stdout, p->name != NULL ? p->name : "?", false);
+		fputs("' is in audit mode: this flow would be logged as would_block, not blocked\n",
+		      stdout);
+	}
+	return v->allow ? LDMCTL_EXIT_OK : LDMCTL_EXIT_FAIL;
+}
+
+/* Judges the flow in A against P with the given or the routing table's LAN. */
+static int
+judge(const struct ldm_policy *p, struct explain_args *a, struct ldm_flow *flow)
+{
+	struct ldm_verdict v = {0};
+	struct ldm_lan lan;
+	int r;
+
+	if (!a->have_lan) {
+		r = ldm_lan_read(&a->lan, &a->n_lan);
+		if (r < 0) {
+			ldmctl_err("explain: cannot read the routing table (%s); name the on-link "
+			           "prefixes with --lan CIDR",
+			           strerror(-r));
+			return LDMCTL_EXIT_SYSTEM;
+		}
+	}
+	/* The interface the kernel would pick among on-link routes; 0 when none is on-link. */
+	flow->ifindex = ldm_lan_ifindex(a->lan, a->n_lan, flow->family, flow->addr);
+	lan = (struct ldm_lan){.v = a->lan, .n = a->n_lan};
+	r = ldm_policy_judge(p, flow, &lan, &v);
+	if (r < 0) {
+		ldmctl_err("explain: the policy cannot judge this flow (%s)", strerror(-r));
+		return LDMCTL_EXIT_USAGE;
+	}
+	return print_verdict(p, &v, flow->host);
+}
+
+int
+ldmctl_explain(struct ldmctl_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(ldm_policy_freep) struct ldm_policy *p = NULL;
+	struct explain_args a = {0};
+	struct ldm_flow flow = {0};
+	int r;
+
+	r = parse_args(ctx, argc, argv, &a);
+	if (r == 0)
+		r = parse_flow(&a, &flow);
+	if (r == 0)
+		r = load_policy(ctx, a.policy, &p);
+	if (r == 0)
+		r = judge(p, &a, &flow);
+	free(a.lan);
+	return r < 0 ? LDMCTL_EXIT_OK : r;
+}

@@ -1,0 +1,89 @@
+/* ldmctl: what the commands share. main.c parses global options and dispatches. */
+#ifndef LDMCTL_H
+#define LDMCTL_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ldm/policy.h"
+
+#define LDMCTL_MAX_DIRS 16
+
+/*
+ * Where policy names are looked up without --policy-dir: the admin's directory first, then
+ * the package's. They follow the build's SYSCONFDIR and DATADIR, as `make install` does.
+ */
+#ifndef LDM_SYSCONFDIR
+#define LDM_SYSCONFDIR "/etc"
+#endif
+#ifndef LDM_DATADIR
+#define LDM_DATADIR "/usr/share"
+#endif
+#define LDMCTL_DIR_ADMIN         LDM_SYSCONFDIR "/ldm/policies"
+#define LDMCTL_DIR_PACKAGE       LDM_DATADIR "/ldm/policies"
+#define LDMCTL_DEFAULT_DIRS_TEXT LDMCTL_DIR_ADMIN " then " LDMCTL_DIR_PACKAGE
+
+/* Exit codes, documented in --help and ldmctl(1). */
+enum {
+	LDMCTL_EXIT_OK = 0,     /* check: all files good; explain: allowed */
+	LDMCTL_EXIT_FAIL = 1,   /* check: a file has errors; explain: blocked */
+	LDMCTL_EXIT_USAGE = 2,  /* bad command line */
+	LDMCTL_EXIT_POLICY = 3, /* explain: the policy failed to load */
+	LDMCTL_EXIT_SYSTEM = 4, /* explain: the routing table could not be read */
+};
+
+/* Options given before or after the command. */
+struct ldmctl_ctx {
+	const char *dirs[LDMCTL_MAX_DIRS]; /* --policy-dir, in order given */
+	size_t n_dirs;
+	const char *socket; /* --socket; used by the daemon commands, later */
+};
+
+/* Long options every command takes; a command's table starts with these. */
+#define LDMCTL_COMMON_OPTIONS                                                                      \
+	{"policy-dir", required_argument, NULL, 'd'}, {"socket", required_argument, NULL, 's'},    \
+	{                                                                                          \
+		"help", no_argument, NULL, 'h'                                                     \
+	}
+
+/* Each returns an LDMCTL_EXIT_* code. ARGV[0] is the command name. */
+int ldmctl_check(struct ldmctl_ctx *ctx, int argc, char **argv);
+int ldmctl_explain(struct ldmctl_ctx *ctx, int argc, char **argv);
+
+/*
+ * Handles a common option C (with getopt's OPTARG). Returns 0 if it was handled, 1 for
+ * --help, or -EINVAL after printing why (too many --policy-dir).
+ */
+int ldmctl_common_option(struct ldmctl_ctx *ctx, int c, const char *arg);
+
+/* Fills OPTS from the --policy-dir list or the default directories. */
+void ldmctl_load_opts(const struct ldmctl_ctx *ctx, struct ldm_load_opts *opts);
+
+/*
+ * Prints "ldmctl: CMD: MSG" (CMD NULL: "ldmctl: MSG") and the --help hint on stderr.
+ * Returns LDMCTL_EXIT_USAGE.
+ */
+int ldmctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints only the --help hint for CMD (NULL: ldmctl); getopt already said what is wrong. */
+int ldmctl_usage_hint(const char *cmd);
+
+/* Prints "ldmctl: MSG" on stderr. */
+void ldmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Writes S to F with control bytes escaped as \xNN; with QUOTED also '"' and '\' (as \" and
+ * \\), for text printed between double quotes. Policy text is untrusted terminal output.
+ */
+void ldmctl_put_escaped(FILE *f, const char *s, bool quoted);
+
+/*
+ * Prints a failed load's diagnostics on stderr as FILE:LINE: MSG (FILE: MSG for line 0),
+ * then how many were dropped. DISPLAY names the file when a diagnostic has none, and with
+ * strerror(-ERR) when there is no diagnostic at all.
+ */
+void ldmctl_print_diags(const char *display, int err, const struct ldm_diags *d);
+
+#endif
