@@ -1,0 +1,111 @@
+/* The control protocol's framing and validation: sizes, strings, flags. Pure. */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "ldm/control.h"
+#include "ldm/util.h"
+
+static const size_t sizes[] = {
+	[LDM_MSG_SESSION_REQUEST] = sizeof(struct ldm_msg_session_request),
+	[LDM_MSG_SESSION_READY] = sizeof(struct ldm_msg_session_ready),
+	[LDM_MSG_ERROR] = sizeof(struct ldm_msg_error),
+	[LDM_MSG_SYSCALL_DENIED] = sizeof(struct ldm_msg_syscall_denied),
+	[LDM_MSG_SUMMARY_REQUEST] = sizeof(struct ldm_msg_summary_request),
+	[LDM_MSG_SUMMARY] = sizeof(struct ldm_msg_summary),
+	[LDM_MSG_STATUS_REQUEST] = sizeof(struct ldm_msg_status_request),
+	[LDM_MSG_STATUS_LINE] = sizeof(struct ldm_msg_text),
+	[LDM_MSG_END] = sizeof(struct ldm_msg_empty),
+	[LDM_MSG_ACK] = sizeof(struct ldm_msg_empty),
+};
+
+size_t
+ldm_msg_size(uint16_t type)
+{
+	return type < ELEMENTSOF(sizes) ? sizes[type] : 0;
+}
+
+void
+ldm_msg_init(struct ldm_msg_hdr *h, uint16_t type)
+{
+	*h = (struct ldm_msg_hdr){
+		.magic = LDM_CONTROL_MAGIC,
+		.version = LDM_CONTROL_VERSION,
+		.type = type,
+		.len = (uint32_t)ldm_msg_size(type),
+	};
+}
+
+int
+ldm_msg_check_hdr(const struct ldm_msg_hdr *h)
+{
+	size_t size;
+
+	if (h->magic != LDM_CONTROL_MAGIC || h->version != LDM_CONTROL_VERSION)
+		return -EPROTO;
+	size = ldm_msg_size(h->type);
+	if (size == 0 || h->len != size || h->reserved != 0)
+		return -EBADMSG;
+	return 0;
+}
+
+static bool
+str_ok(const char *field, size_t size)
+{
+	return memchr(field, '\0', size) != NULL;
+}
+
+#define STR_OK(f) str_ok((f), sizeof(f))
+
+static int
+check_payload(const struct ldm_msg_hdr *h)
+{
+	switch (h->type) {
+	case LDM_MSG_SESSION_REQUEST: {
+		const struct ldm_msg_session_request *m = (const void *)h;
+
+		return STR_OK(m->policy) && STR_OK(m->app) && (m->flags & ~LDM_SESSION_F_AUDIT) == 0;
+	}
+	case LDM_MSG_SESSION_READY: {
+		const struct ldm_msg_session_ready *m = (const void *)h;
+
+		return STR_OK(m->policy) && STR_OK(m->cgroup) && m->n_deny <= LDM_CTL_DENY_MAX &&
+		       (m->flags & ~(LDM_READY_F_AUDIT | LDM_READY_F_MULTICAST)) == 0;
+	}
+	case LDM_MSG_ERROR:
+		return STR_OK(((const struct ldm_msg_error *)(const void *)h)->text);
+	case LDM_MSG_SYSCALL_DENIED: {
+		const struct ldm_msg_syscall_denied *m = (const void *)h;
+
+		return STR_OK(m->name) && m->reserved == 0;
+	}
+	case LDM_MSG_SUMMARY:
+		return STR_OK(((const struct ldm_msg_summary *)(const void *)h)->policy);
+	case LDM_MSG_STATUS_LINE:
+		return STR_OK(((const struct ldm_msg_text *)(const void *)h)->text);
+	default:
+		return 1; /* no strings or flags to check */
+	}
+}
+
+int
+ldm_msg_check(const struct ldm_msg_hdr *h)
+{
+	int r = ldm_msg_check_hdr(h);
+
+	if (r < 0)
+		return r;
+	return check_payload(h) ? 0 : -EBADMSG;
+}
+
+int
+ldm_msg_set_str(char *field, size_t size, const char *s)
+{
+	size_t n = strnlen(s, size);
+
+	memset(field, 0, size);
+	if (n >= size)
+		return -ENAMETOOLONG;
+	memcpy(field, s, n);
+	return 0;
+}

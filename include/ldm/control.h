@@ -1,0 +1,156 @@
+/*
+ * The control protocol between ldm-enforcerd and its clients (ldm-run, ldmctl) over the Unix
+ * stream socket /run/ldm/control.sock.
+ *
+ * Every message is fixed-size: a 16-byte header, then the payload of its type. `len` is the
+ * whole message size and must equal the size of the type's struct exactly; a message of an
+ * unknown type, version or size closes the connection. Strings are fixed arrays that must
+ * hold a NUL within their size. All integers are in host byte order (the socket is local).
+ *
+ * Trust: the daemon trusts nothing in a request. It authenticates the peer with SO_PEERCRED
+ * and re-validates every field against that uid and the policy.
+ */
+#ifndef LDM_CONTROL_H
+#define LDM_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LDM_CONTROL_MAGIC 0x314d444cu /* "LDM1" */
+#define LDM_CONTROL_VERSION 1
+#define LDM_CONTROL_SOCKET "/run/ldm/control.sock"
+
+#define LDM_CTL_NAME_MAX 72	/* a policy name, NUL included (LDM_MAX_NAME_LEN + 1, padded) */
+#define LDM_CTL_PATH_MAX 256	/* an executable path, truncated */
+#define LDM_CTL_TEXT_MAX 512	/* an error or status line */
+#define LDM_CTL_DENY_MAX 256	/* syscalls.deny entries carried to ldm-run */
+#define LDM_CTL_SYSCALL_NAME_MAX 32
+
+enum ldm_msg_type {
+	LDM_MSG_SESSION_REQUEST = 1, /* ldm-run -> daemon: start a session for my pid */
+	LDM_MSG_SESSION_READY = 2,   /* daemon -> ldm-run: rules in force, pid in the cgroup */
+	LDM_MSG_ERROR = 3,	     /* daemon -> client: refused; text says why */
+	LDM_MSG_SYSCALL_DENIED = 4,  /* ldm-run supervisor -> daemon: log a denied syscall */
+	LDM_MSG_SUMMARY_REQUEST = 5, /* ldm-run -> daemon: counters of my session */
+	LDM_MSG_SUMMARY = 6,	     /* daemon -> ldm-run */
+	LDM_MSG_STATUS_REQUEST = 7,  /* ldmctl -> daemon */
+	LDM_MSG_STATUS_LINE = 8,     /* daemon -> ldmctl, one per line of text */
+	LDM_MSG_END = 9,	     /* daemon -> client: no more lines */
+	LDM_MSG_ACK = 10,	     /* daemon -> client: report taken */
+};
+
+struct ldm_msg_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t len; /* the whole message, header included */
+	uint32_t reserved; /* zero */
+};
+_Static_assert(sizeof(struct ldm_msg_hdr) == 16, "wire size");
+
+#define LDM_SESSION_F_AUDIT 0x1u /* ask for audit mode (policy must say audit_override) */
+
+struct ldm_msg_session_request {
+	struct ldm_msg_hdr hdr;
+	uint32_t pid;	/* must be the peer's own pid (SO_PEERCRED) */
+	uint32_t flags; /* LDM_SESSION_F_* */
+	char policy[LDM_CTL_NAME_MAX];
+	char app[LDM_CTL_PATH_MAX]; /* the program, for logs only; never trusted */
+};
+_Static_assert(sizeof(struct ldm_msg_session_request) == 16 + 8 + 72 + 256, "wire size");
+
+#define LDM_READY_F_AUDIT 0x1u	   /* the session runs in audit mode */
+#define LDM_READY_F_MULTICAST 0x2u /* the policy allows multicast: joins are allowed */
+
+/* What ldm-run needs to build the seccomp filter: the daemon's reading of the policy. */
+struct ldm_msg_session_ready {
+	struct ldm_msg_hdr hdr;
+	uint64_t session; /* never reused */
+	uint64_t families; /* socket families allowed: bit N for family N */
+	uint32_t flags;	   /* LDM_READY_F_* */
+	uint32_t n_deny;
+	int32_t deny[LDM_CTL_DENY_MAX]; /* native syscall numbers to deny with EPERM */
+	char policy[LDM_CTL_NAME_MAX];
+	char cgroup[LDM_CTL_PATH_MAX]; /* the session cgroup, relative to the cgroup2 root */
+};
+_Static_assert(sizeof(struct ldm_msg_session_ready) == 16 + 24 + 1024 + 72 + 256, "wire size");
+
+struct ldm_msg_error {
+	struct ldm_msg_hdr hdr;
+	int32_t code; /* -errno */
+	uint32_t reserved;
+	char text[LDM_CTL_TEXT_MAX];
+};
+_Static_assert(sizeof(struct ldm_msg_error) == 16 + 8 + 512, "wire size");
+
+/* Sent by the supervisor, which is inside the session's cgroup; the daemon checks that. */
+struct ldm_msg_syscall_denied {
+	struct ldm_msg_hdr hdr;
+	uint64_t session;
+	uint32_t pid; /* the process that made the call */
+	int32_t nr;
+	int32_t err; /* the errno it got */
+	uint32_t reserved;
+	uint64_t args[6];
+	char name[LDM_CTL_SYSCALL_NAME_MAX];
+};
+_Static_assert(sizeof(struct ldm_msg_syscall_denied) == 16 + 24 + 48 + 32, "wire size");
+
+struct ldm_msg_summary_request {
+	struct ldm_msg_hdr hdr;
+	uint64_t session;
+};
+_Static_assert(sizeof(struct ldm_msg_summary_request) == 24, "wire size");
+
+struct ldm_msg_summary {
+	struct ldm_msg_hdr hdr;
+	uint64_t session;
+	uint64_t blocked;     /* flows blocked (folded repeats counted) */
+	uint64_t would_block; /* audit mode */
+	uint64_t syscalls_denied;
+	char policy[LDM_CTL_NAME_MAX];
+};
+_Static_assert(sizeof(struct ldm_msg_summary) == 16 + 32 + 72, "wire size");
+
+struct ldm_msg_status_request {
+	struct ldm_msg_hdr hdr;
+	uint32_t flags;
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct ldm_msg_status_request) == 24, "wire size");
+
+struct ldm_msg_text {
+	struct ldm_msg_hdr hdr;
+	char text[LDM_CTL_TEXT_MAX];
+};
+_Static_assert(sizeof(struct ldm_msg_text) == 16 + 512, "wire size");
+
+struct ldm_msg_empty {
+	struct ldm_msg_hdr hdr;
+};
+
+/* The largest message of any type: a reader's buffer size. */
+#define LDM_MSG_MAX sizeof(struct ldm_msg_session_ready)
+
+/* The exact size of a message of TYPE, or 0 for an unknown type. */
+size_t ldm_msg_size(uint16_t type);
+
+/* Fills a header for TYPE (len from ldm_msg_size). */
+void ldm_msg_init(struct ldm_msg_hdr *h, uint16_t type);
+
+/*
+ * Validates a header just read: magic, version, a known type, len equal to its size, zero
+ * reserved. Returns 0 or -EPROTO / -EBADMSG.
+ */
+int ldm_msg_check_hdr(const struct ldm_msg_hdr *h);
+
+/*
+ * Validates a whole message of h->type (len bytes at h): every string NUL-terminated within
+ * its array, counts within their caps, no unknown flag. Returns 0 or -EBADMSG.
+ */
+int ldm_msg_check(const struct ldm_msg_hdr *h);
+
+/* Copies S into a fixed string field; -ENAMETOOLONG (field holds "") if it does not fit. */
+int ldm_msg_set_str(char *field, size_t size, const char *s);
+
+#endif
