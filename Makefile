@@ -59,8 +59,12 @@ endif
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
-# Unit tests may also exercise edge modules that hold pure helpers.
-UNIT_EXTRA_OBJS := $(filter-out %/main.o,$(LDMCTL_SRCS:%.c=$(B)/%.o))
+# Unit tests may also exercise edge modules that hold pure helpers (every program's objects
+# but its main.o), and test tools in tests/tools/ link the same.
+UNIT_EXTRA_OBJS := $(filter-out %/main.o,$(sort $(LDMCTL_SRCS:%.c=$(B)/%.o) \
+	$(LDMRUN_SRCS:%.c=$(B)/%.o) $(DAEMON_SRCS:%.c=$(B)/%.o)))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/tools/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAYERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/tests/replay_%)
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
@@ -70,7 +74,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/bench/%)
 # libconfig 1.5 leaks on some syntax errors; its allocations only (tests/lsan.supp).
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
-.PHONY: all deps check unit-tests golden-tests policy-tests fuzz-replay integration-tests \
+.PHONY: tools all deps check unit-tests golden-tests policy-tests fuzz-replay integration-tests \
 	install clean format format-check demo fuzz bench update-golden deb
 
 all: $(PROGS)
@@ -101,6 +105,11 @@ $(B)/ldm-enforcerd: $(DAEMON_SRCS:%.c=$(B)/%.o) $(LIB)
 
 $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(UNIT_EXTRA_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(B)/tests/tools/%: $(B)/tests/tools/%.o $(UNIT_EXTRA_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tools: $(TOOL_BINS)
 
 $(B)/tests/replay_%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -136,7 +145,7 @@ fuzz-replay: $(FUZZ_REPLAYERS)
 		n=$${r##*/replay_fuzz_}; echo "== $$r tests/fuzz/corpus/$$n"; \
 		$$r tests/fuzz/corpus/$$n; done
 
-integration-tests: all
+integration-tests: all $(TOOL_BINS)
 	@if [ -x tests/integration/run.sh ]; then tests/integration/run.sh $(B); \
 	else echo "integration tests: none yet"; fi
 

@@ -1,0 +1,132 @@
+/*
+ * The kernel ruleset: one pure function turns the daemon's state (its sessions, their
+ * policies, the on-link prefixes) into `iptables-restore --noflush` text for IPv4 or IPv6.
+ * The daemon regenerates and commits the whole LDM- ruleset on every change, so what is in
+ * the kernel is always exactly what this function says.
+ *
+ * Layout (the same for IPv4 and IPv6; M = the mark mask, A/R/S = its approved, reject and
+ * slot bits, ROOT = the sandbox cgroup root, Q = the queue number):
+ *
+ * Kernel and enforcer must agree on what a rule means. A packet in the connection's original
+ * direction is a flow "out" (peer: its destination, port: its destination port); a packet in
+ * the reply direction answers a flow the peer opened, a flow "in" (peer: its destination,
+ * port: its source port, the app's local port). Compiled allow rules therefore match
+ * --ctdir ORIGINAL (out rules) or --ctdir REPLY (in rules) exactly; they must never match a
+ * packet the evaluator would block. Compiled deny rules may match more than the policy says
+ * (the enforcer judges what they queue) but never less.
+ *
+ *   mangle OUTPUT      -> LDM-OUT (first rule)
+ *   LDM-OUT            one jump per session: -m cgroup --path CG -j LDM-S<slot>;
+ *                      then -m cgroup --path ROOT -j DROP (a process in no live session)
+ *   LDM-S<slot>        1. connmark has A: ACCEPT (an approved flow stays in the kernel)
+ *                      2. ctstate INVALID,UNTRACKED: DROP
+ *                      3. deny rules: -j LDM-Q<slot> (the enforcer logs and blocks them)
+ *                      4. DNS (udp/tcp 53, any address): -j LDM-Q<slot>
+ *                      5. static allow rules: -j LDM-A<slot>
+ *                      6. everything else: reply direction -j LDM-R<slot>, the rest
+ *                         -j LDM-Q<slot>
+ *   LDM-A<slot>        MARK --set-xmark A|slot/M, ACCEPT
+ *   LDM-Q<slot>        MARK --set-xmark slot/M, NFQUEUE --queue-num Q (no bypass)
+ *   LDM-R<slot>        MARK --set-xmark D|slot/M, NFQUEUE --queue-num Q: D tells the
+ *                      enforcer the packet is in the reply direction (the queue carries no
+ *                      conntrack information on this kernel)
+ *   mangle POSTROUTING -> LDM-POST (first rule)
+ *   LDM-POST           mark has A: CONNMARK --save-mark (the verdict's mark reaches the
+ *                      connection: the verdict itself cannot set the connmark here);
+ *                      then the second guard: a ROOT packet whose mark and connmark both
+ *                      lack A is dropped (e.g. a rejected packet when filter was flushed)
+ *   filter OUTPUT      -> LDM-GUARD (first rule)
+ *   LDM-GUARD          ROOT packets with R: REJECT (tcp-reset for TCP, port unreachable
+ *                      otherwise) so apps fail fast; mark or connmark has A: RETURN;
+ *                      any other ROOT packet: DROP
+ *
+ * Allow rules with direction "in" match the app's replies: -m conntrack --ctdir REPLY
+ * --ctorigsrc PEER --ctorigdstport PORT. Rules with a `host` are never compiled: their
+ * flows reach the queue and the enforcer judges them by name. Every compiled rule carries
+ * -m comment "ldm rule N" so that counters map back to policy rules.
+ */
+#ifndef LDM_RULESET_H
+#define LDM_RULESET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ldm/policy.h"
+
+#define LDM_DEFAULT_MARK_MASK 0x0ff00000u
+#define LDM_IFNAME_MAX 16
+
+/*
+ * How the mark bits are used: the top bit of the mask approves (A), the next rejects (R),
+ * the next says "reply direction" (D), the rest number the session slot (1..max_slots):
+ * 0x0ff00000 gives 31 slots.
+ */
+struct ldm_marks {
+	uint32_t mask;
+	uint32_t approved;
+	uint32_t reject;
+	uint32_t reply;
+	uint32_t slot_mask;
+	unsigned slot_shift;
+	unsigned max_slots;
+};
+
+/* Derives the bits from MASK: contiguous, at least 5 bits. Returns 0 or -EINVAL. */
+int ldm_marks_init(uint32_t mask, struct ldm_marks *ret);
+/* The mark value of SLOT (1..max_slots), or 0 if out of range. */
+uint32_t ldm_marks_slot(const struct ldm_marks *m, unsigned slot);
+/* The slot a packet mark names, or 0. */
+unsigned ldm_marks_slot_of(const struct ldm_marks *m, uint32_t mark);
+
+/* An on-link prefix with its interface name, for `lan` and subnet `broadcast`. */
+struct ldm_rs_lan {
+	struct ldm_prefix prefix;
+	char ifname[LDM_IFNAME_MAX];
+};
+
+struct ldm_rs_session {
+	unsigned slot;
+	uint64_t id;
+	const char *cgroup; /* relative to the cgroup2 root, no leading '/' */
+	const struct ldm_policy *policy;
+};
+
+/* Whether our jump is missing from a built-in chain, or present but not first. */
+enum ldm_rs_jump {
+	LDM_JUMP_OK = 0,
+	LDM_JUMP_MISSING = 1,
+	LDM_JUMP_NOT_FIRST = 2, /* delete it and insert it again at position 1 */
+};
+
+struct ldm_rs_input {
+	int family; /* AF_INET or AF_INET6 */
+	const struct ldm_marks *marks;
+	uint16_t queue;
+	const char *root; /* the sandbox cgroup root, relative to the cgroup2 root */
+	const struct ldm_rs_session *sessions;
+	size_t n_sessions;
+	const struct ldm_rs_lan *lan;
+	size_t n_lan;
+	enum ldm_rs_jump jump_mangle_output, jump_mangle_postrouting, jump_filter_output;
+};
+
+/*
+ * Writes the complete LDM- ruleset for IN->family as iptables-restore input (for use with
+ * --noflush: every LDM- chain is declared, and so flushed and refilled, in one commit).
+ * Returns 0 and a malloc'ed NUL-terminated text in *ret, or -errno (-EINVAL for input it
+ * cannot express: a cgroup path or interface name with characters outside
+ * [A-Za-z0-9._@:/-], a slot out of range).
+ */
+int ldm_ruleset_build(const struct ldm_rs_input *in, char **ret);
+
+/*
+ * The text that removes everything of ours for FAMILY: the jumps (only those JUMPS says are
+ * present) and every LDM- chain, including session chains for slots 1..max_slots that
+ * exist (NAMES: the LDM- chain names found in the kernel, from iptables-save).
+ */
+int ldm_ruleset_remove(int family, const char *const *mangle_chains, size_t n_mangle,
+		       const char *const *filter_chains, size_t n_filter, bool jump_mangle_output,
+		       bool jump_mangle_postrouting, bool jump_filter_output, char **ret);
+
+#endif
