@@ -1,0 +1,176 @@
+/*
+ * The log record: what ldm-enforcerd writes, one JSON object per line, to
+ * /var/log/ldm/events.jsonl (and as one text line to syslog), and what `ldmctl log` reads
+ * back. The JSON form is a contract between programs: keys, their order and their
+ * omission rules below only change with a new key, never a new meaning.
+ *
+ * JSON line: keys in this order, each omitted when unknown or empty as noted:
+ *   ts        always; RFC 3339 UTC with milliseconds, "2026-11-25T02:14:29.123Z"
+ *   event     always; "blocked", "would_block", "allowed", "session_start", "session_end",
+ *             "tamper", "syscall_denied", "error"
+ *   session   omitted when 0 (sessions are numbered from 1)
+ *   policy    string; omitted when NULL or ""
+ *   uid       omitted when LDM_EVENT_UID_NONE
+ *   user      string
+ *   app       string
+ *   pid       omitted when 0 (unknown)
+ *   proto     "tcp", "udp", "icmp", "other"; omitted when LDM_PROTO_ANY (unknown)
+ *   src       address text (inet_ntop); omitted when its family is 0
+ *   sport     omitted when 0
+ *   dst, dport  as src, sport
+ *   host      string: the DNS name the peer was resolved from
+ *   label     string: the policy's `known` label for host
+ *   rule      omitted when 0 (no rule: default deny)
+ *   comment   string: the rule's comment
+ *   reason    string
+ *   count     blocked, would_block, allowed and syscall_denied only, always there: the
+ *             attempts this record stands for (0 in the struct is written as 1)
+ *   blocked, would_block, syscalls_denied   session_end only, always there
+ *   syscall   string, syscall_denied only
+ *   nr, errno syscall_denied only, always there
+ *
+ * Strings are JSON-escaped: '"' and '\' with a backslash, control characters (0x00-0x1f,
+ * 0x7f) and C1 controls (U+0080-U+009F) as \u00XX; valid UTF-8 (RFC 3629: no overlongs,
+ * no surrogates, nothing past U+10FFFF) passes through; every byte that is not part of
+ * valid UTF-8 becomes \ufffd (U+FFFD), and so does U+FFFD itself (so a reader can tell
+ * where bytes were lost). A string longer than its LDM_EVENT_*_MAX is cut at that many bytes
+ * before escaping (a character cut in two becomes U+FFFD), so every record fits
+ * LDM_EVENT_LINE_MAX.
+ *
+ * Trust: every string may come from the sandboxed app (app, host, user) or the policy
+ * (label, comment); the formatters escape all of them, the reader trusts no byte.
+ */
+#ifndef LDM_EVENT_H
+#define LDM_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ldm/policy.h"
+
+/* Byte caps of the strings, NUL excluded; longer strings are cut (see above). */
+#define LDM_EVENT_POLICY_MAX  LDM_MAX_NAME_LEN
+#define LDM_EVENT_USER_MAX    32
+#define LDM_EVENT_APP_MAX     255
+#define LDM_EVENT_HOST_MAX    LDM_MAX_HOST_LEN
+#define LDM_EVENT_LABEL_MAX   LDM_MAX_TEXT_LEN
+#define LDM_EVENT_COMMENT_MAX LDM_MAX_TEXT_LEN
+#define LDM_EVENT_REASON_MAX  LDM_MAX_TEXT_LEN
+#define LDM_EVENT_SYSCALL_MAX 31
+
+/* A buffer this large always holds one record, JSON or text, "\n" and NUL included. */
+#define LDM_EVENT_LINE_MAX 16384
+
+#define LDM_EVENT_UID_NONE UINT32_MAX /* (uid_t)-1 is never a user */
+
+enum ldm_event_type {
+	LDM_EVENT_BLOCKED = 1,
+	LDM_EVENT_WOULD_BLOCK = 2, /* audit mode: would have been blocked, was not */
+	LDM_EVENT_ALLOWED = 3,
+	LDM_EVENT_SESSION_START = 4,
+	LDM_EVENT_SESSION_END = 5,
+	LDM_EVENT_TAMPER = 6,
+	LDM_EVENT_SYSCALL_DENIED = 7,
+	LDM_EVENT_ERROR = 8, /* a problem of the daemon itself */
+};
+
+/* An address of a flow; family 0 means unknown. IPv4 uses addr[0..3]. */
+struct ldm_event_addr {
+	uint8_t family; /* 0, AF_INET or AF_INET6 */
+	uint8_t addr[16];
+};
+
+/*
+ * One record. The struct does not own its strings: they are borrowed for the call that
+ * formats or folds it. NULL and "" are the same (omitted). Start from ldm_event_init().
+ */
+struct ldm_event {
+	struct timespec ts; /* wall clock (CLOCK_REALTIME) */
+	enum ldm_event_type event;
+	uint64_t session;
+	const char *policy;
+	uint32_t uid;
+	const char *user;
+	const char *app;
+	uint32_t pid;
+	enum ldm_proto proto;
+	struct ldm_event_addr src;
+	uint16_t sport;
+	struct ldm_event_addr dst;
+	uint16_t dport;
+	const char *host;
+	const char *label;
+	uint32_t rule;
+	const char *comment;
+	const char *reason;
+	uint64_t count;
+	/* session_end */
+	uint64_t blocked;
+	uint64_t would_block;
+	uint64_t syscalls_denied;
+	/* syscall_denied */
+	const char *syscall;
+	int32_t nr;
+	int32_t err; /* the errno the call got */
+};
+
+/*
+ * Zeroes E, then sets its type, uid LDM_EVENT_UID_NONE, count 1 and the time TS (or leaves
+ * it zero when TS is NULL: ldm_eventlog_write() stamps a zero time with the time of writing).
+ */
+void ldm_event_init(struct ldm_event *e, enum ldm_event_type type, const struct timespec *ts);
+
+/* "blocked", "would_block", ...; NULL for a value out of the enum. */
+const char *ldm_event_type_name(enum ldm_event_type t);
+
+/*
+ * Formats E as one JSON line ("{...}\n") into BUF, NUL-terminated. Returns its length
+ * ("\n" included, NUL excluded), -ENOBUFS if BUF is too small (BUF then holds "", never a
+ * truncated line), or -EINVAL for an event type out of the enum or a time that is not
+ * in years 0000-9999 with tv_nsec below 1e9.
+ */
+int ldm_event_json(const struct ldm_event *e, char *buf, size_t size);
+
+/*
+ * Formats E as one human line, no "\n", for syslog and stderr:
+ *   blocked tcp 10.0.0.2:40000 -> 198.51.100.7:443 (host tiles.example.org "Tiles",
+ *   rule 3 "map tiles") session 7 policy qgc uid 1000 user pilot pid 1234
+ *   app /usr/bin/curl count 3: reason
+ * Strings are escaped as in C: \\, \" inside quotes, \xNN for control characters, C1
+ * controls and bytes that are not valid UTF-8, so no newline or terminal control gets
+ * through. Returns the length, -ENOBUFS (BUF holds "") or -EINVAL as ldm_event_json().
+ */
+int ldm_event_text(const struct ldm_event *e, char *buf, size_t size);
+
+/*
+ * A record read back: EV's strings point into the buffers beside it (NULL when the key was
+ * absent), so the view must not be copied by value while EV is in use.
+ */
+struct ldm_event_view {
+	struct ldm_event ev;
+	char policy[LDM_EVENT_POLICY_MAX + 1];
+	char user[LDM_EVENT_USER_MAX + 1];
+	char app[LDM_EVENT_APP_MAX + 1];
+	char host[LDM_EVENT_HOST_MAX + 1];
+	char label[LDM_EVENT_LABEL_MAX + 1];
+	char comment[LDM_EVENT_COMMENT_MAX + 1];
+	char reason[LDM_EVENT_REASON_MAX + 1];
+	char syscall[LDM_EVENT_SYSCALL_MAX + 1];
+};
+
+/*
+ * Reads one line written by ldm_event_json() (LEN bytes at LINE, a final "\n" optional).
+ * Strict: keys in ldm_event_json()'s order, each at most once, no whitespace, numbers as
+ * it writes them (no leading zero, in range, a sign only on nr and errno), strings within
+ * their caps, escapes only as it writes them; anything else is -EBADMSG, LEN above
+ * LDM_EVENT_LINE_MAX is -E2BIG. The line must be exactly what ldm_event_json() writes for
+ * the record read: the reader formats it again and compares. A \ufffd escape reads back as
+ * the byte 0xff (not UTF-8, so it formats again as \ufffd): the original byte is lost, its
+ * place is kept.
+ * Writes *ret (and points its strings into it) only on success.
+ */
+int ldm_event_parse_json(const char *line, size_t len, struct ldm_event_view *ret);
+
+#endif
