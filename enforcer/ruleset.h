@@ -41,9 +41,13 @@
  *                      any other ROOT packet: DROP
  *
  * Allow rules with direction "in" match the app's replies: -m conntrack --ctdir REPLY
- * --ctorigsrc PEER --ctorigdstport PORT. Rules with a `host` are never compiled: their
- * flows reach the queue and the enforcer judges them by name. Every compiled rule carries
- * -m comment "ldm rule N" so that counters map back to policy rules.
+ * -d PEER --sport PORT (the reply's destination is the peer, its source port the app's local
+ * port; the same as --ctorigsrc PEER --ctorigdstport PORT without NAT, and exactly the port
+ * the evaluator is given). Deny rules match peer address and protocol only (no ports,
+ * direction or interface): they may queue more than they deny, never less. Rules with a
+ * `host` are never compiled: their flows reach the queue and the enforcer judges them by
+ * name. Every compiled rule carries -m comment "ldm rule N" so that counters map back to
+ * policy rules.
  */
 #ifndef LDM_RULESET_H
 #define LDM_RULESET_H
@@ -55,7 +59,7 @@
 #include "ldm/policy.h"
 
 #define LDM_DEFAULT_MARK_MASK 0x0ff00000u
-#define LDM_IFNAME_MAX 16
+#define LDM_IFNAME_MAX        16
 
 /*
  * How the mark bits are used: the top bit of the mask approves (A), the next rejects (R),
@@ -79,7 +83,10 @@ uint32_t ldm_marks_slot(const struct ldm_marks *m, unsigned slot);
 /* The slot a packet mark names, or 0. */
 unsigned ldm_marks_slot_of(const struct ldm_marks *m, uint32_t mark);
 
-/* An on-link prefix with its interface name, for `lan` and subnet `broadcast`. */
+/*
+ * An on-link prefix with its interface name, for `lan` and subnet `broadcast`. An empty
+ * IFNAME means any interface (as ifindex 0 does for the evaluator): no -o is written.
+ */
 struct ldm_rs_lan {
 	struct ldm_prefix prefix;
 	char ifname[LDM_IFNAME_MAX];
@@ -109,6 +116,16 @@ struct ldm_rs_input {
 	const struct ldm_rs_lan *lan;
 	size_t n_lan;
 	enum ldm_rs_jump jump_mangle_output, jump_mangle_postrouting, jump_filter_output;
+	/*
+	 * The LDM- chains the kernel holds now, per table (what iptables-save lists). Names
+	 * the new state uses, and repeats, are ignored; the rest (chains of ended sessions)
+	 * are flushed and deleted with -X in the same commit. Names must be "LDM-" and
+	 * [A-Za-z0-9_-], at most 28 bytes.
+	 */
+	const char *const *old_mangle;
+	size_t n_old_mangle;
+	const char *const *old_filter;
+	size_t n_old_filter;
 };
 
 /*
@@ -116,17 +133,23 @@ struct ldm_rs_input {
  * --noflush: every LDM- chain is declared, and so flushed and refilled, in one commit).
  * Returns 0 and a malloc'ed NUL-terminated text in *ret, or -errno (-EINVAL for input it
  * cannot express: a cgroup path or interface name with characters outside
- * [A-Za-z0-9._@:/-], a slot out of range).
+ * [A-Za-z0-9._@:/-] or starting with '-', a session cgroup not strictly below ROOT, a slot
+ * out of range or used twice, marks that ldm_marks_init() would not produce, an old chain
+ * name that is not ours). Nothing is written to *ret on failure.
+ *
+ * Commit order matters to the caller: the kernel refuses a rule naming a cgroup that does
+ * not exist, so an ended session's cgroup is removed only after a commit without it.
  */
 int ldm_ruleset_build(const struct ldm_rs_input *in, char **ret);
 
 /*
- * The text that removes everything of ours for FAMILY: the jumps (only those JUMPS says are
- * present) and every LDM- chain, including session chains for slots 1..max_slots that
- * exist (NAMES: the LDM- chain names found in the kernel, from iptables-save).
+ * The text that removes everything of ours for FAMILY: the jumps (only those the flags say
+ * are present) and every chain named (the LDM- chain names found in the kernel per table,
+ * from iptables-save): all are flushed first, then deleted with -X. Returns 0 and a
+ * malloc'ed text in *ret, or -EINVAL for a name that is not an LDM- chain name.
  */
 int ldm_ruleset_remove(int family, const char *const *mangle_chains, size_t n_mangle,
-		       const char *const *filter_chains, size_t n_filter, bool jump_mangle_output,
-		       bool jump_mangle_postrouting, bool jump_filter_output, char **ret);
+                       const char *const *filter_chains, size_t n_filter, bool jump_mangle_output,
+                       bool jump_mangle_postrouting, bool jump_filter_output, char **ret);
 
 #endif

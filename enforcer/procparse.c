@@ -1,0 +1,208 @@
+/* Parsers for kernel and tool text: mountinfo, /proc/PID/cgroup, cgroup.events, iptables-save. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ldm/util.h"
+#include "procparse.h"
+
+#define MAX_CHAINS 4096
+
+/* Copies one whitespace-delimited field at *sp into BUF decoding \NNN octal escapes. */
+static int
+take_field(const char **sp, char *buf, size_t size)
+{
+	const char *s = *sp;
+	size_t n = 0;
+
+	while (*s == ' ')
+		s++;
+	while (*s != '\0' && *s != ' ' && *s != '\n') {
+		char c = *s++;
+
+		if (c == '\\' && s[0] >= '0' && s[0] <= '3' && s[1] >= '0' && s[1] <= '7' &&
+		    s[2] >= '0' && s[2] <= '7') {
+			c = (char)((s[0] - '0') * 64 + (s[1] - '0') * 8 + (s[2] - '0'));
+			s += 3;
+		}
+		if (n + 1 >= size)
+			return -ENAMETOOLONG;
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	*sp = s;
+	return 0;
+}
+
+/* Parses one mountinfo line: is it cgroup2? Its mount point goes to MNT. */
+static bool
+line_is_cgroup2(const char *line, char *mnt, size_t size)
+{
+	char field[LDM_PATH_MAX];
+	const char *s = line, *sep;
+
+	for (int i = 0; i < 5; i++) /* id, parent, dev, root, mount point */
+		if (take_field(&s, i == 4 ? mnt : field, i == 4 ? size : sizeof(field)) < 0)
+			return false;
+	sep = strstr(s, " - ");
+	if (sep == NULL)
+		return false;
+	s = sep + 3;
+	if (take_field(&s, field, sizeof(field)) < 0)
+		return false;
+	return strcmp(field, "cgroup2") == 0;
+}
+
+int
+ldm_mountinfo_cgroup2(const char *text, char *buf, size_t size)
+{
+	static const char *const preferred[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	char first[LDM_PATH_MAX] = "", mnt[LDM_PATH_MAX];
+	int best = (int)ELEMENTSOF(preferred);
+
+	for (const char *line = text; line != NULL && *line != '\0';) {
+		const char *nl = strchr(line, '\n');
+
+		if (line_is_cgroup2(line, mnt, sizeof(mnt))) {
+			if (first[0] == '\0')
+				(void)ldm_strscpy(first, sizeof(first), mnt);
+			for (int i = 0; i < best; i++)
+				if (strcmp(mnt, preferred[i]) == 0)
+					best = i;
+		}
+		line = nl != NULL ? nl + 1 : NULL;
+	}
+	if (best < (int)ELEMENTSOF(preferred))
+		return ldm_strscpy(buf, size, preferred[best]);
+	if (first[0] == '\0')
+		return -ENOENT;
+	return ldm_strscpy(buf, size, first);
+}
+
+int
+ldm_proc_cgroup2_path(const char *text, char *buf, size_t size)
+{
+	for (const char *line = text; line != NULL && *line != '\0';) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+
+		if (len >= 4 && strncmp(line, "0::/", 4) == 0) {
+			if (len - 3 >= size)
+				return -ENAMETOOLONG;
+			memcpy(buf, line + 3, len - 3);
+			buf[len - 3] = '\0';
+			return 0;
+		}
+		line = nl != NULL ? nl + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+int
+ldm_cgroup_events_populated(const char *text)
+{
+	for (const char *line = text; line != NULL && *line != '\0';) {
+		const char *nl = strchr(line, '\n');
+
+		if (strncmp(line, "populated ", 10) == 0) {
+			if (line[10] == '0' && (line[11] == '\n' || line[11] == '\0'))
+				return 0;
+			if (line[10] == '1' && (line[11] == '\n' || line[11] == '\0'))
+				return 1;
+			return -EINVAL;
+		}
+		line = nl != NULL ? nl + 1 : NULL;
+	}
+	return -EINVAL;
+}
+
+void
+ldm_ipt_table_clear(struct ldm_ipt_table *t)
+{
+	for (size_t i = 0; i < t->n_chains; i++)
+		free(t->chains[i]);
+	free(t->chains);
+	*t = (struct ldm_ipt_table){ 0 };
+}
+
+static int
+add_chain(struct ldm_ipt_table *t, const char *line, size_t len)
+{
+	char **v;
+	size_t n = strcspn(line, " \n");
+
+	if (n > len)
+		n = len;
+	if (t->n_chains >= MAX_CHAINS)
+		return -E2BIG;
+	v = reallocarray(t->chains, t->n_chains + 1, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	t->chains = v;
+	if ((v[t->n_chains] = strndup(line, n)) == NULL)
+		return -ENOMEM;
+	t->n_chains++;
+	return 0;
+}
+
+/* "-A CHAIN -j TARGET" exactly, with nothing else on the line. */
+static bool
+is_plain_jump(const char *line, size_t len, const char *chain, const char *target)
+{
+	char want[128];
+	int n = snprintf(want, sizeof(want), "-A %s -j %s", chain, target);
+
+	return n > 0 && (size_t)n == len && strncmp(line, want, len) == 0;
+}
+
+static void
+scan_rule(struct ldm_ipt_table *t, const char *line, size_t len, const char *jump_chain,
+          const char *post_chain, size_t *pos_out, size_t *pos_post)
+{
+	if (strncmp(line, "-A OUTPUT ", 10) == 0) {
+		++*pos_out;
+		if (is_plain_jump(line, len, "OUTPUT", jump_chain)) {
+			t->n_output_jumps++;
+			if (t->jump_output == 0)
+				t->jump_output = (int)*pos_out;
+		}
+	} else if (post_chain != NULL && strncmp(line, "-A POSTROUTING ", 15) == 0) {
+		++*pos_post;
+		if (is_plain_jump(line, len, "POSTROUTING", post_chain)) {
+			t->n_postrouting_jumps++;
+			if (t->jump_postrouting == 0)
+				t->jump_postrouting = (int)*pos_post;
+		}
+	}
+}
+
+int
+ldm_ipt_scan(const char *text, const char *table, const char *jump_chain, const char *post_chain,
+             struct ldm_ipt_table *ret)
+{
+	struct ldm_ipt_table t = { 0 };
+	size_t pos_out = 0, pos_post = 0;
+	bool in_table = false;
+
+	for (const char *line = text; line != NULL && *line != '\0';) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+
+		if (line[0] == '*')
+			in_table =
+			        len == strlen(table) + 1 && strncmp(line + 1, table, len - 1) == 0;
+		else if (in_table && strncmp(line, ":LDM-", 5) == 0) {
+			int r = add_chain(&t, line + 1, len - 1);
+
+			if (r < 0) {
+				ldm_ipt_table_clear(&t);
+				return r;
+			}
+		} else if (in_table)
+			scan_rule(&t, line, len, jump_chain, post_chain, &pos_out, &pos_post);
+		line = nl != NULL ? nl + 1 : NULL;
+	}
+	*ret = t;
+	return 0;
+}

@@ -1,0 +1,43 @@
+/*
+ * Parsers for what the kernel tells us in text: /proc/self/mountinfo (where cgroup2 is
+ * mounted), /proc/PID/cgroup (a process's cgroup2 path), cgroup.events and iptables-save
+ * output (which LDM- chains and jumps exist). Pure: text in, results out; the text is
+ * untrusted (a /proc file of another process, a tool's output): every field is bounded.
+ */
+#ifndef LDM_PROCPARSE_H
+#define LDM_PROCPARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LDM_PATH_MAX 4096
+
+/* The mount point of the cgroup2 file system in mountinfo TEXT (with octal escapes
+ * decoded). Returns 0, -ENOENT if none, -ENAMETOOLONG. Prefers /sys/fs/cgroup, then
+ * /sys/fs/cgroup/unified, then the first one. */
+int ldm_mountinfo_cgroup2(const char *text, char *buf, size_t size);
+
+/* The cgroup2 path ("0::/a/b" line) in /proc/PID/cgroup TEXT, e.g. "/a/b". */
+int ldm_proc_cgroup2_path(const char *text, char *buf, size_t size);
+
+/* The value of "populated" in cgroup.events TEXT: 0 or 1, or -EINVAL. */
+int ldm_cgroup_events_populated(const char *text);
+
+/* What iptables-save says about one table. */
+struct ldm_ipt_table {
+	char **chains; /* LDM- chains present */
+	size_t n_chains;
+	int jump_output;       /* position of "-A OUTPUT -j LDM-*" in OUTPUT: 0 none, 1 first */
+	int jump_postrouting;  /* likewise in POSTROUTING */
+	size_t n_output_jumps; /* how many OUTPUT rules jump to our chain (duplicates) */
+	size_t n_postrouting_jumps;
+};
+
+/* Scans iptables-save output TEXT for table TABLE ("mangle", "filter"); JUMP_CHAIN is our
+ * chain jumped to from OUTPUT ("LDM-OUT" / "LDM-GUARD"), POST_CHAIN from POSTROUTING (or
+ * NULL). Returns 0 or -ENOMEM/-E2BIG. */
+int ldm_ipt_scan(const char *text, const char *table, const char *jump_chain,
+                 const char *post_chain, struct ldm_ipt_table *ret);
+void ldm_ipt_table_clear(struct ldm_ipt_table *t);
+
+#endif
