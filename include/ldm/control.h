@@ -16,34 +16,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LDM_CONTROL_MAGIC 0x314d444cu /* "LDM1" */
+#define LDM_CONTROL_MAGIC   0x314d444cu /* "LDM1" */
 #define LDM_CONTROL_VERSION 1
-#define LDM_CONTROL_SOCKET "/run/ldm/control.sock"
+#define LDM_CONTROL_SOCKET  "/run/ldm/control.sock"
 
-#define LDM_CTL_NAME_MAX 72	/* a policy name, NUL included (LDM_MAX_NAME_LEN + 1, padded) */
-#define LDM_CTL_PATH_MAX 256	/* an executable path, truncated */
-#define LDM_CTL_TEXT_MAX 512	/* an error or status line */
-#define LDM_CTL_DENY_MAX 256	/* syscalls.deny entries carried to ldm-run */
+#define LDM_CTL_NAME_MAX         72 /* a policy name, NUL included (LDM_MAX_NAME_LEN + 1, padded) */
+#define LDM_CTL_PATH_MAX         256 /* an executable path, truncated */
+#define LDM_CTL_TEXT_MAX         512 /* an error or status line */
+#define LDM_CTL_DENY_MAX         256 /* syscalls.deny entries carried to ldm-run */
 #define LDM_CTL_SYSCALL_NAME_MAX 32
 
 enum ldm_msg_type {
 	LDM_MSG_SESSION_REQUEST = 1, /* ldm-run -> daemon: start a session for my pid */
 	LDM_MSG_SESSION_READY = 2,   /* daemon -> ldm-run: rules in force, pid in the cgroup */
-	LDM_MSG_ERROR = 3,	     /* daemon -> client: refused; text says why */
+	LDM_MSG_ERROR = 3,           /* daemon -> client: refused; text says why */
 	LDM_MSG_SYSCALL_DENIED = 4,  /* ldm-run supervisor -> daemon: log a denied syscall */
 	LDM_MSG_SUMMARY_REQUEST = 5, /* ldm-run -> daemon: counters of my session */
-	LDM_MSG_SUMMARY = 6,	     /* daemon -> ldm-run */
+	LDM_MSG_SUMMARY = 6,         /* daemon -> ldm-run */
 	LDM_MSG_STATUS_REQUEST = 7,  /* ldmctl -> daemon */
 	LDM_MSG_STATUS_LINE = 8,     /* daemon -> ldmctl, one per line of text */
-	LDM_MSG_END = 9,	     /* daemon -> client: no more lines */
-	LDM_MSG_ACK = 10,	     /* daemon -> client: report taken */
+	LDM_MSG_END = 9,             /* daemon -> client: no more lines */
+	LDM_MSG_ACK = 10,            /* daemon -> client: report taken */
 };
 
 struct ldm_msg_hdr {
 	uint32_t magic;
 	uint16_t version;
 	uint16_t type;
-	uint32_t len; /* the whole message, header included */
+	uint32_t len;      /* the whole message, header included */
 	uint32_t reserved; /* zero */
 };
 _Static_assert(sizeof(struct ldm_msg_hdr) == 16, "wire size");
@@ -52,22 +52,22 @@ _Static_assert(sizeof(struct ldm_msg_hdr) == 16, "wire size");
 
 struct ldm_msg_session_request {
 	struct ldm_msg_hdr hdr;
-	uint32_t pid;	/* must be the peer's own pid (SO_PEERCRED) */
+	uint32_t pid;   /* must be the peer's own pid (SO_PEERCRED) */
 	uint32_t flags; /* LDM_SESSION_F_* */
 	char policy[LDM_CTL_NAME_MAX];
 	char app[LDM_CTL_PATH_MAX]; /* the program, for logs only; never trusted */
 };
 _Static_assert(sizeof(struct ldm_msg_session_request) == 16 + 8 + 72 + 256, "wire size");
 
-#define LDM_READY_F_AUDIT 0x1u	   /* the session runs in audit mode */
+#define LDM_READY_F_AUDIT     0x1u /* the session runs in audit mode */
 #define LDM_READY_F_MULTICAST 0x2u /* the policy allows multicast: joins are allowed */
 
 /* What ldm-run needs to build the seccomp filter: the daemon's reading of the policy. */
 struct ldm_msg_session_ready {
 	struct ldm_msg_hdr hdr;
-	uint64_t session; /* never reused */
+	uint64_t session;  /* never reused */
 	uint64_t families; /* socket families allowed: bit N for family N */
-	uint32_t flags;	   /* LDM_READY_F_* */
+	uint32_t flags;    /* LDM_READY_F_* */
 	uint32_t n_deny;
 	int32_t deny[LDM_CTL_DENY_MAX]; /* native syscall numbers to deny with EPERM */
 	char policy[LDM_CTL_NAME_MAX];
@@ -83,7 +83,12 @@ struct ldm_msg_error {
 };
 _Static_assert(sizeof(struct ldm_msg_error) == 16 + 8 + 512, "wire size");
 
-/* Sent by the supervisor, which is inside the session's cgroup; the daemon checks that. */
+/*
+ * Sent by the supervisor, which is inside the session's cgroup; the daemon checks that. Past
+ * its rate limit the supervisor sends one report with nr LDM_SYSCALL_SUPPRESSED, name
+ * "suppressed" and args[0] = how many denials it did not report one by one.
+ */
+#define LDM_SYSCALL_SUPPRESSED (-1)
 struct ldm_msg_syscall_denied {
 	struct ldm_msg_hdr hdr;
 	uint64_t session;

@@ -1,0 +1,34 @@
+/* The daemon's settings: defaults, then /etc/ldm/enforcer.conf, then command-line flags. */
+#ifndef LDM_DAEMON_CONFIG_H
+#define LDM_DAEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LDM_MAX_POLICY_DIRS 8
+
+struct ldm_config {
+	char config_file[4096];
+	bool config_given; /* --config: a missing file is an error then */
+	bool foreground;
+	bool keep_rules;
+	char socket[108];
+	char policy_dirs[LDM_MAX_POLICY_DIRS][4096];
+	size_t n_policy_dirs;
+	bool dirs_from_flags;
+	char log[4096];
+	char state_dir[4096];
+	char cgroup_root[4096]; /* absolute path in the cgroup2 file system, "" = default */
+	uint16_t queue;
+	uint32_t mark_mask;
+};
+
+/* Fills the defaults. */
+void ldm_config_defaults(struct ldm_config *c);
+
+/* Parses argv into C (flags win over the file, which is read in between). Returns 0, 1 for
+ * --help/--version (printed), or -EINVAL after printing the problem. */
+int ldm_config_parse(struct ldm_config *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,337 @@
+/*
+ * The daemon's life: set up (fatal on failure: nothing is served half-made), then one epoll
+ * loop over the control socket, its clients, the queue, the cgroup watches and the netlink
+ * notifications, with deadlines (self-tests, log folding, rule checks) as its timeout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "eventlog.h"
+#include "flowtab.h"
+#include "ldm/util.h"
+#include "logfold.h"
+
+#define POLL_RULES_MS    5000 /* the backstop to nf_tables notifications */
+#define FLOWTAB_CAPACITY 65536
+
+uint64_t
+ldm_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+ldm_daemon_watch_fd(struct daemon *d, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void
+emit_event(const struct ldm_event *e, void *u)
+{
+	struct daemon *d = u;
+
+	(void)ldm_eventlog_write(d->log, e); /* a failure is counted there, never a verdict */
+}
+
+/* Logs E; blocked attempts go through the folding table first. */
+void
+ldm_daemon_log(struct daemon *d, struct ldm_event *e)
+{
+	if (e->event == LDM_EVENT_BLOCKED || e->event == LDM_EVENT_WOULD_BLOCK) {
+		if (ldm_fold_offer(d->fold, e, ldm_now_ms(), emit_event, d) == LDM_FOLD_COUNTED)
+			return;
+	}
+	emit_event(e, d);
+}
+
+void
+ldm_daemon_log_error(struct daemon *d, const struct session *s, const char *fmt, ...)
+{
+	char text[LDM_CTL_TEXT_MAX];
+	struct ldm_event e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	ldm_event_init(&e, LDM_EVENT_ERROR, NULL);
+	if (s != NULL)
+		ldm_session_fill_event(s, &e);
+	e.reason = text;
+	ldm_daemon_log(d, &e);
+}
+
+static int
+open_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->sigfd < 0)
+		return -errno;
+	return ldm_daemon_watch_fd(d, d->sigfd, EPOLLIN);
+}
+
+static int
+make_dirs(const struct daemon *d)
+{
+	if (mkdir(d->cfg.state_dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void
+die(const char *what, int r)
+{
+	fprintf(stderr, "ldm-enforcerd: %s: %s\n", what, strerror(-r));
+	exit(1);
+}
+
+/* Startup: each step must work, or the daemon does not serve at all. */
+int
+ldm_daemon_init(struct daemon *d)
+{
+	char err[1024] = "";
+	uint64_t seed;
+	bool changed;
+	int r;
+
+	d->epfd = d->sigfd = d->listen_fd = d->inotify_fd = d->timer_fd = -1;
+	d->rtnl_fd = d->nft_fd = -1;
+	for (unsigned i = 0; i <= LDM_MAX_SESSIONS; i++)
+		d->sessions[i] = (struct session){ .wd = -1, .client = -1 };
+	for (int i = 0; i < LDM_MAX_CLIENTS; i++)
+		d->clients[i].fd = -1;
+	if ((r = ldm_eventlog_open(d->cfg.log, d->cfg.foreground, &d->log)) < 0)
+		die(d->cfg.log, r);
+	if ((r = ldm_marks_init(d->cfg.mark_mask, &d->marks)) < 0)
+		die("mark mask", r);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (d->epfd < 0 || d->inotify_fd < 0)
+		die("epoll/inotify", -errno);
+	if ((r = ldm_daemon_watch_fd(d, d->inotify_fd, EPOLLIN)) < 0 || (r = open_signals(d)) < 0)
+		die("signals", r);
+	if ((r = make_dirs(d)) < 0)
+		die(d->cfg.state_dir, r);
+	if ((r = ldm_cgroup_init(d->cfg.cgroup_root, &d->cg)) < 0)
+		die(r == -EXDEV ? "cgroup root must be below the cgroup2 mount" : "cgroup v2", r);
+	d->v6 = access("/proc/net/if_inet6", F_OK) == 0;
+	d->flows = ldm_flowtab_new(FLOWTAB_CAPACITY);
+	if (d->flows == NULL || ldm_fold_new(LDM_FOLD_DEFAULT_CAPACITY, &d->fold) < 0)
+		die("memory", -ENOMEM);
+	/* A secret hash seed: an app cannot pick ports that pile up in one chain. */
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed) ||
+	    ldm_flowtab_set_seed(d->flows, seed) < 0)
+		die("random seed", -EIO);
+	if ((r = ldm_lan_refresh(d, &changed)) < 0)
+		die("reading the routing table", r);
+	if ((r = ldm_nfq_open(d)) < 0)
+		die("binding the NFQUEUE (another daemon on this queue?)", r);
+	if ((r = ldm_session_restore(d)) < 0)
+		die("restoring sessions", r);
+	if (ldm_rules_commit(d, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ldm-enforcerd: cannot install the rules: %s\n", err);
+		exit(1);
+	}
+	if ((r = ldm_watch_open(d)) < 0)
+		die("netlink notifications", r);
+	if ((r = ldm_server_open(d)) < 0)
+		die(d->cfg.socket, r);
+	d->next_poll = ldm_now_ms() + POLL_RULES_MS;
+	return 0;
+}
+
+static unsigned
+live_sessions(const struct daemon *d)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
+		n += d->sessions[i].state != SESSION_FREE;
+	return n;
+}
+
+static void
+on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			(void)ldm_eventlog_reopen(d->log);
+		} else if (si.ssi_signo == SIGCHLD) {
+			int status;
+			pid_t pid;
+
+			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+				ldm_session_probe_exited(
+				        d, pid, WIFEXITED(status) ? WEXITSTATUS(status) : 255);
+		} else {
+			d->stopping = true;
+		}
+	}
+}
+
+static void
+check_rules(struct daemon *d)
+{
+	char err[1024];
+	int r = ldm_rules_verify(d);
+	struct ldm_event e;
+
+	if (r == 0)
+		return;
+	if (r > 0) {
+		d->tamper_events++;
+		ldm_event_init(&e, LDM_EVENT_TAMPER, NULL);
+		e.reason = "the LDM- rules were changed or removed by another program; "
+		           "reinstalled";
+		ldm_daemon_log(d, &e);
+	}
+	if (ldm_rules_commit(d, err, sizeof(err)) < 0)
+		ldm_daemon_log_error(d, NULL, "cannot reinstall the rules: %s", err);
+}
+
+static void
+tick(struct daemon *d, uint64_t now)
+{
+	bool changed = false;
+
+	ldm_session_tick(d, now);
+	ldm_server_tick(d, now);
+	(void)ldm_fold_flush(d->fold, now, false, emit_event, d);
+	if (d->lan_check_at != 0 && now >= d->lan_check_at) {
+		d->lan_check_at = 0;
+		if (ldm_lan_refresh(d, &changed) == 0 && changed)
+			(void)ldm_rules_commit(d, NULL, 0);
+	}
+	if ((d->rules_check_at != 0 && now >= d->rules_check_at) || now >= d->next_poll ||
+	    d->commit_failed) {
+		d->rules_check_at = 0;
+		d->next_poll = now + POLL_RULES_MS;
+		check_rules(d);
+	}
+}
+
+static int
+next_timeout(const struct daemon *d, uint64_t now)
+{
+	uint64_t next = d->next_poll, fold = ldm_fold_next_deadline(d->fold);
+
+	if (d->rules_check_at != 0 && d->rules_check_at < next)
+		next = d->rules_check_at;
+	if (d->lan_check_at != 0 && d->lan_check_at < next)
+		next = d->lan_check_at;
+	if (fold != 0 && fold < next)
+		next = fold;
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
+		if (d->sessions[i].state == SESSION_PROBING && d->sessions[i].probe_deadline < next)
+			next = d->sessions[i].probe_deadline;
+		else if (d->sessions[i].end_at != 0 && d->sessions[i].end_at < next)
+			next = d->sessions[i].end_at;
+	if (d->commit_failed && now + 1000 < next)
+		next = now + 1000;
+	if (next > now + 1000)
+		next = now + 1000; /* client timeouts: a coarse second is enough */
+	return next <= now ? 0 : (int)(next - now);
+}
+
+static int
+mnl_fd(const struct daemon *d)
+{
+	return mnl_socket_get_fd(d->nfq);
+}
+
+static void
+dispatch(struct daemon *d, int fd)
+{
+	if (fd == d->sigfd)
+		on_signal(d);
+	else if (fd == d->listen_fd)
+		ldm_server_accept(d);
+	else if (d->nfq != NULL && fd == mnl_fd(d))
+		ldm_nfq_input(d);
+	else if (fd == d->inotify_fd)
+		ldm_session_events(d);
+	else if (fd == d->nft_fd)
+		ldm_watch_nft_input(d);
+	else if (fd == d->rtnl_fd)
+		ldm_watch_rtnl_input(d);
+	else
+		for (int i = 0; i < LDM_MAX_CLIENTS; i++)
+			if (d->clients[i].fd == fd)
+				ldm_server_client_io(d, i);
+}
+
+int
+ldm_daemon_run(struct daemon *d)
+{
+	struct epoll_event ev[32];
+
+	while (!d->stopping) {
+		uint64_t now = ldm_now_ms();
+		int n = epoll_wait(d->epfd, ev, 32, next_timeout(d, now));
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n; i++)
+			dispatch(d, ev[i].data.fd);
+		tick(d, ldm_now_ms());
+	}
+	return 0;
+}
+
+/* Shutdown: live sessions stay enforced by the rules (fail closed: their queued flows are
+ * dropped while no daemon answers) and are taken up again by the next start. The rules go
+ * only when no session is left and --keep-rules was not given. */
+void
+ldm_daemon_done(struct daemon *d)
+{
+	unsigned live = live_sessions(d);
+
+	(void)ldm_fold_flush(d->fold, ldm_now_ms(), true, emit_event, d);
+	if (live == 0 && !d->cfg.keep_rules)
+		(void)ldm_rules_remove_all(d);
+	else if (live > 0)
+		ldm_daemon_log_error(d, NULL,
+		                     "stopping with %u live session(s): their rules stay in force "
+		                     "and new flows are dropped until the daemon is back",
+		                     live);
+	ldm_nfq_close(d);
+	if (d->listen_fd >= 0)
+		(void)unlink(d->cfg.socket);
+	ldm_flowtab_free(d->flows);
+	ldm_fold_free(d->fold);
+	ldm_eventlog_close(d->log);
+	ldm_cgroup_done(&d->cg);
+}

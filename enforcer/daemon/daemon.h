@@ -1,0 +1,166 @@
+/*
+ * ldm-enforcerd's state: the sessions, the kernel-facing sockets and the event loop that
+ * ties them together. One thread; every fd is non-blocking and in one epoll set.
+ */
+#ifndef LDM_DAEMON_H
+#define LDM_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "cgroup.h"
+#include "config.h"
+#include "ldm/control.h"
+#include "ldm/event.h"
+#include "ldm/policy.h"
+#include "ruleset.h"
+
+#define LDM_MAX_SESSIONS      255 /* also capped by the mark bits: max_slots */
+#define LDM_MAX_CLIENTS       64
+#define LDM_CLIENT_TIMEOUT_MS 10000
+#define LDM_PROBE_TIMEOUT_MS  3000
+#define LDM_END_GRACE_MS      300 /* packets still queued when a session empties are judged */
+
+enum session_state {
+	SESSION_FREE = 0,
+	SESSION_PROBING, /* rules in, requester moved, waiting for the self-test probe */
+	SESSION_READY,
+	SESSION_ENDING, /* refused or over: its cgroup emptying, its queued packets judged */
+};
+
+struct session {
+	enum session_state state;
+	unsigned slot;
+	uint64_t id;
+	char name[64];     /* cgroup directory name: s<id>-<random>, never reused */
+	char cgroup[4200]; /* relative to the cgroup2 mount: root/name */
+	struct ldm_policy *policy;
+	char policy_name[LDM_CTL_NAME_MAX];
+	uid_t uid;
+	char user[33];
+	char app[LDM_CTL_PATH_MAX];
+	pid_t pid; /* the launcher */
+	bool audit;
+	bool was_ready;  /* was ready: its end is logged */
+	uint64_t end_at; /* ENDING and empty: tear down at this time (0: not empty yet) */
+	int wd;          /* inotify watch on cgroup.events, -1 none */
+	struct timespec started;
+	/* The self-test: PROBING only. */
+	int client; /* index of the client waiting for ready, -1 none */
+	uint64_t probe_deadline;
+	uint16_t probe_port;
+	bool probe4_seen, probe6_seen, probe6_wanted;
+	pid_t probe_pid;
+	/* Counters for the summary and session_end. */
+	uint64_t blocked, would_block, syscalls_denied, allowed;
+};
+
+struct client {
+	int fd; /* -1: free */
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	uint64_t deadline;
+	size_t have;
+	union {
+		struct ldm_msg_hdr hdr;
+		uint8_t buf[LDM_MSG_MAX];
+	} in;
+	uint32_t bad_reports; /* syscall reports refused or over the rate */
+	uint64_t report_window;
+	uint32_t reports_in_window;
+};
+
+struct ldm_flowtab;
+struct ldm_fold;
+struct ldm_eventlog;
+struct mnl_socket;
+
+struct daemon {
+	struct ldm_config cfg;
+	struct ldm_marks marks;
+	struct ldm_cgroups cg;
+	struct session sessions[LDM_MAX_SESSIONS + 1]; /* by slot; [0] unused */
+	uint64_t next_id;
+	struct client clients[LDM_MAX_CLIENTS];
+	bool v6; /* the kernel has IPv6: rules for it are required */
+
+	struct ldm_rs_lan *lan; /* on-link prefixes with interface names */
+	size_t n_lan;
+	struct ldm_lan_entry *lan_entries; /* the same, for the evaluator */
+	bool lan_valid;
+
+	int epfd, sigfd, listen_fd, inotify_fd, timer_fd, rtnl_fd, nft_fd;
+	struct mnl_socket *nfq;
+	uint32_t nfq_portid;
+
+	struct ldm_flowtab *flows;
+	struct ldm_fold *fold;
+	struct ldm_eventlog *log;
+
+	bool stopping;
+	uint64_t stop_deadline;
+	uint64_t rules_check_at; /* tamper/lan debounce: re-check rules at this time, 0 none */
+	uint64_t lan_check_at;
+	uint64_t next_poll; /* the periodic rule check, a backstop to notifications */
+	bool commit_failed; /* the last commit failed: retry on every tick */
+
+	char *last_rules[2]; /* the last committed text, IPv4 and IPv6: what verify expects */
+
+	/* Counters for `ldmctl status`. */
+	uint64_t enobufs, bad_packets, no_session, verdict_errors, tamper_events;
+	uint64_t commits, commit_errors;
+};
+
+/* Monotonic milliseconds. */
+uint64_t ldm_now_ms(void);
+
+/* daemon.c */
+int ldm_daemon_init(struct daemon *d);
+int ldm_daemon_run(struct daemon *d);
+void ldm_daemon_done(struct daemon *d);
+int ldm_daemon_watch_fd(struct daemon *d, int fd, uint32_t events);
+void ldm_daemon_log(struct daemon *d, struct ldm_event *e);
+void ldm_daemon_log_error(struct daemon *d, const struct session *s, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* session.c */
+int ldm_session_request(struct daemon *d, int client, const struct ldm_msg_session_request *m,
+                        char *err, size_t err_size);
+void ldm_session_end(struct daemon *d, struct session *s, const char *why);
+void ldm_session_events(struct daemon *d);
+void ldm_session_tick(struct daemon *d, uint64_t now);
+void ldm_session_probe_exited(struct daemon *d, pid_t pid, int status);
+void ldm_session_probe_seen(struct daemon *d, struct session *s, int family);
+int ldm_session_restore(struct daemon *d);
+struct session *ldm_session_by_id(struct daemon *d, uint64_t id);
+void ldm_session_fill_event(const struct session *s, struct ldm_event *e);
+
+/* rules.c: the kernel ruleset of the current state */
+int ldm_rules_commit(struct daemon *d, char *err, size_t err_size);
+int ldm_rules_verify(struct daemon *d);
+int ldm_rules_remove_all(struct daemon *d);
+int ldm_lan_refresh(struct daemon *d, bool *ret_changed);
+
+/* server.c: the control socket */
+int ldm_server_open(struct daemon *d);
+void ldm_server_accept(struct daemon *d);
+void ldm_server_client_io(struct daemon *d, int client);
+void ldm_server_tick(struct daemon *d, uint64_t now);
+int ldm_server_send(struct daemon *d, int client, const void *msg);
+void ldm_server_send_error(struct daemon *d, int client, int code, const char *text);
+void ldm_server_close(struct daemon *d, int client);
+
+/* nfq.c: the queue */
+int ldm_nfq_open(struct daemon *d);
+void ldm_nfq_input(struct daemon *d);
+void ldm_nfq_close(struct daemon *d);
+
+/* watch.c: netlink notifications of ruleset and route changes */
+int ldm_watch_open(struct daemon *d);
+void ldm_watch_nft_input(struct daemon *d);
+void ldm_watch_rtnl_input(struct daemon *d);
+
+#endif

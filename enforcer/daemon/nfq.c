@@ -1,0 +1,368 @@
+/*
+ * The NFQUEUE side: packets the kernel rules could not decide (a new flow no static allow
+ * covers, a deny to log, DNS, a reply to a flow the peer opened) arrive here; each is judged
+ * and answered. Verdicts of one receive buffer go back in one send.
+ *
+ * Fail closed: the queue is bound without NFQA_CFG_F_FAIL_OPEN and the rules queue without
+ * --queue-bypass, so packets are dropped whenever nobody answers. Here, a verdict starts as
+ * DROP; a packet we cannot attribute, parse or judge stays dropped and is counted or logged.
+ *
+ * Trust: packet bytes are untrusted (the app chose them): ldm_packet_parse() bounds every
+ * read. The mark is ours (set by our chains), but is checked against live sessions anyway.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "flowtab.h"
+#include "ldm/util.h"
+#include "packet.h"
+
+#define COPY_RANGE   0xffff /* whole packets: DNS answers and queries are judged by content */
+#define QUEUE_MAXLEN 65536  /* a burst of new flows waits instead of being dropped */
+#define RCVBUF       (16 * 1024 * 1024)
+#define FLOW_TTL_MS  2000 /* how long a decision answers the rest of a flow's queued packets */
+
+static uint8_t rxbuf[1 << 18];
+static uint8_t txbuf[1 << 16];
+static size_t txlen;
+
+static int
+fcntl_blocking(int fd, bool blocking)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno;
+	fl = blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK;
+	return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
+}
+
+static int
+send_config(struct daemon *d, struct nlmsghdr *nlh)
+{
+	uint8_t ack[MNL_SOCKET_BUFFER_SIZE];
+	ssize_t n;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = (uint32_t)time(NULL);
+	if (mnl_socket_sendto(d->nfq, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(d->nfq, ack, sizeof(ack));
+	if (n < 0)
+		return -errno;
+	return mnl_cb_run(ack, (size_t)n, nlh->nlmsg_seq, d->nfq_portid, NULL, NULL) < 0 ? -errno
+	                                                                                 : 0;
+}
+
+static int
+configure(struct daemon *d)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	int r;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, d->cfg.queue);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+	r = send_config(d, nlh);
+	if (r < 0)
+		return r;
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, d->cfg.queue);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, COPY_RANGE);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, QUEUE_MAXLEN);
+	/* FAIL_OPEN is in the mask and not in the flags: explicitly off. */
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_UID_GID | NFQA_CFG_F_GSO));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK,
+	                 htonl(NFQA_CFG_F_UID_GID | NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN));
+	return send_config(d, nlh);
+}
+
+int
+ldm_nfq_open(struct daemon *d)
+{
+	int rcvbuf = RCVBUF, r;
+
+	d->nfq = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (d->nfq == NULL)
+		return -errno;
+	if (mnl_socket_bind(d->nfq, 0, MNL_SOCKET_AUTOPID) < 0)
+		return -errno;
+	d->nfq_portid = mnl_socket_get_portid(d->nfq);
+	(void)setsockopt(mnl_socket_get_fd(d->nfq), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	                 sizeof(rcvbuf));
+	/* The config answers come back on a non-blocking socket: wait for them. */
+	r = fcntl_blocking(mnl_socket_get_fd(d->nfq), true);
+	if (r == 0)
+		r = configure(d);
+	if (r == 0)
+		r = fcntl_blocking(mnl_socket_get_fd(d->nfq), false);
+	if (r < 0)
+		return r;
+	return ldm_daemon_watch_fd(d, mnl_socket_get_fd(d->nfq), EPOLLIN);
+}
+
+void
+ldm_nfq_close(struct daemon *d)
+{
+	if (d->nfq != NULL)
+		mnl_socket_close(d->nfq);
+	d->nfq = NULL;
+}
+
+static void
+flush_verdicts(struct daemon *d)
+{
+	if (txlen == 0)
+		return;
+	if (mnl_socket_sendto(d->nfq, txbuf, txlen) < 0)
+		d->verdict_errors++; /* the packets stay queued, then are dropped: closed */
+	txlen = 0;
+}
+
+static void
+put_verdict(struct daemon *d, uint32_t id, int verdict, bool set_mark, uint32_t mark)
+{
+	struct nlmsghdr *nlh;
+
+	if (txlen + 128 > sizeof(txbuf))
+		flush_verdicts(d);
+	nlh = nfq_nlmsg_put((char *)txbuf + txlen, NFQNL_MSG_VERDICT, d->cfg.queue);
+	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	if (set_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	txlen += NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+/* What the enforcer decided for one packet. */
+enum decision {
+	DECIDE_DROP = 0, /* the default */
+	DECIDE_REJECT,   /* blocked TCP/UDP: the guard chain answers RST / ICMP, then drops */
+	DECIDE_ALLOW,    /* approved: the flow's later packets stay in the kernel */
+};
+
+struct pkt {
+	uint32_t id, mark, uid;
+	int outdev;
+	const uint8_t *data;
+	size_t len;
+};
+
+/* The one place a decision becomes an NF verdict; only DECIDE_ALLOW carries approval. */
+static void
+answer(struct daemon *d, const struct pkt *p, unsigned slot, enum decision dec)
+{
+	const struct ldm_marks *m = &d->marks;
+	uint32_t base = (p->mark & ~m->mask) | ldm_marks_slot(m, slot);
+
+	switch (dec) {
+	case DECIDE_ALLOW:
+		put_verdict(d, p->id, NF_ACCEPT, true, base | m->approved);
+		break;
+	case DECIDE_REJECT:
+		put_verdict(d, p->id, NF_ACCEPT, true, base | m->reject);
+		break;
+	default:
+		put_verdict(d, p->id, NF_DROP, false, 0);
+		break;
+	}
+}
+
+static void
+fill_flow_event(struct ldm_event *e, const struct ldm_packet *k)
+{
+	e->proto = k->proto;
+	e->src.family = e->dst.family = k->family;
+	memcpy(e->src.addr, k->src, 16);
+	memcpy(e->dst.addr, k->dst, 16);
+	e->sport = k->sport;
+	e->dport = k->dport;
+}
+
+static const char *
+reason_of(const struct ldm_verdict *v, bool reply)
+{
+	if (v->rule != NULL)
+		return "a deny rule matches";
+	return reply ? "an answer to a flow the peer opened: no rule allows that peer"
+	             : "no rule allows it (default deny)";
+}
+
+static void
+log_flow(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p,
+         const struct ldm_verdict *v, bool reply)
+{
+	struct ldm_event e;
+
+	ldm_event_init(&e, s->audit ? LDM_EVENT_WOULD_BLOCK : LDM_EVENT_BLOCKED, NULL);
+	ldm_session_fill_event(s, &e);
+	fill_flow_event(&e, k);
+	e.uid = p->uid != UINT32_MAX ? p->uid : s->uid;
+	if (v->rule != NULL) {
+		e.rule = v->rule->number;
+		e.comment = v->rule->comment;
+	}
+	e.reason = reason_of(v, reply);
+	ldm_daemon_log(d, &e);
+}
+
+static bool
+is_probe(const struct session *s, const struct ldm_packet *k)
+{
+	static const uint8_t lo6[16] = { [15] = 1 };
+	bool lo = k->family == AF_INET ? (k->dst[0] == 127 && k->dst[3] == 1 && k->dst[1] == 0)
+	                               : memcmp(k->dst, lo6, 16) == 0;
+
+	return s->state == SESSION_PROBING && k->proto == LDM_PROTO_UDP && k->has_ports && lo &&
+	       k->dport == s->probe_port;
+}
+
+static enum decision
+from_flowval(const struct session *s, const struct ldm_flowval *fv, const struct ldm_packet *k)
+{
+	if (fv->verdict == LDM_FLOW_ALLOW || fv->verdict == LDM_FLOW_WOULD_BLOCK)
+		return DECIDE_ALLOW;
+	(void)s;
+	return k->proto == LDM_PROTO_TCP || k->proto == LDM_PROTO_UDP ? DECIDE_REJECT : DECIDE_DROP;
+}
+
+/* Judges a parsed packet of session S: policy, then audit mode, then the answer. */
+static enum decision
+judge(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p,
+      bool reply)
+{
+	const struct ldm_lan lan = { d->lan_entries, d->n_lan };
+	struct ldm_flowval fv = { .verdict = LDM_FLOW_BLOCK };
+	struct ldm_verdict v = { 0 };
+	struct ldm_flowkey key;
+	struct ldm_flow f;
+	uint64_t now = ldm_now_ms();
+
+	ldm_flowkey_from_packet(s->id, k, &key);
+	if (ldm_flowtab_lookup(d->flows, &key, now, &fv) == 0)
+		return from_flowval(s, &fv, k);
+	if (!k->is_fragment && ldm_packet_flow(k, reply, &f) == 0) {
+		f.ifindex = p->outdev;
+		if (ldm_policy_judge(s->policy, &f, &lan, &v) < 0)
+			v = (struct ldm_verdict){ 0 }; /* cannot judge: blocked */
+	}
+	if (v.allow) {
+		fv.verdict = LDM_FLOW_ALLOW;
+		s->allowed++;
+	} else {
+		fv.verdict = s->audit ? LDM_FLOW_WOULD_BLOCK : LDM_FLOW_BLOCK;
+		if (s->audit)
+			s->would_block++;
+		else
+			s->blocked++;
+		log_flow(d, s, k, p, &v, reply);
+	}
+	fv.rule = v.rule != NULL ? v.rule->number : 0;
+	(void)ldm_flowtab_insert(d->flows, &key, &fv, now, FLOW_TTL_MS);
+	return from_flowval(s, &fv, k);
+}
+
+static void
+log_bad_packet(struct daemon *d, struct session *s, const struct pkt *p)
+{
+	struct ldm_event e;
+
+	d->bad_packets++;
+	s->blocked++;
+	ldm_event_init(&e, LDM_EVENT_BLOCKED, NULL);
+	ldm_session_fill_event(s, &e);
+	e.uid = p->uid != UINT32_MAX ? p->uid : s->uid;
+	e.reason = "a packet the enforcer cannot parse";
+	ldm_daemon_log(d, &e);
+}
+
+static void
+decide(struct daemon *d, const struct pkt *p)
+{
+	unsigned slot = ldm_marks_slot_of(&d->marks, p->mark);
+	bool reply = (p->mark & d->marks.reply) != 0;
+	struct session *s = slot <= LDM_MAX_SESSIONS ? &d->sessions[slot] : NULL;
+	struct ldm_packet k;
+	enum decision dec;
+
+	if (slot == 0 || s == NULL || s->state == SESSION_FREE) {
+		d->no_session++;
+		answer(d, p, 0, DECIDE_DROP);
+		return;
+	}
+	if (ldm_packet_parse(p->data, p->len, &k) < 0) {
+		log_bad_packet(d, s, p);
+		answer(d, p, slot, DECIDE_DROP);
+		return;
+	}
+	if (is_probe(s, &k)) {
+		answer(d, p, slot, DECIDE_DROP);
+		ldm_session_probe_seen(d, s, k.family);
+		return;
+	}
+	dec = judge(d, s, &k, p, reply);
+	/* An ending session's app is gone: what it queued last is judged and logged, and
+	 * nothing of it is let out any more. */
+	answer(d, p, slot, s->state == SESSION_ENDING ? DECIDE_DROP : dec);
+}
+
+static int
+packet_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct daemon *d = data;
+	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
+	struct nfqnl_msg_packet_hdr *ph;
+	struct pkt p = { .uid = UINT32_MAX };
+
+	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL ||
+	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph)) {
+		d->bad_packets++; /* no id: nothing to answer; the kernel drops it in time */
+		return MNL_CB_OK;
+	}
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	p.id = ntohl(ph->packet_id);
+	if (attr[NFQA_MARK] != NULL && mnl_attr_get_payload_len(attr[NFQA_MARK]) >= 4)
+		p.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
+	if (attr[NFQA_UID] != NULL && mnl_attr_get_payload_len(attr[NFQA_UID]) >= 4)
+		p.uid = ntohl(mnl_attr_get_u32(attr[NFQA_UID]));
+	if (attr[NFQA_IFINDEX_OUTDEV] != NULL &&
+	    mnl_attr_get_payload_len(attr[NFQA_IFINDEX_OUTDEV]) >= 4)
+		p.outdev = (int)ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
+	if (attr[NFQA_PAYLOAD] != NULL) {
+		p.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		p.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	}
+	decide(d, &p);
+	return MNL_CB_OK;
+}
+
+void
+ldm_nfq_input(struct daemon *d)
+{
+	for (int round = 0; round < 64; round++) {
+		ssize_t n = mnl_socket_recvfrom(d->nfq, rxbuf, sizeof(rxbuf));
+
+		if (n < 0 && errno == ENOBUFS) {
+			/* The kernel dropped packets for us (the safe side): count, go on. */
+			d->enobufs++;
+			continue;
+		}
+		if (n < 0)
+			break;
+		if (mnl_cb_run(rxbuf, (size_t)n, 0, d->nfq_portid, packet_cb, d) < 0)
+			d->bad_packets++;
+		flush_verdicts(d);
+	}
+	flush_verdicts(d);
+}

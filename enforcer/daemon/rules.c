@@ -1,0 +1,296 @@
+/*
+ * The kernel side of the daemon's state: generate the whole LDM- ruleset for the current
+ * sessions and commit it (one iptables-restore per family), verify that it is still there
+ * (tamper), remove it, and keep the `lan` prefixes current.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/lan.h"
+#include "daemon.h"
+#include "iptables.h"
+#include "ldm/util.h"
+#include "procparse.h"
+
+static const char *const slot_prefixes[] = { "LDM-S", "LDM-A", "LDM-Q", "LDM-R" };
+
+static bool
+session_live(const struct session *s)
+{
+	return s->state == SESSION_PROBING || s->state == SESSION_READY;
+}
+
+/* Is NAME one of ours that the new state keeps? */
+static bool
+chain_expected(const struct daemon *d, const char *name, bool filter)
+{
+	if (filter)
+		return strcmp(name, "LDM-GUARD") == 0;
+	if (strcmp(name, "LDM-OUT") == 0 || strcmp(name, "LDM-POST") == 0)
+		return true;
+	for (size_t i = 0; i < ELEMENTSOF(slot_prefixes); i++) {
+		size_t n = strlen(slot_prefixes[i]);
+		unsigned slot = 0;
+		uint32_t v;
+
+		if (strncmp(name, slot_prefixes[i], n) != 0 || ldm_parse_u32(name + n, &v) < 0)
+			continue;
+		slot = v <= LDM_MAX_SESSIONS ? v : 0;
+		return slot != 0 && session_live(&d->sessions[slot]);
+	}
+	return false;
+}
+
+static enum ldm_rs_jump
+jump_state(int pos, size_t count)
+{
+	if (pos == 0)
+		return LDM_JUMP_MISSING;
+	return pos == 1 && count == 1 ? LDM_JUMP_OK : LDM_JUMP_NOT_FIRST;
+}
+
+struct kernel_view {
+	struct ldm_ipt_table mangle, filter;
+};
+
+static void
+view_clear(struct kernel_view *v)
+{
+	ldm_ipt_table_clear(&v->mangle);
+	ldm_ipt_table_clear(&v->filter);
+}
+
+static int
+view_read(int family, struct kernel_view *v, char **ret_text)
+{
+	_cleanup_free_ char *m = NULL, *f = NULL;
+	int r;
+
+	*v = (struct kernel_view){ 0 };
+	r = ldm_ipt_save(family, "mangle", &m);
+	if (r == 0)
+		r = ldm_ipt_save(family, "filter", &f);
+	if (r == 0)
+		r = ldm_ipt_scan(m, "mangle", "LDM-OUT", "LDM-POST", &v->mangle);
+	if (r == 0)
+		r = ldm_ipt_scan(f, "filter", "LDM-GUARD", NULL, &v->filter);
+	if (r == 0 && ret_text != NULL && asprintf(ret_text, "%s%s", m, f) < 0)
+		r = -ENOMEM;
+	if (r < 0)
+		view_clear(v);
+	return r;
+}
+
+static size_t
+collect_sessions(const struct daemon *d, struct ldm_rs_session *out)
+{
+	size_t n = 0;
+
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
+		const struct session *s = &d->sessions[i];
+
+		if (!session_live(s))
+			continue;
+		out[n++] = (struct ldm_rs_session){
+			.slot = s->slot, .id = s->id, .cgroup = s->cgroup, .policy = s->policy
+		};
+	}
+	return n;
+}
+
+static int
+family_commit(struct daemon *d, int family, char *err, size_t err_size)
+{
+	static struct ldm_rs_session ss[LDM_MAX_SESSIONS];
+	struct kernel_view v;
+	char *text = NULL;
+	int r;
+
+	r = view_read(family, &v, NULL);
+	if (r < 0) {
+		(void)snprintf(err, err_size, "cannot read the %s rules: %s",
+		               family == AF_INET6 ? "IPv6" : "IPv4", strerror(-r));
+		return r;
+	}
+	struct ldm_rs_input in = {
+		.family = family,
+		.marks = &d->marks,
+		.queue = d->cfg.queue,
+		.root = d->cg.root,
+		.sessions = ss,
+		.n_sessions = collect_sessions(d, ss),
+		.lan = d->lan,
+		.n_lan = d->n_lan,
+		.jump_mangle_output = jump_state(v.mangle.jump_output, v.mangle.n_output_jumps),
+		.jump_mangle_postrouting =
+		        jump_state(v.mangle.jump_postrouting, v.mangle.n_postrouting_jumps),
+		.jump_filter_output = jump_state(v.filter.jump_output, v.filter.n_output_jumps),
+		.old_mangle = (const char *const *)v.mangle.chains,
+		.n_old_mangle = v.mangle.n_chains,
+		.old_filter = (const char *const *)v.filter.chains,
+		.n_old_filter = v.filter.n_chains,
+	};
+	r = ldm_ruleset_build(&in, &text);
+	if (r < 0)
+		(void)snprintf(err, err_size, "cannot generate the rules: %s", strerror(-r));
+	else
+		r = ldm_ipt_restore(family, text, err, err_size);
+	view_clear(&v);
+	if (r < 0) {
+		free(text);
+		return r;
+	}
+	free(d->last_rules[family == AF_INET6]);
+	d->last_rules[family == AF_INET6] = text;
+	return 0;
+}
+
+int
+ldm_rules_commit(struct daemon *d, char *err, size_t err_size)
+{
+	char dummy[8];
+	int r;
+
+	if (err == NULL) {
+		err = dummy;
+		err_size = sizeof(dummy);
+	}
+	d->commits++;
+	r = family_commit(d, AF_INET, err, err_size);
+	if (r == 0 && d->v6)
+		r = family_commit(d, AF_INET6, err, err_size);
+	if (r < 0)
+		d->commit_errors++;
+	d->commit_failed = r < 0;
+	return r;
+}
+
+/* Counts the "-A LDM-" rules in TEXT: what a save of ours holds, whatever its format. */
+static size_t
+count_our_rules(const char *text)
+{
+	size_t n = 0;
+
+	for (const char *p = text; p != NULL && (p = strstr(p, "\n-A LDM-")) != NULL; p++)
+		n++;
+	if (text != NULL && strncmp(text, "-A LDM-", 7) == 0)
+		n++;
+	return n;
+}
+
+static int
+family_verify(struct daemon *d, int family)
+{
+	const char *expected = d->last_rules[family == AF_INET6];
+	_cleanup_free_ char *text = NULL;
+	struct kernel_view v;
+	bool ok;
+	int r;
+
+	r = view_read(family, &v, &text);
+	if (r < 0)
+		return r;
+	ok = jump_state(v.mangle.jump_output, v.mangle.n_output_jumps) == LDM_JUMP_OK &&
+	     jump_state(v.mangle.jump_postrouting, v.mangle.n_postrouting_jumps) == LDM_JUMP_OK &&
+	     jump_state(v.filter.jump_output, v.filter.n_output_jumps) == LDM_JUMP_OK &&
+	     (expected == NULL || count_our_rules(text) == count_our_rules(expected));
+	for (size_t i = 0; ok && i < v.mangle.n_chains; i++)
+		ok = chain_expected(d, v.mangle.chains[i], false);
+	view_clear(&v);
+	return ok ? 0 : 1;
+}
+
+int
+ldm_rules_verify(struct daemon *d)
+{
+	int r = family_verify(d, AF_INET);
+
+	if (r == 0 && d->v6)
+		r = family_verify(d, AF_INET6);
+	return r;
+}
+
+static int
+family_remove(int family)
+{
+	const char *m[1024], *f[64];
+	struct kernel_view v;
+	char *text = NULL, err[512];
+	size_t nm = 0, nf = 0;
+	int r = view_read(family, &v, NULL);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < v.mangle.n_chains && nm < ELEMENTSOF(m); i++)
+		m[nm++] = v.mangle.chains[i];
+	for (size_t i = 0; i < v.filter.n_chains && nf < ELEMENTSOF(f); i++)
+		f[nf++] = v.filter.chains[i];
+	r = ldm_ruleset_remove(family, m, nm, f, nf, v.mangle.jump_output != 0,
+	                       v.mangle.jump_postrouting != 0, v.filter.jump_output != 0, &text);
+	if (r == 0)
+		r = ldm_ipt_restore(family, text, err, sizeof(err));
+	free(text);
+	view_clear(&v);
+	return r;
+}
+
+int
+ldm_rules_remove_all(struct daemon *d)
+{
+	int r = family_remove(AF_INET);
+
+	if (d->v6) {
+		int r6 = family_remove(AF_INET6);
+
+		r = r < 0 ? r : r6;
+	}
+	return r;
+}
+
+static bool
+lan_equal(const struct ldm_rs_lan *a, size_t na, const struct ldm_rs_lan *b, size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
+int
+ldm_lan_refresh(struct daemon *d, bool *ret_changed)
+{
+	_cleanup_free_ struct ldm_lan_entry *e = NULL;
+	struct ldm_rs_lan *rs;
+	size_t n = 0, k = 0;
+	int r = ldm_lan_read(&e, &n);
+
+	*ret_changed = false;
+	if (r < 0)
+		return r;
+	rs = calloc(n > 0 ? n : 1, sizeof(*rs));
+	if (rs == NULL)
+		return -ENOMEM;
+	/* An interface without a name (gone meanwhile) cannot be named in a rule: skip it. */
+	for (size_t i = 0; i < n; i++) {
+		char name[IF_NAMESIZE];
+
+		if (if_indextoname((unsigned)e[i].ifindex, name) == NULL ||
+		    ldm_strscpy(rs[k].ifname, sizeof(rs[k].ifname), name) < 0)
+			continue;
+		rs[k].prefix = e[i].prefix;
+		e[k++] = e[i];
+	}
+	if (d->lan_valid && lan_equal(rs, k, d->lan, d->n_lan)) {
+		free(rs);
+		return 0;
+	}
+	free(d->lan);
+	free(d->lan_entries);
+	d->lan = rs;
+	d->n_lan = k;
+	d->lan_entries = TAKE_PTR(e);
+	d->lan_valid = true;
+	*ret_changed = true;
+	return 0;
+}

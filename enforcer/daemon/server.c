@@ -1,0 +1,380 @@
+/*
+ * The control socket. Any local user may connect (mode 0666) and ask for a session with an
+ * installed policy. Each connection is authenticated with SO_PEERCRED when accepted; every
+ * message is read whole, checked (ldm_msg_check) and re-validated against that identity.
+ * A malformed, oversized or unknown message closes that connection and is logged; nothing a
+ * client sends stops the daemon.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "eventlog.h"
+#include "ldm/util.h"
+
+#define REPORTS_PER_SECOND 100
+
+int
+ldm_server_open(struct daemon *d)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	mode_t old;
+
+	if (ldm_strscpy(a.sun_path, sizeof(a.sun_path), d->cfg.socket) < 0)
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	(void)unlink(d->cfg.socket); /* a stale socket of a dead daemon */
+	old = umask(0111);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int r = -errno;
+
+		umask(old);
+		return r;
+	}
+	umask(old);
+	if (chmod(d->cfg.socket, 0666) < 0 || listen(fd, 64) < 0)
+		return -errno;
+	for (int i = 0; i < LDM_MAX_CLIENTS; i++)
+		d->clients[i].fd = -1;
+	d->listen_fd = TAKE_FD(fd);
+	return ldm_daemon_watch_fd(d, d->listen_fd, EPOLLIN);
+}
+
+void
+ldm_server_close(struct daemon *d, int client)
+{
+	struct client *c = &d->clients[client];
+
+	if (c->fd < 0)
+		return;
+	close(c->fd); /* leaves the epoll set with it */
+	c->fd = -1;
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
+		if (d->sessions[i].client == client)
+			d->sessions[i].client = -1;
+}
+
+static int
+free_client(const struct daemon *d)
+{
+	for (int i = 0; i < LDM_MAX_CLIENTS; i++)
+		if (d->clients[i].fd < 0)
+			return i;
+	return -1;
+}
+
+void
+ldm_server_accept(struct daemon *d)
+{
+	for (;;) {
+		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		int i;
+
+		if (fd < 0)
+			return;
+		i = free_client(d);
+		if (i < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+		    ldm_daemon_watch_fd(d, fd, EPOLLIN) < 0) {
+			close(fd); /* too many clients: they retry */
+			continue;
+		}
+		d->clients[i] = (struct client){ .fd = fd,
+			                         .pid = cred.pid,
+			                         .uid = cred.uid,
+			                         .gid = cred.gid,
+			                         .deadline = ldm_now_ms() + LDM_CLIENT_TIMEOUT_MS };
+	}
+}
+
+int
+ldm_server_send(struct daemon *d, int client, const void *msg)
+{
+	const struct ldm_msg_hdr *h = msg;
+	struct client *c = &d->clients[client];
+	ssize_t n;
+
+	if (c->fd < 0)
+		return -EBADF;
+	/* Replies are small and clients wait for them: a full buffer means a client that
+	 * does not read, and it is dropped rather than waited for. */
+	n = send(c->fd, msg, h->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n != (ssize_t)h->len) {
+		ldm_server_close(d, client);
+		return -EIO;
+	}
+	return 0;
+}
+
+void
+ldm_server_send_error(struct daemon *d, int client, int code, const char *text)
+{
+	struct ldm_msg_error m = { .code = code };
+
+	ldm_msg_init(&m.hdr, LDM_MSG_ERROR);
+	if (ldm_msg_set_str(m.text, sizeof(m.text), text) < 0)
+		(void)ldm_msg_set_str(m.text, sizeof(m.text), "refused (message too long)");
+	(void)ldm_server_send(d, client, &m);
+}
+
+static void
+refuse(struct daemon *d, int client, const char *what)
+{
+	const struct client *c = &d->clients[client];
+
+	ldm_daemon_log_error(d, NULL, "control: pid %d uid %u: %s; connection closed", (int)c->pid,
+	                     (unsigned)c->uid, what);
+	ldm_server_close(d, client);
+}
+
+/* The peer's session, if the peer is inside one (its cgroup is below the sandbox root). */
+static struct session *
+peer_session(struct daemon *d, const struct client *c, bool *ret_inside)
+{
+	char path[4200];
+
+	*ret_inside = true; /* unknown counts as inside: refuse rather than trust */
+	if (ldm_cgroup_of_pid(c->pid, path, sizeof(path)) < 0)
+		return NULL;
+	*ret_inside = ldm_cgroup_in_sandbox(&d->cg, path);
+	for (unsigned i = 1; *ret_inside && i <= LDM_MAX_SESSIONS; i++) {
+		struct session *s = &d->sessions[i];
+		size_t n = strlen(s->cgroup);
+
+		if (s->state != SESSION_FREE && strncmp(path + 1, s->cgroup, n) == 0 &&
+		    (path[n + 1] == '\0' || path[n + 1] == '/'))
+			return s;
+	}
+	return NULL;
+}
+
+static void
+on_session_request(struct daemon *d, int client, const struct ldm_msg_session_request *m)
+{
+	const struct client *c = &d->clients[client];
+	char err[LDM_CTL_TEXT_MAX];
+	bool inside;
+
+	if (m->pid != (uint32_t)c->pid) {
+		refuse(d, client, "session request for a pid that is not the caller's");
+		return;
+	}
+	(void)peer_session(d, c, &inside);
+	if (inside) {
+		ldm_server_send_error(d, client, -EPERM,
+		                      "refused: the caller is already inside a session");
+		refuse(d, client, "session request from inside a session");
+		return;
+	}
+	if (c->uid == 0) {
+		ldm_server_send_error(d, client, -EPERM,
+		                      "refused: root cannot be sandboxed (it could remove the "
+		                      "rules); run ldm-run as the desktop user");
+		ldm_server_close(d, client);
+		return;
+	}
+	if (ldm_session_request(d, client, m, err, sizeof(err)) < 0) {
+		ldm_daemon_log_error(d, NULL, "session for pid %d uid %u policy '%s' refused: %s",
+		                     (int)c->pid, (unsigned)c->uid, m->policy, err);
+		ldm_server_send_error(d, client, -EPERM, err);
+		ldm_server_close(d, client);
+	}
+	/* else: the self-test runs; the session answers ready or an error. */
+}
+
+static bool
+report_allowed(struct client *c, uint64_t now)
+{
+	if (now - c->report_window >= 1000) {
+		c->report_window = now;
+		c->reports_in_window = 0;
+	}
+	return ++c->reports_in_window <= REPORTS_PER_SECOND;
+}
+
+static void
+on_syscall_denied(struct daemon *d, int client, const struct ldm_msg_syscall_denied *m)
+{
+	struct client *c = &d->clients[client];
+	struct session *s;
+	struct ldm_event e;
+	bool inside;
+
+	s = peer_session(d, c, &inside);
+	if (s == NULL || s->id != m->session) {
+		refuse(d, client, "syscall report from outside the session it names");
+		return;
+	}
+	/* A summary of reports the supervisor held back counts all of them (capped). */
+	if (m->nr == LDM_SYSCALL_SUPPRESSED)
+		s->syscalls_denied += m->args[0] < 1000000 ? m->args[0] : 1000000;
+	else
+		s->syscalls_denied++;
+	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
+	if (!report_allowed(c, ldm_now_ms()))
+		return; /* counted in the session, not logged: a flood must not fill the disk */
+	ldm_event_init(&e, LDM_EVENT_SYSCALL_DENIED, NULL);
+	ldm_session_fill_event(s, &e);
+	e.pid = m->pid;
+	e.syscall = m->name;
+	e.nr = m->nr;
+	e.err = m->err;
+	e.reason = "denied by the seccomp filter";
+	if (m->nr == LDM_SYSCALL_SUPPRESSED) {
+		e.count = m->args[0] < 1000000 ? m->args[0] : 1000000;
+		e.reason = "more denied syscalls than the supervisor reports one by one";
+	}
+	ldm_daemon_log(d, &e);
+}
+
+static void
+on_summary(struct daemon *d, int client, const struct ldm_msg_summary_request *m)
+{
+	const struct client *c = &d->clients[client];
+	struct ldm_msg_summary r = { 0 };
+	struct session *s;
+
+	ldm_nfq_input(d); /* the app's last packets are queued already: count them first */
+	s = ldm_session_by_id(d, m->session);
+	if (s == NULL || (c->uid != 0 && c->uid != s->uid)) {
+		ldm_server_send_error(d, client, -ENOENT, "no such session of yours");
+		return;
+	}
+	ldm_msg_init(&r.hdr, LDM_MSG_SUMMARY);
+	r.session = s->id;
+	r.blocked = s->blocked;
+	r.would_block = s->would_block;
+	r.syscalls_denied = s->syscalls_denied;
+	(void)ldm_msg_set_str(r.policy, sizeof(r.policy), s->policy_name);
+	(void)ldm_server_send(d, client, &r);
+}
+
+static void
+send_line(struct daemon *d, int client, const char *text)
+{
+	struct ldm_msg_text m;
+
+	ldm_msg_init(&m.hdr, LDM_MSG_STATUS_LINE);
+	(void)ldm_msg_set_str(m.text, sizeof(m.text), text);
+	(void)ldm_server_send(d, client, &m);
+}
+
+static void
+on_status(struct daemon *d, int client)
+{
+	struct ldm_msg_empty end;
+	char line[LDM_CTL_TEXT_MAX];
+	const char *states[] = { "free", "starting", "running", "ending" };
+
+	(void)snprintf(
+	        line, sizeof(line),
+	        "daemon: queue %u, cgroup root /%.200s, mark mask 0x%08x, %s, rule commits %llu "
+	        "(%llu failed), tamper events %llu, queue overruns %llu, bad packets %llu, "
+	        "log write failures %llu",
+	        d->cfg.queue, d->cg.root, d->marks.mask, d->v6 ? "IPv4+IPv6" : "IPv4 only",
+	        (unsigned long long)d->commits, (unsigned long long)d->commit_errors,
+	        (unsigned long long)d->tamper_events, (unsigned long long)d->enobufs,
+	        (unsigned long long)d->bad_packets,
+	        (unsigned long long)ldm_eventlog_failures(d->log));
+	send_line(d, client, line);
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS && d->clients[client].fd >= 0; i++) {
+		const struct session *s = &d->sessions[i];
+
+		if (s->state == SESSION_FREE)
+			continue;
+		(void)snprintf(line, sizeof(line),
+		               "session %llu: %s, policy %s%s, user %s, pid %d, blocked %llu, "
+		               "would block %llu, syscalls denied %llu, app %s",
+		               (unsigned long long)s->id, states[s->state], s->policy_name,
+		               s->audit ? " (audit)" : "", s->user, (int)s->pid,
+		               (unsigned long long)s->blocked, (unsigned long long)s->would_block,
+		               (unsigned long long)s->syscalls_denied, s->app);
+		send_line(d, client, line);
+	}
+	ldm_msg_init(&end.hdr, LDM_MSG_END);
+	(void)ldm_server_send(d, client, &end);
+}
+
+static void
+dispatch(struct daemon *d, int client)
+{
+	const struct ldm_msg_hdr *h = &d->clients[client].in.hdr;
+
+	switch (h->type) {
+	case LDM_MSG_SESSION_REQUEST:
+		on_session_request(d, client, (const void *)h);
+		break;
+	case LDM_MSG_SYSCALL_DENIED:
+		on_syscall_denied(d, client, (const void *)h);
+		break;
+	case LDM_MSG_SUMMARY_REQUEST:
+		on_summary(d, client, (const void *)h);
+		break;
+	case LDM_MSG_STATUS_REQUEST:
+		on_status(d, client);
+		break;
+	default:
+		refuse(d, client, "a message type clients do not send");
+		break;
+	}
+}
+
+/* Reads what is there; a whole message is dispatched once its header and size check out. */
+void
+ldm_server_client_io(struct daemon *d, int client)
+{
+	struct client *c = &d->clients[client];
+
+	while (c->fd >= 0) {
+		size_t want = c->have < sizeof(c->in.hdr) ? sizeof(c->in.hdr) : c->in.hdr.len;
+		ssize_t n = recv(c->fd, c->in.buf + c->have, want - c->have, MSG_DONTWAIT);
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			ldm_server_close(d, client);
+			return;
+		}
+		if (n < 0)
+			return;
+		c->have += (size_t)n;
+		if (c->have == sizeof(c->in.hdr) && ldm_msg_check_hdr(&c->in.hdr) < 0) {
+			refuse(d, client, "malformed message header");
+			return;
+		}
+		if (c->have < sizeof(c->in.hdr) || c->have < c->in.hdr.len)
+			continue;
+		if (ldm_msg_check(&c->in.hdr) < 0) {
+			refuse(d, client, "malformed message");
+			return;
+		}
+		c->have = 0;
+		dispatch(d, client);
+	}
+}
+
+void
+ldm_server_tick(struct daemon *d, uint64_t now)
+{
+	for (int i = 0; i < LDM_MAX_CLIENTS; i++) {
+		const struct client *c = &d->clients[i];
+		bool waiting = false;
+
+		if (c->fd < 0 || now < c->deadline)
+			continue;
+		for (unsigned k = 1; k <= LDM_MAX_SESSIONS; k++)
+			waiting |= d->sessions[k].client == i;
+		if (!waiting)
+			ldm_server_close(d, i);
+	}
+}

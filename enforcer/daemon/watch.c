@@ -1,0 +1,88 @@
+/*
+ * Notifications: nf_tables ruleset changes (someone flushed or edited the firewall: check
+ * our rules at once and put them back, logging a tamper event) and route/address changes
+ * (recompile `lan`). Both only schedule a check a few milliseconds later, so that a burst of
+ * events costs one check. A periodic check in daemon.c backs them up.
+ */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#define NFT_DEBOUNCE_MS 10
+#define LAN_DEBOUNCE_MS 50
+
+static int
+open_group_socket(int proto, const unsigned *groups, size_t n)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+	struct sockaddr_nl a = { .nl_family = AF_NETLINK };
+	int rcvbuf = 4 * 1024 * 1024;
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i],
+		               sizeof(groups[i])) < 0)
+			goto fail;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	return fd;
+fail:
+	close(fd);
+	return -errno;
+}
+
+int
+ldm_watch_open(struct daemon *d)
+{
+	static const unsigned nft[] = { NFNLGRP_NFTABLES };
+	static const unsigned route[] = { RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
+		                          RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_LINK };
+	int r;
+
+	d->nft_fd = open_group_socket(NETLINK_NETFILTER, nft, 1);
+	if (d->nft_fd < 0)
+		return d->nft_fd;
+	d->rtnl_fd = open_group_socket(NETLINK_ROUTE, route, sizeof(route) / sizeof(route[0]));
+	if (d->rtnl_fd < 0)
+		return d->rtnl_fd;
+	r = ldm_daemon_watch_fd(d, d->nft_fd, EPOLLIN);
+	return r < 0 ? r : ldm_daemon_watch_fd(d, d->rtnl_fd, EPOLLIN);
+}
+
+/* Drains FD; returns whether anything (or an overrun: events were lost) arrived. */
+static bool
+drain(int fd)
+{
+	static char buf[65536];
+	bool any = false;
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		if (n < 0 && errno != ENOBUFS)
+			break;
+		any = true;
+	}
+	return any;
+}
+
+void
+ldm_watch_nft_input(struct daemon *d)
+{
+	if (drain(d->nft_fd) && d->rules_check_at == 0)
+		d->rules_check_at = ldm_now_ms() + NFT_DEBOUNCE_MS;
+}
+
+void
+ldm_watch_rtnl_input(struct daemon *d)
+{
+	if (drain(d->rtnl_fd) && d->lan_check_at == 0)
+		d->lan_check_at = ldm_now_ms() + LAN_DEBOUNCE_MS;
+}
