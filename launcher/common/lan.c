@@ -50,7 +50,7 @@ static int
 parse_item(const char *s, size_t len, struct ldm_lan_entry *ret)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
-	struct ldm_lan_entry e = {0};
+	struct ldm_lan_entry e = { 0 };
 	int r;
 
 	if (len == 0 || len >= sizeof(buf))
@@ -142,7 +142,7 @@ route_attr_cb(const struct nlattr *attr, void *data)
 static bool
 prefix_is_loopback(const struct ldm_prefix *p)
 {
-	static const uint8_t v6_lo[16] = {[15] = 1};
+	static const uint8_t v6_lo[16] = { [15] = 1 };
 
 	if (p->family == AF_INET)
 		return p->addr[0] == 127;
@@ -155,7 +155,7 @@ route_prefix(const struct route_attrs *ra, uint8_t plen, struct ldm_prefix *ret)
 {
 	size_t alen = ra->family == AF_INET ? 4 : 16;
 
-	*ret = (struct ldm_prefix){.family = ra->family, .plen = plen};
+	*ret = (struct ldm_prefix){ .family = ra->family, .plen = plen };
 	memcpy(ret->addr, mnl_attr_get_payload(ra->tb[RTA_DST]), alen);
 	for (unsigned i = plen; i < alen * 8; i++)
 		ret->addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
@@ -164,9 +164,9 @@ route_prefix(const struct route_attrs *ra, uint8_t plen, struct ldm_prefix *ret)
 int
 ldm_lan_route_parse(const struct nlmsghdr *nlh, int lo_ifindex, struct ldm_lan_entry *ret)
 {
-	struct route_attrs ra = {0};
+	struct route_attrs ra = { 0 };
 	const struct rtmsg *rtm;
-	struct ldm_lan_entry e = {0};
+	struct ldm_lan_entry e = { 0 };
 	uint32_t table, oif;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
@@ -310,7 +310,7 @@ ldm_lan_read(struct ldm_lan_entry **ret, size_t *ret_n)
 	int r = -EAGAIN;
 
 	for (unsigned try = 0; try < DUMP_RETRIES && r == -EAGAIN; try++) {
-		struct dump_state st = {.lo_ifindex = lo};
+		struct dump_state st = { .lo_ifindex = lo };
 
 		r = read_once(&st, 1 + try * 2);
 		if (r < 0) {

@@ -10,8 +10,10 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "common/seccomp.h"
 #include "ldm/policy.h"
@@ -30,14 +32,33 @@
 
 #define MASK32 UINT64_C(0xffffffff)
 
-/* Namespaces, other processes' memory, kernel attack surface, mounts, kexec, modules. */
+/* Other processes' memory, kernel attack surface, mounts, kexec, modules, keyrings. */
 static const char *const deny_eperm[] = {
-	"setns",       "ptrace",        "process_vm_readv", "process_vm_writev",
-	"pidfd_getfd", "bpf",           "perf_event_open",  "mount",
-	"umount",      "umount2",       "pivot_root",       "move_mount",
-	"open_tree",   "fsopen",        "fsmount",          "fsconfig",
-	"fspick",      "mount_setattr", "kexec_load",       "kexec_file_load",
-	"init_module", "finit_module",  "delete_module",
+	"ptrace",
+	"process_vm_readv",
+	"process_vm_writev",
+	"pidfd_getfd",
+	"bpf",
+	"perf_event_open",
+	"mount",
+	"umount",
+	"umount2",
+	"pivot_root",
+	"move_mount",
+	"open_tree",
+	"fsopen",
+	"fsmount",
+	"fsconfig",
+	"fspick",
+	"mount_setattr",
+	"kexec_load",
+	"kexec_file_load",
+	"init_module",
+	"finit_module",
+	"delete_module",
+	"add_key",
+	"request_key",
+	"keyctl",
 };
 
 /*
@@ -97,22 +118,29 @@ add_named(scmp_filter_ctx ctx, const char *const *names, size_t n, uint32_t acti
 	return 0;
 }
 
+/* ERR, or the listener when NOTIFY: see ldm_seccomp_denied_errno() for the answers. */
+static uint32_t
+deny_action(bool notify, int err)
+{
+	return notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO((uint32_t)err);
+}
+
 /* Refuses families of SYSCALL (socket or socketpair) that FAMILIES does not allow. */
 static int
-add_family_rules(scmp_filter_ctx ctx, int syscall, uint64_t families)
+add_family_rules(scmp_filter_ctx ctx, int syscall, uint64_t families, bool notify)
 {
 	int r;
 
 	/* Also catches any value with the upper half set: the exact tests below are safe. */
-	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), syscall, 1,
+	r = seccomp_rule_add(ctx, deny_action(notify, EAFNOSUPPORT), syscall, 1,
 	                     SCMP_A0(SCMP_CMP_GE, 64));
 	if (r < 0)
 		return r;
 	for (uint64_t af = 0; af < 64; af++) {
-		uint32_t action = SCMP_ACT_ERRNO(EAFNOSUPPORT);
+		uint32_t action = deny_action(notify, EAFNOSUPPORT);
 
 		if (af == AF_PACKET)
-			action = SCMP_ACT_ERRNO(EPERM);
+			action = deny_action(notify, EPERM);
 		else if ((families & (UINT64_C(1) << af)) != 0)
 			continue;
 		r = seccomp_rule_add(ctx, action, syscall, 1, SCMP_A0(SCMP_CMP_EQ, af));
@@ -123,20 +151,20 @@ add_family_rules(scmp_filter_ctx ctx, int syscall, uint64_t families)
 }
 
 static int
-add_socket_rules(scmp_filter_ctx ctx, uint64_t families)
+add_socket_rules(scmp_filter_ctx ctx, uint64_t families, bool notify)
 {
 	int r;
 
-	r = add_family_rules(ctx, SCMP_SYS(socket), families);
+	r = add_family_rules(ctx, SCMP_SYS(socket), families, notify);
 	if (r < 0)
 		return r;
-	r = add_family_rules(ctx, SCMP_SYS(socketpair), families);
+	r = add_family_rules(ctx, SCMP_SYS(socketpair), families, notify);
 	if (r < 0)
 		return r;
 	/* The type's low nibble; SOCK_NONBLOCK and SOCK_CLOEXEC sit above it. */
 	for (size_t i = 0; i < ELEMENTSOF(ip_families); i++) {
 		for (size_t j = 0; j < ELEMENTSOF(raw_types); j++) {
-			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 2,
+			r = seccomp_rule_add(ctx, deny_action(notify, EPERM), SCMP_SYS(socket), 2,
 			                     SCMP_A0(SCMP_CMP_EQ, (uint64_t)ip_families[i]),
 			                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, raw_types[j]));
 			if (r < 0)
@@ -146,22 +174,27 @@ add_socket_rules(scmp_filter_ctx ctx, uint64_t families)
 	return 0;
 }
 
-/* No new namespaces: any CLONE_NEW* flag in clone() or unshare() fails with EPERM. */
+/* No namespaces: setns, and any CLONE_NEW* flag in clone() or unshare(), fail with EPERM. */
 static int
-add_ns_rules(scmp_filter_ctx ctx)
+add_ns_rules(scmp_filter_ctx ctx, bool notify)
 {
+	uint32_t action = deny_action(notify, EPERM);
+	int r;
+
+	r = seccomp_rule_add(ctx, action, SCMP_SYS(setns), 0);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ELEMENTSOF(ns_flags); i++) {
 		uint64_t f = ns_flags[i];
-		int r;
 
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 1,
+		r = seccomp_rule_add(ctx, action, SCMP_SYS(unshare), 1,
 		                     SCMP_A0(SCMP_CMP_MASKED_EQ, f, f));
 		if (r < 0)
 			return r;
 		/* In clone() the CSIGNAL bits hold the exit signal: NEWTIME is unshare-only. */
 		if ((f & CSIGNAL) != 0)
 			continue;
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+		r = seccomp_rule_add(ctx, action, SCMP_SYS(clone), 1,
 		                     SCMP_CMP(CLONE_FLAGS_ARG, SCMP_CMP_MASKED_EQ, f, f));
 		if (r < 0)
 			return r;
@@ -250,13 +283,12 @@ set_attrs(scmp_filter_ctx ctx)
 }
 
 int
-ldm_seccomp_build(uint64_t families, bool allow_multicast, const int *deny, size_t n_deny,
-                  scmp_filter_ctx *ret)
+ldm_seccomp_build(const struct ldm_seccomp_opts *o, scmp_filter_ctx *ret)
 {
 	_cleanup_(ldm_seccomp_releasep) scmp_filter_ctx ctx = NULL;
 	int r;
 
-	r = check_deny_list(deny, n_deny);
+	r = check_deny_list(o->deny, o->n_deny);
 	if (r < 0)
 		return r;
 	/* The native architecture only: x32 is left out on purpose, see seccomp.h. */
@@ -269,15 +301,15 @@ ldm_seccomp_build(uint64_t families, bool allow_multicast, const int *deny, size
 	if (r >= 0)
 		r = add_named(ctx, deny_enosys, ELEMENTSOF(deny_enosys), SCMP_ACT_ERRNO(ENOSYS));
 	if (r >= 0)
-		r = add_socket_rules(ctx, families);
+		r = add_socket_rules(ctx, o->families, o->notify);
 	if (r >= 0)
-		r = add_ns_rules(ctx);
+		r = add_ns_rules(ctx, o->notify);
 	if (r >= 0)
 		r = add_ioctl_rules(ctx);
-	if (r >= 0 && !allow_multicast)
+	if (r >= 0 && !o->allow_multicast)
 		r = add_mcast_rules(ctx);
 	if (r >= 0)
-		r = add_deny_list(ctx, deny, n_deny);
+		r = add_deny_list(ctx, o->deny, o->n_deny);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(ctx);
@@ -285,13 +317,144 @@ ldm_seccomp_build(uint64_t families, bool allow_multicast, const int *deny, size
 }
 
 int
-ldm_seccomp_load(uint64_t families, bool allow_multicast, const int *deny, size_t n_deny)
+ldm_seccomp_load(const struct ldm_seccomp_opts *o, int *ret_notify_fd)
 {
 	_cleanup_(ldm_seccomp_releasep) scmp_filter_ctx ctx = NULL;
-	int r;
+	int r, fd;
 
-	r = ldm_seccomp_build(families, allow_multicast, deny, n_deny, &ctx);
+	r = ldm_seccomp_build(o, &ctx);
 	if (r < 0)
 		return r;
-	return seccomp_load(ctx);
+	r = seccomp_load(ctx);
+	if (r < 0)
+		return r;
+	if (!o->notify) {
+		*ret_notify_fd = -1;
+		return 0;
+	}
+	/*
+	 * The kernel made the listener CLOEXEC. libseccomp remembers its number in global state
+	 * but closes it only in seccomp_reset(NULL, ...), which we never call: the caller owns
+	 * it, and must close it (or exec) for the listener to die with the supervisor.
+	 */
+	fd = seccomp_notify_fd(ctx);
+	if (fd < 0)
+		return fd;
+	*ret_notify_fd = fd;
+	return 0;
+}
+
+static bool
+is_raw_inet(uint64_t af, uint64_t type)
+{
+	int t = (int)(type & 0xf);
+
+	return (af == AF_INET || af == AF_INET6) && (t == SOCK_RAW || t == SOCK_PACKET);
+}
+
+/* Mirrors add_family_rules() and add_socket_rules(), in the order the filter decides. */
+int
+ldm_seccomp_denied_errno(uint64_t families, int nr, const uint64_t args[6])
+{
+	uint64_t af = args[0];
+
+	if (nr != SCMP_SYS(socket) && nr != SCMP_SYS(socketpair))
+		return EPERM; /* setns, clone, unshare */
+	if (af >= 64)
+		return EAFNOSUPPORT;
+	if (af == AF_PACKET)
+		return EPERM;
+	if ((families & (UINT64_C(1) << af)) == 0)
+		return EAFNOSUPPORT;
+	if (nr == SCMP_SYS(socket) && is_raw_inet(af, args[1]))
+		return EPERM;
+	return EPERM; /* not a call the filter notifies: refuse all the same */
+}
+
+int
+ldm_seccomp_notify_handle(int fd, uint64_t families, struct seccomp_notif *req,
+                          struct seccomp_notif_resp *resp, struct ldm_seccomp_denial *ret)
+{
+	int r, err;
+
+	memset(req, 0, sizeof(*req));
+	r = seccomp_notify_receive(fd, req);
+	if (r < 0)
+		return r;
+	err = ldm_seccomp_denied_errno(families, req->data.nr, (const uint64_t *)req->data.args);
+	/* Never SECCOMP_USER_NOTIF_FLAG_CONTINUE: the one answer is a refusal. */
+	memset(resp, 0, sizeof(*resp));
+	resp->id = req->id;
+	resp->error = -err;
+	(void)seccomp_notify_respond(fd, resp);
+	*ret = (struct ldm_seccomp_denial){
+		.pid = req->pid,
+		.arch = req->data.arch,
+		.nr = req->data.nr,
+		.err = err,
+	};
+	memcpy(ret->args, req->data.args, sizeof(ret->args));
+	return 0;
+}
+
+int
+ldm_seccomp_send_fd(int sock, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char byte = 'F';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c;
+
+	memset(u.buf, 0, sizeof(u.buf));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != 1)
+		return -errno;
+	return 0;
+}
+
+int
+ldm_seccomp_recv_fd(int sock)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+	int fd;
+
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	c = CMSG_FIRSTHDR(&msg);
+	if (n == 0 || c == NULL)
+		return -ENODATA;
+	if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)) || (msg.msg_flags & MSG_CTRUNC) != 0)
+		return -EBADMSG;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
 }

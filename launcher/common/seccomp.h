@@ -5,6 +5,7 @@
  * Denied calls return an errno and never kill the app:
  *   EPERM         namespaces (setns, CLONE_NEW* in clone/unshare), ptrace and the other
  *                 cross-process calls, bpf, perf_event_open, mounts, kexec, modules,
+ *                 keyrings (add_key, request_key, keyctl),
  *                 TIOCSTI/TIOCLINUX, multicast joins, raw and packet sockets (what an app
  *                 without CAP_NET_RAW gets from the kernel anyway), the policy's deny list.
  *   EAFNOSUPPORT  socket()/socketpair() of a family the policy does not list: what a kernel
@@ -26,12 +27,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What the filter holds besides the baseline. */
+struct ldm_seccomp_opts {
+	uint64_t families;    /* bit N set allows socket family N (AF_PACKET is refused anyway) */
+	bool allow_multicast; /* the app may join multicast groups */
+	bool notify;          /* socket-family and namespace rules go to a listener, see below */
+	const int *deny;      /* the policy's syscalls.deny: native numbers, refused with EPERM */
+	size_t n_deny;
+};
+
 /*
- * Builds the filter without loading it. FAMILIES: bit N set allows socket family N (AF_PACKET
- * is refused whatever it says). ALLOW_MULTICAST lets the app join multicast groups. DENY:
- * N_DENY native syscall numbers (the policy's syscalls.deny), refused with EPERM; a number
- * the baseline already refuses with ENOSYS keeps ENOSYS. The list must not name a call that
- * the launcher still makes after loading (execve, write, exit_group).
+ * Builds the filter described by O without loading it. A number in o->deny that the baseline
+ * already refuses with ENOSYS keeps ENOSYS. The list must not name a call that the launcher
+ * still makes after loading (execve, sendmsg, close, write, exit_group).
+ *
+ * With o->notify, the socket-family rules (socket() and socketpair() of an unlisted family,
+ * AF_PACKET, raw and packet types) and the namespace rules (setns, CLONE_NEW* in clone and
+ * unshare) use SCMP_ACT_NOTIFY instead of SCMP_ACT_ERRNO: the loader gets a listener fd and
+ * the supervisor answers each such call with ldm_seccomp_denied_errno(), the errno the
+ * filter would have returned itself, and logs it. If the listener is gone, the kernel fails
+ * those calls with ENOSYS: they never succeed.
  *
  * Returns 0 and a new context in *ret (free with seccomp_release() or
  * _cleanup_(ldm_seccomp_releasep)), or -errno: -EINVAL for a negative number or a NULL list,
@@ -39,15 +54,50 @@
  * baseline syscall name, or what libseccomp returned. Any rule that fails to add fails the
  * whole build: there is never a partial filter.
  */
-int ldm_seccomp_build(uint64_t families, bool allow_multicast, const int *deny, size_t n_deny,
-                      scmp_filter_ctx *ret);
+int ldm_seccomp_build(const struct ldm_seccomp_opts *o, scmp_filter_ctx *ret);
 
 /*
  * Builds the filter as ldm_seccomp_build() does and loads it into the calling thread. The
- * caller must have set PR_SET_NO_NEW_PRIVS (libseccomp sets it too, if it was not). Returns
- * 0 or -errno (the kernel's own errno when loading fails).
+ * caller must have set PR_SET_NO_NEW_PRIVS (libseccomp sets it too, if it was not). With
+ * o->notify, *ret_notify_fd receives the listener (a new CLOEXEC fd owned by the caller);
+ * otherwise it is set to -1. Returns 0 or -errno (the kernel's own errno when loading fails).
  */
-int ldm_seccomp_load(uint64_t families, bool allow_multicast, const int *deny, size_t n_deny);
+int ldm_seccomp_load(const struct ldm_seccomp_opts *o, int *ret_notify_fd);
+
+/*
+ * The errno that the filter without notify returns for native syscall NR with ARGS, for a
+ * call that hit a notify rule under FAMILIES: EAFNOSUPPORT for an unlisted family, EPERM for
+ * the rest. Never 0: a notified call is always refused. Pure.
+ */
+int ldm_seccomp_denied_errno(uint64_t families, int nr, const uint64_t args[6]);
+
+/* One refused call, as the listener saw it. */
+struct ldm_seccomp_denial {
+	uint32_t pid;  /* in the listener's pid namespace */
+	uint32_t arch; /* AUDIT_ARCH_* */
+	int nr;
+	int err; /* the errno the caller got */
+	uint64_t args[6];
+};
+
+/*
+ * Takes one pending notification from listener FD (call when poll() says POLLIN), answers
+ * it with ldm_seccomp_denied_errno() under FAMILIES, and describes it in *ret. REQ and RESP
+ * come from seccomp_notify_alloc(). Returns 0, or -errno when nothing was received (the
+ * caller was killed meanwhile: -ENOENT). A failed answer (the caller died) still returns 0:
+ * the attempt was made.
+ */
+int ldm_seccomp_notify_handle(int fd, uint64_t families, struct seccomp_notif *req,
+                              struct seccomp_notif_resp *resp, struct ldm_seccomp_denial *ret);
+
+/* Sends FD over the Unix socket SOCK (SCM_RIGHTS, one byte of data). Returns 0 or -errno. */
+int ldm_seccomp_send_fd(int sock, int fd);
+
+/*
+ * Receives one fd sent by ldm_seccomp_send_fd() (CLOEXEC). Returns the fd, -ENODATA when the
+ * peer closed the socket without sending one, or -errno.
+ */
+int ldm_seccomp_recv_fd(int sock);
 
 static inline void
 ldm_seccomp_releasep(scmp_filter_ctx *ctx)

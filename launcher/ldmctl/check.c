@@ -41,9 +41,9 @@ ldmctl_common_option(struct ldmctl_ctx *ctx, int c, const char *arg)
 void
 ldmctl_load_opts(const struct ldmctl_ctx *ctx, struct ldm_load_opts *opts)
 {
-	static const char *const default_dirs[] = {LDMCTL_DIR_ADMIN, LDMCTL_DIR_PACKAGE};
+	static const char *const default_dirs[] = { LDMCTL_DIR_ADMIN, LDMCTL_DIR_PACKAGE };
 
-	*opts = (struct ldm_load_opts){0};
+	*opts = (struct ldm_load_opts){ 0 };
 	if (ctx->n_dirs > 0) {
 		opts->dirs = ctx->dirs;
 		opts->n_dirs = ctx->n_dirs;
@@ -147,7 +147,7 @@ static int
 check_one(const struct ldmctl_ctx *ctx, const char *path)
 {
 	_cleanup_(ldm_policy_freep) struct ldm_policy *p = NULL;
-	_cleanup_(ldm_diags_clear) struct ldm_diags diags = {0};
+	_cleanup_(ldm_diags_clear) struct ldm_diags diags = { 0 };
 	struct ldm_load_opts opts;
 	int r;
 
@@ -165,7 +165,7 @@ check_one(const struct ldmctl_ctx *ctx, const char *path)
 int
 ldmctl_check(struct ldmctl_ctx *ctx, int argc, char **argv)
 {
-	static const struct option options[] = {LDMCTL_COMMON_OPTIONS, {}};
+	static const struct option options[] = { LDMCTL_COMMON_OPTIONS, {} };
 	int c, r, rc = LDMCTL_EXIT_OK;
 
 	optind = 0; /* glibc: restart and permute, so options may follow the files */

@@ -107,11 +107,11 @@ static int
 parse_args(struct ldmctl_ctx *ctx, int argc, char **argv, struct explain_args *a)
 {
 	static const struct option options[] = {
-	        LDMCTL_COMMON_OPTIONS,
-	        {"host", required_argument, NULL, 'H'},
-	        {"in", no_argument, NULL, 'i'},
-	        {"lan", required_argument, NULL, 'l'},
-	        {},
+		LDMCTL_COMMON_OPTIONS,
+		{ "host", required_argument, NULL, 'H' },
+		{ "in", no_argument, NULL, 'i' },
+		{ "lan", required_argument, NULL, 'l' },
+		{},
 	};
 	int c, r;
 
@@ -194,7 +194,7 @@ parse_flow(const struct explain_args *a, struct ldm_flow *flow)
 static int
 load_policy(const struct ldmctl_ctx *ctx, const char *policy, struct ldm_policy **ret)
 {
-	_cleanup_(ldm_diags_clear) struct ldm_diags diags = {0};
+	_cleanup_(ldm_diags_clear) struct ldm_diags diags = { 0 };
 	struct ldm_load_opts opts;
 	size_t len = strlen(policy);
 	int r;
@@ -257,7 +257,7 @@ print_verdict(const struct ldm_policy *p, const struct ldm_verdict *v, const cha
 static int
 judge(const struct ldm_policy *p, struct explain_args *a, struct ldm_flow *flow)
 {
-	struct ldm_verdict v = {0};
+	struct ldm_verdict v = { 0 };
 	struct ldm_lan lan;
 	int r;
 
@@ -272,7 +272,7 @@ judge(const struct ldm_policy *p, struct explain_args *a, struct ldm_flow *flow)
 	}
 	/* The interface the kernel would pick among on-link routes; 0 when none is on-link. */
 	flow->ifindex = ldm_lan_ifindex(a->lan, a->n_lan, flow->family, flow->addr);
-	lan = (struct ldm_lan){.v = a->lan, .n = a->n_lan};
+	lan = (struct ldm_lan){ .v = a->lan, .n = a->n_lan };
 	r = ldm_policy_judge(p, flow, &lan, &v);
 	if (r < 0) {
 		ldmctl_err("explain: the policy cannot judge this flow (%s)", strerror(-r));
@@ -285,8 +285,8 @@ int
 ldmctl_explain(struct ldmctl_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(ldm_policy_freep) struct ldm_policy *p = NULL;
-	struct explain_args a = {0};
-	struct ldm_flow flow = {0};
+	struct explain_args a = { 0 };
+	struct ldm_flow flow = { 0 };
 	int r;
 
 	r = parse_args(ctx, argc, argv, &a);

@@ -43,7 +43,8 @@ struct ldmctl_ctx {
 
 /* Long options every command takes; a command's table starts with these. */
 #define LDMCTL_COMMON_OPTIONS                                                                      \
-	{"policy-dir", required_argument, NULL, 'd'}, {"socket", required_argument, NULL, 's'},    \
+	{ "policy-dir", required_argument, NULL, 'd' },                                            \
+	        { "socket", required_argument, NULL, 's' },                                        \
 	{                                                                                          \
 		"help", no_argument, NULL, 'h'                                                     \
 	}

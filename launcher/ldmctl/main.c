@@ -15,8 +15,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-        {"check", ldmctl_check},
-        {"explain", ldmctl_explain},
+	{ "check", ldmctl_check },
+	{ "explain", ldmctl_explain },
 };
 
 static void
@@ -63,12 +63,12 @@ int
 main(int argc, char **argv)
 {
 	static const struct option options[] = {
-	        LDMCTL_COMMON_OPTIONS,
-	        {"version", no_argument, NULL, 'V'},
-	        {},
+		LDMCTL_COMMON_OPTIONS,
+		{ "version", no_argument, NULL, 'V' },
+		{},
 	};
 	static char cmd_argv0[32];
-	struct ldmctl_ctx ctx = {0};
+	struct ldmctl_ctx ctx = { 0 };
 	const struct command *cmd;
 	int c, r;
 

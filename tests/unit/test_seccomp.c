@@ -12,6 +12,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -45,6 +46,7 @@ enum {
 	CHILD_SUCCEEDED = 100, /* the call succeeded but should have failed */
 	CHILD_NNP = 101,
 	CHILD_LOAD = 102,
+	CHILD_SEND = 103,
 };
 
 static int
@@ -196,6 +198,9 @@ static const struct live_case live_cases[] = {
 	{ "kexec_load", __NR_kexec_load, { 0, 0, 0, 0 }, EPERM },
 	{ "finit_module", __NR_finit_module, { BADFD, 0, 0 }, EPERM },
 	{ "delete_module", __NR_delete_module, { 0, 0 }, EPERM },
+	{ "add_key", __NR_add_key, { 0, 0, 0, 0, 0 }, EPERM },
+	{ "request_key", __NR_request_key, { 0, 0, 0, 0 }, EPERM },
+	{ "keyctl", __NR_keyctl, { 0, 0 }, EPERM },
 	/* terminal */
 	{ "ioctl(TIOCSTI)", __NR_ioctl, { BADFD, TIOCSTI, 0 }, EPERM },
 	{ "ioctl(TIOCSTI | 1 << 32)", __NR_ioctl, { BADFD, HIGH32 | TIOCSTI, 0 }, EPERM },
@@ -240,17 +245,38 @@ live_call(const struct live_case *c)
 	return r < 0 ? -errno : 0;
 }
 
+/*
+ * Loads the case's filter and makes its call. With SOCK >= 0, the notify variant: the
+ * listener goes to the parent over SOCK, and our own copy is closed before the call; with
+ * WAIT_GO, the call waits for a byte from the parent.
+ */
 static _Noreturn void
-live_child(const struct live_case *c)
+live_child(const struct live_case *c, int sock, bool wait_go)
 {
+	char go;
 	static const int deny[] = { __NR_uname };
 	uint64_t families = c->families != 0 ? c->families : DEFAULT_FAMILIES;
-	int r;
+	struct ldm_seccomp_opts o = {
+		.families = families,
+		.allow_multicast = c->multicast,
+		.notify = sock >= 0,
+		.deny = deny,
+		.n_deny = c->deny_uname ? 1 : 0,
+	};
+	int nfd, r;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		_exit(CHILD_NNP);
-	if (ldm_seccomp_load(families, c->multicast, deny, c->deny_uname ? 1 : 0) < 0)
+	if (ldm_seccomp_load(&o, &nfd) < 0 || (nfd >= 0) != o.notify)
 		_exit(CHILD_LOAD);
+	if (sock >= 0) {
+		if (ldm_seccomp_send_fd(sock, nfd) < 0)
+			_exit(CHILD_SEND);
+		close(nfd);
+		if (wait_go && read(sock, &go, 1) != 1)
+			_exit(CHILD_SEND);
+		close(sock);
+	}
 	r = live_call(c);
 	if (r == -c->want)
 		_exit(0);
@@ -289,7 +315,7 @@ test_live(void **state)
 		pid = fork();
 		assert_true(pid >= 0);
 		if (pid == 0)
-			live_child(c);
+			live_child(c, -1, false);
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		if (!WIFEXITED(status))
 			fail_msg("'%s': child died with status %#x", c->name, status);
@@ -298,6 +324,149 @@ test_live(void **state)
 			         "%d no_new_privs, %d load)",
 			         c->name, c->want, WEXITSTATUS(status), CHILD_SUCCEEDED, CHILD_NNP,
 			         CHILD_LOAD);
+	}
+}
+
+/* The calls that the notify variant sends to the listener: socket families, namespaces. */
+static bool
+notified_case(const struct live_case *c)
+{
+	return c->want != 0 && c->fn == NULL &&
+	       (c->nr == __NR_socket || c->nr == __NR_socketpair || c->nr == __NR_unshare ||
+	        c->nr == __NR_clone || c->nr == __NR_setns);
+}
+
+/* Acts as the listener on NFD until PID exits; counts notifications into *N. */
+static int
+serve_until_exit(int nfd, uint64_t families, pid_t pid, unsigned *n,
+                 struct ldm_seccomp_denial *last)
+{
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	int status;
+
+	assert_int_equal(seccomp_notify_alloc(&req, &resp), 0);
+	while (waitpid(pid, &status, WNOHANG) != pid) {
+		struct pollfd p = { .fd = nfd, .events = POLLIN };
+
+		if (poll(&p, 1, 20) == 1 && (p.revents & POLLIN) != 0 &&
+		    ldm_seccomp_notify_handle(nfd, families, req, resp, last) == 0)
+			(*n)++;
+	}
+	seccomp_notify_free(req, resp);
+	return status;
+}
+
+/* Forks a notify-variant child for C and serves it; checks errno and what was seen. */
+static void
+run_notify_case(const struct live_case *c)
+{
+	uint64_t families = c->families != 0 ? c->families : DEFAULT_FAMILIES;
+	struct ldm_seccomp_denial last = { 0 };
+	unsigned n = 0;
+	int sv[2], nfd, status;
+	pid_t pid;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		live_child(c, sv[1], false);
+	}
+	close(sv[1]);
+	nfd = ldm_seccomp_recv_fd(sv[0]);
+	close(sv[0]);
+	if (nfd < 0)
+		fail_msg("'%s': no listener fd: %d", c->name, nfd);
+	status = serve_until_exit(nfd, families, pid, &n, &last);
+	close(nfd);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("'%s' (notify): want errno %d, child status %#x", c->name, c->want,
+		         status);
+	if (n != (notified_case(c) ? 1u : 0u))
+		fail_msg("'%s': %u notifications", c->name, n);
+	if (n == 1 && (last.nr != (int)c->nr || last.err != c->want || last.pid != (uint32_t)pid))
+		fail_msg("'%s': saw nr %d err %d pid %u", c->name, last.nr, last.err, last.pid);
+}
+
+/* Every live case again with the notify variant: the listener gives the same answers. */
+static void
+test_live_notify(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(live_cases); i++)
+		if (!live_cases[i].i386)
+			run_notify_case(&live_cases[i]);
+}
+
+/* Without a listener, notified calls fail with ENOSYS: they never succeed. */
+static void
+test_notify_listener_gone(void **state)
+{
+	static const struct live_case cases[] = {
+		{ "socket(AF_PACKET)", __NR_socket, { AF_PACKET, SOCK_RAW, 0 }, ENOSYS },
+		{ "socket(AF_BLUETOOTH)", __NR_socket, { AF_BLUETOOTH, SOCK_STREAM, 0 }, ENOSYS },
+		{ "unshare(CLONE_NEWUSER)", __NR_unshare, { CLONE_NEWUSER }, ENOSYS },
+		{ "socket(AF_INET)", __NR_socket, { AF_INET, SOCK_DGRAM, 0 }, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		int sv[2], nfd, status;
+		char go = 'g';
+		pid_t pid;
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(sv[0]);
+			live_child(&cases[i], sv[1], true);
+		}
+		close(sv[1]);
+		nfd = ldm_seccomp_recv_fd(sv[0]);
+		assert_true(nfd >= 0);
+		close(nfd); /* the listener dies before the call is made */
+		assert_int_equal(write(sv[0], &go, 1), 1);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		close(sv[0]);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("'%s': want errno %d, child status %#x", cases[i].name,
+			         cases[i].want, status);
+	}
+}
+
+static void
+test_denied_errno(void **state)
+{
+	static const struct {
+		int nr;
+		uint64_t a0, a1;
+		uint64_t families;
+		int want;
+	} cases[] = {
+		{ __NR_socket, AF_PACKET, SOCK_RAW, ~UINT64_C(0), EPERM },
+		{ __NR_socket, AF_BLUETOOTH, SOCK_STREAM, DEFAULT_FAMILIES, EAFNOSUPPORT },
+		{ __NR_socket, HIGH32 | AF_INET, SOCK_DGRAM, DEFAULT_FAMILIES, EAFNOSUPPORT },
+		{ __NR_socket, 64, SOCK_DGRAM, ~UINT64_C(0), EAFNOSUPPORT },
+		{ __NR_socket, AF_INET, SOCK_RAW | SOCK_CLOEXEC, DEFAULT_FAMILIES, EPERM },
+		{ __NR_socket, AF_INET6, SOCK_PACKET, DEFAULT_FAMILIES, EPERM },
+		{ __NR_socket, AF_INET6, SOCK_DGRAM, NO_NETLINK, EAFNOSUPPORT },
+		{ __NR_socketpair, AF_INET, SOCK_RAW, DEFAULT_FAMILIES, EPERM },
+		{ __NR_socketpair, AF_NETLINK, SOCK_RAW, NO_NETLINK, EAFNOSUPPORT },
+		{ __NR_unshare, CLONE_NEWNET, 0, DEFAULT_FAMILIES, EPERM },
+		{ __NR_clone, CLONE_NEWUSER, 0, DEFAULT_FAMILIES, EPERM },
+		{ __NR_setns, 3, 0, DEFAULT_FAMILIES, EPERM },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		uint64_t a[6] = { cases[i].a0, cases[i].a1 };
+		int got = ldm_seccomp_denied_errno(cases[i].families, cases[i].nr, a);
+
+		if (got != cases[i].want)
+			fail_msg("case %zu: got %d, want %d", i, got, cases[i].want);
 	}
 }
 
@@ -397,7 +566,9 @@ export_bpf(struct sock_filter **ret_prog)
 	_cleanup_close_ int fd = -1;
 	off_t size;
 
-	assert_int_equal(ldm_seccomp_build(DEFAULT_FAMILIES, false, NULL, 0, &ctx), 0);
+	struct ldm_seccomp_opts o = { .families = DEFAULT_FAMILIES };
+
+	assert_int_equal(ldm_seccomp_build(&o, &ctx), 0);
 	fd = memfd_create("bpf", MFD_CLOEXEC);
 	assert_true(fd >= 0);
 	assert_int_equal(seccomp_export_bpf(ctx, fd), 0);
@@ -447,8 +618,12 @@ test_build_errors(void **state)
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		scmp_filter_ctx ctx = (scmp_filter_ctx)&ctx;
-		int rc =
-		        ldm_seccomp_build(DEFAULT_FAMILIES, false, cases[i].deny, cases[i].n, &ctx);
+		struct ldm_seccomp_opts o = {
+			.families = DEFAULT_FAMILIES,
+			.deny = cases[i].deny,
+			.n_deny = cases[i].n,
+		};
+		int rc = ldm_seccomp_build(&o, &ctx);
 
 		if (rc != cases[i].rc)
 			fail_msg("'%s': got %d, want %d", cases[i].name, rc, cases[i].rc);
@@ -468,12 +643,19 @@ test_build_variants(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-		_cleanup_(ldm_seccomp_releasep) scmp_filter_ctx ctx = NULL;
+		for (int notify = 0; notify < 2; notify++) {
+			_cleanup_(ldm_seccomp_releasep) scmp_filter_ctx ctx = NULL;
+			struct ldm_seccomp_opts o = {
+				.families = cases[i].families,
+				.allow_multicast = cases[i].multicast,
+				.notify = notify,
+				.deny = deny,
+				.n_deny = ELEMENTSOF(deny),
+			};
 
-		assert_int_equal(ldm_seccomp_build(cases[i].families, cases[i].multicast, deny,
-		                                   ELEMENTSOF(deny), &ctx),
-		                 0);
-		assert_non_null(ctx);
+			assert_int_equal(ldm_seccomp_build(&o, &ctx), 0);
+			assert_non_null(ctx);
+		}
 	}
 }
 
@@ -487,6 +669,9 @@ main(void)
 		cmocka_unit_test(test_bpf),
 #endif
 		cmocka_unit_test(test_live),
+		cmocka_unit_test(test_denied_errno),
+		cmocka_unit_test(test_live_notify),
+		cmocka_unit_test(test_notify_listener_gone),
 	};
 
 	return cmocka_run_group_tests_name("seccomp", tests, NULL, NULL);

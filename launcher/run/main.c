@@ -1,0 +1,77 @@
+/*
+ * ldm-run: runs a program in an ldm-enforcer session. The steps, in the order issue 4
+ * fixes; each lives in its own module (run.h). Any failure before the program starts: a
+ * one-line reason on stderr and exit 125.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/client.h"
+#include "ldm/util.h"
+#include "run/run.h"
+
+/* fds 0-2 open, so that no descriptor of ours is mistaken for stdio (or closed with it). */
+static int
+ensure_stdio(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		if (open("/dev/null", O_RDWR) != fd)
+			return -EBADF;
+	}
+	return 0;
+}
+
+static int
+find_program(const char *name, char *buf, size_t size)
+{
+	int r = ldm_run_find_program(name, getenv("PATH"), buf, size);
+
+	if (r == 0)
+		return 0;
+	fprintf(stderr, "ldm-run: %s: %s\n", name, strerror(-r));
+	return r == -ENOENT ? LDM_RUN_EXIT_NOT_FOUND : LDM_RUN_EXIT_CANNOT_EXEC;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct ldm_msg_session_ready ready;
+	struct ldm_run_opts o;
+	char path[PATH_MAX], why[256];
+	const char *socket;
+	int r, sock;
+	pid_t child;
+
+	if (ensure_stdio() < 0)
+		return LDM_RUN_EXIT_FAIL;
+	r = ldm_run_parse_options(argc, argv, &o, stdout, stderr);
+	if (r != 0)
+		return r > 0 ? 0 : LDM_RUN_EXIT_FAIL;
+	r = ldm_run_check_privileges(why, sizeof(why));
+	if (r < 0) {
+		fprintf(stderr, "ldm-run: %s\n",
+		        r == -EPERM ? why : "cannot read this process's capabilities");
+		return LDM_RUN_EXIT_FAIL;
+	}
+	r = find_program(o.argv[0], path, sizeof(path));
+	if (r != 0)
+		return r;
+	socket = ldm_client_socket_path(o.socket);
+	if (ldm_run_session_request(socket, &o, path, &ready) < 0)
+		return LDM_RUN_EXIT_FAIL;
+	if (ldm_run_session_check_cgroup(&ready) < 0)
+		return LDM_RUN_EXIT_FAIL;
+	child = ldm_run_spawn(&o, path, &ready, &sock);
+	if (child < 0) {
+		fprintf(stderr, "ldm-run: cannot start the program: %s\n", strerror(-child));
+		return LDM_RUN_EXIT_FAIL;
+	}
+	return ldm_run_supervise(&o, socket, &ready, child, sock);
+}

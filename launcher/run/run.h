@@ -1,0 +1,136 @@
+/*
+ * ldm-run: starts a program under a policy (DESIGN.md "How a session works", issue 4).
+ * main.c strings the steps together; each module here is one step:
+ *   options.c     command line, PATH lookup, exit codes (pure but for the lookup)
+ *   privs.c       refusing root and capabilities
+ *   session.c     the daemon: session request, cgroup check, summary line
+ *   child.c       fork, then the child's fixed order: fds, no_new_privs, Landlock, seccomp
+ *   supervisor.c  signals, the seccomp listener and its reports, waiting for the child
+ */
+#ifndef LDM_RUN_H
+#define LDM_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "ldm/control.h"
+
+/* Exit codes of ldm-run itself, as env(1) and timeout(1) use them. */
+#define LDM_RUN_EXIT_FAIL        125 /* ldm-run failed; the program did not run */
+#define LDM_RUN_EXIT_CANNOT_EXEC 126
+#define LDM_RUN_EXIT_NOT_FOUND   127
+
+#define LDM_RUN_OFFLINE_POLICY "offline"
+
+struct ldm_run_opts {
+	const char *socket; /* --socket PATH, or NULL */
+	const char *policy; /* --policy NAME, or "offline" for --offline */
+	bool audit;
+	bool quiet;
+	char **argv; /* PROGRAM ARGS..., NULL-terminated (points into main's argv) */
+};
+
+/*
+ * Parses ldm-run's command line into *RET. Returns 0 to run the program, 1 when --help or
+ * --version was printed on OUT (exit 0), or -EINVAL after printing a usage error on ERR.
+ */
+int ldm_run_parse_options(int argc, char **argv, struct ldm_run_opts *ret, FILE *out, FILE *err);
+
+/*
+ * Finds NAME as env(1) and execvp(3) do: a NAME with a slash is used as is, otherwise each
+ * element of PATH_ENV (NULL: "/bin:/usr/bin"; an empty element is the current directory) is
+ * tried in order and the first executable regular file wins. Writes the path into BUF.
+ * Returns 0, -ENOENT (exit 127), -EACCES when only non-executable candidates were found
+ * (exit 126), or -ENAMETOOLONG.
+ */
+int ldm_run_find_program(const char *name, const char *path_env, char *buf, size_t size);
+
+/* ldm-run's exit code for a child's wait status: its exit code, or 128+N for signal N. */
+int ldm_run_exit_status(int wstatus);
+
+/*
+ * Reads the CapEff, CapPrm and CapAmb lines of TEXT, the contents of /proc/self/status.
+ * Returns 0, or -EINVAL if one is missing or malformed; writes the outputs only on success.
+ */
+int ldm_run_parse_caps(const char *text, uint64_t *ret_eff, uint64_t *ret_prm, uint64_t *ret_amb);
+
+/*
+ * Refuses to go on as root or with any capability in the effective, permitted or ambient
+ * set. Returns 0, or -EPERM after writing the reason into WHY, or another -errno when the
+ * sets cannot be read (refused as well: fail closed).
+ */
+int ldm_run_check_privileges(char *why, size_t size);
+
+/*
+ * True when TEXT, the contents of /proc/self/cgroup, puts this process at "/" + CGROUP in
+ * the cgroup2 hierarchy (the "0::" line). Pure.
+ */
+bool ldm_run_cgroup_matches(const char *text, const char *cgroup);
+
+/*
+ * Asks the daemon at SOCKET for a session for this pid: policy and flags from O, APP the
+ * resolved program. Prints a one-line reason on stderr on failure. Returns 0 and the reply
+ * in *RET, or -errno.
+ */
+int ldm_run_session_request(const char *socket, const struct ldm_run_opts *o, const char *app,
+                            struct ldm_msg_session_ready *ret);
+
+/* Checks /proc/self/cgroup against the session's cgroup; prints why not. Returns 0 or -errno. */
+int ldm_run_session_check_cgroup(const struct ldm_msg_session_ready *s);
+
+/*
+ * Formats the end-of-session line into BUF: with SUM, the counts it holds (would-be blocks
+ * when AUDIT); with SUM NULL, the line without counts. Returns 0 or -ENAMETOOLONG.
+ */
+int ldm_run_format_summary(char *buf, size_t size, uint64_t session, const char *policy, bool audit,
+                           const struct ldm_msg_summary *sum);
+
+/* Asks the daemon for the session's counters and prints the summary line on stderr. */
+void ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s);
+
+/*
+ * Blocks the signals the supervisor handles, forks, and runs the program in the child
+ * (ldm_run_child_exec; never returns there). Returns the child's pid and, in *RET_SOCK, the
+ * parent's end of the socket on which the child sends its seccomp listener; or -errno.
+ */
+pid_t ldm_run_spawn(const struct ldm_run_opts *o, const char *path,
+                    const struct ldm_msg_session_ready *s, int *ret_sock);
+
+/* The signals forwarded to the program; SIGCHLD is added to the blocked set as well. */
+extern const int ldm_run_forwarded_signals[5];
+
+/*
+ * The supervisor: forwards signals, answers and reports seccomp notifications, waits for
+ * CHILD, then prints the summary (unless o->quiet). Returns ldm-run's exit code.
+ */
+int ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
+                      const struct ldm_msg_session_ready *s, pid_t child, int sock);
+
+/*
+ * The report rate limit: at most LDM_RUN_REPORTS_PER_SEC syscall reports in each second
+ * of the monotonic clock; the rest are counted and reported as one record when the next
+ * second starts (or at exit).
+ */
+#define LDM_RUN_REPORTS_PER_SEC 100
+
+struct ldm_run_ratelimit {
+	uint64_t window; /* the second the counts belong to */
+	unsigned sent;
+	uint64_t suppressed; /* reports not sent in earlier windows, not yet flushed */
+};
+
+/*
+ * Accounts for one report at second NOW. Returns true if it may be sent. Pure.
+ */
+bool ldm_run_ratelimit_take(struct ldm_run_ratelimit *rl, uint64_t now);
+
+/*
+ * Returns the number of suppressed reports to flush at second NOW (and zeroes it), or 0
+ * while the window they were suppressed in is still current. FORCE flushes anyway. Pure.
+ */
+uint64_t ldm_run_ratelimit_flush(struct ldm_run_ratelimit *rl, uint64_t now, bool force);
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * ldm-run and the daemon: the session request, the cgroup check, the summary line.
+ *
+ * Trust: the daemon is root and its replies are checked by ldm_client_recv() (sizes,
+ * strings, counts) before anything here reads them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/client.h"
+#include "ldm/util.h"
+#include "run/run.h"
+
+#define SESSION_TIMEOUT_MS 30000 /* the daemon installs and proves rules before "ready" */
+#define SUMMARY_TIMEOUT_MS 3000
+#define CGROUP_FILE_MAX    8192
+
+static void
+say_connect_error(const char *socket, int r)
+{
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		fprintf(stderr,
+		        "ldm-run: ldm-enforcerd is not running (no daemon at %s: %s); "
+		        "start it with 'sudo systemctl start ldm-enforcerd', or pass --socket\n",
+		        socket, strerror(-r));
+	else if (r == -EACCES)
+		fprintf(stderr,
+		        "ldm-run: %s: %s: ask the administrator for access to "
+		        "ldm-enforcerd\n",
+		        socket, strerror(-r));
+	else
+		fprintf(stderr, "ldm-run: cannot reach ldm-enforcerd at %s: %s\n", socket,
+		        strerror(-r));
+}
+
+/* Reads the reply to a session request on FD. */
+static int
+read_ready(int fd, struct ldm_msg_session_ready *ret)
+{
+	union ldm_msg_any m;
+	int r = ldm_client_recv(fd, &m, SESSION_TIMEOUT_MS);
+
+	if (r == LDM_MSG_SESSION_READY) {
+		*ret = m.ready;
+		return 0;
+	}
+	if (r == LDM_MSG_ERROR) {
+		fprintf(stderr, "ldm-run: %s\n", m.error.text); /* the daemon's words, verbatim */
+		return m.error.code < 0 ? m.error.code : -EPERM;
+	}
+	if (r >= 0) {
+		fprintf(stderr, "ldm-run: unexpected reply from ldm-enforcerd (message type %d)\n",
+		        r);
+		return -EPROTO;
+	}
+	fprintf(stderr, "ldm-run: no session: %s\n",
+	        r == -ECONNRESET ? "ldm-enforcerd closed the connection without an answer"
+	                         : strerror(-r));
+	return r;
+}
+
+int
+ldm_run_session_request(const char *socket, const struct ldm_run_opts *o, const char *app,
+                        struct ldm_msg_session_ready *ret)
+{
+	struct ldm_msg_session_request req;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	ldm_msg_init(&req.hdr, LDM_MSG_SESSION_REQUEST);
+	req.pid = (uint32_t)getpid();
+	req.flags = o->audit ? LDM_SESSION_F_AUDIT : 0;
+	if (ldm_msg_set_str(req.policy, sizeof(req.policy), o->policy) < 0) {
+		fprintf(stderr, "ldm-run: policy name too long: %s\n", o->policy);
+		return -ENAMETOOLONG;
+	}
+	(void)ldm_strscpy(req.app, sizeof(req.app), app); /* for logs: truncation is fine */
+	fd = ldm_client_connect(socket);
+	if (fd < 0) {
+		say_connect_error(socket, fd);
+		return fd;
+	}
+	r = ldm_client_send(fd, &req.hdr);
+	if (r < 0) {
+		fprintf(stderr, "ldm-run: cannot send the session request to %s: %s\n", socket,
+		        strerror(-r));
+		return r;
+	}
+	return read_ready(fd, ret);
+}
+
+bool
+ldm_run_cgroup_matches(const char *text, const char *cgroup)
+{
+	const char *p = text;
+	size_t len = strlen(cgroup);
+
+	for (; p != NULL; p = strchr(p, '\n'), p = p != NULL ? p + 1 : NULL) {
+		if (strncmp(p, "0::/", 4) != 0)
+			continue;
+		p += 4;
+		return strncmp(p, cgroup, len) == 0 && (p[len] == '\n' || p[len] == '\0');
+	}
+	return false;
+}
+
+int
+ldm_run_session_check_cgroup(const struct ldm_msg_session_ready *s)
+{
+	_cleanup_close_ int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	char buf[CGROUP_FILE_MAX];
+	ssize_t n;
+
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) < 0) {
+		fprintf(stderr, "ldm-run: cannot read /proc/self/cgroup: %m\n");
+		return -errno;
+	}
+	buf[n] = '\0';
+	/* An empty name would be the root: never a session's cgroup. */
+	if (s->cgroup[0] == '\0' || s->cgroup[0] == '/' ||
+	    !ldm_run_cgroup_matches(buf, s->cgroup)) {
+		fprintf(stderr,
+		        "ldm-run: not moved into the session cgroup (/%s); the program "
+		        "was not started\n",
+		        s->cgroup);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+static const char *
+plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+int
+ldm_run_format_summary(char *buf, size_t size, uint64_t session, const char *policy, bool audit,
+                       const struct ldm_msg_summary *sum)
+{
+	char counts[160] = "";
+	int n;
+
+	if (sum != NULL && audit)
+		n = snprintf(counts, sizeof(counts), ": %" PRIu64 " %s would have been blocked",
+		             sum->would_block,
+		             plural(sum->would_block, "connection", "connections"));
+	else if (sum != NULL)
+		n = snprintf(counts, sizeof(counts), ": %" PRIu64 " %s blocked", sum->blocked,
+		             plural(sum->blocked, "connection", "connections"));
+	else
+		n = snprintf(counts, sizeof(counts), " (counts unavailable)");
+	if (n >= 0 && sum != NULL && sum->syscalls_denied > 0)
+		n = snprintf(counts + n, sizeof(counts) - (size_t)n, ", %" PRIu64 " %s denied",
+		             sum->syscalls_denied,
+		             plural(sum->syscalls_denied, "syscall", "syscalls"));
+	n = snprintf(buf, size,
+	             "ldm: session %" PRIu64 " (%s) ended%s \u2014 see: ldmctl log %" PRIu64,
+	             session, policy, counts, session);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* The session's counters, or -errno. */
+static int
+get_summary(const char *socket, uint64_t session, struct ldm_msg_summary *ret)
+{
+	struct ldm_msg_summary_request req;
+	union ldm_msg_any m;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	ldm_msg_init(&req.hdr, LDM_MSG_SUMMARY_REQUEST);
+	req.session = session;
+	r = ldm_client_call(socket, &req.hdr, &m, SUMMARY_TIMEOUT_MS);
+	if (r < 0)
+		return r;
+	if (r != LDM_MSG_SUMMARY || m.summary.session != session)
+		return -EPROTO;
+	*ret = m.summary;
+	return 0;
+}
+
+void
+ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s)
+{
+	struct ldm_msg_summary sum;
+	char line[LDM_CTL_NAME_MAX + 256];
+	bool have = get_summary(socket, s->session, &sum) == 0;
+
+	if (ldm_run_format_summary(line, sizeof(line), s->session, s->policy,
+	                           (s->flags & LDM_READY_F_AUDIT) != 0, have ? &sum : NULL) == 0)
+		fprintf(stderr, "%s\n", line);
+}

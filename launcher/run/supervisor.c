@@ -1,0 +1,301 @@
+/*
+ * The supervisor (issue 4 step 4): the parent after fork, inside the session cgroup, using
+ * no network. One poll loop over a signalfd (forwarded signals and SIGCHLD), the socket on
+ * which the child hands over its seccomp listener, and the listener itself.
+ *
+ * Signals: SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGWINCH are forwarded to the program,
+ * except those the kernel sent (si_code SI_KERNEL: the terminal's ^C, ^\ and window size
+ * changes), which reach the program directly as it shares our process group; forwarding
+ * them would deliver them twice.
+ *
+ * Seccomp notifications: each is answered at once with the errno the baseline filter
+ * gives (ldm_seccomp_notify_handle), then reported to the daemon as LDM_MSG_SYSCALL_DENIED
+ * on one connection kept open for the purpose (the daemon answers nothing). At most
+ * LDM_RUN_REPORTS_PER_SEC reports a second; the rest are counted and sent as one record
+ * with nr -1, name "suppressed" and args[0] the count, when the next second starts or at
+ * exit. A report that cannot be sent is dropped (the call was refused all the same); the
+ * connection is retried at most once a second.
+ *
+ * When the program (our child) ends, pending notifications are answered and the supervisor
+ * exits: processes the program left behind stay in the session, and their notified calls
+ * then fail with ENOSYS from the kernel, unlogged but still refused.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/client.h"
+#include "common/seccomp.h"
+#include "ldm/util.h"
+#include "run/run.h"
+
+#define REPORT_SEND_TIMEOUT_MS 200
+
+struct reporter {
+	const char *socket;
+	uint64_t session;
+	int fd;
+	uint64_t retry_at; /* monotonic second of the next connection attempt */
+	struct ldm_run_ratelimit rl;
+};
+
+struct sup {
+	pid_t child;
+	bool exited;
+	int status;
+	int sfd;  /* signalfd */
+	int sock; /* the child's listener hand-over; -1 once done */
+	int nfd;  /* the seccomp listener; -1 if none (yet) */
+	uint64_t families;
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	struct reporter rep;
+};
+
+static uint64_t
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+static void
+report_send(struct reporter *rep, struct ldm_msg_syscall_denied *m)
+{
+	struct timeval tv = { .tv_usec = REPORT_SEND_TIMEOUT_MS * 1000 };
+
+	if (rep->fd < 0) {
+		if (now_s() < rep->retry_at)
+			return;
+		rep->fd = ldm_client_connect(rep->socket);
+		if (rep->fd < 0) {
+			rep->retry_at = now_s() + 1;
+			return;
+		}
+		/* A stuck daemon must not stall the listener: give up on this connection. */
+		(void)setsockopt(rep->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+	m->session = rep->session;
+	if (ldm_client_send(rep->fd, &m->hdr) < 0) {
+		(void)close(rep->fd);
+		rep->fd = -1;
+		rep->retry_at = now_s() + 1;
+	}
+}
+
+static void
+report_flush(struct reporter *rep, bool force)
+{
+	struct ldm_msg_syscall_denied m;
+	uint64_t n = ldm_run_ratelimit_flush(&rep->rl, now_s(), force);
+
+	if (n == 0)
+		return;
+	memset(&m, 0, sizeof(m));
+	ldm_msg_init(&m.hdr, LDM_MSG_SYSCALL_DENIED);
+	m.nr = LDM_SYSCALL_SUPPRESSED;
+	m.args[0] = n;
+	(void)ldm_msg_set_str(m.name, sizeof(m.name), "suppressed");
+	report_send(rep, &m);
+}
+
+static void
+report_denial(struct reporter *rep, const struct ldm_seccomp_denial *d)
+{
+	struct ldm_msg_syscall_denied m;
+	char *name;
+
+	report_flush(rep, false);
+	if (!ldm_run_ratelimit_take(&rep->rl, now_s()))
+		return;
+	memset(&m, 0, sizeof(m));
+	ldm_msg_init(&m.hdr, LDM_MSG_SYSCALL_DENIED);
+	m.pid = d->pid;
+	m.nr = d->nr;
+	m.err = d->err;
+	memcpy(m.args, d->args, sizeof(m.args));
+	/* libseccomp's arch tokens are the AUDIT_ARCH_* values the kernel reports. */
+	name = seccomp_syscall_resolve_num_arch(d->arch, d->nr);
+	if (name == NULL || ldm_msg_set_str(m.name, sizeof(m.name), name) < 0)
+		(void)snprintf(m.name, sizeof(m.name), "syscall_%d", d->nr);
+	free(name);
+	report_send(rep, &m);
+}
+
+static void
+handle_notification(struct sup *sp)
+{
+	struct ldm_seccomp_denial d;
+
+	if (ldm_seccomp_notify_handle(sp->nfd, sp->families, sp->req, sp->resp, &d) == 0)
+		report_denial(&sp->rep, &d);
+}
+
+static void
+reap(struct sup *sp)
+{
+	int status;
+	pid_t r;
+
+	while ((r = waitpid(sp->child, &status, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r == sp->child) {
+		sp->exited = true;
+		sp->status = status;
+	}
+}
+
+static void
+handle_signals(struct sup *sp)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sp->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap(sp);
+		else if (si.ssi_code != SI_KERNEL && !sp->exited)
+			(void)kill(sp->child, (int)si.ssi_signo);
+	}
+}
+
+static void
+take_listener(struct sup *sp)
+{
+	int fd = ldm_seccomp_recv_fd(sp->sock);
+
+	if (fd == -EAGAIN || fd == -EINTR)
+		return;
+	if (fd >= 0)
+		sp->nfd = fd;
+	/* The child sends one fd, then execs: the socket has nothing more to say. */
+	(void)close(sp->sock);
+	sp->sock = -1;
+}
+
+static void
+poll_once(struct sup *sp)
+{
+	struct pollfd p[3] = {
+		{ .fd = sp->sfd, .events = POLLIN },
+		{ .fd = sp->sock, .events = POLLIN },
+		{ .fd = sp->nfd, .events = POLLIN },
+	};
+	int timeout = sp->rep.rl.suppressed > 0 ? 1000 : -1;
+
+	if (poll(p, ELEMENTSOF(p), timeout) < 0)
+		return; /* EINTR: nothing to do but poll again */
+	if (p[2].revents & POLLIN)
+		handle_notification(sp);
+	else if (p[2].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		(void)close(sp->nfd); /* no process uses the filter any more */
+		sp->nfd = -1;
+	}
+	if (p[1].revents != 0)
+		take_listener(sp);
+	if (p[0].revents & POLLIN)
+		handle_signals(sp);
+	report_flush(&sp->rep, false);
+}
+
+/* Answers the notifications still pending once the program has ended. */
+static void
+drain_listener(struct sup *sp)
+{
+	struct pollfd p = { .fd = sp->nfd, .events = POLLIN };
+
+	while (sp->nfd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0)
+		handle_notification(sp);
+	if (sp->nfd >= 0)
+		(void)close(sp->nfd);
+	sp->nfd = -1;
+}
+
+static int
+sup_init(struct sup *sp)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < ELEMENTSOF(ldm_run_forwarded_signals); i++)
+		sigaddset(&set, ldm_run_forwarded_signals[i]);
+	sigaddset(&set, SIGCHLD);
+	sp->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sp->sfd < 0)
+		return -errno;
+	if (seccomp_notify_alloc(&sp->req, &sp->resp) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int
+ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
+                  const struct ldm_msg_session_ready *s, pid_t child, int sock)
+{
+	struct sup sp = {
+		.child = child,
+		.sfd = -1,
+		.sock = sock,
+		.nfd = -1,
+		.families = s->families,
+		.rep = { .socket = socket, .session = s->session, .fd = -1 },
+	};
+	int r = sup_init(&sp);
+
+	if (r < 0) {
+		/* The program runs already: it must not run unsupervised. */
+		fprintf(stderr, "ldm-run: cannot supervise the program: %s\n", strerror(-r));
+		(void)kill(child, SIGKILL);
+	}
+	while (!sp.exited && r >= 0)
+		poll_once(&sp);
+	if (r < 0)
+		while (waitpid(child, &sp.status, 0) < 0 && errno == EINTR)
+			;
+	drain_listener(&sp);
+	report_flush(&sp.rep, true);
+	if (sp.rep.fd >= 0)
+		(void)close(sp.rep.fd);
+	if (sp.sock >= 0)
+		(void)close(sp.sock);
+	if (sp.sfd >= 0)
+		(void)close(sp.sfd);
+	seccomp_notify_free(sp.req, sp.resp);
+	if (!o->quiet)
+		ldm_run_session_summary(socket, s);
+	return r < 0 ? LDM_RUN_EXIT_FAIL : ldm_run_exit_status(sp.status);
+}
+
+bool
+ldm_run_ratelimit_take(struct ldm_run_ratelimit *rl, uint64_t now)
+{
+	if (now != rl->window) {
+		rl->window = now;
+		rl->sent = 0;
+	}
+	if (rl->sent < LDM_RUN_REPORTS_PER_SEC) {
+		rl->sent++;
+		return true;
+	}
+	rl->suppressed++;
+	return false;
+}
+
+uint64_t
+ldm_run_ratelimit_flush(struct ldm_run_ratelimit *rl, uint64_t now, bool force)
+{
+	uint64_t n = rl->suppressed;
+
+	if (n == 0 || (!force && now == rl->window))
+		return 0;
+	rl->suppressed = 0;
+	return n;
+}
