@@ -39,23 +39,23 @@ test_parse_cidrs(void **state)
 		const char *out; /* the entries after success */
 		size_t bad;      /* offset of the offending item after failure */
 	} cases[] = {
-	        {"192.168.144.0/24", 0, "192.168.144.0/24"},
-	        {"192.168.144.0/24,fd00:1::/64", 0, "192.168.144.0/24 fd00:1::/64"},
-	        {"10.0.0.0/8, 10.0.0.0/8", 0, "10.0.0.0/8"},
-	        {"192.168.144.10", 0, "192.168.144.10"},
-	        {"::ffff:10.1.0.0/112", 0, "10.1.0.0/16"},
-	        {"", -EINVAL, NULL, 0},
-	        {"10.0.0.0/8,", -EINVAL, NULL, 11},
-	        {",10.0.0.0/8", -EINVAL, NULL, 0},
-	        {"10.0.0.0/8,,", -EINVAL, NULL, 11},
-	        {" 10.0.0.0/8", -EINVAL, NULL, 0},
-	        {"10.0.0.0/33", -EINVAL, NULL, 0},
-	        {"10.0.0.0/8,300.1.1.0/24", -EINVAL, NULL, 11},
-	        {"192.168.144.7/24", -EDOM, NULL, 0},
-	        {"lan", -EINVAL, NULL, 0},
-	        {"10.0.0.0/8x", -EINVAL, NULL, 0},
-	        {"fd00::/129", -EINVAL, NULL, 0},
-	        {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", -EINVAL, NULL, 0},
+		{ "192.168.144.0/24", 0, "192.168.144.0/24" },
+		{ "192.168.144.0/24,fd00:1::/64", 0, "192.168.144.0/24 fd00:1::/64" },
+		{ "10.0.0.0/8, 10.0.0.0/8", 0, "10.0.0.0/8" },
+		{ "192.168.144.10", 0, "192.168.144.10" },
+		{ "::ffff:10.1.0.0/112", 0, "10.1.0.0/16" },
+		{ "", -EINVAL, NULL, 0 },
+		{ "10.0.0.0/8,", -EINVAL, NULL, 11 },
+		{ ",10.0.0.0/8", -EINVAL, NULL, 0 },
+		{ "10.0.0.0/8,,", -EINVAL, NULL, 11 },
+		{ " 10.0.0.0/8", -EINVAL, NULL, 0 },
+		{ "10.0.0.0/33", -EINVAL, NULL, 0 },
+		{ "10.0.0.0/8,300.1.1.0/24", -EINVAL, NULL, 11 },
+		{ "192.168.144.7/24", -EDOM, NULL, 0 },
+		{ "lan", -EINVAL, NULL, 0 },
+		{ "10.0.0.0/8x", -EINVAL, NULL, 0 },
+		{ "fd00::/129", -EINVAL, NULL, 0 },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", -EINVAL, NULL, 0 },
 	};
 
 	(void)state;
@@ -132,7 +132,7 @@ build_route(char *buf, const struct route *rt)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	uint8_t a[16] = {0};
+	uint8_t a[16] = { 0 };
 	size_t alen = rt->family == AF_INET ? 4 : 16;
 
 	nlh->nlmsg_type = RTM_NEWROUTE;
@@ -167,35 +167,39 @@ static const struct {
 	int rc;
 	const char *out;
 } route_cases[] = {
-        {{V4, "192.168.144.0", NULL, 3}, 1, "192.168.144.0/24"},
-        {{V6, "fd00:1::", NULL, 3}, 1, "fd00:1::/64"},
-        {{V6, "fe80::", NULL, 3}, 1, "fe80::/64"},
-        {{V4, "192.168.144.0", NULL, 3, RT_TABLE_MAIN}, 1, "192.168.144.0/24"},
-        /* Host bits the kernel should never send are cleared, not trusted. */
-        {{V4, "192.168.144.9", NULL, 3}, 1, "192.168.144.0/24"},
-        {{V4, "10.0.0.0", "192.168.144.1", 3}, 0}, /* via a gateway */
-        {{V6, "2001:db8::", "fe80::1", 3}, 0},     /* via a gateway */
-        {{AF_INET, 0, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_MAIN, NULL, NULL, 3}, 0},
-        {{AF_INET, 24, RTN_LOCAL, RT_SCOPE_HOST, RT_TABLE_MAIN, "192.168.144.0", NULL, 3}, 0},
-        {{AF_INET, 24, RTN_BROADCAST, RT_SCOPE_LINK, RT_TABLE_MAIN, "192.168.144.0", NULL, 3}, 0},
-        {{AF_INET, 24, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_LOCAL, "192.168.144.0", NULL, 3}, 0},
-        {{AF_INET, 24, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_COMPAT, "192.168.144.0", NULL, 3, 1000},
-         0}, /* table 1000 */
-        {{AF_INET, 24, RTN_UNICAST, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, "192.168.144.0", NULL, 3},
-         0},                                 /* v4 needs link scope */
-        {{V4, "192.168.144.0", NULL, 0}, 0}, /* no interface */
-        {{V4, "192.168.144.0", NULL, 1}, 0}, /* the loopback device */
-        {{AF_INET, 8, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_MAIN, "127.0.0.0", NULL, 3}, 0},
-        {{AF_INET6, 128, RTN_UNICAST, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, "::1", NULL, 3}, 0},
-        {{V6, "fd00:1::", NULL, 3, 0, 7}, 0}, /* a nexthop object */
-        {{AF_INET, 24, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_MAIN, NULL, NULL, 3}, 0},
-        /* Malformed: attribute sizes and prefix lengths are checked. */
-        {{V4, "192.168.144.0", NULL, 3, 0, 0, 3}, -EINVAL},
-        {{V6, "fd00:1::", NULL, 3, 0, 0, 4}, -EINVAL},
-        {{AF_INET, 33, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_MAIN, "10.0.0.0", NULL, 3}, -EINVAL},
-        {{AF_INET6, 129, RTN_UNICAST, 0, RT_TABLE_MAIN, "fd00::", NULL, 3}, -EINVAL},
-        /* Another family is not ours to judge. */
-        {{AF_BRIDGE, 0, RTN_UNICAST, 0, RT_TABLE_MAIN}, 0},
+	{ { V4, "192.168.144.0", NULL, 3 }, 1, "192.168.144.0/24" },
+	{ { V6, "fd00:1::", NULL, 3 }, 1, "fd00:1::/64" },
+	{ { V6, "fe80::", NULL, 3 }, 1, "fe80::/64" },
+	{ { V4, "192.168.144.0", NULL, 3, RT_TABLE_MAIN }, 1, "192.168.144.0/24" },
+	/* Host bits the kernel should never send are cleared, not trusted. */
+	{ { V4, "192.168.144.9", NULL, 3 }, 1, "192.168.144.0/24" },
+	{ { V4, "10.0.0.0", "192.168.144.1", 3 }, 0 }, /* via a gateway */
+	{ { V6, "2001:db8::", "fe80::1", 3 }, 0 },     /* via a gateway */
+	{ { AF_INET, 0, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_MAIN, NULL, NULL, 3 }, 0 },
+	{ { AF_INET, 24, RTN_LOCAL, RT_SCOPE_HOST, RT_TABLE_MAIN, "192.168.144.0", NULL, 3 }, 0 },
+	{ { AF_INET, 24, RTN_BROADCAST, RT_SCOPE_LINK, RT_TABLE_MAIN, "192.168.144.0", NULL, 3 },
+	  0 },
+	{ { AF_INET, 24, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_LOCAL, "192.168.144.0", NULL, 3 },
+	  0 },
+	{ { AF_INET, 24, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_COMPAT, "192.168.144.0", NULL, 3,
+	    1000 },
+	  0 }, /* table 1000 */
+	{ { AF_INET, 24, RTN_UNICAST, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, "192.168.144.0", NULL, 3 },
+	  0 },                                   /* v4 needs link scope */
+	{ { V4, "192.168.144.0", NULL, 0 }, 0 }, /* no interface */
+	{ { V4, "192.168.144.0", NULL, 1 }, 0 }, /* the loopback device */
+	{ { AF_INET, 8, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_MAIN, "127.0.0.0", NULL, 3 }, 0 },
+	{ { AF_INET6, 128, RTN_UNICAST, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, "::1", NULL, 3 }, 0 },
+	{ { V6, "fd00:1::", NULL, 3, 0, 7 }, 0 }, /* a nexthop object */
+	{ { AF_INET, 24, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_MAIN, NULL, NULL, 3 }, 0 },
+	/* Malformed: attribute sizes and prefix lengths are checked. */
+	{ { V4, "192.168.144.0", NULL, 3, 0, 0, 3 }, -EINVAL },
+	{ { V6, "fd00:1::", NULL, 3, 0, 0, 4 }, -EINVAL },
+	{ { AF_INET, 33, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_MAIN, "10.0.0.0", NULL, 3 },
+	  -EINVAL },
+	{ { AF_INET6, 129, RTN_UNICAST, 0, RT_TABLE_MAIN, "fd00::", NULL, 3 }, -EINVAL },
+	/* Another family is not ours to judge. */
+	{ { AF_BRIDGE, 0, RTN_UNICAST, 0, RT_TABLE_MAIN }, 0 },
 };
 
 static void
@@ -203,8 +207,8 @@ test_route_parse(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(route_cases); i++) {
-		char buf[512] __attribute__((aligned(NLMSG_ALIGNTO))) = {0};
-		struct ldm_lan_entry e = {.ifindex = 77};
+		char buf[512] __attribute__((aligned(NLMSG_ALIGNTO))) = { 0 };
+		struct ldm_lan_entry e = { .ifindex = 77 };
 		const struct nlmsghdr *nlh = build_route(buf, &route_cases[i].rt);
 		int rc = ldm_lan_route_parse(nlh, 1, &e);
 		char out[64];
@@ -225,8 +229,8 @@ test_route_parse(void **state)
 static void
 test_route_truncated(void **state)
 {
-	char buf[512] __attribute__((aligned(NLMSG_ALIGNTO))) = {0};
-	struct route rt = {V4, "192.168.144.0", NULL, 3};
+	char buf[512] __attribute__((aligned(NLMSG_ALIGNTO))) = { 0 };
+	struct route rt = { V4, "192.168.144.0", NULL, 3 };
 	struct ldm_lan_entry e;
 	struct nlmsghdr *nlh;
 	struct nlattr *attr;
@@ -242,7 +246,7 @@ test_route_truncated(void **state)
 	assert_int_equal(ldm_lan_route_parse(nlh, 1, &e), 0);
 
 	memset(buf, 0, sizeof(buf));
-	nlh = build_route(buf, &(struct route){V4, "192.168.144.0"});
+	nlh = build_route(buf, &(struct route){ V4, "192.168.144.0" });
 	mnl_attr_put_u16(nlh, RTA_OIF, 3);
 	assert_int_equal(ldm_lan_route_parse(nlh, 1, &e), -EINVAL);
 
@@ -253,7 +257,7 @@ test_route_truncated(void **state)
 static void
 test_ifindex(void **state)
 {
-	static const char *const items[] = {"192.168.0.0/16", "192.168.144.0/24", "fd00::/8"};
+	static const char *const items[] = { "192.168.0.0/16", "192.168.144.0/24", "fd00::/8" };
 	struct ldm_lan_entry v[3];
 	uint8_t fam, a[16];
 
@@ -276,12 +280,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_parse_cidrs),
-	        cmocka_unit_test(test_parse_cidrs_append),
-	        cmocka_unit_test(test_cap),
-	        cmocka_unit_test(test_route_parse),
-	        cmocka_unit_test(test_route_truncated),
-	        cmocka_unit_test(test_ifindex),
+		cmocka_unit_test(test_parse_cidrs),
+		cmocka_unit_test(test_parse_cidrs_append),
+		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_route_parse),
+		cmocka_unit_test(test_route_truncated),
+		cmocka_unit_test(test_ifindex),
 	};
 
 	return cmocka_run_group_tests_name("lan", tests, NULL, NULL);

@@ -26,17 +26,17 @@
 
 /* Every file the package ships; test_all_load also finds any file missing from this list. */
 static const char *const shipped[] = {
-        "audit",          "local-data-mode", "mavproxy",        "mission-planner", "offline",
-        "qgroundcontrol", "radio-herelink",  "vehicle-mavlink", "vehicle-video",
+	"audit",          "local-data-mode", "mavproxy",        "mission-planner", "offline",
+	"qgroundcontrol", "radio-herelink",  "vehicle-mavlink", "vehicle-video",
 };
 
 /* The aircraft's network, a Herelink hotspot and an IPv6 aircraft network, all on-link. */
 static const struct ldm_lan_entry lan_entries[] = {
-        {.prefix = {AF_INET, 24, {192, 168, 144, 0}}, .ifindex = 0},
-        {.prefix = {AF_INET, 24, {192, 168, 43, 0}}, .ifindex = 0},
-        {.prefix = {AF_INET6, 64, {0x20, 0x01, 0x0d, 0xb8, 0x01, 0x44}}, .ifindex = 0},
+	{ .prefix = { AF_INET, 24, { 192, 168, 144, 0 } }, .ifindex = 0 },
+	{ .prefix = { AF_INET, 24, { 192, 168, 43, 0 } }, .ifindex = 0 },
+	{ .prefix = { AF_INET6, 64, { 0x20, 0x01, 0x0d, 0xb8, 0x01, 0x44 } }, .ifindex = 0 },
 };
-static const struct ldm_lan lan = {lan_entries, ELEMENTSOF(lan_entries)};
+static const struct ldm_lan lan = { lan_entries, ELEMENTSOF(lan_entries) };
 
 static const char *
 srcdir(void)
@@ -51,9 +51,9 @@ static struct ldm_policy *
 load(const char *name)
 {
 	char dir[4096], path[4096 + 80];
-	const char *dirs[1] = {dir};
-	struct ldm_load_opts opts = {.dirs = dirs, .n_dirs = 1, .admin_owned = false};
-	struct ldm_diags diags = {0};
+	const char *dirs[1] = { dir };
+	struct ldm_load_opts opts = { .dirs = dirs, .n_dirs = 1, .admin_owned = false };
+	struct ldm_diags diags = { 0 };
 	struct ldm_policy *p = NULL;
 	int rc;
 
@@ -155,15 +155,15 @@ test_modes(void **state)
 		const char *policy;
 		enum ldm_mode mode;
 	} cases[] = {
-	        {"audit", LDM_MODE_AUDIT},
-	        {"local-data-mode", LDM_MODE_ENFORCE},
-	        {"mavproxy", LDM_MODE_ENFORCE},
-	        {"mission-planner", LDM_MODE_ENFORCE},
-	        {"offline", LDM_MODE_ENFORCE},
-	        {"qgroundcontrol", LDM_MODE_ENFORCE},
-	        {"radio-herelink", LDM_MODE_ENFORCE},
-	        {"vehicle-mavlink", LDM_MODE_ENFORCE},
-	        {"vehicle-video", LDM_MODE_ENFORCE},
+		{ "audit", LDM_MODE_AUDIT },
+		{ "local-data-mode", LDM_MODE_ENFORCE },
+		{ "mavproxy", LDM_MODE_ENFORCE },
+		{ "mission-planner", LDM_MODE_ENFORCE },
+		{ "offline", LDM_MODE_ENFORCE },
+		{ "qgroundcontrol", LDM_MODE_ENFORCE },
+		{ "radio-herelink", LDM_MODE_ENFORCE },
+		{ "vehicle-mavlink", LDM_MODE_ENFORCE },
+		{ "vehicle-video", LDM_MODE_ENFORCE },
 	};
 
 	(void)state;
@@ -187,15 +187,15 @@ test_rule_counts(void **state)
 		const char *policy;
 		size_t n_rules;
 	} cases[] = {
-	        {"offline", 0},
-	        {"audit", 0},
-	        {"vehicle-mavlink", 7},
-	        {"vehicle-video", 2},
-	        {"radio-herelink", 3},
-	        {"local-data-mode", 7 + 2},
-	        {"qgroundcontrol", 7 + 2 + 3},
-	        {"mission-planner", 7 + 2 + 3 + 1},
-	        {"mavproxy", 7},
+		{ "offline", 0 },
+		{ "audit", 0 },
+		{ "vehicle-mavlink", 7 },
+		{ "vehicle-video", 2 },
+		{ "radio-herelink", 3 },
+		{ "local-data-mode", 7 + 2 },
+		{ "qgroundcontrol", 7 + 2 + 3 },
+		{ "mission-planner", 7 + 2 + 3 + 1 },
+		{ "mavproxy", 7 },
 	};
 
 	(void)state;
@@ -226,148 +226,151 @@ struct verdict_case {
 };
 
 static const struct verdict_case verdict_cases[] = {
-        /* qgroundcontrol: the aircraft, on-link, IPv4 and IPv6. */
-        {"qgroundcontrol", UDP, IN, "192.168.144.10", 14550, NULL, true, "MAVLink from"},
-        {"qgroundcontrol", UDP, OUT, "192.168.144.10", 14550, NULL, true, "MAVLink to"},
-        {"qgroundcontrol", UDP, OUT, "192.168.144.10", 14551, NULL, true, "MAVLink to"},
-        {"qgroundcontrol", UDP, OUT, "192.168.144.255", 14550, NULL, true, NULL},
-        {"qgroundcontrol", UDP, OUT, "255.255.255.255", 14550, NULL, true, "broadcast"},
-        {"qgroundcontrol", UDP, IN, "2001:db8:144::10", 14550, NULL, true, "MAVLink from"},
-        {"qgroundcontrol", UDP, OUT, "2001:db8:144::10", 14550, NULL, true, "MAVLink to"},
-        {"qgroundcontrol", TCP, OUT, "192.168.144.10", 5760, NULL, true, "TCP 5760"},
-        {"qgroundcontrol", UDP, IN, "192.168.144.20", 5600, NULL, true, "RTP video"},
-        {"qgroundcontrol", TCP, OUT, "192.168.144.20", 554, NULL, true, "RTSP"},
-        {"qgroundcontrol", TCP, OUT, "192.168.144.20", 8554, NULL, true, "RTSP"},
-        {"qgroundcontrol", TCP, OUT, "192.168.43.1", 8554, NULL, true, NULL},
-        {"qgroundcontrol", UDP, IN, "192.168.43.1", 14552, NULL, true, "Herelink"},
-        /* qgroundcontrol: SITL on loopback, per port. */
-        {"qgroundcontrol", UDP, OUT, "127.0.0.1", 14540, NULL, true, "SITL"},
-        {"qgroundcontrol", UDP, IN, "127.0.0.1", 14550, NULL, true, "SITL"},
-        {"qgroundcontrol", UDP, IN, "::1", 14550, NULL, true, "SITL"},
-        {"qgroundcontrol", TCP, OUT, "127.0.0.1", 5760, NULL, true, "SITL"},
-        {"qgroundcontrol", TCP, OUT, "127.0.0.1", 8080, NULL, false, NULL},
-        {"qgroundcontrol", TCP, OUT, "127.0.0.1", 9050, NULL, false, NULL},
-        {"qgroundcontrol", UDP, OUT, "127.0.0.1", 14561, NULL, false, NULL},
-        /* qgroundcontrol: the internet, by address or by name, is blocked. */
-        {"qgroundcontrol", TCP, OUT, "198.51.100.7", 443, NULL, false, NULL},
-        {"qgroundcontrol", TCP, OUT, "2001:db8:100::7", 443, NULL, false, NULL},
-        {"qgroundcontrol", TCP, OUT, "198.51.100.7", 443, "terrain-ce.suite.auterion.com", false,
-         NULL},
-        {"qgroundcontrol", TCP, OUT, "198.51.100.8", 443, "mt1.google.com", false, NULL},
-        {"qgroundcontrol", ICMP, OUT, "198.51.100.7", 0, NULL, false, NULL},
-        {"qgroundcontrol", UDP, OUT, "198.51.100.7", 14550, NULL, false, NULL},
-        {"qgroundcontrol", UDP, IN, "198.51.100.7", 14550, NULL, false, NULL},
-        {"qgroundcontrol", UDP, OUT, "10.1.2.3", 14550, NULL, false, NULL},
-        {"qgroundcontrol", TCP, IN, "192.168.144.10", 5760, NULL, false, NULL},
-        /* qgroundcontrol: on-link, but not MAVLink or video. */
-        {"qgroundcontrol", TCP, OUT, "192.168.144.1", 80, NULL, false, NULL},
-        {"qgroundcontrol", UDP, OUT, "224.0.0.251", 5353, NULL, false, NULL},
-        {"qgroundcontrol", UDP, IN, "192.168.144.10", 5353, NULL, false, NULL},
-        /* qgroundcontrol: DNS, never wholesale, wherever the resolver is. */
-        {"qgroundcontrol", UDP, OUT, "127.0.0.53", 53, NULL, false, NULL},
-        {"qgroundcontrol", TCP, OUT, "127.0.0.53", 53, NULL, false, NULL},
-        {"qgroundcontrol", UDP, OUT, "8.8.8.8", 53, NULL, false, NULL},
-        {"qgroundcontrol", TCP, OUT, "8.8.8.8", 53, NULL, false, NULL},
-        {"qgroundcontrol", UDP, OUT, "192.168.144.1", 53, NULL, false, NULL},
-        {"qgroundcontrol", UDP, OUT, "2001:4860:4860::8888", 53, NULL, false, NULL},
+	/* qgroundcontrol: the aircraft, on-link, IPv4 and IPv6. */
+	{ "qgroundcontrol", UDP, IN, "192.168.144.10", 14550, NULL, true, "MAVLink from" },
+	{ "qgroundcontrol", UDP, OUT, "192.168.144.10", 14550, NULL, true, "MAVLink to" },
+	{ "qgroundcontrol", UDP, OUT, "192.168.144.10", 14551, NULL, true, "MAVLink to" },
+	{ "qgroundcontrol", UDP, OUT, "192.168.144.255", 14550, NULL, true, NULL },
+	{ "qgroundcontrol", UDP, OUT, "255.255.255.255", 14550, NULL, true, "broadcast" },
+	{ "qgroundcontrol", UDP, IN, "2001:db8:144::10", 14550, NULL, true, "MAVLink from" },
+	{ "qgroundcontrol", UDP, OUT, "2001:db8:144::10", 14550, NULL, true, "MAVLink to" },
+	{ "qgroundcontrol", TCP, OUT, "192.168.144.10", 5760, NULL, true, "TCP 5760" },
+	{ "qgroundcontrol", UDP, IN, "192.168.144.20", 5600, NULL, true, "RTP video" },
+	{ "qgroundcontrol", TCP, OUT, "192.168.144.20", 554, NULL, true, "RTSP" },
+	{ "qgroundcontrol", TCP, OUT, "192.168.144.20", 8554, NULL, true, "RTSP" },
+	{ "qgroundcontrol", TCP, OUT, "192.168.43.1", 8554, NULL, true, NULL },
+	{ "qgroundcontrol", UDP, IN, "192.168.43.1", 14552, NULL, true, "Herelink" },
+	/* qgroundcontrol: SITL on loopback, per port. */
+	{ "qgroundcontrol", UDP, OUT, "127.0.0.1", 14540, NULL, true, "SITL" },
+	{ "qgroundcontrol", UDP, IN, "127.0.0.1", 14550, NULL, true, "SITL" },
+	{ "qgroundcontrol", UDP, IN, "::1", 14550, NULL, true, "SITL" },
+	{ "qgroundcontrol", TCP, OUT, "127.0.0.1", 5760, NULL, true, "SITL" },
+	{ "qgroundcontrol", TCP, OUT, "127.0.0.1", 8080, NULL, false, NULL },
+	{ "qgroundcontrol", TCP, OUT, "127.0.0.1", 9050, NULL, false, NULL },
+	{ "qgroundcontrol", UDP, OUT, "127.0.0.1", 14561, NULL, false, NULL },
+	/* qgroundcontrol: the internet, by address or by name, is blocked. */
+	{ "qgroundcontrol", TCP, OUT, "198.51.100.7", 443, NULL, false, NULL },
+	{ "qgroundcontrol", TCP, OUT, "2001:db8:100::7", 443, NULL, false, NULL },
+	{ "qgroundcontrol", TCP, OUT, "198.51.100.7", 443, "terrain-ce.suite.auterion.com", false,
+	  NULL },
+	{ "qgroundcontrol", TCP, OUT, "198.51.100.8", 443, "mt1.google.com", false, NULL },
+	{ "qgroundcontrol", ICMP, OUT, "198.51.100.7", 0, NULL, false, NULL },
+	{ "qgroundcontrol", UDP, OUT, "198.51.100.7", 14550, NULL, false, NULL },
+	{ "qgroundcontrol", UDP, IN, "198.51.100.7", 14550, NULL, false, NULL },
+	{ "qgroundcontrol", UDP, OUT, "10.1.2.3", 14550, NULL, false, NULL },
+	{ "qgroundcontrol", TCP, IN, "192.168.144.10", 5760, NULL, false, NULL },
+	/* qgroundcontrol: on-link, but not MAVLink or video. */
+	{ "qgroundcontrol", TCP, OUT, "192.168.144.1", 80, NULL, false, NULL },
+	{ "qgroundcontrol", UDP, OUT, "224.0.0.251", 5353, NULL, false, NULL },
+	{ "qgroundcontrol", UDP, IN, "192.168.144.10", 5353, NULL, false, NULL },
+	/* qgroundcontrol: DNS, never wholesale, wherever the resolver is. */
+	{ "qgroundcontrol", UDP, OUT, "127.0.0.53", 53, NULL, false, NULL },
+	{ "qgroundcontrol", TCP, OUT, "127.0.0.53", 53, NULL, false, NULL },
+	{ "qgroundcontrol", UDP, OUT, "8.8.8.8", 53, NULL, false, NULL },
+	{ "qgroundcontrol", TCP, OUT, "8.8.8.8", 53, NULL, false, NULL },
+	{ "qgroundcontrol", UDP, OUT, "192.168.144.1", 53, NULL, false, NULL },
+	{ "qgroundcontrol", UDP, OUT, "2001:4860:4860::8888", 53, NULL, false, NULL },
 
-        /* mission-planner: the aircraft, and its web server for this computer only. */
-        {"mission-planner", UDP, IN, "192.168.144.10", 14550, NULL, true, "MAVLink from"},
-        {"mission-planner", TCP, OUT, "192.168.144.20", 8554, NULL, true, "RTSP"},
-        {"mission-planner", TCP, IN, "127.0.0.1", 56781, NULL, true, "web server"},
-        {"mission-planner", TCP, IN, "::1", 56781, NULL, true, "web server"},
-        {"mission-planner", TCP, IN, "192.168.144.10", 56781, NULL, false, NULL},
-        {"mission-planner", TCP, IN, "198.51.100.7", 56781, NULL, false, NULL},
-        {"mission-planner", TCP, OUT, "127.0.0.1", 56781, NULL, false, NULL},
-        {"mission-planner", TCP, OUT, "198.51.100.7", 443, "firmware.oborne.me", false, NULL},
-        {"mission-planner", TCP, OUT, "198.51.100.9", 80, "ip-api.com", false, NULL},
-        {"mission-planner", UDP, OUT, "127.0.0.53", 53, NULL, false, NULL},
+	/* mission-planner: the aircraft, and its web server for this computer only. */
+	{ "mission-planner", UDP, IN, "192.168.144.10", 14550, NULL, true, "MAVLink from" },
+	{ "mission-planner", TCP, OUT, "192.168.144.20", 8554, NULL, true, "RTSP" },
+	{ "mission-planner", TCP, IN, "127.0.0.1", 56781, NULL, true, "web server" },
+	{ "mission-planner", TCP, IN, "::1", 56781, NULL, true, "web server" },
+	{ "mission-planner", TCP, IN, "192.168.144.10", 56781, NULL, false, NULL },
+	{ "mission-planner", TCP, IN, "198.51.100.7", 56781, NULL, false, NULL },
+	{ "mission-planner", TCP, OUT, "127.0.0.1", 56781, NULL, false, NULL },
+	{ "mission-planner", TCP, OUT, "198.51.100.7", 443, "firmware.oborne.me", false, NULL },
+	{ "mission-planner", TCP, OUT, "198.51.100.9", 80, "ip-api.com", false, NULL },
+	{ "mission-planner", UDP, OUT, "127.0.0.53", 53, NULL, false, NULL },
 
-        /* mavproxy: a MAVLink router, no video. */
-        {"mavproxy", UDP, IN, "192.168.144.10", 14550, NULL, true, "MAVLink from"},
-        {"mavproxy", UDP, OUT, "127.0.0.1", 14551, NULL, true, "SITL"},
-        {"mavproxy", UDP, OUT, "192.168.144.255", 14550, NULL, true, NULL},
-        {"mavproxy", TCP, OUT, "127.0.0.1", 5760, NULL, true, "SITL"},
-        {"mavproxy", UDP, IN, "192.168.144.20", 5600, NULL, false, NULL},
-        {"mavproxy", TCP, OUT, "192.168.144.20", 554, NULL, false, NULL},
-        {"mavproxy", TCP, OUT, "198.51.100.7", 443, "terrain.ardupilot.org", false, NULL},
-        {"mavproxy", UDP, OUT, "8.8.8.8", 53, NULL, false, NULL},
+	/* mavproxy: a MAVLink router, no video. */
+	{ "mavproxy", UDP, IN, "192.168.144.10", 14550, NULL, true, "MAVLink from" },
+	{ "mavproxy", UDP, OUT, "127.0.0.1", 14551, NULL, true, "SITL" },
+	{ "mavproxy", UDP, OUT, "192.168.144.255", 14550, NULL, true, NULL },
+	{ "mavproxy", TCP, OUT, "127.0.0.1", 5760, NULL, true, "SITL" },
+	{ "mavproxy", UDP, IN, "192.168.144.20", 5600, NULL, false, NULL },
+	{ "mavproxy", TCP, OUT, "192.168.144.20", 554, NULL, false, NULL },
+	{ "mavproxy", TCP, OUT, "198.51.100.7", 443, "terrain.ardupilot.org", false, NULL },
+	{ "mavproxy", UDP, OUT, "8.8.8.8", 53, NULL, false, NULL },
 
-        /* vehicle-mavlink alone: each rule, and its edges. */
-        {"vehicle-mavlink", UDP, OUT, "192.168.144.10", 14551, NULL, true, "MAVLink to an on-link"},
-        {"vehicle-mavlink", UDP, IN, "192.168.144.10", 14551, NULL, true,
-         "MAVLink from an on-link"},
-        {"vehicle-mavlink", UDP, OUT, "255.255.255.255", 14551, NULL, true, "broadcast"},
-        {"vehicle-mavlink", TCP, OUT, "192.168.144.10", 5760, NULL, true, "TCP 5760 to an on-link"},
-        {"vehicle-mavlink", UDP, OUT, "127.0.0.1", 14560, NULL, true, "to SITL"},
-        {"vehicle-mavlink", UDP, IN, "127.0.0.1", 14540, NULL, true, "from SITL"},
-        {"vehicle-mavlink", TCP, OUT, "127.0.0.1", 5760, NULL, true, "ArduPilot SITL"},
-        {"vehicle-mavlink", UDP, OUT, "192.168.144.10", 14552, NULL, false, NULL},
-        {"vehicle-mavlink", UDP, IN, "192.168.144.10", 14549, NULL, false, NULL},
-        {"vehicle-mavlink", UDP, OUT, "255.255.255.255", 14552, NULL, false, NULL},
-        {"vehicle-mavlink", TCP, OUT, "192.168.144.10", 5761, NULL, false, NULL},
-        {"vehicle-mavlink", TCP, OUT, "127.0.0.1", 14550, NULL, false, NULL},
-        {"vehicle-mavlink", TCP, IN, "127.0.0.1", 5760, NULL, false, NULL},
-        {"vehicle-mavlink", UDP, IN, "192.168.144.20", 5600, NULL, false, NULL},
-        {"vehicle-mavlink", UDP, OUT, "198.51.100.7", 14550, NULL, false, NULL},
+	/* vehicle-mavlink alone: each rule, and its edges. */
+	{ "vehicle-mavlink", UDP, OUT, "192.168.144.10", 14551, NULL, true,
+	  "MAVLink to an on-link" },
+	{ "vehicle-mavlink", UDP, IN, "192.168.144.10", 14551, NULL, true,
+	  "MAVLink from an on-link" },
+	{ "vehicle-mavlink", UDP, OUT, "255.255.255.255", 14551, NULL, true, "broadcast" },
+	{ "vehicle-mavlink", TCP, OUT, "192.168.144.10", 5760, NULL, true,
+	  "TCP 5760 to an on-link" },
+	{ "vehicle-mavlink", UDP, OUT, "127.0.0.1", 14560, NULL, true, "to SITL" },
+	{ "vehicle-mavlink", UDP, IN, "127.0.0.1", 14540, NULL, true, "from SITL" },
+	{ "vehicle-mavlink", TCP, OUT, "127.0.0.1", 5760, NULL, true, "ArduPilot SITL" },
+	{ "vehicle-mavlink", UDP, OUT, "192.168.144.10", 14552, NULL, false, NULL },
+	{ "vehicle-mavlink", UDP, IN, "192.168.144.10", 14549, NULL, false, NULL },
+	{ "vehicle-mavlink", UDP, OUT, "255.255.255.255", 14552, NULL, false, NULL },
+	{ "vehicle-mavlink", TCP, OUT, "192.168.144.10", 5761, NULL, false, NULL },
+	{ "vehicle-mavlink", TCP, OUT, "127.0.0.1", 14550, NULL, false, NULL },
+	{ "vehicle-mavlink", TCP, IN, "127.0.0.1", 5760, NULL, false, NULL },
+	{ "vehicle-mavlink", UDP, IN, "192.168.144.20", 5600, NULL, false, NULL },
+	{ "vehicle-mavlink", UDP, OUT, "198.51.100.7", 14550, NULL, false, NULL },
 
-        /* vehicle-video alone. */
-        {"vehicle-video", UDP, IN, "192.168.144.20", 5000, NULL, true, "RTP video"},
-        {"vehicle-video", UDP, IN, "192.168.144.20", 5100, NULL, true, "RTP video"},
-        {"vehicle-video", UDP, IN, "192.168.144.20", 5600, NULL, true, "RTP video"},
-        {"vehicle-video", UDP, IN, "2001:db8:144::20", 5601, NULL, true, "RTP video"},
-        {"vehicle-video", TCP, OUT, "192.168.144.20", 554, NULL, true, "RTSP"},
-        {"vehicle-video", TCP, OUT, "192.168.144.20", 8554, NULL, true, "RTSP"},
-        {"vehicle-video", UDP, IN, "192.168.144.20", 5602, NULL, false, NULL},
-        {"vehicle-video", UDP, OUT, "192.168.144.20", 5600, NULL, false, NULL},
-        {"vehicle-video", UDP, IN, "198.51.100.7", 5600, NULL, false, NULL},
-        {"vehicle-video", TCP, OUT, "198.51.100.7", 554, NULL, false, NULL},
-        {"vehicle-video", TCP, OUT, "127.0.0.1", 8554, NULL, false, NULL},
-        {"vehicle-video", UDP, IN, "192.168.144.10", 14550, NULL, false, NULL},
+	/* vehicle-video alone. */
+	{ "vehicle-video", UDP, IN, "192.168.144.20", 5000, NULL, true, "RTP video" },
+	{ "vehicle-video", UDP, IN, "192.168.144.20", 5100, NULL, true, "RTP video" },
+	{ "vehicle-video", UDP, IN, "192.168.144.20", 5600, NULL, true, "RTP video" },
+	{ "vehicle-video", UDP, IN, "2001:db8:144::20", 5601, NULL, true, "RTP video" },
+	{ "vehicle-video", TCP, OUT, "192.168.144.20", 554, NULL, true, "RTSP" },
+	{ "vehicle-video", TCP, OUT, "192.168.144.20", 8554, NULL, true, "RTSP" },
+	{ "vehicle-video", UDP, IN, "192.168.144.20", 5602, NULL, false, NULL },
+	{ "vehicle-video", UDP, OUT, "192.168.144.20", 5600, NULL, false, NULL },
+	{ "vehicle-video", UDP, IN, "198.51.100.7", 5600, NULL, false, NULL },
+	{ "vehicle-video", TCP, OUT, "198.51.100.7", 554, NULL, false, NULL },
+	{ "vehicle-video", TCP, OUT, "127.0.0.1", 8554, NULL, false, NULL },
+	{ "vehicle-video", UDP, IN, "192.168.144.10", 14550, NULL, false, NULL },
 
-        /* radio-herelink alone: the ground unit and nothing beside it. */
-        {"radio-herelink", TCP, OUT, "192.168.43.1", 8554, NULL, true, "RTSP video from the Here"},
-        {"radio-herelink", UDP, OUT, "192.168.43.1", 14552, NULL, true, "MAVLink to the Here"},
-        {"radio-herelink", UDP, IN, "192.168.43.1", 14550, NULL, true, "MAVLink from the Here"},
-        {"radio-herelink", TCP, OUT, "192.168.43.1", 80, NULL, false, NULL},
-        {"radio-herelink", UDP, OUT, "192.168.43.1", 14553, NULL, false, NULL},
-        {"radio-herelink", TCP, OUT, "192.168.43.2", 8554, NULL, false, NULL},
-        {"radio-herelink", UDP, IN, "192.168.144.10", 14550, NULL, false, NULL},
+	/* radio-herelink alone: the ground unit and nothing beside it. */
+	{ "radio-herelink", TCP, OUT, "192.168.43.1", 8554, NULL, true,
+	  "RTSP video from the Here" },
+	{ "radio-herelink", UDP, OUT, "192.168.43.1", 14552, NULL, true, "MAVLink to the Here" },
+	{ "radio-herelink", UDP, IN, "192.168.43.1", 14550, NULL, true, "MAVLink from the Here" },
+	{ "radio-herelink", TCP, OUT, "192.168.43.1", 80, NULL, false, NULL },
+	{ "radio-herelink", UDP, OUT, "192.168.43.1", 14553, NULL, false, NULL },
+	{ "radio-herelink", TCP, OUT, "192.168.43.2", 8554, NULL, false, NULL },
+	{ "radio-herelink", UDP, IN, "192.168.144.10", 14550, NULL, false, NULL },
 
-        /* local-data-mode: the vehicle policies and nothing more. */
-        {"local-data-mode", UDP, IN, "192.168.144.10", 14550, NULL, true, "MAVLink from"},
-        {"local-data-mode", UDP, IN, "192.168.144.20", 5600, NULL, true, "RTP video"},
-        {"local-data-mode", TCP, OUT, "127.0.0.1", 5760, NULL, true, "SITL"},
-        {"local-data-mode", TCP, OUT, "198.51.100.7", 443, NULL, false, NULL},
-        {"local-data-mode", UDP, OUT, "127.0.0.53", 53, NULL, false, NULL},
-        {"local-data-mode", UDP, OUT, "192.168.144.1", 53, NULL, false, NULL},
-        {"local-data-mode", TCP, OUT, "127.0.0.1", 631, NULL, false, NULL},
-        {"local-data-mode", TCP, OUT, "192.168.144.1", 22, NULL, false, NULL},
+	/* local-data-mode: the vehicle policies and nothing more. */
+	{ "local-data-mode", UDP, IN, "192.168.144.10", 14550, NULL, true, "MAVLink from" },
+	{ "local-data-mode", UDP, IN, "192.168.144.20", 5600, NULL, true, "RTP video" },
+	{ "local-data-mode", TCP, OUT, "127.0.0.1", 5760, NULL, true, "SITL" },
+	{ "local-data-mode", TCP, OUT, "198.51.100.7", 443, NULL, false, NULL },
+	{ "local-data-mode", UDP, OUT, "127.0.0.53", 53, NULL, false, NULL },
+	{ "local-data-mode", UDP, OUT, "192.168.144.1", 53, NULL, false, NULL },
+	{ "local-data-mode", TCP, OUT, "127.0.0.1", 631, NULL, false, NULL },
+	{ "local-data-mode", TCP, OUT, "192.168.144.1", 22, NULL, false, NULL },
 
-        /* offline: nothing, loopback included. */
-        {"offline", UDP, OUT, "127.0.0.1", 14550, NULL, false, NULL},
-        {"offline", UDP, IN, "127.0.0.1", 14550, NULL, false, NULL},
-        {"offline", TCP, OUT, "127.0.0.1", 5760, NULL, false, NULL},
-        {"offline", TCP, OUT, "::1", 5760, NULL, false, NULL},
-        {"offline", UDP, OUT, "127.0.0.53", 53, NULL, false, NULL},
-        {"offline", UDP, IN, "192.168.144.10", 14550, NULL, false, NULL},
-        {"offline", UDP, OUT, "192.168.144.255", 14550, NULL, false, NULL},
-        {"offline", TCP, OUT, "192.168.43.1", 8554, NULL, false, NULL},
-        {"offline", TCP, OUT, "198.51.100.7", 443, NULL, false, NULL},
-        {"offline", ICMP, OUT, "192.168.144.10", 0, NULL, false, NULL},
+	/* offline: nothing, loopback included. */
+	{ "offline", UDP, OUT, "127.0.0.1", 14550, NULL, false, NULL },
+	{ "offline", UDP, IN, "127.0.0.1", 14550, NULL, false, NULL },
+	{ "offline", TCP, OUT, "127.0.0.1", 5760, NULL, false, NULL },
+	{ "offline", TCP, OUT, "::1", 5760, NULL, false, NULL },
+	{ "offline", UDP, OUT, "127.0.0.53", 53, NULL, false, NULL },
+	{ "offline", UDP, IN, "192.168.144.10", 14550, NULL, false, NULL },
+	{ "offline", UDP, OUT, "192.168.144.255", 14550, NULL, false, NULL },
+	{ "offline", TCP, OUT, "192.168.43.1", 8554, NULL, false, NULL },
+	{ "offline", TCP, OUT, "198.51.100.7", 443, NULL, false, NULL },
+	{ "offline", ICMP, OUT, "192.168.144.10", 0, NULL, false, NULL },
 
-        /* audit: would block everything (audit mode logs instead of blocking). */
-        {"audit", UDP, IN, "192.168.144.10", 14550, NULL, false, NULL},
-        {"audit", TCP, OUT, "127.0.0.1", 5760, NULL, false, NULL},
-        {"audit", TCP, OUT, "198.51.100.7", 443, NULL, false, NULL},
-        {"audit", UDP, OUT, "8.8.8.8", 53, NULL, false, NULL},
+	/* audit: would block everything (audit mode logs instead of blocking). */
+	{ "audit", UDP, IN, "192.168.144.10", 14550, NULL, false, NULL },
+	{ "audit", TCP, OUT, "127.0.0.1", 5760, NULL, false, NULL },
+	{ "audit", TCP, OUT, "198.51.100.7", 443, NULL, false, NULL },
+	{ "audit", UDP, OUT, "8.8.8.8", 53, NULL, false, NULL },
 };
 
 static void
 check_verdict(const struct ldm_policy *p, const struct verdict_case *c)
 {
-	struct ldm_flow f = {.proto = c->proto, .dir = c->dir, .port = c->port, .host = c->host};
-	struct ldm_verdict v = {.allow = !c->allow};
+	struct ldm_flow f = { .proto = c->proto, .dir = c->dir, .port = c->port, .host = c->host };
+	struct ldm_verdict v = { .allow = !c->allow };
 	char what[160];
 	int rc;
 
@@ -422,13 +425,13 @@ static void
 test_no_dns(void **state)
 {
 	static const char *const names[] = {
-	        "example.com",
-	        "terrain-ce.suite.auterion.com",
-	        "firmware.oborne.me",
-	        "mt1.google.com",
-	        "terrain.ardupilot.org",
-	        "localhost",
-	        "www.google-analytics.com",
+		"example.com",
+		"terrain-ce.suite.auterion.com",
+		"firmware.oborne.me",
+		"mt1.google.com",
+		"terrain.ardupilot.org",
+		"localhost",
+		"www.google-analytics.com",
 	};
 
 	(void)state;
@@ -452,28 +455,28 @@ test_known_labels(void **state)
 	static const struct {
 		const char *policy, *host, *label; /* LABEL: a part of it, or NULL for none */
 	} cases[] = {
-	        {"qgroundcontrol", "mt1.google.com", "Google"},
-	        {"qgroundcontrol", "ecn.t3.tiles.virtualearth.net", "Bing"},
-	        {"qgroundcontrol", "server.arcgisonline.com", "Esri"},
-	        {"qgroundcontrol", "terrain-ce.suite.auterion.com", "terrain"},
-	        {"qgroundcontrol", "docs.qgroundcontrol.com", "version check"},
-	        {"qgroundcontrol", "api.github.com", "PX4 release"},
-	        {"qgroundcontrol", "firmware.ardupilot.org", "ArduPilot firmware"},
-	        {"qgroundcontrol", "px4-travis.s3.amazonaws.com", "PX4 firmware"},
-	        {"qgroundcontrol", "logs.px4.io", "Flight Review"},
-	        {"qgroundcontrol", "google.com", NULL},
-	        {"qgroundcontrol", "example.com", NULL},
-	        {"mission-planner", "firmware.oborne.me", "Mission Planner update"},
-	        {"mission-planner", "www.google-analytics.com", "analytics"},
-	        {"mission-planner", "ip-api.com", "geo-IP"},
-	        {"mission-planner", "mt0.google.com", "Google"},
-	        {"mission-planner", "autotest.ardupilot.org", "parameter"},
-	        {"mission-planner", "terrain-ce.suite.auterion.com", NULL},
-	        {"mavproxy", "terrain.ardupilot.org", "terrain"},
-	        {"mavproxy", "tile.openstreetmap.org", "OpenStreetMap"},
-	        {"mavproxy", "firmware.oborne.me", NULL},
-	        {"local-data-mode", "mt1.google.com", NULL},
-	        {"offline", "mt1.google.com", NULL},
+		{ "qgroundcontrol", "mt1.google.com", "Google" },
+		{ "qgroundcontrol", "ecn.t3.tiles.virtualearth.net", "Bing" },
+		{ "qgroundcontrol", "server.arcgisonline.com", "Esri" },
+		{ "qgroundcontrol", "terrain-ce.suite.auterion.com", "terrain" },
+		{ "qgroundcontrol", "docs.qgroundcontrol.com", "version check" },
+		{ "qgroundcontrol", "api.github.com", "PX4 release" },
+		{ "qgroundcontrol", "firmware.ardupilot.org", "ArduPilot firmware" },
+		{ "qgroundcontrol", "px4-travis.s3.amazonaws.com", "PX4 firmware" },
+		{ "qgroundcontrol", "logs.px4.io", "Flight Review" },
+		{ "qgroundcontrol", "google.com", NULL },
+		{ "qgroundcontrol", "example.com", NULL },
+		{ "mission-planner", "firmware.oborne.me", "Mission Planner update" },
+		{ "mission-planner", "www.google-analytics.com", "analytics" },
+		{ "mission-planner", "ip-api.com", "geo-IP" },
+		{ "mission-planner", "mt0.google.com", "Google" },
+		{ "mission-planner", "autotest.ardupilot.org", "parameter" },
+		{ "mission-planner", "terrain-ce.suite.auterion.com", NULL },
+		{ "mavproxy", "terrain.ardupilot.org", "terrain" },
+		{ "mavproxy", "tile.openstreetmap.org", "OpenStreetMap" },
+		{ "mavproxy", "firmware.oborne.me", NULL },
+		{ "local-data-mode", "mt1.google.com", NULL },
+		{ "offline", "mt1.google.com", NULL },
 	};
 
 	(void)state;
@@ -496,9 +499,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_all_load),    cmocka_unit_test(test_modes),
-	        cmocka_unit_test(test_rule_counts), cmocka_unit_test(test_verdicts),
-	        cmocka_unit_test(test_no_dns),      cmocka_unit_test(test_known_labels),
+		cmocka_unit_test(test_all_load),    cmocka_unit_test(test_modes),
+		cmocka_unit_test(test_rule_counts), cmocka_unit_test(test_verdicts),
+		cmocka_unit_test(test_no_dns),      cmocka_unit_test(test_known_labels),
 	};
 
 	return cmocka_run_group_tests_name("policies", tests, NULL, NULL);

@@ -1,0 +1,229 @@
+# The namespace test bed: sourced by the integration tests.
+#
+# Builds a private topology of network namespaces with unique names, removed on exit by a
+# trap whatever happens:
+#
+#   laptop  lo up; veth to the drone (192.168.144.1/24, 2001:db8:144::1/64) and to the
+#           router (203.0.113.2/24, 2001:db8:1::2/64, default routes through it); the
+#           daemon and the sandboxed apps run here
+#   drone   192.168.144.10/24, 2001:db8:144::10/64: on-link, "lan"
+#   router  203.0.113.1, 2001:db8:1::1 towards the laptop; 198.51.100.1, 2001:db8:100::1
+#           towards the internet; forwards
+#   inet    198.51.100.7/24, 2001:db8:100::7/64: "the internet"
+#
+# Nothing touches this machine's own interfaces, routes or firewall: every address is in a
+# namespace made here, and every command that changes networking runs inside one.
+# Processes are started with tb_spawn and stopped by pid; cgroups made here are removed.
+
+set -u
+
+TB_ID="ldmt$$"
+TB_LAP="$TB_ID-lap"
+TB_DRN="$TB_ID-drn"
+TB_RTR="$TB_ID-rtr"
+TB_INET="$TB_ID-inet"
+TB_TMP=""
+TB_PIDS=()
+TB_CGROUPS=()
+TB_PASS=0
+TB_FAIL=0
+TB_USER=ldmtest
+
+DRONE4=192.168.144.10
+DRONE6=2001:db8:144::10
+LAPTOP4=192.168.144.1
+INET4=198.51.100.7
+INET6=2001:db8:100::7
+
+tb_log() { printf '%s\n' "$*" >&2; }
+
+tb_pass() { TB_PASS=$((TB_PASS + 1)); printf 'PASS %s\n' "$*"; }
+tb_fail() { TB_FAIL=$((TB_FAIL + 1)); printf 'FAIL %s\n' "$*"; }
+
+# tb_check NAME COMMAND...: passes when COMMAND succeeds.
+tb_check() {
+	local name=$1
+	shift
+	if "$@"; then tb_pass "$name"; else tb_fail "$name"; fi
+}
+
+# Root-only: exits 77 (skip), except in CI where a skipped integration test is a failure.
+tb_require_root() {
+	if [ "$(id -u)" != 0 ]; then
+		tb_log "$0: needs root (network namespaces, iptables, cgroups)"
+		[ "${CI:-}" = true ] && exit 1
+		exit 77
+	fi
+}
+
+tb_cgroup2_mount() {
+	awk '$9 == "cgroup2" { print $5 }' /proc/self/mountinfo |
+		awk '$0 == "/sys/fs/cgroup" { print; found = 1; exit }
+		     $0 == "/sys/fs/cgroup/unified" { u = $0 }
+		     NR == 1 { first = $0 }
+		     END { if (!found) print (u != "" ? u : first) }'
+}
+
+# Runs a command inside namespace NS without remounting /sys (cgroups stay visible).
+tb_in() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" -- "$@"
+}
+
+# Runs a command as the unprivileged test user, in NS.
+tb_as_user() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" -- setpriv --reuid="$TB_USER" --regid="$TB_USER" \
+		--clear-groups --inh-caps=-all --bounding-set=-all -- "$@"
+}
+
+tb_cleanup() {
+	local pid ns cg
+	for pid in "${TB_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	sleep 0.3
+	for pid in "${TB_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	for ns in "$TB_LAP" "$TB_DRN" "$TB_RTR" "$TB_INET"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	# Session cgroups first, then the roots; a cgroup still holding a process is left
+	# (and reported) rather than forced.
+	for cg in "${TB_CGROUPS[@]}"; do
+		[ -d "$cg" ] || continue
+		find "$cg" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
+		rmdir "$cg" 2>/dev/null || tb_log "cleanup: cgroup $cg still busy"
+	done
+	if [ -n "${LDMT_KEEP:-}" ]; then
+		tb_log "kept $TB_TMP"
+	elif [ -n "$TB_TMP" ]; then
+		rm -rf "$TB_TMP"
+	fi
+}
+
+tb_ensure_user() {
+	id "$TB_USER" >/dev/null 2>&1 ||
+		useradd --system --no-create-home --shell /usr/sbin/nologin "$TB_USER"
+}
+
+# Creates a veth pair between namespaces A and B (interface names are per namespace).
+tb_link() {
+	ip -n "$1" link add "$2" type veth peer name "$4" netns "$3"
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
+
+tb_setup_net() {
+	local ns
+	for ns in "$TB_LAP" "$TB_DRN" "$TB_RTR" "$TB_INET"; do
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+		tb_in "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	done
+	tb_link "$TB_LAP" veth-drone "$TB_DRN" veth-lap
+	tb_link "$TB_LAP" veth-wan "$TB_RTR" veth-lap
+	tb_link "$TB_RTR" veth-inet "$TB_INET" veth-rtr
+	ip -n "$TB_LAP" addr add 192.168.144.1/24 dev veth-drone
+	ip -n "$TB_LAP" addr add 2001:db8:144::1/64 dev veth-drone nodad
+	ip -n "$TB_DRN" addr add "$DRONE4/24" dev veth-lap
+	ip -n "$TB_DRN" addr add "$DRONE6/64" dev veth-lap nodad
+	ip -n "$TB_LAP" addr add 203.0.113.2/24 dev veth-wan
+	ip -n "$TB_LAP" addr add 2001:db8:1::2/64 dev veth-wan nodad
+	ip -n "$TB_RTR" addr add 203.0.113.1/24 dev veth-lap
+	ip -n "$TB_RTR" addr add 2001:db8:1::1/64 dev veth-lap nodad
+	ip -n "$TB_RTR" addr add 198.51.100.1/24 dev veth-inet
+	ip -n "$TB_RTR" addr add 2001:db8:100::1/64 dev veth-inet nodad
+	ip -n "$TB_INET" addr add "$INET4/24" dev veth-rtr
+	ip -n "$TB_INET" addr add "$INET6/64" dev veth-rtr nodad
+	ip -n "$TB_LAP" route add default via 203.0.113.1
+	ip -n "$TB_LAP" -6 route add default via 2001:db8:1::1
+	ip -n "$TB_INET" route add default via 198.51.100.1
+	ip -n "$TB_INET" -6 route add default via 2001:db8:100::1
+	tb_in "$TB_RTR" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+}
+
+# Starts a background command and remembers its pid for cleanup, also in TB_LAST.
+tb_spawn() {
+	"$@" &
+	TB_LAST=$!
+	TB_PIDS+=("$TB_LAST")
+}
+
+# tb_start_daemon BUILD: a private daemon in the laptop namespace. Sets TB_SOCK, TB_LOG,
+# TB_DAEMON (pid), TB_CGROOT.
+tb_start_daemon() {
+	local build=$1 i
+	TB_SOCK="$TB_TMP/control.sock"
+	TB_LOG="$TB_TMP/events.jsonl"
+	TB_CGROOT="$(tb_cgroup2_mount)/$TB_ID"
+	TB_CGROUPS+=("$TB_CGROOT")
+	# nsenter execs the daemon in place, so TB_DAEMON is the daemon's own pid.
+	nsenter --net="/run/netns/$TB_LAP" -- "$build/ldm-enforcerd" --foreground --socket "$TB_SOCK" \
+		--policy-dir "$TB_TMP/policies" --state-dir "$TB_TMP/state" --log "$TB_LOG" \
+		--cgroup-root "$TB_CGROOT" --queue 4242 >>"$TB_TMP/daemon.out" 2>&1 &
+	TB_DAEMON=$!
+	TB_PIDS+=("$TB_DAEMON")
+	for i in $(seq 1 100); do
+		[ -S "$TB_SOCK" ] && return 0
+		kill -0 "$TB_DAEMON" 2>/dev/null || break
+		sleep 0.05
+	done
+	tb_log "daemon did not start:"
+	cat "$TB_TMP/daemon.out" >&2
+	return 1
+}
+
+# Installs policy files (root-owned, 0644) for the daemon: tb_policy NAME TEXT.
+tb_policy() {
+	install -m 0644 -o root -g root /dev/null "$TB_TMP/policies/$1.conf"
+	printf '%s\n' "$2" >"$TB_TMP/policies/$1.conf"
+}
+
+# Starts a capture in namespace NS on IFACE into FILE; its pid is in TB_LAST. Stop it with
+# tb_capture_count.
+tb_capture() {
+	local ns=$1 iface=$2 file=$3
+	tb_spawn tb_in "$ns" tcpdump -i "$iface" -n -U -w "$file" >/dev/null 2>&1
+	sleep 0.5
+}
+
+# Stops capture PID and prints how many packets of FILE match FILTER.
+tb_capture_count() {
+	local pid=$1 file=$2 filter=$3
+	sleep 0.3
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	tcpdump -n -r "$file" "$filter" 2>/dev/null | wc -l
+}
+
+# Counts JSON log records that contain every one of the given fixed strings.
+tb_log_count() {
+	local lines s
+	lines=$(cat "$TB_LOG" 2>/dev/null)
+	for s in "$@"; do
+		lines=$(printf '%s\n' "$lines" | grep -F -- "$s")
+	done
+	if [ -z "$lines" ]; then echo 0; else printf '%s\n' "$lines" | wc -l; fi
+}
+
+tb_init() {
+	tb_require_root
+	trap tb_cleanup EXIT
+	trap 'exit 130' INT TERM
+	TB_TMP=$(mktemp -d /tmp/ldm-it.XXXXXX)
+	chmod 0755 "$TB_TMP"
+	mkdir -m 0755 "$TB_TMP/policies" "$TB_TMP/state"
+	mkdir -m 1777 "$TB_TMP/out" # where sandboxed programs may write
+	tb_ensure_user
+	tb_setup_net
+}
+
+tb_summary() {
+	printf '%s: %d passed, %d failed\n' "${1:-$(basename "$0" .sh)}" "$TB_PASS" "$TB_FAIL"
+	[ "$TB_FAIL" = 0 ]
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# The enforcer against the real kernel, in private namespaces: allowed aircraft traffic,
+# blocked internet traffic (fast, logged, nothing on the wire), log folding, the daemon
+# killed and restarted, tamper repair, refused policies and nested sessions.
+# Usage: test_enforcer.sh BUILD_DIR
+set -u
+BUILD=$(cd "${1:-build}" && pwd)
+. "$(dirname "$0")/lib.sh"
+NET="$BUILD/tests/tools/ldm-net"
+RUN="$BUILD/ldm-run"
+
+tb_init
+
+tb_policy gcs 'name = "gcs";
+allow = (
+  { proto = "udp"; to = "lan"; ports = "14550"; comment = "MAVLink" },
+  { proto = "udp"; from = "lan"; direction = "in"; ports = "14550"; comment = "MAVLink in" },
+  { proto = "tcp"; to = "lan"; ports = "5760" }
+);
+deny = ( { to = "192.168.144.99"; comment = "not this one" } );'
+tb_policy broken 'allow = ( { proto = "udp"; to = "lan"; ports = "70000" } );'
+tb_policy writable 'allow = ();'
+chmod 0666 "$TB_TMP/policies/writable.conf"
+
+tb_start_daemon "$BUILD" || { tb_fail "daemon starts"; tb_summary; exit 1; }
+
+# run_app POLICY PROGRAM...: ldm-run as the test user in the laptop namespace.
+run_app() {
+	local policy=$1
+	shift
+	tb_as_user "$TB_LAP" "$RUN" --socket "$TB_SOCK" --policy "$policy" -- "$@"
+}
+
+# The aircraft: answers MAVLink-like datagrams for the whole test.
+tb_spawn tb_in "$TB_DRN" "$NET" udp-echo :: 14550 120 >/dev/null
+tb_spawn tb_in "$TB_DRN" "$NET" tcp-serve :: 5760 120 >/dev/null
+tb_spawn tb_in "$TB_INET" "$NET" tcp-serve :: 443 120 >/dev/null
+tb_spawn tb_in "$TB_INET" "$NET" udp-echo :: 9999 120 >/dev/null
+sleep 0.3
+
+tb_capture "$TB_INET" veth-rtr "$TB_TMP/inet.pcap"
+cap=$TB_LAST
+
+# 1. Allowed: UDP to the drone's 14550 is answered; TCP 5760 to the drone connects.
+tb_check "udp to the drone is answered" run_app gcs "$NET" udp-ask "$DRONE4" 14550 3
+tb_check "tcp to the drone connects" run_app gcs "$NET" tcp-connect "$DRONE4" 5760 3
+tb_check "udp to the drone over IPv6 is answered" run_app gcs "$NET" udp-ask "$DRONE6" 14550 3
+
+# 2. Blocked: TCP to the internet is refused fast (a reset, not a timeout) and logged.
+start=$(date +%s%N)
+run_app gcs "$NET" tcp-connect "$INET4" 443 5 2>/dev/null
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+tb_check "tcp to the internet is refused (rc $rc)" [ "$rc" = 1 ]
+tb_check "and fast (${ms} ms < 2000)" [ "$ms" -lt 2000 ]
+tb_check "and logged with its fields" [ "$(tb_log_count '"event":"blocked"' '"proto":"tcp"' \
+	'"dst":"198.51.100.7"' '"dport":443' '"policy":"gcs"' '"user":"ldmtest"' \
+	'"reason":"no rule allows it (default deny)"')" -ge 1 ]
+run_app gcs "$NET" tcp-connect "$INET6" 443 5 2>/dev/null
+tb_check "tcp to the internet over IPv6 is refused" [ "$?" = 1 ]
+run_app gcs "$NET" udp-ask "$INET4" 9999 2 2>/dev/null
+tb_check "udp to the internet gets no answer" [ "$?" != 0 ]
+run_app gcs "$NET" udp-ask 192.168.144.99 14550 1 2>/dev/null
+tb_check "a deny rule wins over the lan allow" [ "$?" != 0 ]
+tb_check "and the deny is logged with its rule" [ "$(tb_log_count '"dst":"192.168.144.99"' \
+	'"rule":4' '"comment":"not this one"')" -ge 1 ]
+
+# 3. Inbound: the drone opens a flow to the app's 14550, the app answers; an internet host
+# doing the same gets no answer, and the attempt to answer is logged.
+tb_spawn run_app gcs "$NET" udp-answer 14550 5
+pid=$TB_LAST
+sleep 0.5
+tb_check "the app answers the drone's inbound MAVLink" \
+	tb_in "$TB_DRN" "$NET" udp-ask 192.168.144.1 14550 3
+wait "$pid"
+tb_spawn run_app gcs "$NET" udp-answer 14550 3
+pid=$TB_LAST
+sleep 0.5
+tb_in "$TB_INET" "$NET" udp-ask 203.0.113.2 14550 2
+tb_check "the app cannot answer an internet host" [ "$?" != 0 ]
+wait "$pid"
+tb_check "the blocked answer is logged as one to a flow the peer opened" \
+	[ "$(tb_log_count '"dst":"198.51.100.7"' 'a flow the peer opened')" -ge 1 ]
+
+# 4. Folding: 1,000 attempts (new flows) to one blocked destination, few records.
+run_app gcs "$NET" udp-spray "$INET4" 7777 1000 >/dev/null
+sleep 1.5
+recs=$(tb_log_count '"dport":7777')
+sum=$(grep -F '"dport":7777' "$TB_LOG" | sed -n 's/.*"count":\([0-9]*\).*/\1/p' |
+	awk '{ s += $1 } END { print s + 0 }')
+tb_check "1000 identical attempts fold into $recs records" [ "$recs" -ge 1 -a "$recs" -le 3 ]
+tb_check "whose counts add up to 1000 (got $sum)" [ "$sum" = 1000 ]
+
+# 5. The daemon dies (kill -9) during a session: the aircraft stream goes on, internet
+# attempts leak nothing; a new daemon takes the session up again.
+(run_app gcs sh -c "$NET udp-stream $DRONE4 14550 7 >$TB_TMP/out/stream.out 2>&1 &
+	sleep 1.5; $NET tcp-connect $INET4 443 1 >/dev/null 2>&1; echo \$? >$TB_TMP/out/c1.rc
+	sleep 2.5; $NET tcp-connect $INET4 443 3 >/dev/null 2>&1; echo \$? >$TB_TMP/out/c2.rc; wait") \
+	>"$TB_TMP/app5.out" 2>&1 &
+app5=$!
+sleep 1
+kill -9 "$TB_DAEMON"
+wait "$TB_DAEMON" 2>/dev/null
+sleep 2.5
+tb_start_daemon "$BUILD" || tb_fail "the daemon restarts"
+wait "$app5"
+tb_check "the aircraft stream went on while the daemon was dead ($(cat "$TB_TMP/out/stream.out"))" \
+	grep -q 'stream: sent' "$TB_TMP/out/stream.out"
+tb_check "with at least 90% answered" \
+	awk '/stream:/ { ok = ($5 + 0 >= $3 * 0.9) } END { exit !ok }' "$TB_TMP/out/stream.out"
+c1=$(cat "$TB_TMP/out/c1.rc")
+tb_check "an internet attempt with no daemon is dropped here (rc $c1: 5 EPERM or 2 timeout)" \
+	[ "$c1" = 5 -o "$c1" = 2 ]
+tb_check "after the restart it is refused again (rc $(cat "$TB_TMP/out/c2.rc"))" \
+	[ "$(cat "$TB_TMP/out/c2.rc")" = 1 ]
+tb_check "the restarted daemon resumed the session" \
+	[ "$(tb_log_count '"event":"session_start"' 'resumed after a daemon restart')" -ge 1 ]
+
+# 6. Tamper: our jump removed by hand comes back first, and a tamper event is logged.
+tb_in "$TB_LAP" iptables -t mangle -D OUTPUT -j LDM-OUT
+sleep 0.5
+tb_check "the deleted jump is back" sh -c "nsenter --net=/run/netns/$TB_LAP iptables -t mangle \
+	-S OUTPUT | sed -n 2p | grep -qx -- '-A OUTPUT -j LDM-OUT'"
+tb_check "a tamper event is logged" [ "$(tb_log_count '"event":"tamper"')" -ge 1 ]
+tb_in "$TB_LAP" iptables -t filter -F OUTPUT
+sleep 0.5
+tb_check "a flushed filter OUTPUT gets its guard back" sh -c "nsenter \
+	--net=/run/netns/$TB_LAP iptables -S OUTPUT | grep -qx -- '-A OUTPUT -j LDM-GUARD'"
+
+# 7. Refusals: a policy with errors, a writable policy, a path, a nested session.
+out=$(run_app broken /bin/true 2>&1)
+tb_check "a policy with errors is refused with FILE:LINE ($out)" \
+	sh -c "[ $? = 125 ] && printf '%s' \"\$1\" | grep -q 'broken.conf:1: ports'" _ "$out"
+out=$(run_app writable /bin/true 2>&1)
+tb_check "a world-writable policy is refused ($out)" \
+	sh -c "[ $? = 125 ] && printf '%s' \"\$1\" | grep -q 'writable by group or others'" _ "$out"
+out=$(run_app ../gcs /bin/true 2>&1)
+tb_check "a policy name with ../ is refused" [ $? = 125 ]
+out=$(run_app gcs "$RUN" --socket "$TB_SOCK" --policy gcs -- /bin/true 2>&1)
+tb_check "a session cannot open a second session ($out)" \
+	sh -c "printf '%s' \"\$1\" | grep -q 'inside a session'" _ "$out"
+
+# Nothing of the app reached the internet: the capture there holds no packet from the
+# laptop (UDP/TCP/ICMP, IPv4 and IPv6).
+n=$(tb_capture_count "$cap" "$TB_TMP/inet.pcap" 'src host 203.0.113.2 or src host 2001:db8:1::2')
+tb_check "the internet saw no packet from the laptop (saw $n)" [ "$n" = 0 ]
+
+tb_summary test_enforcer
