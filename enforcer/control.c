@@ -64,7 +64,8 @@ check_payload(const struct ldm_msg_hdr *h)
 	case LDM_MSG_SESSION_REQUEST: {
 		const struct ldm_msg_session_request *m = (const void *)h;
 
-		return STR_OK(m->policy) && STR_OK(m->app) && (m->flags & ~LDM_SESSION_F_AUDIT) == 0;
+		return STR_OK(m->policy) && STR_OK(m->app) &&
+		       (m->flags & ~LDM_SESSION_F_AUDIT) == 0;
 	}
 	case LDM_MSG_SESSION_READY: {
 		const struct ldm_msg_session_ready *m = (const void *)h;
