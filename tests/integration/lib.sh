@@ -71,11 +71,13 @@ tb_in() {
 	nsenter --net="/run/netns/$ns" -- "$@"
 }
 
-# Runs a command as the unprivileged test user, in NS.
+# Runs a command as the unprivileged test user, in NS. LeakSanitizer (sanitizer builds)
+# stops the world with ptrace at exit, which the sandbox denies: it is off for these.
 tb_as_user() {
 	local ns=$1
 	shift
-	nsenter --net="/run/netns/$ns" -- setpriv --reuid="$TB_USER" --regid="$TB_USER" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0" \
+		nsenter --net="/run/netns/$ns" -- setpriv --reuid="$TB_USER" --regid="$TB_USER" \
 		--clear-groups --inh-caps=-all --bounding-set=-all -- "$@"
 }
 
