@@ -98,9 +98,14 @@ pump(int in, int out, int err, struct run *r)
 	}
 	while (out >= 0 || err >= 0) {
 		struct pollfd p[3] = { { in, POLLOUT, 0 }, { out, POLLIN, 0 }, { err, POLLIN, 0 } };
+		int ready = poll(p, 3, 30000);
 
-		if (poll(p, 3, 30000) <= 0)
-			return errno == EINTR ? pump(in, out, err, r) : -ETIMEDOUT;
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
 		if (in >= 0 && (p[0].revents & (POLLOUT | POLLERR | POLLHUP))) {
 			ssize_t n = write(in, r->input + written, r->input_len - written);
 
@@ -126,8 +131,12 @@ pump(int in, int out, int err, struct run *r)
 			}
 		}
 	}
-	if (in >= 0)
-		close(in);
+	for (int i = 0; i < 3; i++) {
+		int fd = i == 0 ? in : i == 1 ? out : err;
+
+		if (fd >= 0)
+			close(fd);
+	}
 	return rc;
 }
 
@@ -135,24 +144,31 @@ static int
 run_tool(const char *name, char *const argv[], struct run *r)
 {
 	int pin[2], pout[2], perr[2], status, rc;
+	int fds[6] = { -1, -1, -1, -1, -1, -1 };
 	char path[256];
 	pid_t pid;
 
 	if (find_tool(name, path, sizeof(path)) < 0)
 		return -ENOENT;
-	if (pipe2(pin, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0)
-		return -errno; /* fds leak only on fd exhaustion at startup-like failure */
-	pid = fork();
-	if (pid < 0)
-		return -errno;
+	if (pipe2(fds, O_CLOEXEC) < 0 || pipe2(fds + 2, O_CLOEXEC) < 0 ||
+	    pipe2(fds + 4, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		rc = -errno;
+		for (int i = 0; i < 6; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		return rc;
+	}
+	memcpy(pin, fds, sizeof(pin));
+	memcpy(pout, fds + 2, sizeof(pout));
+	memcpy(perr, fds + 4, sizeof(perr));
 	if (pid == 0)
 		child_exec(path, argv, pin[0], pout[1], perr[1]);
 	close(pin[0]);
 	close(pout[1]);
 	close(perr[1]);
 	rc = pump(pin[1], pout[0], perr[0], r);
+	if (rc < 0)
+		(void)kill(pid, SIGKILL); /* hung or flooding: never wait on it forever */
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
