@@ -90,6 +90,13 @@ tb_cleanup() {
 	for pid in "${TB_PIDS[@]}"; do
 		kill -KILL "$pid" 2>/dev/null
 	done
+	# What is left in our namespaces was started here (a pid above may have been a
+	# subshell around it): stop it by pid before the namespaces go.
+	for ns in "$TB_LAP" "$TB_DRN" "$TB_RTR" "$TB_INET"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+	done
 	wait 2>/dev/null
 	for ns in "$TB_LAP" "$TB_DRN" "$TB_RTR" "$TB_INET"; do
 		ip netns del "$ns" 2>/dev/null
@@ -228,4 +235,105 @@ tb_init() {
 tb_summary() {
 	printf '%s: %d passed, %d failed\n' "${1:-$(basename "$0" .sh)}" "$TB_PASS" "$TB_FAIL"
 	[ "$TB_FAIL" = 0 ]
+}
+
+# tb_wait SECONDS COMMAND...: polls COMMAND every 50 ms until it succeeds (0) or SECONDS
+# have passed (1).
+tb_wait() {
+	local end=$(($(date +%s%N) + $1 * 1000000000))
+	shift
+	until "$@"; do
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# tb_capture_ready NS IFACE FILE: like tb_capture, but returns as soon as tcpdump says it
+# is listening (1 if it did not within 5 s). TB_LAST is tcpdump's own pid; stop it with
+# tb_capture_stop.
+tb_capture_ready() {
+	local ns=$1 iface=$2 file=$3
+	nsenter --net="/run/netns/$ns" -- tcpdump -i "$iface" -n -U -w "$file" \
+		>/dev/null 2>"$file.err" &
+	TB_LAST=$!
+	TB_PIDS+=("$TB_LAST")
+	tb_wait 5 grep -q 'listening on' "$file.err"
+}
+
+# tb_capture_stop PID: stops a capture started by tb_capture_ready.
+tb_capture_stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# tb_pcap_count FILE FILTER: how many packets of FILE match FILTER.
+tb_pcap_count() {
+	tcpdump -n -r "$1" "$2" 2>/dev/null | wc -l
+}
+
+# tb_spawn_in NS COMMAND...: like tb_spawn tb_in NS COMMAND..., but nsenter execs COMMAND
+# in place, so TB_LAST (and the pid cleanup stops) is COMMAND's own pid.
+tb_spawn_in() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" -- "$@" &
+	TB_LAST=$!
+	TB_PIDS+=("$TB_LAST")
+}
+
+# --- helpers added for test_hostile.sh and test_scenarios.sh (append only) ---
+
+# Installs the shipped policy files (policies/*.conf) for the daemon, root-owned 0644.
+tb_install_policies() {
+	local f
+	for f in "$(dirname "${BASH_SOURCE[0]}")/../../policies"/*.conf; do
+		install -m 0644 -o root -g root "$f" "$TB_TMP/policies/"
+	done
+}
+
+# Sets sysctls in namespace NS: tb_sysctl NS KEY=VALUE...
+tb_sysctl() {
+	local ns=$1
+	shift
+	tb_in "$ns" sysctl -qw "$@"
+}
+
+# The laptop's resolver for programs started with tb_as_user_etc (ip netns exec bind-mounts
+# /etc/netns/NAME/resolv.conf over /etc/resolv.conf). Removed by tb_cleanup via the trap.
+TB_ETC_NETNS=""
+tb_resolv_conf() {
+	local ns=$1
+	shift
+	mkdir -p "/etc/netns/$ns"
+	TB_ETC_NETNS="/etc/netns/$ns"
+	printf 'nameserver %s\n' "$@" >"/etc/netns/$ns/resolv.conf"
+	trap 'tb_cleanup; tb_cleanup_etc' EXIT
+}
+
+tb_cleanup_etc() {
+	[ -n "$TB_ETC_NETNS" ] || return 0
+	rm -f "$TB_ETC_NETNS/resolv.conf"
+	rmdir "$TB_ETC_NETNS" 2>/dev/null
+	return 0
+}
+
+# Like tb_as_user, but in a private mount namespace with NS's /etc/netns files bound over
+# /etc (as `ip netns exec` does), keeping /sys and the cgroup file system as they are.
+tb_as_user_etc() {
+	local ns=$1 f
+	shift
+	local binds=()
+	for f in /etc/netns/"$ns"/*; do
+		[ -e "$f" ] && binds+=("mount --bind '$f' '/etc/${f##*/}' &&")
+	done
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0" \
+		nsenter --net="/run/netns/$ns" -- unshare -m --propagation slave -- sh -c \
+		"${binds[*]} exec setpriv --reuid='$TB_USER' --regid='$TB_USER' --clear-groups \
+		--inh-caps=-all --bounding-set=-all -- \"\$@\"" sh "$@"
+}
+
+# Elapsed milliseconds since a `date +%s%N` stamp.
+tb_ms_since() {
+	echo $((($(date +%s%N) - $1) / 1000000))
 }
