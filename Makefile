@@ -74,7 +74,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/bench/%)
 # libconfig 1.5 leaks on some syntax errors; its allocations only (tests/lsan.supp).
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
-.PHONY: tools all deps check unit-tests golden-tests policy-tests fuzz-replay integration-tests \
+.PHONY: tools all deps check check-run unit-tests golden-tests policy-tests fuzz-replay integration-tests \
 	install clean format format-check demo fuzz bench update-golden deb
 
 all: $(PROGS)
@@ -125,7 +125,19 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 
 fuzz: $(FUZZERS)
 
-check: all unit-tests golden-tests policy-tests fuzz-replay integration-tests
+# make check works on a fresh machine too: missing deps.txt packages are installed first
+# (as root), then the tests run in a make of their own that sees the installed libraries.
+check:
+	@missing=$$(for p in $$(sed -e 's/#.*//' deps.txt); do \
+		dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q 'ok installed' || \
+		echo "$$p"; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then echo "check: installing" $$missing; $(MAKE) deps; \
+		else echo "check: missing packages (run 'make deps' as root):" $$missing; \
+			exit 1; fi; fi
+	$(MAKE) check-run
+
+check-run: all unit-tests golden-tests policy-tests fuzz-replay integration-tests
 
 unit-tests: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; LDM_TEST_SRCDIR=$(CURDIR) $$t; done
