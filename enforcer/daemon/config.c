@@ -12,27 +12,18 @@
 
 #include "config.h"
 #include "ldm/control.h"
+#include "ldm/paths.h"
 #include "ldm/util.h"
 #include "ruleset.h"
-
-#ifndef LDM_SYSCONFDIR
-#define LDM_SYSCONFDIR "/etc"
-#endif
-#ifndef LDM_DATADIR
-#define LDM_DATADIR "/usr/share"
-#endif
 
 void
 ldm_config_defaults(struct ldm_config *c)
 {
 	*c = (struct ldm_config){ .queue = 4242, .mark_mask = LDM_DEFAULT_MARK_MASK };
-	(void)ldm_strscpy(c->config_file, sizeof(c->config_file),
-	                  LDM_SYSCONFDIR "/ldm/enforcer.conf");
+	(void)ldm_strscpy(c->config_file, sizeof(c->config_file), LDM_CONFIG_FILE);
 	(void)ldm_strscpy(c->socket, sizeof(c->socket), LDM_CONTROL_SOCKET);
-	(void)ldm_strscpy(c->policy_dirs[0], sizeof(c->policy_dirs[0]),
-	                  LDM_SYSCONFDIR "/ldm/policies");
-	(void)ldm_strscpy(c->policy_dirs[1], sizeof(c->policy_dirs[1]),
-	                  LDM_DATADIR "/ldm/policies");
+	(void)ldm_strscpy(c->policy_dirs[0], sizeof(c->policy_dirs[0]), LDM_POLICY_DIR_ADMIN);
+	(void)ldm_strscpy(c->policy_dirs[1], sizeof(c->policy_dirs[1]), LDM_POLICY_DIR_PACKAGE);
 	c->n_policy_dirs = 2;
 	(void)ldm_strscpy(c->log, sizeof(c->log), "/var/log/ldm/events.jsonl");
 	(void)ldm_strscpy(c->state_dir, sizeof(c->state_dir), "/run/ldm");

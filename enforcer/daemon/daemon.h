@@ -108,6 +108,7 @@ struct daemon {
 	bool commit_failed; /* the last commit failed: retry on every tick */
 
 	char *last_rules[2]; /* the last committed text, IPv4 and IPv6: what verify expects */
+	bool committed[LDM_MAX_SESSIONS + 1]; /* slots whose chains the last commit holds */
 
 	/* Counters for `ldmctl status`. */
 	uint64_t enobufs, bad_packets, no_session, verdict_errors, tamper_events;

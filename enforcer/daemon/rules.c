@@ -24,7 +24,8 @@ session_live(const struct session *s)
 	return s->state == SESSION_PROBING || s->state == SESSION_READY;
 }
 
-/* Is NAME one of ours that the new state keeps? */
+/* Is NAME one of ours that the last commit put in? (Sessions change state between a commit
+ * and a check; the check compares the kernel with what was committed, not with the state.) */
 static bool
 chain_expected(const struct daemon *d, const char *name, bool filter)
 {
@@ -40,7 +41,7 @@ chain_expected(const struct daemon *d, const char *name, bool filter)
 		if (strncmp(name, slot_prefixes[i], n) != 0 || ldm_parse_u32(name + n, &v) < 0)
 			continue;
 		slot = v <= LDM_MAX_SESSIONS ? v : 0;
-		return slot != 0 && session_live(&d->sessions[slot]);
+		return slot != 0 && d->committed[slot];
 	}
 	return false;
 }
@@ -165,6 +166,9 @@ ldm_rules_commit(struct daemon *d, char *err, size_t err_size)
 		r = family_commit(d, AF_INET6, err, err_size);
 	if (r < 0)
 		d->commit_errors++;
+	else
+		for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
+			d->committed[i] = session_live(&d->sessions[i]);
 	d->commit_failed = r < 0;
 	return r;
 }

@@ -7,28 +7,21 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "ldm/paths.h"
 #include "ldm/policy.h"
 
 #define LDMCTL_MAX_DIRS 16
 
-/*
- * Where policy names are looked up without --policy-dir: the admin's directory first, then
- * the package's. They follow the build's SYSCONFDIR and DATADIR, as `make install` does.
- */
-#ifndef LDM_SYSCONFDIR
-#define LDM_SYSCONFDIR "/etc"
-#endif
-#ifndef LDM_DATADIR
-#define LDM_DATADIR "/usr/share"
-#endif
-#define LDMCTL_DIR_ADMIN         LDM_SYSCONFDIR "/ldm/policies"
-#define LDMCTL_DIR_PACKAGE       LDM_DATADIR "/ldm/policies"
+/* Where policy names are looked up without --policy-dir (ldm/paths.h). */
+#define LDMCTL_DIR_ADMIN         LDM_POLICY_DIR_ADMIN
+#define LDMCTL_DIR_PACKAGE       LDM_POLICY_DIR_PACKAGE
 #define LDMCTL_DEFAULT_DIRS_TEXT LDMCTL_DIR_ADMIN " then " LDMCTL_DIR_PACKAGE
 
 /* Exit codes, documented in --help and ldmctl(1). */
 enum {
-	LDMCTL_EXIT_OK = 0,     /* check: all files good; explain: allowed */
-	LDMCTL_EXIT_FAIL = 1,   /* check: a file has errors; explain: blocked */
+	LDMCTL_EXIT_OK = 0,     /* check: all files good; explain: allowed; status, log: done */
+	LDMCTL_EXIT_FAIL = 1,   /* check: a file has errors; explain: blocked; status: no daemon;
+	                           log: the log cannot be read */
 	LDMCTL_EXIT_USAGE = 2,  /* bad command line */
 	LDMCTL_EXIT_POLICY = 3, /* explain: the policy failed to load */
 	LDMCTL_EXIT_SYSTEM = 4, /* explain: the routing table could not be read */
@@ -38,7 +31,7 @@ enum {
 struct ldmctl_ctx {
 	const char *dirs[LDMCTL_MAX_DIRS]; /* --policy-dir, in order given */
 	size_t n_dirs;
-	const char *socket; /* --socket; used by the daemon commands, later */
+	const char *socket; /* --socket: the daemon's control socket (status) */
 };
 
 /* Long options every command takes; a command's table starts with these. */
@@ -52,6 +45,8 @@ struct ldmctl_ctx {
 /* Each returns an LDMCTL_EXIT_* code. ARGV[0] is the command name. */
 int ldmctl_check(struct ldmctl_ctx *ctx, int argc, char **argv);
 int ldmctl_explain(struct ldmctl_ctx *ctx, int argc, char **argv);
+int ldmctl_status(struct ldmctl_ctx *ctx, int argc, char **argv);
+int ldmctl_log(struct ldmctl_ctx *ctx, int argc, char **argv);
 
 /*
  * Handles a common option C (with getopt's OPTARG). Returns 0 if it was handled, 1 for

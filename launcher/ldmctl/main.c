@@ -1,11 +1,13 @@
 /*
- * ldmctl: checks and explains policies without running anything. This file only parses the
- * options that come before the command and dispatches; each command parses the rest.
+ * ldmctl: checks and explains policies without running anything, shows the daemon's state and
+ * reads its log. This file only parses the options that come before the command and
+ * dispatches; each command parses the rest.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "ldm/control.h"
 #include "ldm/util.h"
 #include "ldmctl/ldmctl.h"
 
@@ -17,6 +19,8 @@ struct command {
 static const struct command commands[] = {
 	{ "check", ldmctl_check },
 	{ "explain", ldmctl_explain },
+	{ "log", ldmctl_log },
+	{ "status", ldmctl_status },
 };
 
 static void
@@ -24,24 +28,30 @@ usage(FILE *f)
 {
 	fputs("Usage: ldmctl [--policy-dir DIR]... [--socket PATH] COMMAND [ARGS...]\n"
 	      "\n"
-	      "Checks and explains ldm-enforcer policies.\n"
+	      "Checks and explains ldm-enforcer policies, shows the daemon's state and its log.\n"
 	      "\n"
 	      "Commands:\n"
 	      "  check FILE...                  validate policy files, print every error\n"
 	      "  explain POLICY PROTO DEST[:PORT] [--host NAME] [--in] [--lan CIDR]...\n"
 	      "                                 say whether POLICY allows a flow, and which\n"
 	      "                                 rule decides\n"
+	      "  status                         show the daemon and its live sessions\n"
+	      "  log [SESSION] [--json] [--follow] [--log FILE]\n"
+	      "                                 print the event log (default\n"
+	      "                                 /var/log/ldm/events.jsonl)\n"
 	      "\n"
 	      "Options (before or after the command):\n"
 	      "  --policy-dir DIR   look up policy names and includes in DIR (repeatable;\n"
 	      "                     default " LDMCTL_DEFAULT_DIRS_TEXT ")\n"
-	      "  --socket PATH      the daemon's control socket (for commands that use it)\n"
+	      "  --socket PATH      the daemon's control socket, for status (default\n"
+	      "                     $LDM_SOCKET, else " LDM_CONTROL_SOCKET ")\n"
 	      "  -h, --help         show this help (COMMAND --help: the command's help)\n"
 	      "  -V, --version      show the version\n"
 	      "\n"
 	      "Exit status:\n"
-	      "  0  check: every file is valid; explain: the flow is allowed\n"
-	      "  1  check: a file has errors; explain: the flow is blocked\n"
+	      "  0  check: every file is valid; explain: the flow is allowed; status, log: done\n"
+	      "  1  check: a file has errors; explain: the flow is blocked; status: the daemon\n"
+	      "     is not running or did not answer; log: the log cannot be read\n"
 	      "  2  usage error\n"
 	      "  3  explain: the policy does not load (its errors are printed)\n"
 	      "  4  explain: the routing table cannot be read (pass --lan)\n"

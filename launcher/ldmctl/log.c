@@ -1,0 +1,376 @@
+/*
+ * ldmctl log: reads the daemon's JSON-lines log back and prints each record as one human
+ * line (or the JSON line itself), optionally of one session only, optionally following the
+ * file as it grows, is truncated or is rotated.
+ *
+ * Trust: the log is written by the root daemon, but its strings came from sandboxed apps,
+ * and anyone who can write the file (or a disk error) may have put anything in it. No byte
+ * is trusted: lines are bounded by LDM_EVENT_LINE_MAX, each is parsed strictly by
+ * ldm_event_parse_json(), and only a line that parsed is printed, as ldm_event_text()
+ * escapes it or as the JSON line that the parser proved is exactly what the daemon writes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ldm/event.h"
+#include "ldm/util.h"
+#include "ldmctl/ldmctl.h"
+
+#define LOG_DEFAULT_PATH "/var/log/ldm/events.jsonl"
+#define FOLLOW_POLL_NS   (200L * 1000 * 1000) /* --follow looks for more every 200 ms */
+
+struct log_args {
+	uint64_t session; /* 0: every session */
+	bool json;
+	bool follow;
+	const char *path;
+};
+
+/* Whole lines of a file that may grow, each at most LDM_EVENT_LINE_MAX bytes with "\n". */
+struct reader {
+	int fd;
+	unsigned long lineno; /* of the line returned last */
+	size_t start, end;    /* the bytes read but not yet returned: buf[start..end) */
+	bool skipping;        /* inside a line too long to be a record: drop up to its "\n" */
+	char buf[2 * LDM_EVENT_LINE_MAX];
+};
+
+enum { LINE_NONE, LINE_OK, LINE_LONG };
+
+static void
+log_usage(FILE *f)
+{
+	fputs("Usage: ldmctl log [SESSION] [--json] [--follow] [--log FILE]\n"
+	      "\n"
+	      "Prints the records of ldm-enforcerd's event log, one line each: blocked flows,\n"
+	      "sessions started and ended, denied syscalls, tampering.\n"
+	      "  SESSION       only the records of this session number (see ldmctl status)\n"
+	      "  --json        print each record as the JSON line the daemon wrote\n"
+	      "  --follow      keep printing records as they are written (also across log\n"
+	      "                rotation and truncation); stop with Ctrl-C\n"
+	      "  --log FILE    the log to read (default " LOG_DEFAULT_PATH ")\n"
+	      "\n"
+	      "A line that is not a record is reported as 'FILE:LINE: unreadable record' on\n"
+	      "stderr and skipped.\n"
+	      "\n"
+	      "Exit status: 0 the log was read, 1 it cannot be read, 2 usage error.\n",
+	      f);
+}
+
+static void
+bad_record(const char *path, unsigned long lineno)
+{
+	fflush(stdout);
+	fputs("ldmctl: ", stderr);
+	ldmctl_put_escaped(stderr, path, false);
+	fprintf(stderr, ":%lu: unreadable record\n", lineno);
+}
+
+/* Reads more of the file after the pending bytes. Returns the count read, 0 at EOF, -errno. */
+static ssize_t
+reader_fill(struct reader *r)
+{
+	ssize_t n;
+
+	if (r->skipping)
+		r->start = r->end = 0;
+	memmove(r->buf, r->buf + r->start, r->end - r->start);
+	r->end -= r->start;
+	r->start = 0;
+	do
+		n = read(r->fd, r->buf + r->end, sizeof(r->buf) - r->end);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	r->end += (size_t)n;
+	return n;
+}
+
+/*
+ * Finds the next whole line. Returns LINE_OK with *RET_LINE, *RET_LEN (the line without its
+ * "\n"), LINE_LONG for a line too long to be a record (skipped; r->lineno is its number),
+ * LINE_NONE when no whole line is there yet, or -errno.
+ */
+static int
+reader_next(struct reader *r, const char **ret_line, size_t *ret_len)
+{
+	for (;;) {
+		char *line = r->buf + r->start;
+		char *nl = memchr(line, '\n', r->end - r->start);
+		ssize_t n;
+
+		if (nl != NULL && r->skipping) {
+			r->start += (size_t)(nl - line) + 1;
+			r->skipping = false;
+			continue;
+		}
+		if (nl != NULL) {
+			r->start += (size_t)(nl - line) + 1;
+			r->lineno++;
+			if ((size_t)(nl - line) + 1 > LDM_EVENT_LINE_MAX)
+				return LINE_LONG;
+			*ret_line = line;
+			*ret_len = (size_t)(nl - line);
+			return LINE_OK;
+		}
+		if (!r->skipping && r->end - r->start >= LDM_EVENT_LINE_MAX) {
+			/* No "\n" in the bytes a record may take: the rest of it goes unread. */
+			r->skipping = true;
+			r->lineno++;
+			return LINE_LONG;
+		}
+		n = reader_fill(r);
+		if (n <= 0)
+			return n < 0 ? (int)n : LINE_NONE;
+	}
+}
+
+/* The last line of the file when it does not end in "\n"; LINE_NONE if there is none. */
+static int
+reader_rest(struct reader *r, const char **ret_line, size_t *ret_len)
+{
+	if (r->skipping || r->start == r->end)
+		return LINE_NONE;
+	r->lineno++;
+	*ret_line = r->buf + r->start;
+	*ret_len = r->end - r->start;
+	r->start = r->end = 0;
+	return LINE_OK;
+}
+
+/* Starts R over at the beginning of FD (a new or truncated file). */
+static void
+reader_reset(struct reader *r, int fd)
+{
+	r->fd = fd;
+	r->lineno = 0;
+	r->start = r->end = 0;
+	r->skipping = false;
+}
+
+static void
+emit(const struct log_args *a, const char *line, size_t len, unsigned long lineno)
+{
+	struct ldm_event_view v;
+	char text[LDM_EVENT_LINE_MAX];
+
+	if (ldm_event_parse_json(line, len, &v) < 0 ||
+	    ldm_event_text(&v.ev, text, sizeof(text)) < 0) {
+		bad_record(a->path, lineno);
+		return;
+	}
+	if (a->session != 0 && v.ev.session != a->session)
+		return;
+	if (a->json) {
+		/* It parsed, so it is exactly what ldm_event_json() writes: escaped. */
+		fwrite(line, 1, len, stdout);
+		putchar('\n');
+	} else {
+		puts(text);
+	}
+}
+
+/* Prints every whole line there is (with AT_EOF, the unterminated last one too). */
+static int
+drain(const struct log_args *a, struct reader *r, bool at_eof)
+{
+	const char *line;
+	size_t len;
+	int k;
+
+	while ((k = reader_next(r, &line, &len)) > 0) {
+		if (k == LINE_LONG)
+			bad_record(a->path, r->lineno);
+		else
+			emit(a, line, len, r->lineno);
+	}
+	if (k == LINE_NONE && at_eof && reader_rest(r, &line, &len) == LINE_OK)
+		emit(a, line, len, r->lineno);
+	if (k < 0) {
+		fflush(stdout);
+		fputs("ldmctl: cannot read ", stderr);
+		ldmctl_put_escaped(stderr, a->path, false);
+		fprintf(stderr, ": %s\n", strerror(-k));
+	}
+	if (fflush(stdout) != 0 && k >= 0)
+		k = -EIO;
+	return k;
+}
+
+/* Says why PATH cannot be opened, and what to do about it. */
+static void
+open_error(const char *path, int err)
+{
+	struct stat st;
+	struct group *g;
+
+	fflush(stdout);
+	fputs("ldmctl: cannot read ", stderr);
+	ldmctl_put_escaped(stderr, path, false);
+	fprintf(stderr, ": %s", strerror(-err));
+	if (err == -EACCES || err == -EPERM) {
+		g = stat(path, &st) == 0 && (st.st_mode & S_IRGRP) != 0 && st.st_gid != 0
+		            ? getgrgid(st.st_gid)
+		            : NULL;
+		fputs(" \xe2\x80\x94 the log is readable by root", stderr);
+		if (g != NULL) {
+			fputs(" and group ", stderr);
+			ldmctl_put_escaped(stderr, g->gr_name, false);
+		}
+		fputs(" only; run 'sudo ldmctl log'", stderr);
+	} else if (err == -ENOENT) {
+		fputs(" \xe2\x80\x94 ldm-enforcerd creates it when it starts; is the path right "
+		      "(--log FILE)?",
+		      stderr);
+	}
+	fputc('\n', stderr);
+}
+
+/* Opens the log. Returns a CLOEXEC fd, or -errno after saying why. */
+static int
+open_log(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		fd = -errno;
+		open_error(path, fd);
+	}
+	return fd;
+}
+
+/*
+ * After EOF in --follow: reopens the log when its name now points to another file (it was
+ * rotated), or starts over when it shrank below what was read (it was truncated). Returns 0
+ * or -errno (reported).
+ */
+static int
+follow_check(const struct log_args *a, struct reader *r)
+{
+	struct stat now, cur;
+	off_t pos;
+	int fd;
+
+	if (fstat(r->fd, &cur) < 0 || !S_ISREG(cur.st_mode))
+		return 0;
+	if (stat(a->path, &now) == 0 && (now.st_ino != cur.st_ino || now.st_dev != cur.st_dev)) {
+		/* What was written to the old file before it was renamed goes out first. */
+		if (drain(a, r, true) < 0)
+			return -EIO;
+		fd = open_log(a->path);
+		if (fd < 0)
+			return fd;
+		(void)close(r->fd);
+		reader_reset(r, fd);
+		return 0;
+	}
+	pos = lseek(r->fd, 0, SEEK_CUR);
+	if (pos >= 0 && cur.st_size < pos) {
+		if (lseek(r->fd, 0, SEEK_SET) < 0)
+			return -errno;
+		reader_reset(r, r->fd);
+	}
+	return 0;
+}
+
+/* Prints what is there, then what comes; returns only on an error. */
+static int
+follow(const struct log_args *a, struct reader *r)
+{
+	const struct timespec tick = { 0, FOLLOW_POLL_NS };
+	int k;
+
+	for (;;) {
+		k = drain(a, r, false);
+		if (k < 0)
+			return k;
+		(void)nanosleep(&tick, NULL);
+		k = follow_check(a, r);
+		if (k < 0)
+			return k;
+	}
+}
+
+/* Handles one option of log. Returns 0 to go on, or an exit code (-1: --help done). */
+static int
+log_option(struct ldmctl_ctx *ctx, struct log_args *a, int c, const char *arg)
+{
+	int r;
+
+	switch (c) {
+	case 'j':
+		a->json = true;
+		return 0;
+	case 'f':
+		a->follow = true;
+		return 0;
+	case 'L':
+		if (arg[0] == '\0')
+			return ldmctl_usage_error("log", "--log needs a file, not an empty string");
+		a->path = arg;
+		return 0;
+	case '?':
+		return ldmctl_usage_hint("log");
+	default:
+		r = ldmctl_common_option(ctx, c, arg);
+		if (r == 1) {
+			log_usage(stdout);
+			return -1;
+		}
+		return r < 0 ? LDMCTL_EXIT_USAGE : 0;
+	}
+}
+
+/* Returns 0 when A is complete, or the exit code (-1 for --help, which exits 0). */
+static int
+parse_args(struct ldmctl_ctx *ctx, int argc, char **argv, struct log_args *a)
+{
+	static const struct option options[] = {
+		LDMCTL_COMMON_OPTIONS,
+		{ "json", no_argument, NULL, 'j' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "log", required_argument, NULL, 'L' },
+		{},
+	};
+	int c, r;
+
+	optind = 0; /* glibc: restart and permute, so options may come anywhere */
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		r = log_option(ctx, a, c, optarg);
+		if (r != 0)
+			return r;
+	}
+	if (argc - optind > 1)
+		return ldmctl_usage_error("log", "give at most one SESSION");
+	if (argc - optind == 1 &&
+	    (ldm_parse_u64(argv[optind], UINT64_MAX, &a->session) < 0 || a->session == 0))
+		return ldmctl_usage_error("log", "SESSION '%s' is not a session number (1, 2, ...)",
+		                          argv[optind]);
+	return 0;
+}
+
+int
+ldmctl_log(struct ldmctl_ctx *ctx, int argc, char **argv)
+{
+	static struct reader r; /* 32 KiB: not on the stack */
+	struct log_args a = { .path = LOG_DEFAULT_PATH };
+	int fd, k;
+
+	k = parse_args(ctx, argc, argv, &a);
+	if (k != 0)
+		return k < 0 ? LDMCTL_EXIT_OK : k;
+	fd = open_log(a.path);
+	if (fd < 0)
+		return LDMCTL_EXIT_FAIL;
+	reader_reset(&r, fd);
+	k = a.follow ? follow(&a, &r) : drain(&a, &r, true);
+	(void)close(r.fd);
+	return k < 0 ? LDMCTL_EXIT_FAIL : LDMCTL_EXIT_OK;
+}
