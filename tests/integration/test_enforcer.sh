@@ -116,7 +116,9 @@ tb_check "after the restart it is refused again (rc $(cat "$TB_TMP/out/c2.rc"))"
 tb_check "the restarted daemon resumed the session" \
 	[ "$(tb_log_count '"event":"session_start"' 'resumed after a daemon restart')" -ge 1 ]
 
-# 6. Tamper: our jump removed by hand comes back first, and a tamper event is logged.
+# 6. Tamper: none so far (sessions came and went: that is no tamper); then our jump removed
+# by hand comes back first, and a tamper event is logged.
+tb_check "no tamper event while only sessions changed" [ "$(tb_log_count '"event":"tamper"')" = 0 ]
 tb_in "$TB_LAP" iptables -t mangle -D OUTPUT -j LDM-OUT
 sleep 0.5
 tb_check "the deleted jump is back" sh -c "nsenter --net=/run/netns/$TB_LAP iptables -t mangle \
