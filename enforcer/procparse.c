@@ -156,33 +156,43 @@ is_plain_jump(const char *line, size_t len, const char *chain, const char *targe
 	return n > 0 && (size_t)n == len && strncmp(line, want, len) == 0;
 }
 
+struct hook_scan {
+	const char *builtin; /* "OUTPUT" */
+	const char *target;  /* our chain, NULL: not scanned */
+	size_t pos;          /* rules of the built-in chain seen so far */
+	int *first;          /* where our jump was first seen */
+	size_t *count;
+};
+
 static void
-scan_rule(struct ldm_ipt_table *t, const char *line, size_t len, const char *jump_chain,
-          const char *post_chain, size_t *pos_out, size_t *pos_post)
+scan_rule(struct hook_scan *hooks, size_t n, const char *line, size_t len)
 {
-	if (strncmp(line, "-A OUTPUT ", 10) == 0) {
-		++*pos_out;
-		if (is_plain_jump(line, len, "OUTPUT", jump_chain)) {
-			t->n_output_jumps++;
-			if (t->jump_output == 0)
-				t->jump_output = (int)*pos_out;
-		}
-	} else if (post_chain != NULL && strncmp(line, "-A POSTROUTING ", 15) == 0) {
-		++*pos_post;
-		if (is_plain_jump(line, len, "POSTROUTING", post_chain)) {
-			t->n_postrouting_jumps++;
-			if (t->jump_postrouting == 0)
-				t->jump_postrouting = (int)*pos_post;
+	for (size_t i = 0; i < n; i++) {
+		struct hook_scan *h = &hooks[i];
+		size_t bl = strlen(h->builtin);
+
+		if (h->target == NULL || strncmp(line, "-A ", 3) != 0 ||
+		    strncmp(line + 3, h->builtin, bl) != 0 || line[3 + bl] != ' ')
+			continue;
+		h->pos++;
+		if (is_plain_jump(line, len, h->builtin, h->target)) {
+			++*h->count;
+			if (*h->first == 0)
+				*h->first = (int)h->pos;
 		}
 	}
 }
 
 int
 ldm_ipt_scan(const char *text, const char *table, const char *jump_chain, const char *post_chain,
-             struct ldm_ipt_table *ret)
+             const char *in_chain, struct ldm_ipt_table *ret)
 {
 	struct ldm_ipt_table t = { 0 };
-	size_t pos_out = 0, pos_post = 0;
+	struct hook_scan hooks[] = {
+		{ "OUTPUT", jump_chain, 0, &t.jump_output, &t.n_output_jumps },
+		{ "POSTROUTING", post_chain, 0, &t.jump_postrouting, &t.n_postrouting_jumps },
+		{ "INPUT", in_chain, 0, &t.jump_input, &t.n_input_jumps },
+	};
 	bool in_table = false;
 
 	for (const char *line = text; line != NULL && *line != '\0';) {
@@ -200,7 +210,7 @@ ldm_ipt_scan(const char *text, const char *table, const char *jump_chain, const 
 				return r;
 			}
 		} else if (in_table)
-			scan_rule(&t, line, len, jump_chain, post_chain, &pos_out, &pos_post);
+			scan_rule(hooks, ELEMENTSOF(hooks), line, len);
 		line = nl != NULL ? nl + 1 : NULL;
 	}
 	*ret = t;

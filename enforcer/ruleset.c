@@ -551,7 +551,8 @@ session_targets(struct ctx *c)
 static bool
 mangle_live(const struct ldm_rs_input *in, const char *name)
 {
-	if (strcmp(name, "LDM-OUT") == 0 || strcmp(name, "LDM-POST") == 0)
+	if (strcmp(name, "LDM-OUT") == 0 || strcmp(name, "LDM-POST") == 0 ||
+	    strcmp(name, "LDM-SAVE") == 0 || strcmp(name, "LDM-IN") == 0)
 		return true;
 	for (size_t i = 0; i < in->n_sessions; i++) {
 		for (const char *k = "SAQR"; *k != '\0'; k++) {
@@ -603,19 +604,52 @@ jump(struct text *t, const char *builtin, const char *chain, enum ldm_rs_jump j)
 		put(t, "-I %s 1 -j %s\n", builtin, chain);
 }
 
+/*
+ * The verdict's mark reaches the connection in POSTROUTING (the verdict cannot set the
+ * connmark here). DNS is the exception: a query flow must never become approved, or the
+ * next query on the same socket would pass unjudged; its connection keeps only the slot,
+ * which lets LDM-IN send the answers to the enforcer.
+ */
 static void
 mangle_post(struct ctx *c)
 {
 	const struct ldm_marks *m = c->in->marks;
 
-	put(c->t,
-	    "-A LDM-POST -m mark --mark 0x%08x/0x%08x -j CONNMARK --save-mark"
-	    " --nfmask 0x%08x --ctmask 0x%08x\n",
-	    m->approved, m->approved, m->mask, m->mask);
+	put(c->t, "-A LDM-POST -m mark --mark 0x%08x/0x%08x -j LDM-SAVE\n", m->approved,
+	    m->approved);
 	put(c->t,
 	    "-A LDM-POST -m cgroup --path %s -m mark ! --mark 0x%08x/0x%08x"
 	    " -m connmark ! --mark 0x%08x/0x%08x -j DROP\n",
 	    c->in->root, m->approved, m->approved, m->approved, m->approved);
+	for (const char *const *p = (const char *const[]){ "udp", "tcp", NULL }; *p; p++) {
+		put(c->t,
+		    "-A LDM-SAVE -p %s --dport 53 -j CONNMARK --save-mark --nfmask 0x%08x"
+		    " --ctmask 0x%08x\n",
+		    *p, m->slot_mask, m->slot_mask);
+		put(c->t, "-A LDM-SAVE -p %s --dport 53 -j RETURN\n", *p);
+	}
+	put(c->t, "-A LDM-SAVE -j CONNMARK --save-mark --nfmask 0x%08x --ctmask 0x%08x\n", m->mask,
+	    m->mask);
+}
+
+/* Answers to a session's DNS queries (their connection carries its slot, not approval) go
+ * to the enforcer, which records the addresses before it lets them in. */
+static void
+mangle_in(struct ctx *c)
+{
+	const struct ldm_marks *m = c->in->marks;
+
+	for (const char *const *p = (const char *const[]){ "udp", "tcp", NULL }; *p; p++) {
+		put(c->t,
+		    "-A LDM-IN -p %s --sport 53 -m connmark ! --mark 0x0/0x%08x -m connmark !"
+		    " --mark 0x%08x/0x%08x -j CONNMARK --restore-mark --nfmask 0x%08x"
+		    " --ctmask 0x%08x\n",
+		    *p, m->slot_mask, m->approved, m->approved, m->slot_mask, m->slot_mask);
+		put(c->t,
+		    "-A LDM-IN -p %s --sport 53 -m connmark ! --mark 0x0/0x%08x -m connmark !"
+		    " --mark 0x%08x/0x%08x -j NFQUEUE --queue-num %u\n",
+		    *p, m->slot_mask, m->approved, m->approved, c->in->queue);
+	}
 }
 
 static int
@@ -624,7 +658,8 @@ mangle_table(struct ctx *c)
 	const struct ldm_rs_input *in = c->in;
 	int rc;
 
-	put(c->t, "*mangle\n:LDM-OUT - [0:0]\n:LDM-POST - [0:0]\n");
+	put(c->t, "*mangle\n:LDM-OUT - [0:0]\n:LDM-POST - [0:0]\n:LDM-SAVE - [0:0]\n"
+	          ":LDM-IN - [0:0]\n");
 	for (size_t i = 0; i < in->n_sessions; i++)
 		for (const char *k = "SAQR"; *k != '\0'; k++)
 			put(c->t, ":LDM-%c%u - [0:0]\n", *k, in->sessions[i].slot);
@@ -641,9 +676,11 @@ mangle_table(struct ctx *c)
 		session_targets(c);
 	}
 	mangle_post(c);
+	mangle_in(c);
 	stale_chains(c, in->old_mangle, in->n_old_mangle, mangle_live, true);
 	jump(c->t, "OUTPUT", "LDM-OUT", in->jump_mangle_output);
 	jump(c->t, "POSTROUTING", "LDM-POST", in->jump_mangle_postrouting);
+	jump(c->t, "INPUT", "LDM-IN", in->jump_mangle_input);
 	put(c->t, "COMMIT\n");
 	return 0;
 }
@@ -721,11 +758,13 @@ remove_table(struct text *t, const char *table, const char *const *v, size_t n,
 int
 ldm_ruleset_remove(int family, const char *const *mangle_chains, size_t n_mangle,
                    const char *const *filter_chains, size_t n_filter, bool jump_mangle_output,
-                   bool jump_mangle_postrouting, bool jump_filter_output, char **ret)
+                   bool jump_mangle_postrouting, bool jump_mangle_input, bool jump_filter_output,
+                   char **ret)
 {
-	const char *const mangle_jumps[2][2] = {
+	const char *const mangle_jumps[3][2] = {
 		{ jump_mangle_output ? "OUTPUT" : NULL, "LDM-OUT" },
 		{ jump_mangle_postrouting ? "POSTROUTING" : NULL, "LDM-POST" },
+		{ jump_mangle_input ? "INPUT" : NULL, "LDM-IN" },
 	};
 	const char *const filter_jumps[1][2] = {
 		{ jump_filter_output ? "OUTPUT" : NULL, "LDM-GUARD" },
@@ -740,7 +779,7 @@ ldm_ruleset_remove(int family, const char *const *mangle_chains, size_t n_mangle
 	rc = text_init(&t);
 	if (rc < 0)
 		return rc;
-	remove_table(&t, "mangle", mangle_chains, n_mangle, mangle_jumps, 2);
+	remove_table(&t, "mangle", mangle_chains, n_mangle, mangle_jumps, 3);
 	remove_table(&t, "filter", filter_chains, n_filter, filter_jumps, 1);
 	return text_finish(&t, ret);
 }

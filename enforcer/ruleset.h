@@ -31,10 +31,17 @@
  *                      enforcer the packet is in the reply direction (the queue carries no
  *                      conntrack information on this kernel)
  *   mangle POSTROUTING -> LDM-POST (first rule)
- *   LDM-POST           mark has A: CONNMARK --save-mark (the verdict's mark reaches the
- *                      connection: the verdict itself cannot set the connmark here);
- *                      then the second guard: a ROOT packet whose mark and connmark both
- *                      lack A is dropped (e.g. a rejected packet when filter was flushed)
+ *   LDM-POST           mark has A: -j LDM-SAVE; then the second guard: a ROOT packet whose
+ *                      mark and connmark both lack A is dropped (e.g. a rejected packet
+ *                      when filter was flushed)
+ *   LDM-SAVE           DNS (udp/tcp dport 53): CONNMARK --save-mark of the slot bits only,
+ *                      RETURN (a query flow is never approved: each query is judged);
+ *                      else CONNMARK --save-mark (the verdict's mark reaches the
+ *                      connection: the verdict itself cannot set the connmark here)
+ *   mangle INPUT       -> LDM-IN (first rule)
+ *   LDM-IN             udp/tcp sport 53 whose connmark has a slot and no A (an answer to a
+ *                      session's query): CONNMARK --restore-mark of the slot, NFQUEUE Q; the
+ *                      enforcer records the answer's addresses before it lets it in
  *   filter OUTPUT      -> LDM-GUARD (first rule)
  *   LDM-GUARD          ROOT packets with R: REJECT (tcp-reset for TCP, port unreachable
  *                      otherwise) so apps fail fast; mark or connmark has A: RETURN;
@@ -115,7 +122,8 @@ struct ldm_rs_input {
 	size_t n_sessions;
 	const struct ldm_rs_lan *lan;
 	size_t n_lan;
-	enum ldm_rs_jump jump_mangle_output, jump_mangle_postrouting, jump_filter_output;
+	enum ldm_rs_jump jump_mangle_output, jump_mangle_postrouting, jump_mangle_input,
+	        jump_filter_output;
 	/*
 	 * The LDM- chains the kernel holds now, per table (what iptables-save lists). Names
 	 * the new state uses, and repeats, are ignored; the rest (chains of ended sessions)
@@ -150,6 +158,7 @@ int ldm_ruleset_build(const struct ldm_rs_input *in, char **ret);
  */
 int ldm_ruleset_remove(int family, const char *const *mangle_chains, size_t n_mangle,
                        const char *const *filter_chains, size_t n_filter, bool jump_mangle_output,
-                       bool jump_mangle_postrouting, bool jump_filter_output, char **ret);
+                       bool jump_mangle_postrouting, bool jump_mangle_input,
+                       bool jump_filter_output, char **ret);
 
 #endif

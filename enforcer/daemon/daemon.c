@@ -25,9 +25,11 @@
 #include "flowtab.h"
 #include "ldm/util.h"
 #include "logfold.h"
+#include "nametab.h"
 
 #define POLL_RULES_MS    5000 /* the backstop to nf_tables notifications */
 #define FLOWTAB_CAPACITY 65536
+#define NAMETAB_CAPACITY 16384
 
 uint64_t
 ldm_now_ms(void)
@@ -147,11 +149,14 @@ ldm_daemon_init(struct daemon *d)
 		die(r == -EXDEV ? "cgroup root must be below the cgroup2 mount" : "cgroup v2", r);
 	d->v6 = access("/proc/net/if_inet6", F_OK) == 0;
 	d->flows = ldm_flowtab_new(FLOWTAB_CAPACITY);
-	if (d->flows == NULL || ldm_fold_new(LDM_FOLD_DEFAULT_CAPACITY, &d->fold) < 0)
+	d->names = ldm_nametab_new(NAMETAB_CAPACITY);
+	if (d->flows == NULL || d->names == NULL ||
+	    ldm_fold_new(LDM_FOLD_DEFAULT_CAPACITY, &d->fold) < 0)
 		die("memory", -ENOMEM);
 	/* A secret hash seed: an app cannot pick ports that pile up in one chain. */
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed) ||
-	    ldm_flowtab_set_seed(d->flows, seed) < 0)
+	    ldm_flowtab_set_seed(d->flows, seed) < 0 ||
+	    ldm_nametab_set_seed(d->names, seed ^ UINT64_C(0x9e3779b97f4a7c15)) < 0)
 		die("random seed", -EIO);
 	if ((r = ldm_lan_refresh(d, &changed)) < 0)
 		die("reading the routing table", r);
@@ -212,7 +217,17 @@ check_rules(struct daemon *d)
 	if (r == 0)
 		return;
 	if (r > 0) {
+		uint64_t now = ldm_now_ms();
+
 		d->tamper_events++;
+		/* Another program fighting us (or a check that never agrees) must not make the
+		 * daemon spin: past 5 repairs a second, check again only once a second. */
+		if (now - d->tamper_window >= 1000) {
+			d->tamper_window = now;
+			d->tamper_in_window = 0;
+		}
+		if (++d->tamper_in_window > 5)
+			d->rules_hold_until = now + 1000;
 		ldm_event_init(&e, LDM_EVENT_TAMPER, NULL);
 		e.reason = "the LDM- rules were changed or removed by another program; "
 		           "reinstalled";
@@ -235,8 +250,9 @@ tick(struct daemon *d, uint64_t now)
 		if (ldm_lan_refresh(d, &changed) == 0 && changed)
 			(void)ldm_rules_commit(d, NULL, 0);
 	}
-	if ((d->rules_check_at != 0 && now >= d->rules_check_at) || now >= d->next_poll ||
-	    d->commit_failed) {
+	if (((d->rules_check_at != 0 && now >= d->rules_check_at) || now >= d->next_poll ||
+	     d->commit_failed) &&
+	    now >= d->rules_hold_until) {
 		d->rules_check_at = 0;
 		d->next_poll = now + POLL_RULES_MS;
 		check_rules(d);
@@ -331,6 +347,7 @@ ldm_daemon_done(struct daemon *d)
 	if (d->listen_fd >= 0)
 		(void)unlink(d->cfg.socket);
 	ldm_flowtab_free(d->flows);
+	ldm_nametab_free(d->names);
 	ldm_fold_free(d->fold);
 	ldm_eventlog_close(d->log);
 	ldm_cgroup_done(&d->cg);

@@ -74,6 +74,7 @@ struct client {
 };
 
 struct ldm_flowtab;
+struct ldm_nametab;
 struct ldm_fold;
 struct ldm_eventlog;
 struct mnl_socket;
@@ -97,6 +98,7 @@ struct daemon {
 	uint32_t nfq_portid;
 
 	struct ldm_flowtab *flows;
+	struct ldm_nametab *names; /* addresses each session resolved, with their names */
 	struct ldm_fold *fold;
 	struct ldm_eventlog *log;
 
@@ -106,6 +108,7 @@ struct daemon {
 	uint64_t lan_check_at;
 	uint64_t next_poll; /* the periodic rule check, a backstop to notifications */
 	bool commit_failed; /* the last commit failed: retry on every tick */
+	uint64_t tamper_window, tamper_in_window, rules_hold_until; /* repair rate limit */
 
 	char *last_rules[2]; /* the last committed text, IPv4 and IPv6: what verify expects */
 	bool committed[LDM_MAX_SESSIONS + 1]; /* slots whose chains the last commit holds */

@@ -28,6 +28,8 @@
 #include "daemon.h"
 #include "flowtab.h"
 #include "ldm/util.h"
+#include "dns.h"
+#include "nametab.h"
 #include "packet.h"
 
 #define COPY_RANGE   0xffff /* whole packets: DNS answers and queries are judged by content */
@@ -148,12 +150,14 @@ put_verdict(struct daemon *d, uint32_t id, int verdict, bool set_mark, uint32_t 
 /* What the enforcer decided for one packet. */
 enum decision {
 	DECIDE_DROP = 0, /* the default */
+	DECIDE_PASS,     /* an inbound DNS answer whose addresses are recorded: let it in */
 	DECIDE_REJECT,   /* blocked TCP/UDP: the guard chain answers RST / ICMP, then drops */
 	DECIDE_ALLOW,    /* approved: the flow's later packets stay in the kernel */
 };
 
 struct pkt {
 	uint32_t id, mark, uid;
+	uint8_t hook; /* NF_INET_LOCAL_OUT, or NF_INET_LOCAL_IN for DNS answers */
 	int outdev;
 	const uint8_t *data;
 	size_t len;
@@ -172,6 +176,9 @@ answer(struct daemon *d, const struct pkt *p, unsigned slot, enum decision dec)
 		break;
 	case DECIDE_REJECT:
 		put_verdict(d, p->id, NF_ACCEPT, true, base | m->reject);
+		break;
+	case DECIDE_PASS:
+		put_verdict(d, p->id, NF_ACCEPT, false, 0); /* inbound: no guard, no approval */
 		break;
 	default:
 		put_verdict(d, p->id, NF_DROP, false, 0);
@@ -201,7 +208,7 @@ reason_of(const struct ldm_verdict *v, bool reply)
 
 static void
 log_flow(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p,
-         const struct ldm_verdict *v, bool reply)
+         const struct ldm_verdict *v, bool reply, const char *host)
 {
 	struct ldm_event e;
 
@@ -214,6 +221,8 @@ log_flow(struct daemon *d, struct session *s, const struct ldm_packet *k, const 
 		e.comment = v->rule->comment;
 	}
 	e.reason = reason_of(v, reply);
+	e.host = host;
+	e.label = host != NULL ? ldm_policy_known_label(s->policy, host) : NULL;
 	ldm_daemon_log(d, &e);
 }
 
@@ -237,14 +246,45 @@ from_flowval(const struct session *s, const struct ldm_flowval *fv, const struct
 	return k->proto == LDM_PROTO_TCP || k->proto == LDM_PROTO_UDP ? DECIDE_REJECT : DECIDE_DROP;
 }
 
+/*
+ * Judges FLOW by its address and, for each name this session resolved to that address, by
+ * the name (host rules): allowed if any allows. *RET_HOST names the name that decided (or,
+ * when blocked, the first one: the log says what the app was after).
+ */
+static void
+judge_flow(struct daemon *d, struct session *s, struct ldm_flow *f, struct ldm_verdict *v,
+           const char **ret_host)
+{
+	const struct ldm_lan lan = { d->lan_entries, d->n_lan };
+	const char *names[LDM_NAMETAB_MAX_NAMES];
+	int n = ldm_nametab_lookup(d->names, s->id, f->family, f->addr, ldm_now_ms(), names,
+	                           ELEMENTSOF(names));
+
+	*ret_host = n > 0 ? names[0] : NULL;
+	if (ldm_policy_judge(s->policy, f, &lan, v) < 0)
+		*v = (struct ldm_verdict){ 0 }; /* cannot judge: blocked */
+	for (int i = 0;
+	     i < n && !v->allow && (v->rule == NULL || v->rule->action != LDM_ACTION_DENY); i++) {
+		struct ldm_verdict vn;
+
+		f->host = names[i];
+		if (ldm_policy_judge(s->policy, f, &lan, &vn) == 0 &&
+		    (vn.allow || vn.rule != NULL)) {
+			*v = vn;
+			*ret_host = names[i];
+		}
+	}
+	f->host = NULL;
+}
+
 /* Judges a parsed packet of session S: policy, then audit mode, then the answer. */
 static enum decision
 judge(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p,
       bool reply)
 {
-	const struct ldm_lan lan = { d->lan_entries, d->n_lan };
 	struct ldm_flowval fv = { .verdict = LDM_FLOW_BLOCK };
 	struct ldm_verdict v = { 0 };
+	const char *host = NULL;
 	struct ldm_flowkey key;
 	struct ldm_flow f;
 	uint64_t now = ldm_now_ms();
@@ -254,8 +294,7 @@ judge(struct daemon *d, struct session *s, const struct ldm_packet *k, const str
 		return from_flowval(s, &fv, k);
 	if (!k->is_fragment && ldm_packet_flow(k, reply, &f) == 0) {
 		f.ifindex = p->outdev;
-		if (ldm_policy_judge(s->policy, &f, &lan, &v) < 0)
-			v = (struct ldm_verdict){ 0 }; /* cannot judge: blocked */
+		judge_flow(d, s, &f, &v, &host);
 	}
 	if (v.allow) {
 		fv.verdict = LDM_FLOW_ALLOW;
@@ -266,11 +305,119 @@ judge(struct daemon *d, struct session *s, const struct ldm_packet *k, const str
 			s->would_block++;
 		else
 			s->blocked++;
-		log_flow(d, s, k, p, &v, reply);
+		log_flow(d, s, k, p, &v, reply, host);
 	}
 	fv.rule = v.rule != NULL ? v.rule->number : 0;
 	(void)ldm_flowtab_insert(d->flows, &key, &fv, now, FLOW_TTL_MS);
 	return from_flowval(s, &fv, k);
+}
+
+/* DNS. */
+
+static bool
+is_dns(const struct ldm_packet *k, bool answer)
+{
+	return (k->proto == LDM_PROTO_UDP || k->proto == LDM_PROTO_TCP) && k->has_ports &&
+	       (answer ? k->sport : k->dport) == 53;
+}
+
+/* The one DNS message in a packet's payload (TCP: one whole framed message), or NULL. An
+ * empty TCP segment (handshake, ACK) sets *RET_EMPTY. */
+static const uint8_t *
+dns_message(const struct ldm_packet *k, const struct pkt *p, size_t *ret_len, bool *ret_empty)
+{
+	const uint8_t *msg = p->data + k->payload_offset;
+	size_t len = k->payload_len;
+
+	*ret_empty = false;
+	if (k->payload_truncated || k->payload_offset > p->len || len > p->len - k->payload_offset)
+		return NULL;
+	if (k->proto == LDM_PROTO_TCP) {
+		if (len == 0) {
+			*ret_empty = true;
+			return NULL;
+		}
+		if (ldm_dns_tcp_frame(msg, len, &msg, &len) < 0)
+			return NULL;
+	}
+	*ret_len = len;
+	return msg;
+}
+
+static void
+log_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p,
+          const char *name, const struct ldm_rule *rule, const char *reason)
+{
+	struct ldm_event e;
+
+	ldm_event_init(&e, s->audit ? LDM_EVENT_WOULD_BLOCK : LDM_EVENT_BLOCKED, NULL);
+	ldm_session_fill_event(s, &e);
+	fill_flow_event(&e, k);
+	e.uid = p->uid != UINT32_MAX ? p->uid : s->uid;
+	e.host = name;
+	e.label = name != NULL ? ldm_policy_known_label(s->policy, name) : NULL;
+	if (rule != NULL) {
+		e.rule = rule->number;
+		e.comment = rule->comment;
+	}
+	e.reason = reason;
+	ldm_daemon_log(d, &e);
+}
+
+/* A query leaves only if its name is allowed (host rules, dns_allow): the name is data. */
+static enum decision
+dns_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p)
+{
+	const struct ldm_rule *rule = NULL;
+	struct ldm_dns_query q;
+	const uint8_t *msg;
+	bool empty;
+	size_t len;
+
+	msg = dns_message(k, p, &len, &empty);
+	if (empty)
+		return DECIDE_ALLOW; /* a TCP handshake or ACK carries no name */
+	if (msg == NULL || ldm_dns_parse_query(msg, len, &q) < 0) {
+		log_query(d, s, k, p, NULL, NULL, "a DNS query the enforcer cannot read");
+	} else if (ldm_policy_name_allowed(s->policy, q.name, &rule)) {
+		s->allowed++;
+		return DECIDE_ALLOW;
+	} else {
+		log_query(d, s, k, p, q.name, rule,
+		          rule != NULL ? "DNS query for a name a deny rule names"
+		                       : "DNS query for a name no rule allows");
+	}
+	if (s->audit) {
+		s->would_block++;
+		return DECIDE_ALLOW;
+	}
+	s->blocked++;
+	return DECIDE_REJECT;
+}
+
+/* An answer to an allowed query: its addresses are recorded for the session (with their
+ * TTL) before it is let in, so the connection that follows is judged by name. */
+static enum decision
+dns_answer(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p)
+{
+	struct ldm_dns_answer a;
+	const uint8_t *msg;
+	uint64_t now = ldm_now_ms();
+	bool empty;
+	size_t len;
+
+	msg = dns_message(k, p, &len, &empty);
+	if (empty)
+		return DECIDE_PASS;
+	if (msg == NULL || ldm_dns_parse_answer(msg, len, &a) < 0 ||
+	    !ldm_policy_name_allowed(s->policy, a.qname, NULL)) {
+		d->bad_packets++;
+		return DECIDE_DROP; /* not an answer to a query we let out */
+	}
+	for (size_t i = 0; i < a.n_addrs; i++)
+		(void)ldm_nametab_add(d->names, s->id, a.addrs[i].family, a.addrs[i].addr, a.qname,
+		                      a.addrs[i].ttl, now);
+	return DECIDE_PASS;
 }
 
 static void
@@ -311,10 +458,15 @@ decide(struct daemon *d, const struct pkt *p)
 		ldm_session_probe_seen(d, s, k.family);
 		return;
 	}
-	dec = judge(d, s, &k, p, reply);
+	if (p->hook == NF_INET_LOCAL_IN)
+		dec = is_dns(&k, true) ? dns_answer(d, s, &k, p) : DECIDE_DROP;
+	else if (!reply && is_dns(&k, false))
+		dec = dns_query(d, s, &k, p);
+	else
+		dec = judge(d, s, &k, p, reply);
 	/* An ending session's app is gone: what it queued last is judged and logged, and
 	 * nothing of it is let out any more. */
-	answer(d, p, slot, s->state == SESSION_ENDING ? DECIDE_DROP : dec);
+	answer(d, p, slot, s->state == SESSION_ENDING && dec != DECIDE_PASS ? DECIDE_DROP : dec);
 }
 
 static int
@@ -332,6 +484,7 @@ packet_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	p.id = ntohl(ph->packet_id);
+	p.hook = ph->hook;
 	if (attr[NFQA_MARK] != NULL && mnl_attr_get_payload_len(attr[NFQA_MARK]) >= 4)
 		p.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
 	if (attr[NFQA_UID] != NULL && mnl_attr_get_payload_len(attr[NFQA_UID]) >= 4)

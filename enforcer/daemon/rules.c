@@ -31,7 +31,8 @@ chain_expected(const struct daemon *d, const char *name, bool filter)
 {
 	if (filter)
 		return strcmp(name, "LDM-GUARD") == 0;
-	if (strcmp(name, "LDM-OUT") == 0 || strcmp(name, "LDM-POST") == 0)
+	if (strcmp(name, "LDM-OUT") == 0 || strcmp(name, "LDM-POST") == 0 ||
+	    strcmp(name, "LDM-SAVE") == 0 || strcmp(name, "LDM-IN") == 0)
 		return true;
 	for (size_t i = 0; i < ELEMENTSOF(slot_prefixes); i++) {
 		size_t n = strlen(slot_prefixes[i]);
@@ -76,9 +77,9 @@ view_read(int family, struct kernel_view *v, char **ret_text)
 	if (r == 0)
 		r = ldm_ipt_save(family, "filter", &f);
 	if (r == 0)
-		r = ldm_ipt_scan(m, "mangle", "LDM-OUT", "LDM-POST", &v->mangle);
+		r = ldm_ipt_scan(m, "mangle", "LDM-OUT", "LDM-POST", "LDM-IN", &v->mangle);
 	if (r == 0)
-		r = ldm_ipt_scan(f, "filter", "LDM-GUARD", NULL, &v->filter);
+		r = ldm_ipt_scan(f, "filter", "LDM-GUARD", NULL, NULL, &v->filter);
 	if (r == 0 && ret_text != NULL && asprintf(ret_text, "%s%s", m, f) < 0)
 		r = -ENOMEM;
 	if (r < 0)
@@ -129,6 +130,7 @@ family_commit(struct daemon *d, int family, char *err, size_t err_size)
 		.jump_mangle_output = jump_state(v.mangle.jump_output, v.mangle.n_output_jumps),
 		.jump_mangle_postrouting =
 		        jump_state(v.mangle.jump_postrouting, v.mangle.n_postrouting_jumps),
+		.jump_mangle_input = jump_state(v.mangle.jump_input, v.mangle.n_input_jumps),
 		.jump_filter_output = jump_state(v.filter.jump_output, v.filter.n_output_jumps),
 		.old_mangle = (const char *const *)v.mangle.chains,
 		.n_old_mangle = v.mangle.n_chains,
@@ -200,6 +202,7 @@ family_verify(struct daemon *d, int family)
 		return r;
 	ok = jump_state(v.mangle.jump_output, v.mangle.n_output_jumps) == LDM_JUMP_OK &&
 	     jump_state(v.mangle.jump_postrouting, v.mangle.n_postrouting_jumps) == LDM_JUMP_OK &&
+	     jump_state(v.mangle.jump_input, v.mangle.n_input_jumps) == LDM_JUMP_OK &&
 	     jump_state(v.filter.jump_output, v.filter.n_output_jumps) == LDM_JUMP_OK &&
 	     (expected == NULL || count_our_rules(text) == count_our_rules(expected));
 	for (size_t i = 0; ok && i < v.mangle.n_chains; i++)
@@ -234,7 +237,8 @@ family_remove(int family)
 	for (size_t i = 0; i < v.filter.n_chains && nf < ELEMENTSOF(f); i++)
 		f[nf++] = v.filter.chains[i];
 	r = ldm_ruleset_remove(family, m, nm, f, nf, v.mangle.jump_output != 0,
-	                       v.mangle.jump_postrouting != 0, v.filter.jump_output != 0, &text);
+	                       v.mangle.jump_postrouting != 0, v.mangle.jump_input != 0,
+	                       v.filter.jump_output != 0, &text);
 	if (r == 0)
 		r = ldm_ipt_restore(family, text, err, sizeof(err));
 	free(text);

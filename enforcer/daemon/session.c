@@ -25,6 +25,7 @@
 
 #include "daemon.h"
 #include "flowtab.h"
+#include "nametab.h"
 #include "ldm/util.h"
 
 static const uint16_t probe_ports[] = { 9, 7, 19, 13, 37, 1, 2, 3, 4, 5, 6, 8, 10, 11, 12 };
@@ -480,6 +481,7 @@ ldm_session_end(struct daemon *d, struct session *s, const char *why)
 	if (was_ready)
 		log_session(d, s, LDM_EVENT_SESSION_END, why);
 	ldm_flowtab_forget_session(d->flows, s->id);
+	ldm_nametab_forget_session(d->names, s->id);
 	forget_session_file(d, s);
 	session_free(d, s);
 }

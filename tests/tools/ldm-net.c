@@ -11,6 +11,9 @@
  *   ldm-net tcp-serve ADDR PORT [SECONDS]   accept and close connections until the time is up
  *   ldm-net udp-stream ADDR PORT SECONDS    one socket, a datagram every 100 ms, count the
  *                                           answers: 0 when at least 90% came back
+ *   ldm-net resolve-connect RESOLVER NAME PORT [SECONDS]
+ *                                           ask RESOLVER (UDP 53) for NAME's A record, then
+ *                                           tcp-connect to it: 6 when the lookup failed
  *   ldm-net udp-spray ADDR PORT COUNT       COUNT datagrams, each from a new socket bound to
  *                                           its own source port (40000 + i: a new flow each)
  *
@@ -271,6 +274,82 @@ udp_spray(const char *a, const char *port, int count)
 	return 0;
 }
 
+/* A DNS query for NAME, type A, id 0x1d1d, into BUF; returns its length or -1. */
+static int
+dns_query(const char *name, uint8_t *buf, size_t size)
+{
+	static const uint8_t hdr[12] = { 0x1d, 0x1d, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
+	size_t pos = sizeof(hdr);
+
+	memcpy(buf, hdr, sizeof(hdr));
+	for (const char *p = name; *p != '\0';) {
+		size_t l = strcspn(p, ".");
+
+		if (l == 0 || l > 63 || pos + l + 6 > size)
+			return -1;
+		buf[pos++] = (uint8_t)l;
+		memcpy(buf + pos, p, l);
+		pos += l;
+		p += l + (p[l] == '.');
+	}
+	memcpy(buf + pos, "\0\0\1\0\1", 5); /* root, type A, class IN */
+	return (int)(pos + 5);
+}
+
+/* The first A record of answer MSG (a test helper: trusts lengths only within LEN). */
+static int
+dns_first_a(const uint8_t *msg, size_t len, size_t qlen, char *out, size_t size)
+{
+	size_t pos = qlen;
+
+	if (len < 12 || (msg[3] & 0x0f) != 0 || (msg[6] | msg[7]) == 0)
+		return -1;
+	while (pos + 12 <= len) {
+		size_t rd;
+
+		if ((msg[pos] & 0xc0) == 0xc0) {
+			pos += 2;
+		} else {
+			while (pos < len && msg[pos] != 0)
+				pos += msg[pos] + 1u;
+			pos++; /* the root label */
+		}
+		if (pos + 10 > len)
+			return -1;
+		rd = (size_t)msg[pos + 8] << 8 | msg[pos + 9];
+		if (msg[pos + 1] == 1 && rd == 4 && pos + 14 <= len)
+			return inet_ntop(AF_INET, msg + pos + 10, out, (socklen_t)size) ? 0 : -1;
+		pos += 10 + rd;
+	}
+	return -1;
+}
+
+static int
+resolve_connect(const char *resolver, const char *name, const char *port, int secs)
+{
+	uint8_t q[300], a[1500];
+	char addr[64];
+	int ql = dns_query(name, q, sizeof(q)), fd;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	ssize_t n;
+
+	if (ql < 0 || parse_addr(resolver, "53", &ss, &len) < 0 ||
+	    (fd = socket(ss.ss_family, SOCK_DGRAM, 0)) < 0)
+		return 4;
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 || send(fd, q, (size_t)ql, 0) != ql) {
+		fprintf(stderr, "resolve: %s\n", strerror(errno));
+		return 6;
+	}
+	if (!wait_readable(fd, secs * 1000) || (n = recv(fd, a, sizeof(a), 0)) < 0 ||
+	    dns_first_a(a, (size_t)n, (size_t)ql, addr, sizeof(addr)) < 0) {
+		fprintf(stderr, "resolve: no answer for %s (%s)\n", name, strerror(errno));
+		return 6;
+	}
+	printf("%s is %s\n", name, addr);
+	return tcp_connect(addr, port, secs);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -291,6 +370,8 @@ main(int argc, char **argv)
 		return tcp_serve(argv[2], argv[3], seconds(argc, argv, 4, 10));
 	if (strcmp(cmd, "udp-stream") == 0 && argc >= 5)
 		return udp_stream(argv[2], argv[3], seconds(argc, argv, 4, 5));
+	if (strcmp(cmd, "resolve-connect") == 0 && argc >= 5)
+		return resolve_connect(argv[2], argv[3], argv[4], seconds(argc, argv, 5, 3));
 	if (strcmp(cmd, "udp-spray") == 0 && argc >= 5)
 		return udp_spray(argv[2], argv[3], seconds(argc, argv, 4, 1));
 	fprintf(stderr, "usage: see the comment at the top of tests/tools/ldm-net.c\n");

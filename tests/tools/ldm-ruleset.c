@@ -206,6 +206,7 @@ build(const struct opts *o, char **ret)
 		.n_lan = o->n_lan,
 		.jump_mangle_output = o->jump,
 		.jump_mangle_postrouting = o->jump,
+		.jump_mangle_input = o->jump,
 		.jump_filter_output = o->jump,
 		.old_mangle = o->old_mangle,
 		.n_old_mangle = o->n_old_mangle,
@@ -239,7 +240,7 @@ main(int argc, char **argv)
 		bool j = o.jump != LDM_JUMP_MISSING;
 
 		rc = ldm_ruleset_remove(o.family, o.old_mangle, o.n_old_mangle, o.old_filter,
-		                        o.n_old_filter, j, j, j, &text);
+		                        o.n_old_filter, j, j, j, j, &text);
 	} else {
 		rc = build(&o, &text);
 	}

@@ -183,6 +183,7 @@ input(int family, const struct ldm_rs_session *s, size_t n)
 		.n_lan = ELEMENTSOF(lan),
 		.jump_mangle_output = LDM_JUMP_MISSING,
 		.jump_mangle_postrouting = LDM_JUMP_MISSING,
+		.jump_mangle_input = LDM_JUMP_MISSING,
 		.jump_filter_output = LDM_JUMP_MISSING,
 	};
 }
@@ -241,7 +242,8 @@ test_two_sessions(void **state)
 	s[1].policy = mixed;
 	in = input(AF_INET, s, 2);
 	in.n_lan = 1;
-	in.jump_mangle_output = in.jump_mangle_postrouting = in.jump_filter_output = LDM_JUMP_OK;
+	in.jump_mangle_output = in.jump_mangle_postrouting = in.jump_mangle_input =
+	        in.jump_filter_output = LDM_JUMP_OK;
 	in.queue = 65535;
 	build_golden("two-sessions-v4", &in);
 }
@@ -254,6 +256,7 @@ test_jumps(void **state)
 	(void)state;
 	in.jump_mangle_output = LDM_JUMP_NOT_FIRST;
 	in.jump_mangle_postrouting = LDM_JUMP_OK;
+	in.jump_mangle_input = LDM_JUMP_OK;
 	in.jump_filter_output = LDM_JUMP_NOT_FIRST;
 	build_golden("jumps-v6", &in);
 }
@@ -273,7 +276,8 @@ test_stale(void **state)
 	s.policy = qgc;
 	in = input(AF_INET, &s, 1);
 	in.n_lan = 1;
-	in.jump_mangle_output = in.jump_mangle_postrouting = in.jump_filter_output = LDM_JUMP_OK;
+	in.jump_mangle_output = in.jump_mangle_postrouting = in.jump_mangle_input =
+	        in.jump_filter_output = LDM_JUMP_OK;
 	in.old_mangle = old_mangle;
 	in.n_old_mangle = ELEMENTSOF(old_mangle);
 	in.old_filter = old_filter;
@@ -290,12 +294,14 @@ test_remove(void **state)
 	char *text = NULL;
 
 	(void)state;
-	assert_int_equal(
-	        ldm_ruleset_remove(AF_INET, m, ELEMENTSOF(m), f, 1, true, false, true, &text), 0);
+	assert_int_equal(ldm_ruleset_remove(AF_INET, m, ELEMENTSOF(m), f, 1, true, false, false,
+	                                    true, &text),
+	                 0);
 	golden("remove-v4", text);
 	free(text);
-	assert_int_equal(ldm_ruleset_remove(AF_INET6, NULL, 0, NULL, 0, false, false, false, &text),
-	                 0);
+	assert_int_equal(
+	        ldm_ruleset_remove(AF_INET6, NULL, 0, NULL, 0, false, false, false, false, &text),
+	        0);
 	golden("remove-nothing-v6", text);
 	free(text);
 }
@@ -440,11 +446,11 @@ test_invalid_other(void **state)
 	in.n_old_filter = 1;
 	assert_int_equal(ldm_ruleset_build(&in, &text), -EINVAL);
 	assert_null(text);
-	assert_int_equal(ldm_ruleset_remove(AF_INET, too_long, 1, NULL, 0, 0, 0, 0, &text),
+	assert_int_equal(ldm_ruleset_remove(AF_INET, too_long, 1, NULL, 0, 0, 0, 0, 0, &text),
 	                 -EINVAL);
-	assert_int_equal(ldm_ruleset_remove(AF_INET, NULL, 0, bad_chain, 2, 0, 0, 0, &text),
+	assert_int_equal(ldm_ruleset_remove(AF_INET, NULL, 0, bad_chain, 2, 0, 0, 0, 0, &text),
 	                 -EINVAL);
-	assert_int_equal(ldm_ruleset_remove(AF_UNIX, NULL, 0, NULL, 0, 0, 0, 0, &text), -EINVAL);
+	assert_int_equal(ldm_ruleset_remove(AF_UNIX, NULL, 0, NULL, 0, 0, 0, 0, 0, &text), -EINVAL);
 	assert_null(text);
 }
 

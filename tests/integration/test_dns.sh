@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# DNS judged by name: a query leaves only for a name a host rule (or dns_allow) allows; the
+# answer's addresses are recorded for the session before it is let in, and the connection
+# that follows is judged by the name. Against dnsmasq in the test bed's "internet".
+# Usage: test_dns.sh BUILD_DIR
+set -u
+BUILD=$(cd "${1:-build}" && pwd)
+. "$(dirname "$0")/lib.sh"
+NET="$BUILD/tests/tools/ldm-net"
+RUN="$BUILD/ldm-run"
+
+command -v dnsmasq >/dev/null || { echo "test_dns: dnsmasq missing (make deps)"; exit 1; }
+tb_init
+
+tb_policy names 'name = "names";
+allow = ( { proto = "tcp"; host = "tiles.example.org"; ports = "443"; comment = "tiles" } );
+deny = ( { host = "bad.example.org"; comment = "never" } );
+dns_allow = [ "ntp.example.org" ];
+known = ( { host = "*.example.org"; label = "Example services" } );'
+
+tb_start_daemon "$BUILD" || { tb_fail "daemon starts"; tb_summary; exit 1; }
+
+run_app() {
+	tb_as_user "$TB_LAP" "$RUN" --socket "$TB_SOCK" --policy names -- "$@"
+}
+
+# The internet's resolver answers every name under example.org with its web server.
+tb_spawn_in "$TB_INET" dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces \
+	--listen-address="$INET4" --address=/example.org/"$INET4" --pid-file= \
+	--log-facility=/dev/null --user=root
+tb_spawn_in "$TB_INET" "$NET" tcp-serve :: 443 60 >/dev/null
+sleep 0.5
+tb_capture "$TB_INET" veth-rtr "$TB_TMP/inet.pcap"
+cap=$TB_LAST
+
+out=$(run_app "$NET" resolve-connect "$INET4" tiles.example.org 443 3 2>&1)
+rc=$?
+tb_check "an allowed name resolves ($out)" \
+	sh -c "printf '%s' \"\$1\" | grep -q 'tiles.example.org is $INET4'" _ "$out"
+tb_check "and the connection to it, judged by the name, goes through (rc $rc)" [ "$rc" = 0 ]
+
+start=$(date +%s%N)
+run_app "$NET" resolve-connect "$INET4" evil.example.org 443 3 >/dev/null 2>&1
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+tb_check "a name no rule allows does not resolve (rc $rc)" [ "$rc" = 6 ]
+tb_check "and fails fast (${ms} ms < 2000)" [ "$ms" -lt 2000 ]
+tb_check "the blocked query is logged with the name and its known label" \
+	[ "$(tb_log_count '"event":"blocked"' '"host":"evil.example.org"' \
+		'"label":"Example services"' '"dport":53')" -ge 1 ]
+run_app "$NET" resolve-connect "$INET4" bad.example.org 443 3 >/dev/null 2>&1
+tb_check "a denied name does not resolve" [ "$?" = 6 ]
+tb_check "and the deny rule is named" [ "$(tb_log_count '"host":"bad.example.org"' \
+	'"comment":"never"')" -ge 1 ]
+
+# The address tiles.example.org resolved to, connected to directly in a new session that
+# resolved nothing: blocked (names are per session, and an address is not a name).
+run_app "$NET" tcp-connect "$INET4" 443 3 >/dev/null 2>&1
+tb_check "the same address without the name is blocked" [ "$?" = 1 ]
+# A name that dns_allow lets resolve is not a licence to connect.
+run_app "$NET" resolve-connect "$INET4" ntp.example.org 443 3 >/dev/null 2>&1
+tb_check "dns_allow resolves but does not allow the connection" [ "$?" = 1 ]
+
+n=$(tb_capture_count "$cap" "$TB_TMP/inet.pcap" 'udp port 53 and (src host 203.0.113.2)')
+q=$(tcpdump -n -r "$TB_TMP/inet.pcap" 'udp port 53' 2>/dev/null | grep -c 'evil\|bad\.')
+tb_check "the resolver never saw the blocked names ($q)" [ "$q" = 0 ]
+tb_check "it saw the allowed ones ($n queries)" [ "$n" -ge 2 ]
+
+tb_summary test_dns
