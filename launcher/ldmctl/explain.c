@@ -216,6 +216,27 @@ load_policy(const struct ldmctl_ctx *ctx, const char *policy, struct ldm_policy 
 	return 0;
 }
 
+/* With --host: may the name be looked up at all? (The enforcer judges queries by name.) */
+static void
+print_dns(const struct ldm_policy *p, const char *host)
+{
+	const struct ldm_rule *r = NULL;
+	bool ok = ldm_policy_name_allowed(p, host, &r);
+
+	fputs(ok ? "dns: the name may be looked up: " : "dns: the lookup is blocked: ", stdout);
+	if (r != NULL) {
+		printf("rule %u", r->number);
+		if (r->comment != NULL) {
+			fputs(" \"", stdout);
+			ldmctl_put_escaped(stdout, r->comment, true);
+			fputc('"', stdout);
+		}
+		fputc('\n', stdout);
+	} else {
+		fputs(ok ? "dns_allow\n" : "no host rule or dns_allow names it\n", stdout);
+	}
+}
+
 /* Prints the verdict lines. Returns the exit code. */
 static int
 print_verdict(const struct ldm_policy *p, const struct ldm_verdict *v, const char *host)
@@ -239,6 +260,8 @@ print_verdict(const struct ldm_policy *p, const struct ldm_verdict *v, const cha
 		ldmctl_put_escaped(stdout, text, false);
 		fputs(")\n", stdout);
 	}
+	if (host != NULL)
+		print_dns(p, host);
 	if (label != NULL) {
 		fputs("known: ", stdout);
 		ldmctl_put_escaped(stdout, label, false);
