@@ -337,3 +337,60 @@ tb_as_user_etc() {
 tb_ms_since() {
 	echo $((($(date +%s%N) - $1) / 1000000))
 }
+
+# Sums the "count" of the JSON log records that contain every one of the given strings.
+tb_log_sum() {
+	local lines s
+	lines=$(cat "$TB_LOG" 2>/dev/null)
+	for s in "$@"; do
+		lines=$(printf '%s\n' "$lines" | grep -F -- "$s")
+	done
+	printf '%s\n' "$lines" | sed -n 's/.*"count":\([0-9]*\).*/\1/p' |
+		awk '{ s += $1 } END { print s + 0 }'
+}
+
+# --- helpers added for the benchmarks in tests/bench (append only) ---
+
+# tb_app_shell RUN POLICY: a long-lived session under `RUN --policy POLICY` (ldm-run) as the
+# test user in the laptop namespace: a shell that runs the command lines tb_app_cmd sends
+# it, so one session (and one daemon commit) serves many measurements.
+tb_app_shell() {
+	local run=$1 policy=$2
+	TB_APP_FIFO="$TB_TMP/out/app.fifo"
+	TB_APP_SEQ=0
+	rm -f "$TB_APP_FIFO"
+	mkfifo -m 0644 "$TB_APP_FIFO"
+	exec {TB_APP_FD}<>"$TB_APP_FIFO"
+	tb_spawn tb_as_user "$TB_LAP" "$run" --socket "$TB_SOCK" --quiet --policy "$policy" -- \
+		sh -c 'while read -r line; do eval "$line"; done' <"$TB_APP_FIFO"
+	tb_app_cmd true
+}
+
+# tb_app_cmd COMMAND-LINE: runs it (sh syntax) in the session of tb_app_shell and waits (at
+# most 300 s) until it ends; its status is tb_app_cmd's.
+tb_app_cmd() {
+	TB_APP_SEQ=$((TB_APP_SEQ + 1))
+	local done="$TB_TMP/out/done.$TB_APP_SEQ"
+	printf '%s\n' "( $1 ); echo \$? >$done" >&"$TB_APP_FD"
+	tb_wait 300 test -s "$done" || return 1
+	return "$(cat "$done")"
+}
+
+# tb_stop_daemon: SIGTERM to TB_DAEMON and wait for it (with no live session it removes
+# every LDM- rule on the way out).
+tb_stop_daemon() {
+	kill -TERM "$TB_DAEMON" 2>/dev/null
+	wait "$TB_DAEMON" 2>/dev/null
+	return 0
+}
+
+# tb_proc_cpu_ms PID: user + system CPU time of PID so far, in milliseconds.
+tb_proc_cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / hz) }' \
+		"/proc/$1/stat"
+}
+
+# tb_proc_status PID FIELD: a /proc/PID/status value in kB (VmHWM, VmRSS).
+tb_proc_status() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}

@@ -63,7 +63,8 @@ tb_check "dns_allow resolves but does not allow the connection" [ "$?" = 1 ]
 
 n=$(tb_capture_count "$cap" "$TB_TMP/inet.pcap" 'udp port 53 and (src host 203.0.113.2)')
 q=$(tcpdump -n -r "$TB_TMP/inet.pcap" 'udp port 53' 2>/dev/null | grep -c 'evil\|bad\.')
-tb_check "the resolver never saw the blocked names ($q)" [ "$q" = 0 ]
-tb_check "it saw the allowed ones ($n queries)" [ "$n" -ge 2 ]
+t=$(tcpdump -n -r "$TB_TMP/inet.pcap" 'udp port 53' 2>/dev/null | grep -c 'A? tiles')
+tb_check "the resolver never saw the blocked names ($q of $n queries)" [ "$q" = 0 ]
+tb_check "it saw the allowed one ($t)" [ "$t" -ge 1 ]
 
 tb_summary test_dns
