@@ -67,11 +67,14 @@ static const char *const deny_eperm[] = {
  * never sees, and its users fall back to plain syscalls.
  */
 static const char *const deny_enosys[] = {
-	"clone3",
 	"io_uring_setup",
 	"io_uring_enter",
 	"io_uring_register",
 };
+
+/* clone3 is refused without a report: libc tries it for every thread and falls back to
+ * clone, so reporting it would fill the log with nothing the app meant to do. */
+static const char *const deny_enosys_quiet[] = { "clone3" };
 
 static const uint64_t ns_flags[] = {
 	CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
@@ -297,9 +300,13 @@ ldm_seccomp_build(const struct ldm_seccomp_opts *o, scmp_filter_ctx *ret)
 		return -ENOMEM;
 	r = set_attrs(ctx);
 	if (r >= 0)
-		r = add_named(ctx, deny_eperm, ELEMENTSOF(deny_eperm), SCMP_ACT_ERRNO(EPERM));
+		r = add_named(ctx, deny_eperm, ELEMENTSOF(deny_eperm), deny_action(o->notify, EPERM));
 	if (r >= 0)
-		r = add_named(ctx, deny_enosys, ELEMENTSOF(deny_enosys), SCMP_ACT_ERRNO(ENOSYS));
+		r = add_named(ctx, deny_enosys, ELEMENTSOF(deny_enosys),
+		              deny_action(o->notify, ENOSYS));
+	if (r >= 0)
+		r = add_named(ctx, deny_enosys_quiet, ELEMENTSOF(deny_enosys_quiet),
+		              SCMP_ACT_ERRNO(ENOSYS));
 	if (r >= 0)
 		r = add_socket_rules(ctx, o->families, o->notify);
 	if (r >= 0)
@@ -358,8 +365,11 @@ ldm_seccomp_denied_errno(uint64_t families, int nr, const uint64_t args[6])
 {
 	uint64_t af = args[0];
 
+	if (nr == SCMP_SYS(io_uring_setup) || nr == SCMP_SYS(io_uring_enter) ||
+	    nr == SCMP_SYS(io_uring_register))
+		return ENOSYS; /* the app falls back to plain syscalls */
 	if (nr != SCMP_SYS(socket) && nr != SCMP_SYS(socketpair))
-		return EPERM; /* setns, clone, unshare */
+		return EPERM; /* setns, clone, unshare, ptrace, bpf, mounts, modules, keys */
 	if (af >= 64)
 		return EAFNOSUPPORT;
 	if (af == AF_PACKET)
