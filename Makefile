@@ -7,6 +7,8 @@ SBINDIR ?= $(PREFIX)/sbin
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 SYSCONFDIR ?= /etc
+# systemd's unit directory on Debian 12 (pkg-config systemd --variable=systemdsystemunitdir)
+UNITDIR ?= /lib/systemd/system
 DESTDIR ?=
 VERSION := 0.1.0
 
@@ -186,6 +188,32 @@ install: all
 	install -m 0644 policies/*.conf $(DESTDIR)$(DATADIR)/ldm/policies/
 	for m in man/*.[1-8]; do s=$${m##*.}; \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d \
+		$(DESTDIR)$(DATADIR)/applications
+	sed -e 's|/usr/sbin/ldm-enforcerd|$(SBINDIR)/ldm-enforcerd|' \
+		packaging/ldm-enforcerd.service >$(DESTDIR)$(UNITDIR)/ldm-enforcerd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ldm-enforcerd.service
+	sed -e 's|/usr/sbin/ldm-enforcerd|$(SBINDIR)/ldm-enforcerd|' \
+		packaging/ldm-enforcer.logrotate >$(DESTDIR)$(SYSCONFDIR)/logrotate.d/ldm-enforcer
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/logrotate.d/ldm-enforcer
+	install -m 0644 packaging/qgroundcontrol-ldm.desktop $(DESTDIR)$(DATADIR)/applications/
+	@# an edited configuration is never overwritten
+	test -e $(DESTDIR)$(SYSCONFDIR)/ldm/enforcer.conf || \
+		install -m 0644 packaging/enforcer.conf $(DESTDIR)$(SYSCONFDIR)/ldm/enforcer.conf
+
+# The Debian package, built with dpkg-buildpackage from a copy of the tree (packaging/debian
+# becomes debian/ at its top; build trees, dist/ and .git stay out) into dist/.
+DEBTMP ?= $(CURDIR)/dist/.build
+deb:
+	rm -rf $(DEBTMP)
+	mkdir -p $(DEBTMP)/ldm-enforcer-$(VERSION)
+	tar -cf - --exclude=./.git --exclude=./build --exclude=./build-san --exclude=./dist \
+		--exclude=./debian . | tar -xf - -C $(DEBTMP)/ldm-enforcer-$(VERSION)
+	cp -a packaging/debian $(DEBTMP)/ldm-enforcer-$(VERSION)/debian
+	cd $(DEBTMP)/ldm-enforcer-$(VERSION) && dpkg-buildpackage -b -us -uc
+	mv $(DEBTMP)/*.deb $(DEBTMP)/*.buildinfo $(DEBTMP)/*.changes dist/
+	rm -rf $(DEBTMP)
+	@ls -1 dist/*.deb
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

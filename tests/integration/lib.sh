@@ -362,7 +362,7 @@ tb_app_shell() {
 	mkfifo -m 0644 "$TB_APP_FIFO"
 	exec {TB_APP_FD}<>"$TB_APP_FIFO"
 	tb_spawn tb_as_user "$TB_LAP" "$run" --socket "$TB_SOCK" --quiet --policy "$policy" -- \
-		sh -c 'while read -r line; do eval "$line"; done' <"$TB_APP_FIFO"
+		sh -c 'exec <"$0"; while read -r line; do eval "$line"; done' "$TB_APP_FIFO"
 	tb_app_cmd true
 }
 
