@@ -300,7 +300,8 @@ ldm_seccomp_build(const struct ldm_seccomp_opts *o, scmp_filter_ctx *ret)
 		return -ENOMEM;
 	r = set_attrs(ctx);
 	if (r >= 0)
-		r = add_named(ctx, deny_eperm, ELEMENTSOF(deny_eperm), deny_action(o->notify, EPERM));
+		r = add_named(ctx, deny_eperm, ELEMENTSOF(deny_eperm),
+		              deny_action(o->notify, EPERM));
 	if (r >= 0)
 		r = add_named(ctx, deny_enosys, ELEMENTSOF(deny_enosys),
 		              deny_action(o->notify, ENOSYS));
