@@ -615,8 +615,11 @@ mangle_post(struct ctx *c)
 {
 	const struct ldm_marks *m = c->in->marks;
 
-	put(c->t, "-A LDM-POST -m mark --mark 0x%08x/0x%08x -j LDM-SAVE\n", m->approved,
-	    m->approved);
+	/* Once the connection carries the approval, its packets need no save again. */
+	put(c->t,
+	    "-A LDM-POST -m mark --mark 0x%08x/0x%08x -m connmark ! --mark 0x%08x/0x%08x"
+	    " -j LDM-SAVE\n",
+	    m->approved, m->approved, m->approved, m->approved);
 	put(c->t,
 	    "-A LDM-POST -m cgroup --path %s -m mark ! --mark 0x%08x/0x%08x"
 	    " -m connmark ! --mark 0x%08x/0x%08x -j DROP\n",
