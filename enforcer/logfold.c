@@ -98,6 +98,13 @@ fnv_str(uint32_t h, const char *s, size_t cap)
 	return s == NULL ? fnv(h, "", 1) : fnv(fnv(h, s, strnlen(s, cap)), "", 1);
 }
 
+/* The host that identifies an attempt for folding. */
+static const char *
+fold_of(const struct ldm_event *e)
+{
+	return e->fold_host != NULL ? e->fold_host : e->host;
+}
+
 /* Hashes the key fields: the ones key_equal() compares. */
 static uint32_t
 key_hash(const struct ldm_event *e)
@@ -113,7 +120,7 @@ key_hash(const struct ldm_event *e)
 	h = fnv(h, &e->rule, sizeof(e->rule));
 	h = fnv(h, &e->nr, sizeof(e->nr));
 	h = fnv(h, &e->err, sizeof(e->err));
-	h = fnv_str(h, e->host, LDM_EVENT_HOST_MAX);
+	h = fnv_str(h, fold_of(e), LDM_EVENT_HOST_MAX);
 	h = fnv_str(h, e->reason, LDM_EVENT_REASON_MAX);
 	return fnv_str(h, e->syscall, LDM_EVENT_SYSCALL_MAX);
 }
@@ -131,7 +138,7 @@ key_equal(const struct ldm_event *a, const struct ldm_event *b)
 	       a->dst.family == b->dst.family &&
 	       memcmp(a->dst.addr, b->dst.addr, sizeof(a->dst.addr)) == 0 && a->dport == b->dport &&
 	       a->rule == b->rule && a->nr == b->nr && a->err == b->err &&
-	       str_eq(a->host, b->host, LDM_EVENT_HOST_MAX) &&
+	       str_eq(fold_of(a), fold_of(b), LDM_EVENT_HOST_MAX) &&
 	       str_eq(a->reason, b->reason, LDM_EVENT_REASON_MAX) &&
 	       str_eq(a->syscall, b->syscall, LDM_EVENT_SYSCALL_MAX);
 }
@@ -155,7 +162,8 @@ entry_set(struct entry *en, const struct ldm_event *e)
 	en->ev.policy = keep(en->policy, sizeof(en->policy), e->policy);
 	en->ev.user = keep(en->user, sizeof(en->user), e->user);
 	en->ev.app = keep(en->app, sizeof(en->app), e->app);
-	en->ev.host = keep(en->host, sizeof(en->host), e->host);
+	en->ev.host = keep(en->host, sizeof(en->host), fold_of(e));
+	en->ev.fold_host = NULL; /* the window's host is the fold host now */
 	en->ev.label = keep(en->label, sizeof(en->label), e->label);
 	en->ev.comment = keep(en->comment, sizeof(en->comment), e->comment);
 	en->ev.reason = keep(en->reason, sizeof(en->reason), e->reason);

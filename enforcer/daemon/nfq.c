@@ -348,6 +348,8 @@ static void
 log_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p,
           const char *name, const struct ldm_rule *rule, const char *reason)
 {
+	char parent[LDM_MAX_HOST_LEN + 2];
+	const char *dot;
 	struct ldm_event e;
 
 	ldm_event_init(&e, s->audit ? LDM_EVENT_WOULD_BLOCK : LDM_EVENT_BLOCKED, NULL);
@@ -356,6 +358,11 @@ log_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const
 	e.uid = p->uid != UINT32_MAX ? p->uid : s->uid;
 	e.host = name;
 	e.label = name != NULL ? ldm_policy_known_label(s->policy, name) : NULL;
+	/* Many unique names under one domain (data hidden in subdomains) fold into one
+	 * record per parent domain: the first of them is written whole. */
+	if (name != NULL && (dot = strchr(name, '.')) != NULL && strchr(dot + 1, '.') != NULL &&
+	    snprintf(parent, sizeof(parent), "*%s", dot) < (int)sizeof(parent))
+		e.fold_host = parent;
 	if (rule != NULL) {
 		e.rule = rule->number;
 		e.comment = rule->comment;

@@ -101,6 +101,9 @@ struct ldm_event {
 	struct ldm_event_addr dst;
 	uint16_t dport;
 	const char *host;
+	/* Not written: when set, folding groups by this instead of host, and a folded record
+	 * names it as its host ("*.example.org" for many unique names under it). */
+	const char *fold_host;
 	const char *label;
 	uint32_t rule;
 	const char *comment;

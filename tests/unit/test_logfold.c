@@ -306,6 +306,32 @@ test_deadline_and_new(void **state)
 	assert_int_equal(ldm_fold_next_deadline(f), UINT64_MAX);
 }
 
+/* Unique names under one domain fold by fold_host; the window record names the domain. */
+static void
+test_fold_host(void **state)
+{
+	_cleanup_(ldm_fold_freep) struct ldm_fold *f = NULL;
+	struct sink sink = { 0 };
+	struct ldm_event e;
+
+	(void)state;
+	assert_int_equal(ldm_fold_new(4, &f), 0);
+	make(&e, V_BASE, 0);
+	e.fold_host = "*.leak.example.org";
+	e.host = "a1.leak.example.org";
+	assert_int_equal(ldm_fold_offer(f, &e, 0, collect, &sink), LDM_FOLD_EMIT);
+	e.host = "a2.leak.example.org";
+	assert_int_equal(ldm_fold_offer(f, &e, 1, collect, &sink), LDM_FOLD_COUNTED);
+	e.host = "a3.leak.example.org";
+	assert_int_equal(ldm_fold_offer(f, &e, 2, collect, &sink), LDM_FOLD_COUNTED);
+	e.fold_host = NULL; /* no fold host: a name of its own */
+	e.host = "a4.leak.example.org";
+	assert_int_equal(ldm_fold_offer(f, &e, 3, collect, &sink), LDM_FOLD_EMIT);
+	assert_int_equal(ldm_fold_flush(f, 2000, true, collect, &sink), 1);
+	assert_int_equal(sink.v[0].count, 2);
+	assert_string_equal(sink.v[0].host, "*.leak.example.org");
+}
+
 int
 main(void)
 {
@@ -315,6 +341,7 @@ main(void)
 		cmocka_unit_test(test_sum),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_deadline_and_new),
+		cmocka_unit_test(test_fold_host),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
