@@ -45,7 +45,8 @@ struct session {
 	bool audit;
 	bool was_ready;  /* was ready: its end is logged */
 	uint64_t end_at; /* ENDING and empty: tear down at this time (0: not empty yet) */
-	int wd;          /* inotify watch on cgroup.events, -1 none */
+	bool names_overflow_logged;
+	int wd; /* inotify watch on cgroup.events, -1 none */
 	struct timespec started;
 	/* The self-test: PROBING only. */
 	int client; /* index of the client waiting for ready, -1 none */

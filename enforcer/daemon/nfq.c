@@ -407,6 +407,7 @@ dns_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const
 static enum decision
 dns_answer(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p)
 {
+	struct ldm_nametab_stats before, after;
 	struct ldm_dns_answer a;
 	const uint8_t *msg;
 	uint64_t now = ldm_now_ms();
@@ -422,9 +423,19 @@ dns_answer(struct daemon *d, struct session *s, const struct ldm_packet *k, cons
 		d->bad_packets++;
 		return DECIDE_DROP; /* not an answer to a query we let out */
 	}
+	ldm_nametab_stats(d->names, &before);
 	for (size_t i = 0; i < a.n_addrs; i++)
 		(void)ldm_nametab_add(d->names, s->id, a.addrs[i].family, a.addrs[i].addr, a.qname,
 		                      a.addrs[i].ttl, now);
+	ldm_nametab_stats(d->names, &after);
+	/* Full: older addresses were forgotten (their connections now meet no name: blocked,
+	 * the safe side). Said once per session, so a flood of answers cannot fill the log. */
+	if (after.evictions > before.evictions && !s->names_overflow_logged) {
+		s->names_overflow_logged = true;
+		ldm_daemon_log_error(d, s,
+		                     "the resolved-name table is full: older addresses were "
+		                     "forgotten, connections to them are blocked");
+	}
 	return DECIDE_PASS;
 }
 
