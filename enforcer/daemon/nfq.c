@@ -371,6 +371,24 @@ log_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const
 	ldm_daemon_log(d, &e);
 }
 
+/* The query type as the log shows it: "A", "TXT", or "type 99". */
+static const char *
+qtype_name(uint16_t t, char *buf, size_t size)
+{
+	static const struct {
+		uint16_t t;
+		const char *name;
+	} names[] = { { 1, "A" },     { 2, "NS" },     { 5, "CNAME" }, { 12, "PTR" },
+		      { 15, "MX" },   { 16, "TXT" },   { 28, "AAAA" }, { 33, "SRV" },
+		      { 64, "SVCB" }, { 65, "HTTPS" }, { 255, "ANY" } };
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (names[i].t == t)
+			return names[i].name;
+	(void)snprintf(buf, size, "type %u", t);
+	return buf;
+}
+
 /* A query leaves only if its name is allowed (host rules, dns_allow): the name is data. */
 static enum decision
 dns_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p)
@@ -378,6 +396,7 @@ dns_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const
 	const struct ldm_rule *rule = NULL;
 	struct ldm_dns_query q;
 	const uint8_t *msg;
+	char qbuf[16];
 	bool empty;
 	size_t len;
 
@@ -390,9 +409,12 @@ dns_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const
 		s->allowed++;
 		return DECIDE_ALLOW;
 	} else {
-		log_query(d, s, k, p, q.name, rule,
-		          rule != NULL ? "DNS query for a name a deny rule names"
-		                       : "DNS query for a name no rule allows");
+		char reason[96];
+
+		(void)snprintf(reason, sizeof(reason), "DNS query (%s) for a name %s",
+		               qtype_name(q.qtype, qbuf, sizeof(qbuf)),
+		               rule != NULL ? "a deny rule names" : "no rule allows");
+		log_query(d, s, k, p, q.name, rule, reason);
 	}
 	if (s->audit) {
 		s->would_block++;

@@ -47,7 +47,7 @@ tb_check "a name no rule allows does not resolve (rc $rc)" [ "$rc" = 6 ]
 tb_check "and fails fast (${ms} ms < 2000)" [ "$ms" -lt 2000 ]
 tb_check "the blocked query is logged with the name and its known label" \
 	[ "$(tb_log_count '"event":"blocked"' '"host":"evil.example.org"' \
-		'"label":"Example services"' '"dport":53')" -ge 1 ]
+		'"label":"Example services"' '"dport":53' 'DNS query (A)')" -ge 1 ]
 run_app "$NET" resolve-connect "$INET4" bad.example.org 443 3 >/dev/null 2>&1
 tb_check "a denied name does not resolve" [ "$?" = 6 ]
 tb_check "and the deny rule is named" [ "$(tb_log_count '"host":"bad.example.org"' \
