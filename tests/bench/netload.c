@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ldm/util.h"
+
 static uint64_t
 now_ns(void)
 {
@@ -48,12 +50,25 @@ now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/* A non-negative number argument; a bad one ends the program (usage error, exit 4). */
+static int
+num(const char *s)
+{
+	uint32_t v;
+
+	if (ldm_parse_u32(s, &v) < 0 || v > INT32_MAX) {
+		fprintf(stderr, "netload: '%s' is not a number\n", s);
+		exit(4);
+	}
+	return (int)v;
+}
+
 static int
 addr_of(const char *a, const char *port, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	int p = atoi(port);
+	int p = num(port);
 
 	memset(ss, 0, sizeof(*ss));
 	if (inet_pton(AF_INET, a, &s4->sin_addr) == 1) {
@@ -412,20 +427,20 @@ main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(c, "udp-sink") && argc >= 4)
-		return udp_sink(argv[2], atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 300);
+		return udp_sink(argv[2], num(argv[3]), argc > 4 ? num(argv[4]) : 300);
 	if (!strcmp(c, "udp-blast") && argc >= 6)
-		return udp_blast(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]),
-		                 argc > 6 ? atoi(argv[6]) : 0);
+		return udp_blast(argv[2], argv[3], num(argv[4]), num(argv[5]),
+		                 argc > 6 ? num(argv[6]) : 0);
 	if (!strcmp(c, "tcp-sink") && argc >= 4)
-		return tcp_sink(argv[2], atoi(argv[3]));
+		return tcp_sink(argv[2], num(argv[3]));
 	if (!strcmp(c, "tcp-blast") && argc >= 5)
-		return tcp_blast(argv[2], argv[3], atoi(argv[4]));
+		return tcp_blast(argv[2], argv[3], num(argv[4]));
 	if (!strcmp(c, "tcp-accept") && argc >= 4)
-		return tcp_accept(argv[2], atoi(argv[3]));
+		return tcp_accept(argv[2], num(argv[3]));
 	if (!strcmp(c, "connect-lat") && argc >= 5)
-		return connect_lat(argv[2], argv[3], atoi(argv[4]));
+		return connect_lat(argv[2], argv[3], num(argv[4]));
 	if (!strcmp(c, "udp-flows") && argc >= 6)
-		return udp_flows(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]),
+		return udp_flows(argv[2], argv[3], num(argv[4]), num(argv[5]),
 		                 argc > 6 && !strcmp(argv[6], "errors"));
 	if (!strcmp(c, "time") && argc >= 3)
 		return time_cmd(argv + 2);

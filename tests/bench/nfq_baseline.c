@@ -27,6 +27,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "ldm/util.h"
+
 static uint8_t rxbuf[1 << 18];
 static uint8_t txbuf[1 << 16];
 static size_t txlen;
@@ -114,7 +116,10 @@ main(int argc, char **argv)
 		printf("usage: nfq_baseline QUEUE MARK SECONDS (run by tests/bench/newflows.sh)\n");
 		return 0;
 	}
-	queue = (uint16_t)atoi(argv[1]);
+	if (ldm_parse_u16(argv[1], &queue) < 0) {
+		fprintf(stderr, "nfq_baseline: '%s' is not a queue number\n", argv[1]);
+		return 2;
+	}
 	or_mark = (uint32_t)strtoul(argv[2], NULL, 0);
 	end = now_ns() + (uint64_t)atoi(argv[3]) * 1000000000u;
 	sigaction(SIGTERM, &sa, NULL);
