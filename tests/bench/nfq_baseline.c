@@ -102,6 +102,23 @@ on_term(int sig)
 	stop = 1;
 }
 
+/* A mark in hex (0x...) or decimal, all of the string, at most 32 bits. */
+static int
+parse_mark(const char *s, uint32_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -110,18 +127,21 @@ main(int argc, char **argv)
 	int rcvbuf = 16 << 20;
 	struct timeval tv = { 0, 100000 };
 	struct sigaction sa = { .sa_handler = on_term };
+	uint32_t secs;
 	uint64_t end;
 
 	if (argc < 4) {
-		printf("usage: nfq_baseline QUEUE MARK SECONDS (run by tests/bench/newflows.sh)\n");
-		return 0;
-	}
-	if (ldm_parse_u16(argv[1], &queue) < 0) {
-		fprintf(stderr, "nfq_baseline: '%s' is not a queue number\n", argv[1]);
+		fprintf(stderr, "usage: nfq_baseline QUEUE MARK SECONDS (run by "
+		                "tests/bench/newflows.sh)\n");
 		return 2;
 	}
-	or_mark = (uint32_t)strtoul(argv[2], NULL, 0);
-	end = now_ns() + (uint64_t)atoi(argv[3]) * 1000000000u;
+	if (ldm_parse_u16(argv[1], &queue) < 0 || parse_mark(argv[2], &or_mark) < 0 ||
+	    ldm_parse_u32(argv[3], &secs) < 0) {
+		fprintf(stderr, "nfq_baseline: QUEUE 0-65535, MARK (hex or decimal) and SECONDS "
+		                "must be numbers\n");
+		return 2;
+	}
+	end = now_ns() + (uint64_t)secs * 1000000000u;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	nl = mnl_socket_open(NETLINK_NETFILTER);
