@@ -248,8 +248,9 @@ from_flowval(const struct session *s, const struct ldm_flowval *fv, const struct
 
 /*
  * Judges FLOW by its address and, for each name this session resolved to that address, by
- * the name (host rules): allowed if any allows. *RET_HOST names the name that decided (or,
- * when blocked, the first one: the log says what the app was after).
+ * the name (host rules): allowed if one allows and none denies. *RET_HOST names the name
+ * that decided (or, when blocked by default, the first one: the log says what the app was
+ * after).
  */
 static void
 judge_flow(struct daemon *d, struct session *s, struct ldm_flow *f, struct ldm_verdict *v,
@@ -263,13 +264,14 @@ judge_flow(struct daemon *d, struct session *s, struct ldm_flow *f, struct ldm_v
 	*ret_host = n > 0 ? names[0] : NULL;
 	if (ldm_policy_judge(s->policy, f, &lan, v) < 0)
 		*v = (struct ldm_verdict){ 0 }; /* cannot judge: blocked */
-	for (int i = 0;
-	     i < n && !v->allow && (v->rule == NULL || v->rule->action != LDM_ACTION_DENY); i++) {
+	/* Every name counts: a deny for any of them wins, as a matching deny always does. */
+	for (int i = 0; i < n && (v->allow || v->rule == NULL); i++) {
 		struct ldm_verdict vn;
 
 		f->host = names[i];
-		if (ldm_policy_judge(s->policy, f, &lan, &vn) == 0 &&
-		    (vn.allow || vn.rule != NULL)) {
+		if (ldm_policy_judge(s->policy, f, &lan, &vn) < 0 || vn.rule == NULL)
+			continue;
+		if (!vn.allow || !v->allow) {
 			*v = vn;
 			*ret_host = names[i];
 		}
