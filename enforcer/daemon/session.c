@@ -324,13 +324,14 @@ prepare(struct daemon *d, struct session *s, int client, const struct ldm_msg_se
 	s->client = client;
 	fill_user(s);
 	clock_gettime(CLOCK_REALTIME, &s->started);
-	return pick_probe_port(d, s->policy, &s->probe_port) < 0
-	               ? (snprintf(err, err_size,
-	                           "policy '%s' allows UDP to every loopback port the self-test "
-	                           "could use (9, 7, 19, ...)",
-	                           m->policy),
-	                  -EADDRINUSE)
-	               : 0;
+	if (pick_probe_port(d, s->policy, &s->probe_port) < 0) {
+		(void)snprintf(err, err_size,
+		               "policy '%s' allows UDP to every loopback port the self-test "
+		               "could use (9, 7, 19, ...)",
+		               m->policy);
+		return -EADDRINUSE;
+	}
+	return 0;
 }
 
 /* Puts the session in force: cgroup, rules, requester moved in, watch, probe. */
