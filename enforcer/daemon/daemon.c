@@ -195,12 +195,7 @@ on_signal(struct daemon *d)
 		if (si.ssi_signo == SIGHUP) {
 			(void)ldm_eventlog_reopen(d->log);
 		} else if (si.ssi_signo == SIGCHLD) {
-			int status;
-			pid_t pid;
-
-			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-				ldm_session_probe_exited(
-				        d, pid, WIFEXITED(status) ? WEXITSTATUS(status) : 255);
+			ldm_session_reap_probes(d);
 		} else {
 			d->stopping = true;
 		}
@@ -344,6 +339,9 @@ ldm_daemon_done(struct daemon *d)
 		                     "and new flows are dropped until the daemon is back",
 		                     live);
 	ldm_nfq_close(d);
+	ldm_rules_forget_kernel(d);
+	free(d->last_rules[0]);
+	free(d->last_rules[1]);
 	if (d->listen_fd >= 0)
 		(void)unlink(d->cfg.socket);
 	ldm_flowtab_free(d->flows);

@@ -15,6 +15,7 @@
 #include "ldm/control.h"
 #include "ldm/event.h"
 #include "ldm/policy.h"
+#include "procparse.h"
 #include "ruleset.h"
 
 #define LDM_MAX_SESSIONS      255 /* also capped by the mark bits: max_slots */
@@ -28,6 +29,13 @@ enum session_state {
 	SESSION_PROBING, /* rules in, requester moved, waiting for the self-test probe */
 	SESSION_READY,
 	SESSION_ENDING, /* refused or over: its cgroup emptying, its queued packets judged */
+};
+
+/* What the kernel holds of ours in one family: read by iptables-save, or known from our own
+ * last commit. */
+struct kernel_view {
+	bool valid;
+	struct ldm_ipt_table mangle, filter;
 };
 
 struct session {
@@ -107,10 +115,12 @@ struct daemon {
 	uint64_t stop_deadline;
 	uint64_t rules_check_at; /* tamper/lan debounce: re-check rules at this time, 0 none */
 	uint64_t lan_check_at;
+	bool nft_pending;   /* ruleset notifications seen, their transaction's end not yet */
 	uint64_t next_poll; /* the periodic rule check, a backstop to notifications */
 	bool commit_failed; /* the last commit failed: retry on every tick */
 	uint64_t tamper_window, tamper_in_window, rules_hold_until; /* repair rate limit */
 
+	struct kernel_view kernel[2]; /* IPv4, IPv6: what the next commit starts from */
 	char *last_rules[2]; /* the last committed text, IPv4 and IPv6: what verify expects */
 	bool committed[LDM_MAX_SESSIONS + 1]; /* slots whose chains the last commit holds */
 
@@ -137,6 +147,7 @@ int ldm_session_request(struct daemon *d, int client, const struct ldm_msg_sessi
 void ldm_session_end(struct daemon *d, struct session *s, const char *why);
 void ldm_session_events(struct daemon *d);
 void ldm_session_tick(struct daemon *d, uint64_t now);
+void ldm_session_reap_probes(struct daemon *d);
 void ldm_session_probe_exited(struct daemon *d, pid_t pid, int status);
 void ldm_session_probe_seen(struct daemon *d, struct session *s, int family);
 int ldm_session_restore(struct daemon *d);
@@ -146,6 +157,8 @@ void ldm_session_fill_event(const struct session *s, struct ldm_event *e);
 /* rules.c: the kernel ruleset of the current state */
 int ldm_rules_commit(struct daemon *d, char *err, size_t err_size);
 int ldm_rules_verify(struct daemon *d);
+/* Forgets what the kernel was known to hold: the next commit reads it again. */
+void ldm_rules_forget_kernel(struct daemon *d);
 int ldm_rules_remove_all(struct daemon *d);
 int ldm_lan_refresh(struct daemon *d, bool *ret_changed);
 

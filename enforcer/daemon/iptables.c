@@ -1,7 +1,13 @@
 /*
  * The kernel rules are committed by iptables-restore (nft backend), one atomic transaction
- * per family. The tools run with execve, a fixed argv and an empty environment; their input
- * is our own generated text, their output is parsed as untrusted (bounded).
+ * per family; IPv4 and IPv6 run at the same time. The tools run with execve, a fixed argv
+ * and an empty environment; their input is our own generated text, their output is parsed
+ * as untrusted (bounded).
+ *
+ * A tool's stdin, stdout and stderr are memory files, not pipes: nothing has to be pumped
+ * while it runs, so a commit can run in the background of the event loop (a pidfd says
+ * when it ended) and no pipe can fill and block. A tool that hangs is killed after 30 s; its
+ * output files are capped with RLIMIT_FSIZE.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,16 +17,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "iptables.h"
 #include "ldm/util.h"
 
-#define MAX_OUTPUT (64u * 1024 * 1024)
+#define MAX_OUTPUT   (64u * 1024 * 1024)
+#define TOOL_TIMEOUT 30000 /* ms */
 
 static const char *const tool_dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
+
+/* The pids of the last restore runs: the ruleset changes they make are ours. */
+static pid_t recent_pids[16];
+static unsigned recent_next;
 
 static int
 find_tool(const char *name, char *buf, size_t size)
@@ -34,171 +50,249 @@ find_tool(const char *name, char *buf, size_t size)
 	return -ENOENT;
 }
 
-struct run {
-	const char *input; /* written to stdin, may be NULL */
-	size_t input_len;
-	char *out; /* stdout, grown up to MAX_OUTPUT */
-	size_t out_len;
-	char err[2048]; /* stderr, truncated */
-	size_t err_len;
-};
-
 static void
 child_exec(const char *path, char *const argv[], int in, int out, int err)
 {
 	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
+	struct rlimit fsize = { MAX_OUTPUT, MAX_OUTPUT };
 
-	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ||
+	    setrlimit(RLIMIT_FSIZE, &fsize) < 0)
 		_exit(127);
 	(void)close_range(3, ~0U, 0);
 	signal(SIGPIPE, SIG_DFL);
+	signal(SIGXFSZ, SIG_DFL);
 	execve(path, argv, envp);
 	_exit(127);
 }
 
 static int
-grow_read(int fd, struct run *r, bool is_err)
+memfd_with(const char *text)
 {
-	char buf[65536];
-	ssize_t n = read(fd, buf, sizeof(buf));
+	int fd = memfd_create("ldm-tool", MFD_CLOEXEC);
+	size_t len = text != NULL ? strlen(text) : 0, done = 0;
 
-	if (n <= 0)
-		return n < 0 && errno == EINTR ? 1 : (int)n;
-	if (is_err) {
-		size_t room = sizeof(r->err) - 1 - r->err_len;
-		size_t k = (size_t)n < room ? (size_t)n : room;
+	if (fd < 0)
+		return -errno;
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
 
-		memcpy(r->err + r->err_len, buf, k);
-		r->err_len += k;
-		r->err[r->err_len] = '\0';
-		return 1;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int r = n < 0 ? -errno : -EIO;
+
+			close(fd);
+			return r;
+		}
+		done += (size_t)n;
 	}
-	if (r->out_len + (size_t)n > MAX_OUTPUT)
-		return -E2BIG;
-	char *nb = realloc(r->out, r->out_len + (size_t)n + 1);
-	if (nb == NULL)
-		return -ENOMEM;
-	r->out = nb;
-	memcpy(r->out + r->out_len, buf, (size_t)n);
-	r->out_len += (size_t)n;
-	r->out[r->out_len] = '\0';
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static void
+tool_close(struct ldm_ipt_tool *t)
+{
+	int *fds[] = { &t->pidfd, &t->out, &t->err };
+
+	for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+}
+
+/* Starts NAME with INPUT (may be NULL) on stdin. */
+static int
+tool_start(struct ldm_ipt_tool *t, const char *name, char *const argv[], const char *input)
+{
+	char path[256];
+	_cleanup_close_ int in = -1;
+	int r;
+
+	*t = (struct ldm_ipt_tool){ .pid = -1, .pidfd = -1, .out = -1, .err = -1, .rc = 1 };
+	(void)ldm_strscpy(t->name, sizeof(t->name), name);
+	if (find_tool(name, path, sizeof(path)) < 0)
+		return t->rc = -ENOENT;
+	in = memfd_with(input);
+	t->out = memfd_with(NULL);
+	t->err = memfd_with(NULL);
+	if (in < 0 || t->out < 0 || t->err < 0) {
+		r = in < 0 ? in : t->out < 0 ? t->out : t->err;
+		tool_close(t);
+		return t->rc = r;
+	}
+	t->pid = fork();
+	if (t->pid < 0) {
+		r = -errno;
+		tool_close(t);
+		return t->rc = r;
+	}
+	if (t->pid == 0)
+		child_exec(path, argv, in, t->out, t->err);
+	recent_pids[recent_next++ % ELEMENTSOF(recent_pids)] = t->pid;
+	t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
+	if (t->pidfd < 0) {
+		r = -errno;
+		(void)kill(t->pid, SIGKILL);
+		while (waitpid(t->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		tool_close(t);
+		return t->rc = r;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t->started);
+	return 0;
+}
+
+static long
+elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* Reads at most SIZE - 1 bytes of memory file FD (from its start) into BUF. */
+static void
+read_text(int fd, char *buf, size_t size)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/*
+ * Collects a tool's end: 1 if it ended (t->rc says how: 0, -EIO for a non-zero exit,
+ * -ENOEXEC if it could not be run, -ETIMEDOUT if killed), 0 if it still runs and BLOCK is
+ * false. Blocking waits at most until the 30 s timeout, then kills it.
+ */
+static int
+tool_collect(struct ldm_ipt_tool *t, bool block)
+{
+	siginfo_t si;
+
+	if (t->rc <= 0)
+		return 1; /* never started, or collected */
+	for (;;) {
+		long left = TOOL_TIMEOUT - elapsed_ms(&t->started);
+		struct pollfd p = { t->pidfd, POLLIN, 0 };
+		int n;
+
+		if (left <= 0) {
+			(void)kill(t->pid, SIGKILL);
+			t->timed_out = true;
+			left = 1000;
+		}
+		n = poll(&p, 1, block ? (int)left : 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 && !block)
+			return 0;
+		if (n > 0)
+			break;
+	}
+	si = (siginfo_t){ 0 };
+	while (waitid(P_PIDFD, (id_t)t->pidfd, &si, WEXITED) < 0)
+		if (errno != EINTR) {
+			t->rc = -errno;
+			goto out;
+		}
+	if (t->timed_out)
+		t->rc = -ETIMEDOUT;
+	else if (si.si_code == CLD_EXITED && si.si_status == 0)
+		t->rc = 0;
+	else
+		t->rc = si.si_code == CLD_EXITED && si.si_status == 127 ? -ENOEXEC : -EIO;
+out:
+	read_text(t->err, t->errtext, sizeof(t->errtext));
 	return 1;
 }
 
-/* Feeds stdin and drains stdout/stderr together so that no pipe can fill and block. */
-static int
-pump(int in, int out, int err, struct run *r)
+static void
+describe_failure(const struct ldm_ipt_tool *t, char *err, size_t err_size)
 {
-	size_t written = 0;
-	int rc = 0;
+	char *nl;
 
-	if (r->input == NULL) {
-		close(in);
-		in = -1;
-	}
-	while (out >= 0 || err >= 0) {
-		struct pollfd p[3] = { { in, POLLOUT, 0 }, { out, POLLIN, 0 }, { err, POLLIN, 0 } };
-		int ready = poll(p, 3, 30000);
-
-		if (ready < 0 && errno == EINTR)
-			continue;
-		if (ready <= 0) {
-			rc = -ETIMEDOUT;
-			break;
-		}
-		if (in >= 0 && (p[0].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			ssize_t n = write(in, r->input + written, r->input_len - written);
-
-			if (n > 0)
-				written += (size_t)n;
-			if (n < 0 || written == r->input_len) {
-				close(in);
-				in = -1;
-			}
-		}
-		for (int i = 1; i < 3; i++) {
-			int *fd = i == 1 ? &out : &err;
-			int k;
-
-			if (*fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			k = grow_read(*fd, r, i == 2);
-			if (k < 0 && rc == 0)
-				rc = k;
-			if (k <= 0) {
-				close(*fd);
-				*fd = -1;
-			}
-		}
-	}
-	for (int i = 0; i < 3; i++) {
-		int fd = i == 0 ? in : i == 1 ? out : err;
-
-		if (fd >= 0)
-			close(fd);
-	}
-	return rc;
+	if (err == NULL || err_size == 0)
+		return;
+	(void)snprintf(err, err_size, "%s: %s", t->name,
+	               t->errtext[0] != '\0' ? t->errtext
+	               : t->rc == -ENOENT    ? "not installed"
+	                                     : strerror(-t->rc));
+	while ((nl = strchr(err, '\n')) != NULL)
+		*nl = nl[1] == '\0' ? '\0' : ' ';
 }
 
-static int
-run_tool(const char *name, char *const argv[], struct run *r)
+bool
+ldm_ipt_is_ours(pid_t pid)
 {
-	int pin[2], pout[2], perr[2], status, rc;
-	int fds[6] = { -1, -1, -1, -1, -1, -1 };
-	char path[256];
-	pid_t pid;
+	for (size_t i = 0; i < ELEMENTSOF(recent_pids); i++)
+		if (pid > 0 && recent_pids[i] == pid)
+			return true;
+	return false;
+}
 
-	if (find_tool(name, path, sizeof(path)) < 0)
-		return -ENOENT;
-	if (pipe2(fds, O_CLOEXEC) < 0 || pipe2(fds + 2, O_CLOEXEC) < 0 ||
-	    pipe2(fds + 4, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
-		rc = -errno;
-		for (int i = 0; i < 6; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-		return rc;
-	}
-	memcpy(pin, fds, sizeof(pin));
-	memcpy(pout, fds + 2, sizeof(pout));
-	memcpy(perr, fds + 4, sizeof(perr));
-	if (pid == 0)
-		child_exec(path, argv, pin[0], pout[1], perr[1]);
-	close(pin[0]);
-	close(pout[1]);
-	close(perr[1]);
-	rc = pump(pin[1], pout[0], perr[0], r);
-	if (rc < 0)
-		(void)kill(pid, SIGKILL); /* hung or flooding: never wait on it forever */
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (rc < 0)
-		return rc;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -ENOEXEC : -EIO;
+int
+ldm_ipt_commit_start(struct ldm_ipt_commit *c, const char *text4, const char *text6)
+{
+	char *const argv4[] = { "iptables-restore", "--noflush", "--wait", "10", NULL };
+	char *const argv6[] = { "ip6tables-restore", "--noflush", "--wait", "10", NULL };
+
+	*c = (struct ldm_ipt_commit){ 0 };
+	for (size_t k = 0; k < ELEMENTSOF(c->tool); k++)
+		c->tool[k] = (struct ldm_ipt_tool){ .pid = -1, .pidfd = -1, .out = -1, .err = -1 };
+	c->running = true;
+	if (text4 != NULL)
+		(void)tool_start(&c->tool[c->n++], argv4[0], argv4, text4);
+	if (text6 != NULL)
+		(void)tool_start(&c->tool[c->n++], argv6[0], argv6, text6);
 	return 0;
+}
+
+int
+ldm_ipt_commit_poll(struct ldm_ipt_commit *c, bool block, char *err, size_t err_size)
+{
+	int first = 0;
+
+	if (!c->running)
+		return 1;
+	for (size_t k = 0; k < c->n; k++)
+		if (tool_collect(&c->tool[k], block) == 0)
+			return 0;
+	for (size_t k = 0; k < c->n; k++) {
+		if (c->tool[k].rc < 0 && first == 0) {
+			first = c->tool[k].rc;
+			describe_failure(&c->tool[k], err, err_size);
+		}
+		tool_close(&c->tool[k]);
+	}
+	c->running = false;
+	c->rc = first;
+	return 1;
+}
+
+int
+ldm_ipt_restore_both(const char *text4, const char *text6, char *err, size_t err_size)
+{
+	struct ldm_ipt_commit c;
+
+	(void)ldm_ipt_commit_start(&c, text4, text6);
+	(void)ldm_ipt_commit_poll(&c, true, err, err_size);
+	return c.rc;
 }
 
 int
 ldm_ipt_restore(int family, const char *text, char *err, size_t err_size)
 {
-	const char *tool = family == AF_INET6 ? "ip6tables-restore" : "iptables-restore";
-	char *const argv[] = { (char *)tool, "--noflush", "--wait", "10", NULL };
-	struct run r = { .input = text, .input_len = strlen(text) };
-	int rc;
-
-	rc = run_tool(tool, argv, &r);
-	free(r.out);
-	if (rc < 0 && err != NULL) {
-		char *nl;
-
-		(void)snprintf(err, err_size, "%s: %s", tool,
-		               r.err_len > 0 ? r.err
-		                             : (rc == -ENOENT ? "not installed" : strerror(-rc)));
-		while ((nl = strchr(err, '\n')) != NULL)
-			*nl = nl[1] == '\0' ? '\0' : ' ';
-	}
-	return rc;
+	return family == AF_INET6 ? ldm_ipt_restore_both(NULL, text, err, err_size)
+	                          : ldm_ipt_restore_both(text, NULL, err, err_size);
 }
 
 int
@@ -206,15 +300,30 @@ ldm_ipt_save(int family, const char *table, char **ret)
 {
 	const char *tool = family == AF_INET6 ? "ip6tables-save" : "iptables-save";
 	char *const argv[] = { (char *)tool, "-t", (char *)table, NULL };
-	struct run r = { 0 };
-	int rc = run_tool(tool, argv, &r);
+	struct ldm_ipt_tool t;
+	struct stat st;
+	char *out = NULL;
+	ssize_t n = 0;
+	int r = tool_start(&t, tool, argv, NULL);
 
-	if (rc < 0) {
-		free(r.out);
-		return rc;
+	if (r < 0)
+		return r;
+	(void)tool_collect(&t, true);
+	r = t.rc;
+	if (r == 0 && fstat(t.out, &st) < 0)
+		r = -errno;
+	if (r == 0 && (st.st_size < 0 || (uint64_t)st.st_size >= MAX_OUTPUT))
+		r = -E2BIG;
+	if (r == 0 && (out = malloc((size_t)st.st_size + 1)) == NULL)
+		r = -ENOMEM;
+	if (r == 0 && (n = pread(t.out, out, (size_t)st.st_size, 0)) != st.st_size)
+		r = -EIO;
+	tool_close(&t);
+	if (r < 0) {
+		free(out);
+		return r;
 	}
-	if (r.out == NULL && (r.out = strdup("")) == NULL)
-		return -ENOMEM;
-	*ret = r.out;
+	out[n] = '\0';
+	*ret = out;
 	return 0;
 }

@@ -55,15 +55,12 @@ jump_state(int pos, size_t count)
 	return pos == 1 && count == 1 ? LDM_JUMP_OK : LDM_JUMP_NOT_FIRST;
 }
 
-struct kernel_view {
-	struct ldm_ipt_table mangle, filter;
-};
-
 static void
 view_clear(struct kernel_view *v)
 {
 	ldm_ipt_table_clear(&v->mangle);
 	ldm_ipt_table_clear(&v->filter);
+	v->valid = false;
 }
 
 static int
@@ -84,7 +81,61 @@ view_read(int family, struct kernel_view *v, char **ret_text)
 		r = -ENOMEM;
 	if (r < 0)
 		view_clear(v);
+	else
+		v->valid = true;
 	return r;
+}
+
+/* Drops from T the chains that TEXT deletes (-X NAME). */
+static void
+drop_deleted(struct ldm_ipt_table *t, const char *text)
+{
+	for (size_t i = 0; i < t->n_chains;) {
+		char want[64];
+		int n = snprintf(want, sizeof(want), "\n-X %s\n", t->chains[i]);
+
+		if (n > 0 && (size_t)n < sizeof(want) && strstr(text, want) != NULL) {
+			free(t->chains[i]);
+			t->chains[i] = t->chains[--t->n_chains];
+		} else {
+			i++;
+		}
+	}
+}
+
+/*
+ * What the kernel holds after TEXT was committed: its chains (declared, minus deleted) and
+ * our jumps, each once and first. The next commit starts from this instead of reading the
+ * kernel again; a tamper check or a failed commit throws it away.
+ */
+static int
+view_from_commit(const char *text, struct kernel_view *v)
+{
+	int r;
+
+	*v = (struct kernel_view){ 0 };
+	r = ldm_ipt_scan(text, "mangle", NULL, NULL, NULL, &v->mangle);
+	if (r == 0)
+		r = ldm_ipt_scan(text, "filter", NULL, NULL, NULL, &v->filter);
+	if (r < 0) {
+		view_clear(v);
+		return r;
+	}
+	drop_deleted(&v->mangle, text);
+	drop_deleted(&v->filter, text);
+	v->mangle.jump_output = v->mangle.jump_postrouting = v->mangle.jump_input = 1;
+	v->mangle.n_output_jumps = v->mangle.n_postrouting_jumps = v->mangle.n_input_jumps = 1;
+	v->filter.jump_output = 1;
+	v->filter.n_output_jumps = 1;
+	v->valid = true;
+	return 0;
+}
+
+void
+ldm_rules_forget_kernel(struct daemon *d)
+{
+	view_clear(&d->kernel[0]);
+	view_clear(&d->kernel[1]);
 }
 
 static size_t
@@ -104,15 +155,17 @@ collect_sessions(const struct daemon *d, struct ldm_rs_session *out)
 	return n;
 }
 
+/* Builds the text for FAMILY from the state and what the kernel holds (read only when the
+ * remembered view is gone). */
 static int
-family_commit(struct daemon *d, int family, char *err, size_t err_size)
+family_build(struct daemon *d, int family, char **ret, char *err, size_t err_size)
 {
 	static struct ldm_rs_session ss[LDM_MAX_SESSIONS];
-	struct kernel_view v;
-	char *text = NULL;
-	int r;
+	struct kernel_view *v = &d->kernel[family == AF_INET6];
+	int r = 0;
 
-	r = view_read(family, &v, NULL);
+	if (!v->valid)
+		r = view_read(family, v, NULL);
 	if (r < 0) {
 		(void)snprintf(err, err_size, "cannot read the %s rules: %s",
 		               family == AF_INET6 ? "IPv6" : "IPv4", strerror(-r));
@@ -127,35 +180,26 @@ family_commit(struct daemon *d, int family, char *err, size_t err_size)
 		.n_sessions = collect_sessions(d, ss),
 		.lan = d->lan,
 		.n_lan = d->n_lan,
-		.jump_mangle_output = jump_state(v.mangle.jump_output, v.mangle.n_output_jumps),
+		.jump_mangle_output = jump_state(v->mangle.jump_output, v->mangle.n_output_jumps),
 		.jump_mangle_postrouting =
-		        jump_state(v.mangle.jump_postrouting, v.mangle.n_postrouting_jumps),
-		.jump_mangle_input = jump_state(v.mangle.jump_input, v.mangle.n_input_jumps),
-		.jump_filter_output = jump_state(v.filter.jump_output, v.filter.n_output_jumps),
-		.old_mangle = (const char *const *)v.mangle.chains,
-		.n_old_mangle = v.mangle.n_chains,
-		.old_filter = (const char *const *)v.filter.chains,
-		.n_old_filter = v.filter.n_chains,
+		        jump_state(v->mangle.jump_postrouting, v->mangle.n_postrouting_jumps),
+		.jump_mangle_input = jump_state(v->mangle.jump_input, v->mangle.n_input_jumps),
+		.jump_filter_output = jump_state(v->filter.jump_output, v->filter.n_output_jumps),
+		.old_mangle = (const char *const *)v->mangle.chains,
+		.n_old_mangle = v->mangle.n_chains,
+		.old_filter = (const char *const *)v->filter.chains,
+		.n_old_filter = v->filter.n_chains,
 	};
-	r = ldm_ruleset_build(&in, &text);
+	r = ldm_ruleset_build(&in, ret);
 	if (r < 0)
 		(void)snprintf(err, err_size, "cannot generate the rules: %s", strerror(-r));
-	else
-		r = ldm_ipt_restore(family, text, err, err_size);
-	view_clear(&v);
-	if (r < 0) {
-		free(text);
-		return r;
-	}
-	free(d->last_rules[family == AF_INET6]);
-	d->last_rules[family == AF_INET6] = text;
-	return 0;
+	return r;
 }
 
 int
 ldm_rules_commit(struct daemon *d, char *err, size_t err_size)
 {
-	char dummy[8];
+	char *text[2] = { NULL, NULL }, dummy[8];
 	int r;
 
 	if (err == NULL) {
@@ -163,16 +207,31 @@ ldm_rules_commit(struct daemon *d, char *err, size_t err_size)
 		err_size = sizeof(dummy);
 	}
 	d->commits++;
-	r = family_commit(d, AF_INET, err, err_size);
+	r = family_build(d, AF_INET, &text[0], err, err_size);
 	if (r == 0 && d->v6)
-		r = family_commit(d, AF_INET6, err, err_size);
-	if (r < 0)
+		r = family_build(d, AF_INET6, &text[1], err, err_size);
+	if (r == 0)
+		r = ldm_ipt_restore_both(text[0], text[1], err, err_size);
+	if (r < 0) {
+		/* Half of it may be in: read the kernel again before the next try. */
+		ldm_rules_forget_kernel(d);
+		free(text[0]);
+		free(text[1]);
 		d->commit_errors++;
-	else
-		for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
-			d->committed[i] = session_live(&d->sessions[i]);
-	d->commit_failed = r < 0;
-	return r;
+		d->commit_failed = true;
+		return r;
+	}
+	for (int k = 0; k < 2; k++) {
+		view_clear(&d->kernel[k]);
+		if (text[k] != NULL && view_from_commit(text[k], &d->kernel[k]) < 0)
+			view_clear(&d->kernel[k]);
+		free(d->last_rules[k]);
+		d->last_rules[k] = text[k];
+	}
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
+		d->committed[i] = session_live(&d->sessions[i]);
+	d->commit_failed = false;
+	return 0;
 }
 
 /* Counts the "-A LDM-" rules in TEXT: what a save of ours holds, whatever its format. */
@@ -218,6 +277,8 @@ ldm_rules_verify(struct daemon *d)
 
 	if (r == 0 && d->v6)
 		r = family_verify(d, AF_INET6);
+	if (r != 0)
+		ldm_rules_forget_kernel(d); /* the next commit reads what is there */
 	return r;
 }
 
@@ -249,8 +310,10 @@ family_remove(int family)
 int
 ldm_rules_remove_all(struct daemon *d)
 {
-	int r = family_remove(AF_INET);
+	int r;
 
+	ldm_rules_forget_kernel(d);
+	r = family_remove(AF_INET);
 	if (d->v6) {
 		int r6 = family_remove(AF_INET6);
 

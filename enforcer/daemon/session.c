@@ -20,6 +20,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -268,6 +269,12 @@ start_probe(struct daemon *d, struct session *s)
 static void
 session_free(struct daemon *d, struct session *s)
 {
+	if (s->probe_pid > 0) {
+		/* It exits at once by itself; never leave a zombie behind. */
+		(void)kill(s->probe_pid, SIGKILL);
+		while (waitpid(s->probe_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	if (s->wd >= 0)
 		(void)inotify_rm_watch(d->inotify_fd, s->wd);
 	ldm_policy_free(s->policy);
@@ -525,6 +532,21 @@ ldm_session_tick(struct daemon *d, uint64_t now)
 			ldm_nfq_input(d); /* what it queued last */
 			ldm_session_end(d, s, "the last process ended");
 		}
+	}
+}
+
+/* SIGCHLD: only the probes are reaped here (the iptables tools are waited for by their
+ * pidfds). */
+void
+ldm_session_reap_probes(struct daemon *d)
+{
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
+		pid_t pid = d->sessions[i].probe_pid;
+		int status;
+
+		if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid)
+			ldm_session_probe_exited(d, pid,
+			                         WIFEXITED(status) ? WEXITSTATUS(status) : 255);
 	}
 }
 

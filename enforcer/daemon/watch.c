@@ -3,9 +3,16 @@
  * our rules at once and put them back, logging a tamper event) and route/address changes
  * (recompile `lan`). Both only schedule a check a few milliseconds later, so that a burst of
  * events costs one check. A periodic check in daemon.c backs them up.
+ *
+ * Our own commits change the ruleset too: every nf_tables transaction ends with a NEWGEN
+ * message naming the pid that committed it, and a transaction of one of our iptables-restore
+ * children needs no check. Anything else (another pid, no pid, a message we cannot parse, a
+ * lost message) is checked.
  */
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <arpa/inet.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/epoll.h>
@@ -13,6 +20,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "iptables.h"
 
 #define NFT_DEBOUNCE_MS 10
 #define LAN_DEBOUNCE_MS 50
@@ -73,10 +81,68 @@ drain(int fd)
 	return any;
 }
 
+/* The pid a NEWGEN message names, or 0. */
+static pid_t
+gen_pid(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)))
+		return 0;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+	{
+		if (mnl_attr_get_type(a) == NFTA_GEN_PROC_PID &&
+		    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			return (pid_t)ntohl(mnl_attr_get_u32(a));
+	}
+	return 0;
+}
+
+/* Reads every pending notification; returns whether one calls for a check. */
+static bool
+nft_changes_foreign(struct daemon *d)
+{
+	static char buf[65536] __attribute__((aligned(4)));
+	bool check = false;
+	ssize_t n;
+
+	while ((n = recv(d->nft_fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		int len = (int)n;
+
+		if (n < 0) {
+			if (errno != ENOBUFS)
+				break;
+			check = true; /* notifications were lost */
+			continue;
+		}
+		for (const struct nlmsghdr *h = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(h, len);
+		     h = mnl_nlmsg_next(h, &len)) {
+			bool newgen = NFNL_SUBSYS_ID(h->nlmsg_type) == NFNL_SUBSYS_NFTABLES &&
+			              NFNL_MSG_TYPE(h->nlmsg_type) == NFT_MSG_NEWGEN;
+
+			if (!newgen) {
+				d->nft_pending = true;
+				continue;
+			}
+			if (d->nft_pending && !ldm_ipt_is_ours(gen_pid(h)))
+				check = true;
+			d->nft_pending = false;
+		}
+		if (len != 0)
+			check = true; /* a truncated or malformed message */
+	}
+	if (d->nft_pending) {
+		/* A change whose transaction end we have not seen: check it. */
+		d->nft_pending = false;
+		check = true;
+	}
+	return check;
+}
+
 void
 ldm_watch_nft_input(struct daemon *d)
 {
-	if (drain(d->nft_fd) && d->rules_check_at == 0)
+	if (nft_changes_foreign(d) && d->rules_check_at == 0)
 		d->rules_check_at = ldm_now_ms() + NFT_DEBOUNCE_MS;
 }
 
