@@ -182,7 +182,7 @@ live_sessions(const struct daemon *d)
 	unsigned n = 0;
 
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
-		n += d->sessions[i].state != SESSION_FREE;
+		n += SESSION_ACTIVE(&d->sessions[i]);
 	return n;
 }
 
@@ -243,15 +243,18 @@ tick(struct daemon *d, uint64_t now)
 	if (d->lan_check_at != 0 && now >= d->lan_check_at) {
 		d->lan_check_at = 0;
 		if (ldm_lan_refresh(d, &changed) == 0 && changed)
-			(void)ldm_rules_commit(d, NULL, 0);
+			ldm_rules_commit_later(d);
 	}
+	/* A check waits for a background commit to end (it compares with what that put in). */
 	if (((d->rules_check_at != 0 && now >= d->rules_check_at) || now >= d->next_poll ||
 	     d->commit_failed) &&
-	    now >= d->rules_hold_until) {
+	    now >= d->rules_hold_until && !d->bg.running) {
 		d->rules_check_at = 0;
 		d->next_poll = now + POLL_RULES_MS;
 		check_rules(d);
 	}
+	ldm_session_spare(d);
+	ldm_rules_tick(d);
 }
 
 static int
@@ -272,6 +275,10 @@ next_timeout(const struct daemon *d, uint64_t now)
 			next = d->sessions[i].end_at;
 	if (d->commit_failed && now + 1000 < next)
 		next = now + 1000;
+	if (d->commit_wanted)
+		next = now;
+	else if (d->bg.running && now + 5 < next)
+		next = now + 5; /* a backstop: SIGCHLD wakes the loop when a tool ends */
 	if (next > now + 1000)
 		next = now + 1000; /* client timeouts: a coarse second is enough */
 	return next <= now ? 0 : (int)(next - now);
@@ -331,6 +338,7 @@ ldm_daemon_done(struct daemon *d)
 	unsigned live = live_sessions(d);
 
 	(void)ldm_fold_flush(d->fold, ldm_now_ms(), true, emit_event, d);
+	ldm_rules_wait(d);
 	if (live == 0 && !d->cfg.keep_rules)
 		(void)ldm_rules_remove_all(d);
 	else if (live > 0)
@@ -338,6 +346,14 @@ ldm_daemon_done(struct daemon *d)
 		                     "stopping with %u live session(s): their rules stay in force "
 		                     "and new flows are dropped until the daemon is back",
 		                     live);
+	/* The spare and closed sessions' cgroups are empty: a rule still naming one keeps it
+	 * alive in the kernel until the next start replaces the rules. */
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
+		struct session *s = &d->sessions[i];
+
+		if (s->state == SESSION_SPARE || s->state == SESSION_CLOSING)
+			(void)ldm_cgroup_remove(&d->cg, s->name);
+	}
 	ldm_nfq_close(d);
 	ldm_rules_forget_kernel(d);
 	free(d->last_rules[0]);

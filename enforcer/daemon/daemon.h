@@ -15,6 +15,7 @@
 #include "ldm/control.h"
 #include "ldm/event.h"
 #include "ldm/policy.h"
+#include "iptables.h"
 #include "procparse.h"
 #include "ruleset.h"
 
@@ -23,13 +24,21 @@
 #define LDM_CLIENT_TIMEOUT_MS 10000
 #define LDM_PROBE_TIMEOUT_MS  3000
 #define LDM_END_GRACE_MS      300 /* packets still queued when a session empties are judged */
+#define LDM_SPARES            2   /* sessions kept ready to be taken (cgroup and rules in) */
 
 enum session_state {
 	SESSION_FREE = 0,
 	SESSION_PROBING, /* rules in, requester moved, waiting for the self-test probe */
 	SESSION_READY,
-	SESSION_ENDING, /* refused or over: its cgroup emptying, its queued packets judged */
+	SESSION_ENDING,  /* refused or over: its cgroup emptying, its queued packets judged */
+	SESSION_SPARE,   /* not a session: a cgroup and generic rules, ready to be taken */
+	SESSION_CLOSING, /* ended: its cgroup goes once a commit without its rules is in */
 };
+
+/* A session in force (or ending): not free, not a spare, not closing. */
+#define SESSION_ACTIVE(s)                                                                          \
+	((s)->state == SESSION_PROBING || (s)->state == SESSION_READY ||                           \
+	 (s)->state == SESSION_ENDING)
 
 /* What the kernel holds of ours in one family: read by iptables-save, or known from our own
  * last commit. */
@@ -123,6 +132,11 @@ struct daemon {
 	struct kernel_view kernel[2]; /* IPv4, IPv6: what the next commit starts from */
 	char *last_rules[2]; /* the last committed text, IPv4 and IPv6: what verify expects */
 	bool committed[LDM_MAX_SESSIONS + 1]; /* slots whose chains the last commit holds */
+	bool commit_wanted;                   /* a background commit is due */
+	struct ldm_ipt_commit bg;             /* the background commit running, if any */
+	char *bg_text[2];
+	bool bg_live[LDM_MAX_SESSIONS + 1];
+	uint64_t spare_hold_until; /* making a spare failed: not before this time */
 
 	/* Counters for `ldmctl status`. */
 	uint64_t enobufs, bad_packets, no_session, verdict_errors, tamper_events;
@@ -148,6 +162,11 @@ void ldm_session_end(struct daemon *d, struct session *s, const char *why);
 void ldm_session_events(struct daemon *d);
 void ldm_session_tick(struct daemon *d, uint64_t now);
 void ldm_session_reap_probes(struct daemon *d);
+/* A commit ended (d->committed says what is in): spares become usable, closed sessions
+ * lose their cgroup. */
+void ldm_session_committed(struct daemon *d);
+/* Keeps one spare ready when a slot is free. */
+void ldm_session_spare(struct daemon *d);
 void ldm_session_probe_exited(struct daemon *d, pid_t pid, int status);
 void ldm_session_probe_seen(struct daemon *d, struct session *s, int family);
 int ldm_session_restore(struct daemon *d);
@@ -157,6 +176,12 @@ void ldm_session_fill_event(const struct session *s, struct ldm_event *e);
 /* rules.c: the kernel ruleset of the current state */
 int ldm_rules_commit(struct daemon *d, char *err, size_t err_size);
 int ldm_rules_verify(struct daemon *d);
+/* Commits in the background (the event loop goes on); ldm_rules_tick starts it and takes
+ * its result. A synchronous commit waits for a running one first. */
+void ldm_rules_commit_later(struct daemon *d);
+void ldm_rules_tick(struct daemon *d);
+bool ldm_rules_busy(const struct daemon *d);
+void ldm_rules_wait(struct daemon *d); /* the background commit, if any, has ended */
 /* Forgets what the kernel was known to hold: the next commit reads it again. */
 void ldm_rules_forget_kernel(struct daemon *d);
 int ldm_rules_remove_all(struct daemon *d);

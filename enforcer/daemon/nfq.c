@@ -486,7 +486,7 @@ decide(struct daemon *d, const struct pkt *p)
 	struct ldm_packet k;
 	enum decision dec;
 
-	if (slot == 0 || s == NULL || s->state == SESSION_FREE) {
+	if (slot == 0 || s == NULL || !SESSION_ACTIVE(s)) {
 		d->no_session++;
 		answer(d, p, 0, DECIDE_DROP);
 		return;

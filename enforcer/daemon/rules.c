@@ -18,11 +18,16 @@
 
 static const char *const slot_prefixes[] = { "LDM-S", "LDM-A", "LDM-Q", "LDM-R" };
 
+/* Sessions whose chains the ruleset holds: a spare too (an empty policy: everything it
+ * sends is queued and judged by the enforcer). */
 static bool
 session_live(const struct session *s)
 {
-	return s->state == SESSION_PROBING || s->state == SESSION_READY;
+	return s->state == SESSION_PROBING || s->state == SESSION_READY ||
+	       s->state == SESSION_SPARE;
 }
+
+static const struct ldm_policy no_rules;
 
 /* Is NAME one of ours that the last commit put in? (Sessions change state between a commit
  * and a check; the check compares the kernel with what was committed, not with the state.) */
@@ -148,9 +153,12 @@ collect_sessions(const struct daemon *d, struct ldm_rs_session *out)
 
 		if (!session_live(s))
 			continue;
-		out[n++] = (struct ldm_rs_session){
-			.slot = s->slot, .id = s->id, .cgroup = s->cgroup, .policy = s->policy
-		};
+		out[n++] =
+		        (struct ldm_rs_session){ .slot = s->slot,
+			                         .id = s->id,
+			                         .cgroup = s->cgroup,
+			                         .policy = s->state == SESSION_SPARE ? &no_rules
+			                                                             : s->policy };
 	}
 	return n;
 }
@@ -196,42 +204,123 @@ family_build(struct daemon *d, int family, char **ret, char *err, size_t err_siz
 	return r;
 }
 
-int
-ldm_rules_commit(struct daemon *d, char *err, size_t err_size)
+/* Builds both texts and notes which slots they hold. */
+static int
+build_both(struct daemon *d, char *text[2], bool *live, char *err, size_t err_size)
 {
-	char *text[2] = { NULL, NULL }, dummy[8];
 	int r;
 
-	if (err == NULL) {
-		err = dummy;
-		err_size = sizeof(dummy);
-	}
-	d->commits++;
+	text[0] = text[1] = NULL;
 	r = family_build(d, AF_INET, &text[0], err, err_size);
 	if (r == 0 && d->v6)
 		r = family_build(d, AF_INET6, &text[1], err, err_size);
-	if (r == 0)
-		r = ldm_ipt_restore_both(text[0], text[1], err, err_size);
 	if (r < 0) {
+		free(text[0]);
+		free(text[1]);
+		text[0] = text[1] = NULL;
+		return r;
+	}
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
+		live[i] = session_live(&d->sessions[i]);
+	return 0;
+}
+
+/* A commit ended with RC: take its texts as what the kernel holds, or forget the kernel. */
+static void
+commit_done(struct daemon *d, char *text[2], const bool *live, int rc)
+{
+	if (rc < 0) {
 		/* Half of it may be in: read the kernel again before the next try. */
 		ldm_rules_forget_kernel(d);
 		free(text[0]);
 		free(text[1]);
 		d->commit_errors++;
 		d->commit_failed = true;
-		return r;
-	}
-	for (int k = 0; k < 2; k++) {
-		view_clear(&d->kernel[k]);
-		if (text[k] != NULL && view_from_commit(text[k], &d->kernel[k]) < 0)
+	} else {
+		for (int k = 0; k < 2; k++) {
 			view_clear(&d->kernel[k]);
-		free(d->last_rules[k]);
-		d->last_rules[k] = text[k];
+			if (text[k] != NULL && view_from_commit(text[k], &d->kernel[k]) < 0)
+				view_clear(&d->kernel[k]);
+			free(d->last_rules[k]);
+			d->last_rules[k] = text[k];
+		}
+		memcpy(d->committed, live, sizeof(d->committed));
+		d->commit_failed = false;
 	}
-	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
-		d->committed[i] = session_live(&d->sessions[i]);
-	d->commit_failed = false;
-	return 0;
+	text[0] = text[1] = NULL;
+	ldm_session_committed(d);
+}
+
+/* Waits for a background commit and takes its result. */
+static void
+finish_background(struct daemon *d, bool block)
+{
+	char err[1024] = "";
+
+	if (!d->bg.running || ldm_ipt_commit_poll(&d->bg, block, err, sizeof(err)) == 0)
+		return;
+	if (d->bg.rc < 0)
+		ldm_daemon_log_error(d, NULL, "cannot commit the rules: %s", err);
+	commit_done(d, d->bg_text, d->bg_live, d->bg.rc);
+}
+
+int
+ldm_rules_commit(struct daemon *d, char *err, size_t err_size)
+{
+	char *text[2], dummy[8];
+	bool live[LDM_MAX_SESSIONS + 1];
+	int r;
+
+	if (err == NULL) {
+		err = dummy;
+		err_size = sizeof(dummy);
+	}
+	finish_background(d, true); /* one commit at a time, in order */
+	d->commits++;
+	d->commit_wanted = false;
+	r = build_both(d, text, live, err, err_size);
+	if (r == 0)
+		r = ldm_ipt_restore_both(text[0], text[1], err, err_size);
+	commit_done(d, text, live, r);
+	return r;
+}
+
+void
+ldm_rules_wait(struct daemon *d)
+{
+	finish_background(d, true);
+}
+
+void
+ldm_rules_commit_later(struct daemon *d)
+{
+	d->commit_wanted = true;
+}
+
+bool
+ldm_rules_busy(const struct daemon *d)
+{
+	return d->bg.running || d->commit_wanted;
+}
+
+void
+ldm_rules_tick(struct daemon *d)
+{
+	char err[1024];
+	int r;
+
+	finish_background(d, false);
+	if (d->bg.running || !d->commit_wanted)
+		return;
+	d->commit_wanted = false;
+	d->commits++;
+	r = build_both(d, d->bg_text, d->bg_live, err, sizeof(err));
+	if (r < 0) {
+		ldm_daemon_log_error(d, NULL, "cannot commit the rules: %s", err);
+		commit_done(d, d->bg_text, d->bg_live, r);
+		return;
+	}
+	(void)ldm_ipt_commit_start(&d->bg, d->bg_text[0], d->bg_text[1]);
 }
 
 /* Counts the "-A LDM-" rules in TEXT: what a save of ours holds, whatever its format. */
@@ -273,7 +362,10 @@ family_verify(struct daemon *d, int family)
 int
 ldm_rules_verify(struct daemon *d)
 {
-	int r = family_verify(d, AF_INET);
+	int r;
+
+	finish_background(d, true);
+	r = family_verify(d, AF_INET);
 
 	if (r == 0 && d->v6)
 		r = family_verify(d, AF_INET6);
@@ -312,6 +404,7 @@ ldm_rules_remove_all(struct daemon *d)
 {
 	int r;
 
+	finish_background(d, true);
 	ldm_rules_forget_kernel(d);
 	r = family_remove(AF_INET);
 	if (d->v6) {

@@ -153,7 +153,7 @@ peer_session(struct daemon *d, const struct client *c, bool *ret_inside)
 		struct session *s = &d->sessions[i];
 		size_t n = strlen(s->cgroup);
 
-		if (s->state != SESSION_FREE && strncmp(path + 1, s->cgroup, n) == 0 &&
+		if (SESSION_ACTIVE(s) && strncmp(path + 1, s->cgroup, n) == 0 &&
 		    (path[n + 1] == '\0' || path[n + 1] == '/'))
 			return s;
 	}
@@ -292,7 +292,7 @@ on_status(struct daemon *d, int client)
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS && d->clients[client].fd >= 0; i++) {
 		const struct session *s = &d->sessions[i];
 
-		if (s->state == SESSION_FREE)
+		if (!SESSION_ACTIVE(s))
 			continue;
 		(void)snprintf(line, sizeof(line),
 		               "session %llu: %s, policy %s%s, user %s, pid %d, blocked %llu, "

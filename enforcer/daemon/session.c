@@ -35,7 +35,7 @@ struct session *
 ldm_session_by_id(struct daemon *d, uint64_t id)
 {
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
-		if (d->sessions[i].state != SESSION_FREE && d->sessions[i].id == id)
+		if (SESSION_ACTIVE(&d->sessions[i]) && d->sessions[i].id == id)
 			return &d->sessions[i];
 	return NULL;
 }
@@ -288,13 +288,13 @@ abandon(struct daemon *d, struct session *s)
 	(void)ldm_cgroup_remove(&d->cg, s->name);
 	forget_session_file(d, s);
 	session_free(d, s);
-	(void)ldm_rules_commit(d, NULL, 0);
+	ldm_rules_commit_later(d);
 }
 
 /* Validates the request and builds the session (not yet in the kernel). */
 static int
 prepare(struct daemon *d, struct session *s, int client, const struct ldm_msg_session_request *m,
-        char *err, size_t err_size)
+        bool spare, char *err, size_t err_size)
 {
 	const struct client *c = &d->clients[client];
 	uint32_t rnd = 0;
@@ -316,13 +316,17 @@ prepare(struct daemon *d, struct session *s, int client, const struct ldm_msg_se
 		               m->policy, LDM_CTL_DENY_MAX);
 		return -E2BIG;
 	}
-	r = take_id(d, &s->id);
-	if (r < 0 || getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
-		(void)snprintf(err, err_size, "cannot record the session in %s", d->cfg.state_dir);
-		return -EIO;
+	if (!spare) {
+		r = take_id(d, &s->id);
+		if (r < 0 || getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+			(void)snprintf(err, err_size, "cannot record the session in %s",
+			               d->cfg.state_dir);
+			return -EIO;
+		}
+		(void)snprintf(s->name, sizeof(s->name), "s%llu-%08x", (unsigned long long)s->id,
+		               rnd);
+		set_cgroup_path(d, s);
 	}
-	(void)snprintf(s->name, sizeof(s->name), "s%llu-%08x", (unsigned long long)s->id, rnd);
-	set_cgroup_path(d, s);
 	(void)ldm_strscpy(s->policy_name, sizeof(s->policy_name), m->policy);
 	(void)ldm_strscpy(s->app, sizeof(s->app), m->app);
 	s->uid = c->uid;
@@ -341,19 +345,30 @@ prepare(struct daemon *d, struct session *s, int client, const struct ldm_msg_se
 	return 0;
 }
 
-/* Puts the session in force: cgroup, rules, requester moved in, watch, probe. */
+/*
+ * Puts the session in force: cgroup, rules, requester moved in, watch, probe. A SPARE has its
+ * cgroup and rules in the kernel already (everything it sends is queued and judged by the
+ * enforcer against the session's policy); the commit that compiles the policy's static
+ * rules into the kernel then runs in the background.
+ */
 static int
-establish(struct daemon *d, struct session *s, char *err, size_t err_size)
+establish(struct daemon *d, struct session *s, bool spare, char *err, size_t err_size)
 {
-	int r = ldm_cgroup_create(&d->cg, s->name);
+	int r = 0;
 
-	if (r < 0) {
-		(void)snprintf(err, err_size, "cannot create cgroup %s: %s", s->cgroup,
-		               strerror(-r));
-		return r;
+	if (!spare) {
+		r = ldm_cgroup_create(&d->cg, s->name);
+		if (r < 0) {
+			(void)snprintf(err, err_size, "cannot create cgroup %s: %s", s->cgroup,
+			               strerror(-r));
+			return r;
+		}
 	}
 	s->state = SESSION_PROBING;
-	r = ldm_rules_commit(d, err, err_size);
+	if (spare)
+		ldm_rules_commit_later(d);
+	else
+		r = ldm_rules_commit(d, err, err_size);
 	if (r < 0)
 		return r;
 	r = ldm_cgroup_move(&d->cg, s->name, s->pid);
@@ -367,18 +382,92 @@ establish(struct daemon *d, struct session *s, char *err, size_t err_size)
 	if (s->wd < 0 || save_session(d, s) < 0 || start_probe(d, s) < 0) {
 		(void)snprintf(err, err_size, "cannot watch or record the session");
 		s->state = SESSION_ENDING;
-		(void)ldm_rules_commit(d, NULL, 0);
+		ldm_rules_commit_later(d);
 		return -EIO;
 	}
 	return 0;
+}
+
+/* The spare, if its rules are in the kernel. */
+static struct session *
+ready_spare(struct daemon *d)
+{
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
+		if (d->sessions[i].state == SESSION_SPARE && d->committed[i])
+			return &d->sessions[i];
+	return NULL;
+}
+
+/* Turns slot S into a spare named ID/NAME (its cgroup exists). */
+static void
+become_spare(struct daemon *d, struct session *s, unsigned slot, uint64_t id, const char *name)
+{
+	session_free(d, s);
+	s->slot = slot;
+	s->id = id;
+	(void)ldm_strscpy(s->name, sizeof(s->name), name);
+	set_cgroup_path(d, s);
+	s->state = SESSION_SPARE;
+}
+
+void
+ldm_session_spare(struct daemon *d)
+{
+	unsigned slot, spares = 0;
+	uint32_t rnd = 0;
+	uint64_t id;
+	char name[64];
+	int r;
+
+	if (d->stopping || d->commit_failed || ldm_now_ms() < d->spare_hold_until)
+		return;
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
+		spares += d->sessions[i].state == SESSION_SPARE;
+	if (spares >= LDM_SPARES)
+		return;
+	slot = free_slot(d);
+	if (slot == 0)
+		return;
+	if (take_id(d, &id) < 0 || getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+		d->spare_hold_until = ldm_now_ms() + 10000;
+		return;
+	}
+	(void)snprintf(name, sizeof(name), "s%llu-%08x", (unsigned long long)id, rnd);
+	r = ldm_cgroup_create(&d->cg, name);
+	if (r < 0) {
+		ldm_daemon_log_error(d, NULL, "cannot create cgroup %s/%s: %s", d->cg.root, name,
+		                     strerror(-r));
+		d->spare_hold_until = ldm_now_ms() + 10000;
+		return;
+	}
+	become_spare(d, &d->sessions[slot], slot, id, name);
+	ldm_rules_commit_later(d);
+	ldm_session_spare(d); /* the next one, in the same commit */
+}
+
+void
+ldm_session_committed(struct daemon *d)
+{
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
+		struct session *s = &d->sessions[i];
+
+		if (s->state != SESSION_CLOSING || d->committed[i])
+			continue;
+		if (ldm_cgroup_remove(&d->cg, s->name) < 0)
+			ldm_daemon_log_error(d, NULL, "cannot remove cgroup %s", s->cgroup);
+		session_free(d, s);
+	}
 }
 
 int
 ldm_session_request(struct daemon *d, int client, const struct ldm_msg_session_request *m,
                     char *err, size_t err_size)
 {
-	unsigned slot = free_slot(d);
-	struct session *s;
+	struct session *s = ready_spare(d);
+	unsigned slot = s != NULL ? s->slot : free_slot(d);
+	bool spare = s != NULL;
+	uint64_t spare_id = 0;
+	char spare_name[64] = "";
 	int r;
 
 	if (d->stopping) {
@@ -390,14 +479,22 @@ ldm_session_request(struct daemon *d, int client, const struct ldm_msg_session_r
 		return -EBUSY;
 	}
 	s = &d->sessions[slot];
-	session_free(d, s);
-	s->slot = slot;
-	r = prepare(d, s, client, m, err, err_size);
-	if (r < 0) {
+	if (spare) {
+		spare_id = s->id;
+		memcpy(spare_name, s->name, sizeof(spare_name));
+	} else {
 		session_free(d, s);
+		s->slot = slot;
+	}
+	r = prepare(d, s, client, m, spare, err, err_size);
+	if (r < 0) {
+		if (spare)
+			become_spare(d, s, slot, spare_id, spare_name);
+		else
+			session_free(d, s);
 		return r;
 	}
-	r = establish(d, s, err, err_size);
+	r = establish(d, s, spare, err, err_size);
 	if (r < 0 && s->state != SESSION_ENDING)
 		abandon(d, s);
 	else if (r < 0)
@@ -468,7 +565,7 @@ fail_probe(struct daemon *d, struct session *s, const char *why)
 		ldm_server_send_error(d, s->client, -EPROTO, text);
 	s->client = -1;
 	s->state = SESSION_ENDING;
-	(void)ldm_rules_commit(d, NULL, 0);
+	ldm_rules_commit_later(d);
 	if (ldm_cgroup_populated(&d->cg, s->name) == 0)
 		s->end_at = ldm_now_ms();
 }
@@ -478,20 +575,21 @@ ldm_session_end(struct daemon *d, struct session *s, const char *why)
 {
 	bool was_ready = s->was_ready;
 
-	if (s->state == SESSION_FREE)
+	if (!SESSION_ACTIVE(s))
 		return;
 	if (s->client >= 0)
 		ldm_server_send_error(d, s->client, -ECANCELED, "the session ended");
-	s->state = SESSION_FREE; /* out of the ruleset */
-	(void)ldm_rules_commit(d, NULL, 0);
-	if (ldm_cgroup_remove(&d->cg, s->name) < 0)
-		ldm_daemon_log_error(d, s, "cannot remove cgroup %s", s->cgroup);
 	if (was_ready)
 		log_session(d, s, LDM_EVENT_SESSION_END, why);
 	ldm_flowtab_forget_session(d->flows, s->id);
 	ldm_nametab_forget_session(d->names, s->id);
 	forget_session_file(d, s);
-	session_free(d, s);
+	/* Out of the ruleset; the cgroup goes once a commit without its rules is in (a rule
+	 * naming a removed cgroup would fail the whole commit). */
+	s->state = SESSION_CLOSING;
+	s->client = -1;
+	s->end_at = 0;
+	ldm_rules_commit_later(d);
 }
 
 /*
@@ -509,7 +607,7 @@ ldm_session_events(struct daemon *d)
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
 		struct session *s = &d->sessions[i];
 
-		if (s->state == SESSION_FREE || s->state == SESSION_PROBING || s->end_at != 0)
+		if (!SESSION_ACTIVE(s) || s->state == SESSION_PROBING || s->end_at != 0)
 			continue;
 		if (ldm_cgroup_populated(&d->cg, s->name) != 1) {
 			s->state = SESSION_ENDING;

@@ -129,7 +129,38 @@ sleep 0.5
 tb_check "a flushed filter OUTPUT gets its guard back" sh -c "nsenter \
 	--net=/run/netns/$TB_LAP iptables -S OUTPUT | grep -qx -- '-A OUTPUT -j LDM-GUARD'"
 
-# 7. Refusals: a policy with errors, a writable policy, a path, a nested session.
+# 7. Spares: two sessions' worth of cgroup and rules wait in the kernel, so that a session
+# starts without a rule commit; the commit that compiles its policy's static rules follows in
+# the background, and the one that removes them after its end too (then its cgroup goes).
+cg_dirs() { find "$TB_CGROOT" -mindepth 1 -maxdepth 1 -type d -name 's*' | wc -l; }
+rule_lines() { tb_in "$TB_LAP" iptables -t mangle -S | grep -c -- "$1"; }
+cg_dirs_are() { [ "$(cg_dirs)" = "$1" ]; }
+compiled_are() { [ "$(rule_lines 'ldm rule')" "$1" "$2" ]; }
+tampers=$(tb_log_count '"event":"tamper"')
+tb_check "while idle, two spare cgroups wait" tb_wait 3 cg_dirs_are 2
+tb_check "each with its jump in LDM-OUT" [ "$(rule_lines '^-A LDM-OUT -m cgroup --path .*/s[0-9]')" = 2 ]
+tb_check "and no compiled policy rule" [ "$(rule_lines 'ldm rule')" = 0 ]
+tb_spawn run_app gcs sleep 3
+app=$TB_LAST
+tb_check "a session's static rules reach the kernel in the background" tb_wait 3 compiled_are -ge 1
+tb_check "a new spare replaces the one taken" tb_wait 3 cg_dirs_are 3
+wait "$app"
+tb_check "after the session, its rules go" tb_wait 3 compiled_are = 0
+tb_check "and its cgroup" tb_wait 3 cg_dirs_are 2
+# More sessions at once than there are spares: the rest commit their rules first.
+for i in 1 2 3 4 5; do
+	run_app gcs "$NET" udp-ask "$DRONE4" 14550 3 >/dev/null 2>&1 &
+	pids[i]=$!
+done
+ok=0
+for i in 1 2 3 4 5; do
+	wait "${pids[i]}" && ok=$((ok + 1))
+done
+tb_check "five sessions started at once all reach the drone ($ok of 5)" [ "$ok" = 5 ]
+tb_check "and all of them end, leaving the two spares" tb_wait 5 cg_dirs_are 2
+tb_check "no tamper event from our own commits" [ "$(tb_log_count '"event":"tamper"')" = "$tampers" ]
+
+# 8. Refusals: a policy with errors, a writable policy, a path, a nested session.
 out=$(run_app broken /bin/true 2>&1)
 tb_check "a policy with errors is refused with FILE:LINE ($out)" \
 	sh -c "[ $? = 125 ] && printf '%s' \"\$1\" | grep -q 'broken.conf:1: ports'" _ "$out"
@@ -146,5 +177,12 @@ tb_check "a session cannot open a second session ($out)" \
 # laptop (UDP/TCP/ICMP, IPv4 and IPv6).
 n=$(tb_capture_count "$cap" "$TB_TMP/inet.pcap" 'src host 203.0.113.2 or src host 2001:db8:1::2')
 tb_check "the internet saw no packet from the laptop (saw $n)" [ "$n" = 0 ]
+
+# 9. A daemon stopped with no session leaves nothing: no LDM- rule, no cgroup (spares too).
+tb_stop_daemon
+tb_check "after a stop no LDM- rule is left" \
+	[ "$(tb_in "$TB_LAP" iptables-save | grep -c LDM-)" = 0 ]
+tb_check "nor an IPv6 one" [ "$(tb_in "$TB_LAP" ip6tables-save | grep -c LDM-)" = 0 ]
+tb_check "nor a session or spare cgroup ($(cg_dirs))" [ "$(cg_dirs)" = 0 ]
 
 tb_summary test_enforcer
