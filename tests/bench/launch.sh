@@ -47,6 +47,20 @@ if [ -n "$have_bwrap" ]; then
 fi
 [ -n "$have_firejail" ] && bench_result launch "firejail, ms" "$(med firejail)" - -
 
+# One cgroup migration, as ldm-enforcerd does for every launch (ldm-run into the session
+# cgroup): a kernel cost bwrap and firejail do not pay (they use no cgroup). Two cgroups of
+# our own under the test root, 100 ms between moves so each is "cold" as a launch's is.
+mkdir -p "$TB_CGROOT/bench-a" "$TB_CGROOT/bench-b"
+mv_ms=$(sh -c 'exec "$0" cg-move "$1" "$2" 15 100' "$NL" "$TB_CGROOT/bench-a" "$TB_CGROOT/bench-b" |
+	awk '{ print $4 / 1000 }')
+rmdir "$TB_CGROOT/bench-a" "$TB_CGROOT/bench-b" 2>/dev/null
+if [ -n "$mv_ms" ]; then
+	bench_result launch "one cgroup migration (write to cgroup.procs), ms" "$mv_ms" - -
+	[ -n "$have_bwrap" ] && bench_result launch \
+		"ldm-run added without the migration / bwrap added" \
+		"$(bench_calc "($ldm - $bare - $mv_ms) / ($bw - $bare)")" - -
+fi
+
 # Where the time goes: the daemon's children (iptables-save/-restore) over 5 launches.
 if command -v strace >/dev/null; then
 	strace -f -ttt -e trace=execve,accept4 -e signal=none -o "$O/strace" -p "$TB_DAEMON" 2>/dev/null &

@@ -20,11 +20,15 @@
  *                                            ends when each has seen its ICMP error (a
  *                                            rejected flow) or after 20 s
  *   netload time PROGRAM [ARGS...]           run PROGRAM once: its wall time in microseconds
+ *   netload cg-move DIR_A DIR_B COUNT GAP_MS moves itself COUNT times between two cgroup2
+ *                                            directories (one write to cgroup.procs each),
+ *                                            GAP_MS apart: the median write in microseconds
  *
  * Exit status: 0 done, 1 the measurement failed, 2 usage.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -420,6 +424,49 @@ time_cmd(char **argv)
 	return 0;
 }
 
+/* What one cgroup migration costs: the kernel's cgroup_threadgroup_rwsem write side waits
+ * for an RCU grace period unless another migration ran moments before (GAP_MS apart they
+ * are "cold", as a launch is). */
+static int
+cg_move(const char *a, const char *b, int count, int gap_ms)
+{
+	uint64_t *t = calloc((size_t)(count > 0 ? count : 1), sizeof(*t));
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%d", (int)getpid());
+
+	if (t == NULL || count <= 0)
+		return 1;
+	for (int i = 0; i < count; i++) {
+		char path[4200];
+		struct timespec gap = { gap_ms / 1000, (long)(gap_ms % 1000) * 1000000 };
+		uint64_t t0;
+		int fd;
+
+		(void)snprintf(path, sizeof(path), "%s/cgroup.procs", i % 2 ? a : b);
+		nanosleep(&gap, NULL);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			perror(path);
+			free(t);
+			return 1;
+		}
+		t0 = now_ns();
+		if (write(fd, pid, (size_t)n) != n) {
+			perror(path);
+			close(fd);
+			free(t);
+			return 1;
+		}
+		t[i] = now_ns() - t0;
+		close(fd);
+	}
+	qsort(t, (size_t)count, sizeof(*t), cmp_u64);
+	printf("cg-move p50 us %.1f min %.1f max %.1f\n", (double)t[count / 2] / 1e3,
+	       (double)t[0] / 1e3, (double)t[count - 1] / 1e3);
+	free(t);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -444,6 +491,8 @@ main(int argc, char **argv)
 		                 argc > 6 && !strcmp(argv[6], "errors"));
 	if (!strcmp(c, "time") && argc >= 3)
 		return time_cmd(argv + 2);
+	if (!strcmp(c, "cg-move") && argc >= 6)
+		return cg_move(argv[2], argv[3], num(argv[4]), num(argv[5]));
 	fprintf(stderr, "usage: see the comment at the top of tests/bench/netload.c\n");
 	return 2;
 }
