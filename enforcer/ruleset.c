@@ -620,10 +620,11 @@ mangle_post(struct ctx *c)
 	    "-A LDM-POST -m mark --mark 0x%08x/0x%08x -m connmark ! --mark 0x%08x/0x%08x"
 	    " -j LDM-SAVE\n",
 	    m->approved, m->approved, m->approved, m->approved);
+	/* Cheap matches first: an approved packet leaves at the first one. */
 	put(c->t,
-	    "-A LDM-POST -m cgroup --path %s -m mark ! --mark 0x%08x/0x%08x"
-	    " -m connmark ! --mark 0x%08x/0x%08x -j DROP\n",
-	    c->in->root, m->approved, m->approved, m->approved, m->approved);
+	    "-A LDM-POST -m mark ! --mark 0x%08x/0x%08x -m connmark ! --mark 0x%08x/0x%08x"
+	    " -m cgroup --path %s -j DROP\n",
+	    m->approved, m->approved, m->approved, m->approved, c->in->root);
 	for (const char *const *p = (const char *const[]){ "udp", "tcp", NULL }; *p; p++) {
 		put(c->t,
 		    "-A LDM-SAVE -p %s --dport 53 -j CONNMARK --save-mark --nfmask 0x%08x"
@@ -698,18 +699,20 @@ filter_table(struct ctx *c)
 
 	put(c->t, "*filter\n:LDM-GUARD - [0:0]\n");
 	stale_chains(c, in->old_filter, in->n_old_filter, filter_live, false);
-	put(c->t,
-	    "-A LDM-GUARD -m cgroup --path %s -m mark --mark 0x%08x/0x%08x -p tcp"
-	    " -j REJECT --reject-with tcp-reset\n",
-	    in->root, m->reject, m->reject);
-	put(c->t,
-	    "-A LDM-GUARD -m cgroup --path %s -m mark --mark 0x%08x/0x%08x"
-	    " -j REJECT --reject-with %s\n",
-	    in->root, m->reject, m->reject, unreach);
+	/* Approved traffic first (one mark match and out): a packet the enforcer rejects
+	 * never carries A, nor does its connection. */
 	put(c->t, "-A LDM-GUARD -m mark --mark 0x%08x/0x%08x -j RETURN\n", m->approved,
 	    m->approved);
 	put(c->t, "-A LDM-GUARD -m connmark --mark 0x%08x/0x%08x -j RETURN\n", m->approved,
 	    m->approved);
+	put(c->t,
+	    "-A LDM-GUARD -p tcp -m mark --mark 0x%08x/0x%08x -m cgroup --path %s"
+	    " -j REJECT --reject-with tcp-reset\n",
+	    m->reject, m->reject, in->root);
+	put(c->t,
+	    "-A LDM-GUARD -m mark --mark 0x%08x/0x%08x -m cgroup --path %s"
+	    " -j REJECT --reject-with %s\n",
+	    m->reject, m->reject, in->root, unreach);
 	put(c->t, "-A LDM-GUARD -m cgroup --path %s -j DROP\n", in->root);
 	stale_chains(c, in->old_filter, in->n_old_filter, filter_live, true);
 	jump(c->t, "OUTPUT", "LDM-GUARD", in->jump_filter_output);

@@ -43,9 +43,10 @@
  *                      session's query): CONNMARK --restore-mark of the slot, NFQUEUE Q; the
  *                      enforcer records the answer's addresses before it lets it in
  *   filter OUTPUT      -> LDM-GUARD (first rule)
- *   LDM-GUARD          ROOT packets with R: REJECT (tcp-reset for TCP, port unreachable
- *                      otherwise) so apps fail fast; mark or connmark has A: RETURN;
- *                      any other ROOT packet: DROP
+ *   LDM-GUARD          mark or connmark has A: RETURN (first: the common case leaves
+ *                      after one match); ROOT packets with R: REJECT (tcp-reset for TCP,
+ *                      port unreachable otherwise) so apps fail fast; any other ROOT
+ *                      packet: DROP
  *
  * Allow rules with direction "in" match the app's replies: -m conntrack --ctdir REPLY
  * -d PEER --sport PORT (the reply's destination is the peer, its source port the app's local

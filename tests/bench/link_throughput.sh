@@ -5,7 +5,10 @@
 # allowed peer). Rounds are interleaved A B A B: A = daemon running, receiver/sender inside
 # an ldm-run session; B = daemon stopped (SIGTERM with no session: every LDM- rule removed),
 # same program, same user, same CPUs. Reported: the median of the pairwise ratios A/B.
-# Target >= 0.95 each. Usage (root): link_throughput.sh BUILD_DIR
+# Target >= 0.95 each. A third arm C (daemon stopped, one mangle rule with a conntrack
+# match loaded, so the kernel tracks connections as it does under the enforcer) splits the
+# cost: A/C is what the enforcer adds beyond connection tracking, C/B what conntrack itself
+# costs (informational). Usage (root): link_throughput.sh BUILD_DIR
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
 . "$(dirname "$0")/../integration/lib.sh"
@@ -24,7 +27,7 @@ allow = (
 );'
 
 # as_app MODE PROGRAM...: the program as the test user in the laptop, pinned to CPU 1,
-# inside a session (MODE ldm) or not (MODE bare).
+# inside a session (MODE ldm) or not (MODE bare, ct).
 as_app() {
 	local mode=$1
 	shift
@@ -35,6 +38,12 @@ as_app() {
 	fi
 }
 
+# Every arm waits SETTLE seconds between its program's start and the measurement, so that
+# no rule commit of the daemon (the session's own, in the background, or the previous
+# session's end) shares the CPUs with it.
+SETTLE=0.5
+settle() { sleep "$SETTLE"; }
+
 # udp_rate MODE SIZE PORT: bytes/s the receiver got from a drone blasting SIZE-byte datagrams.
 udp_rate() {
 	local out="$TB_TMP/out/udp.$1.$2"
@@ -42,6 +51,7 @@ udp_rate() {
 	as_app "$1" "$NL" udp-sink "$3" $((SECS + 10)) 300 >"$out" 2>&1 &
 	local sink=$!
 	bench_wait_line "$out" ready || { echo 0; return; }
+	settle
 	tb_in "$TB_DRN" taskset -c 0 "$NL" udp-blast "$LAPTOP4" "$3" "$2" "$SECS" >/dev/null
 	wait "$sink"
 	bench_calc "$(bench_field "$out" bytes) / $(bench_field "$out" secs)"
@@ -54,7 +64,7 @@ tcp_rate() {
 	tb_in "$TB_DRN" taskset -c 0 "$NL" tcp-sink 5760 $((SECS + 10)) >"$out" 2>&1 &
 	local sink=$!
 	bench_wait_line "$out" ready || { echo 0; return; }
-	as_app "$1" "$NL" tcp-blast "$DRONE4" 5760 "$SECS" >/dev/null
+	as_app "$1" sh -c 'sleep "$0"; exec "$@"' "$SETTLE" "$NL" tcp-blast "$DRONE4" 5760 "$SECS" >/dev/null
 	wait "$sink"
 	bench_calc "$(bench_field "$out" bytes) / $(bench_field "$out" secs)"
 }
@@ -79,12 +89,20 @@ for r in $(seq 1 "$ROUNDS"); do
 	b280=$(udp_rate bare 280 14550)
 	b1400=$(udp_rate bare 1400 5600)
 	btcp=$(tcp_rate bare)
-	printf 'round %d: udp280 %s/%s udp1400 %s/%s tcp %s/%s (ldm/bare, bytes/s)\n' "$r" \
-		"$a280" "$b280" "$a1400" "$b1400" "$atcp" "$btcp"
-	printf 'udp280 %s %s %s\nudp1400 %s %s %s\ntcp %s %s %s\n' \
-		"$(bench_calc "$a280 / $b280")" "$a280" "$b280" \
-		"$(bench_calc "$a1400 / $b1400")" "$a1400" "$b1400" \
-		"$(bench_calc "$atcp / $btcp")" "$atcp" "$btcp" >>"$TB_TMP/ratios"
+	tb_in "$TB_LAP" iptables -t mangle -I PREROUTING -m conntrack --ctstate INVALID -j RETURN
+	c280=$(udp_rate ct 280 14550)
+	c1400=$(udp_rate ct 1400 5600)
+	ctcp=$(tcp_rate ct)
+	tb_in "$TB_LAP" iptables -t mangle -D PREROUTING -m conntrack --ctstate INVALID -j RETURN
+	printf 'round %d: udp280 %s/%s/%s udp1400 %s/%s/%s tcp %s/%s/%s (ldm/bare/ct, bytes/s)\n' \
+		"$r" "$a280" "$b280" "$c280" "$a1400" "$b1400" "$c1400" "$atcp" "$btcp" "$ctcp"
+	printf 'udp280 %s %s %s %s %s\nudp1400 %s %s %s %s %s\ntcp %s %s %s %s %s\n' \
+		"$(bench_calc "$a280 / $b280")" "$a280" "$b280" "$(bench_calc "$a280 / $c280")" \
+		"$(bench_calc "$c280 / $b280")" \
+		"$(bench_calc "$a1400 / $b1400")" "$a1400" "$b1400" "$(bench_calc "$a1400 / $c1400")" \
+		"$(bench_calc "$c1400 / $b1400")" \
+		"$(bench_calc "$atcp / $btcp")" "$atcp" "$btcp" "$(bench_calc "$atcp / $ctcp")" \
+		"$(bench_calc "$ctcp / $btcp")" >>"$TB_TMP/ratios"
 done
 
 for m in udp280 udp1400 tcp; do
@@ -94,4 +112,8 @@ for m in udp280 udp1400 tcp; do
 	printf 'link_throughput: %-8s ldm %8.1f MB/s  bare %8.1f MB/s  median ratio %s\n' "$m" \
 		"$(bench_calc "$a / 1e6")" "$(bench_calc "$b / 1e6")" "$ratio"
 	bench_result link_throughput "$m ldm/bare (median of $ROUNDS pairs)" "$ratio" ">= 0.95" "v >= 0.95"
+	bench_result link_throughput "$m ldm/conntrack-only (beyond conntrack)" \
+		"$(awk -v m=$m '$1 == m { print $5 }' "$TB_TMP/ratios" | bench_median)" - -
+	bench_result link_throughput "$m conntrack-only/bare (conntrack itself)" \
+		"$(awk -v m=$m '$1 == m { print $6 }' "$TB_TMP/ratios" | bench_median)" - -
 done
