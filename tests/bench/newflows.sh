@@ -123,3 +123,27 @@ lat() { awk -v c="$1" '{ print $c }' "$TB_TMP/lat" | bench_median; }
 printf 'newflows: connect() p50/p99 us: kernel-accepted %s/%s, judged %s/%s\n' "$(lat 1)" "$(lat 2)" "$(lat 3)" "$(lat 4)"
 bench_result newflows "connect() p50 added by judging, us (pinned)" "$(bench_calc "$(lat 3) - $(lat 1)")" "<= 5" "v <= 5"
 bench_result newflows "connect() p99 added by judging, us (pinned)" "$(bench_calc "$(lat 4) - $(lat 2)")" - -
+
+# The same judged connect() through nfq_baseline (daemon stopped, rules kept; the bare loop
+# pinned to the same CPU accepts with the approved mark): what any NFQUEUE round trip costs,
+# and so what the enforcer itself adds on top of it.
+kill -KILL "$TB_DAEMON"
+wait "$TB_DAEMON" 2>/dev/null
+rm -f "$O/lat.base"
+tb_spawn_in "$TB_LAP" taskset -c 1 "$BUILD/bench/nfq_baseline" 4242 "$APPROVED" 120 >"$O/lat.base" 2>&1
+base_pid=$TB_LAST
+bench_wait_line "$O/lat.base" ready
+: >"$TB_TMP/lat.base"
+for r in $(seq 1 3); do
+	tb_app_cmd "taskset -c 1 $NL connect-lat 192.168.144.11 5760 $LAT >$O/bkern.$r 2>&1"
+	tb_app_cmd "taskset -c 1 $NL connect-lat $DRONE4 5761 $LAT >$O/bq.$r 2>&1"
+	echo "$(bench_field "$O/bkern.$r" p50) $(bench_field "$O/bq.$r" p50)" >>"$TB_TMP/lat.base"
+done
+kill -TERM "$base_pid"
+wait "$base_pid" 2>/dev/null
+blat() { awk -v c="$1" '{ print $c }' "$TB_TMP/lat.base" | bench_median; }
+printf 'newflows: connect() p50 us through nfq_baseline: kernel-accepted %s, queued %s\n' "$(blat 1)" "$(blat 2)"
+bench_result newflows "connect() p50 added by a bare NFQUEUE loop, us (pinned)" \
+	"$(bench_calc "$(blat 2) - $(blat 1)")" - -
+bench_result newflows "connect() p50 added by the enforcer beyond it, us" \
+	"$(bench_calc "($(lat 3) - $(lat 1)) - ($(blat 2) - $(blat 1))")" - -
