@@ -12,21 +12,16 @@
 
 #define NONE UINT32_MAX
 
-/* One open window: a copy of its first event, whose strings point into the buffers. */
+/* One open window: a copy of its first event, whose strings point into STRS (one block of
+ * exactly their size: a window costs ~200 bytes plus its strings, not every string's
+ * maximum). */
 struct entry {
 	struct ldm_event ev;
 	uint64_t open_ms;
 	uint64_t repeats;
 	uint32_t hash;
 	uint32_t next; /* the next entry in the same bucket, or NONE */
-	char policy[LDM_EVENT_POLICY_MAX + 1];
-	char user[LDM_EVENT_USER_MAX + 1];
-	char app[LDM_EVENT_APP_MAX + 1];
-	char host[LDM_EVENT_HOST_MAX + 1];
-	char label[LDM_EVENT_LABEL_MAX + 1];
-	char comment[LDM_EVENT_COMMENT_MAX + 1];
-	char reason[LDM_EVENT_REASON_MAX + 1];
-	char syscall[LDM_EVENT_SYSCALL_MAX + 1];
+	char *strs;
 };
 
 struct ldm_fold {
@@ -67,6 +62,8 @@ struct ldm_fold *
 ldm_fold_free(struct ldm_fold *f)
 {
 	if (f != NULL) {
+		for (size_t i = 0; f->v != NULL && i < f->cap; i++)
+			free(f->v[i].strs);
 		free(f->v);
 		free(f->buckets);
 		free(f);
@@ -143,31 +140,55 @@ key_equal(const struct ldm_event *a, const struct ldm_event *b)
 	       str_eq(a->syscall, b->syscall, LDM_EVENT_SYSCALL_MAX);
 }
 
-/* Copies S, cut to SIZE - 1 bytes, into BUF; returns BUF, or NULL for an empty string. */
+/* Appends S, cut to MAX bytes, at *AT; returns where it went, or NULL for an empty string. */
 static const char *
-keep(char *buf, size_t size, const char *s)
+keep(char **at, const char *s, size_t max)
 {
-	size_t n = s == NULL ? 0 : strnlen(s, size - 1);
+	size_t n = s == NULL ? 0 : strnlen(s, max);
+	char *p = *at;
 
-	if (n > 0)
-		memcpy(buf, s, n);
-	buf[n] = '\0';
-	return n > 0 ? buf : NULL;
+	if (n == 0)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	*at += n + 1;
+	return p;
 }
 
-static void
+static size_t
+need(const char *s, size_t max)
+{
+	return s == NULL ? 0 : strnlen(s, max) + 1;
+}
+
+/* Makes EN a copy of E; -ENOMEM leaves EN without strings. */
+static int
 entry_set(struct entry *en, const struct ldm_event *e)
 {
+	size_t total = need(e->policy, LDM_EVENT_POLICY_MAX) + need(e->user, LDM_EVENT_USER_MAX) +
+	               need(e->app, LDM_EVENT_APP_MAX) + need(fold_of(e), LDM_EVENT_HOST_MAX) +
+	               need(e->label, LDM_EVENT_LABEL_MAX) +
+	               need(e->comment, LDM_EVENT_COMMENT_MAX) +
+	               need(e->reason, LDM_EVENT_REASON_MAX) +
+	               need(e->syscall, LDM_EVENT_SYSCALL_MAX);
+	char *at;
+
+	free(en->strs);
+	en->strs = malloc(total > 0 ? total : 1);
+	if (en->strs == NULL)
+		return -ENOMEM;
+	at = en->strs;
 	en->ev = *e;
-	en->ev.policy = keep(en->policy, sizeof(en->policy), e->policy);
-	en->ev.user = keep(en->user, sizeof(en->user), e->user);
-	en->ev.app = keep(en->app, sizeof(en->app), e->app);
-	en->ev.host = keep(en->host, sizeof(en->host), fold_of(e));
+	en->ev.policy = keep(&at, e->policy, LDM_EVENT_POLICY_MAX);
+	en->ev.user = keep(&at, e->user, LDM_EVENT_USER_MAX);
+	en->ev.app = keep(&at, e->app, LDM_EVENT_APP_MAX);
+	en->ev.host = keep(&at, fold_of(e), LDM_EVENT_HOST_MAX);
 	en->ev.fold_host = NULL; /* the window's host is the fold host now */
-	en->ev.label = keep(en->label, sizeof(en->label), e->label);
-	en->ev.comment = keep(en->comment, sizeof(en->comment), e->comment);
-	en->ev.reason = keep(en->reason, sizeof(en->reason), e->reason);
-	en->ev.syscall = keep(en->syscall, sizeof(en->syscall), e->syscall);
+	en->ev.label = keep(&at, e->label, LDM_EVENT_LABEL_MAX);
+	en->ev.comment = keep(&at, e->comment, LDM_EVENT_COMMENT_MAX);
+	en->ev.reason = keep(&at, e->reason, LDM_EVENT_REASON_MAX);
+	en->ev.syscall = keep(&at, e->syscall, LDM_EVENT_SYSCALL_MAX);
+	return 0;
 }
 
 static uint32_t
@@ -203,6 +224,8 @@ close_oldest(struct ldm_fold *f, ldm_fold_emit_fn emit, void *userdata)
 		emit(&en->ev, userdata);
 		emitted = 1;
 	}
+	free(en->strs);
+	en->strs = NULL;
 	f->head = (f->head + 1) % f->cap;
 	f->n--;
 	return emitted;
@@ -256,7 +279,8 @@ ldm_fold_offer(struct ldm_fold *f, const struct ldm_event *e, uint64_t now_ms,
 		(void)close_oldest(f, emit, userdata);
 	idx = (uint32_t)((f->head + f->n) % f->cap);
 	en = &f->v[idx];
-	entry_set(en, e);
+	if (entry_set(en, e) < 0)
+		return LDM_FOLD_EMIT; /* no window: this and its repeats are written one by one */
 	en->ev.count = 1;
 	en->open_ms = now_ms;
 	en->repeats = 0;
