@@ -165,12 +165,11 @@ need(const char *s, size_t max)
 static int
 entry_set(struct entry *en, const struct ldm_event *e)
 {
-	size_t total = need(e->policy, LDM_EVENT_POLICY_MAX) + need(e->user, LDM_EVENT_USER_MAX) +
-	               need(e->app, LDM_EVENT_APP_MAX) + need(fold_of(e), LDM_EVENT_HOST_MAX) +
-	               need(e->label, LDM_EVENT_LABEL_MAX) +
-	               need(e->comment, LDM_EVENT_COMMENT_MAX) +
-	               need(e->reason, LDM_EVENT_REASON_MAX) +
-	               need(e->syscall, LDM_EVENT_SYSCALL_MAX);
+	size_t total =
+	        need(e->policy, LDM_EVENT_POLICY_MAX) + need(e->user, LDM_EVENT_USER_MAX) +
+	        need(e->app, LDM_EVENT_APP_MAX) + need(fold_of(e), LDM_EVENT_HOST_MAX) +
+	        need(e->label, LDM_EVENT_LABEL_MAX) + need(e->comment, LDM_EVENT_COMMENT_MAX) +
+	        need(e->reason, LDM_EVENT_REASON_MAX) + need(e->syscall, LDM_EVENT_SYSCALL_MAX);
 	char *at;
 
 	free(en->strs);

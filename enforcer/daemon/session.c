@@ -281,14 +281,34 @@ session_free(struct daemon *d, struct session *s)
 	*s = (struct session){ .state = SESSION_FREE, .wd = -1, .client = -1 };
 }
 
+/*
+ * Takes a slot out of the ruleset for good. While the kernel holds its chain (or a running
+ * commit will put it there) it stays CLOSING: its slot is not reused, so a packet still
+ * queued with its mark cannot be taken for another session's, and its cgroup stays (a rule
+ * naming a missing cgroup fails the whole commit). Once a commit without it is in, both go
+ * (ldm_session_committed). A slot the kernel never held goes at once.
+ */
+static void
+close_slot(struct daemon *d, struct session *s)
+{
+	ldm_rules_commit_later(d);
+	if (d->committed[s->slot] || (d->bg.running && d->bg_live[s->slot])) {
+		s->state = SESSION_CLOSING;
+		s->client = -1;
+		s->end_at = 0;
+		return;
+	}
+	if (ldm_cgroup_remove(&d->cg, s->name) < 0)
+		ldm_daemon_log_error(d, NULL, "cannot remove cgroup %s", s->cgroup);
+	session_free(d, s);
+}
+
 /* Undoes a session that never became ready, before its requester was moved. */
 static void
 abandon(struct daemon *d, struct session *s)
 {
-	(void)ldm_cgroup_remove(&d->cg, s->name);
 	forget_session_file(d, s);
-	session_free(d, s);
-	ldm_rules_commit_later(d);
+	close_slot(d, s);
 }
 
 /* Validates the request and builds the session (not yet in the kernel). */
@@ -441,6 +461,7 @@ ldm_session_spare(struct daemon *d)
 		return;
 	}
 	become_spare(d, &d->sessions[slot], slot, id, name);
+	d->committed[slot] = false; /* ready once a commit holding it is in */
 	ldm_rules_commit_later(d);
 	ldm_session_spare(d); /* the next one, in the same commit */
 }
@@ -584,12 +605,7 @@ ldm_session_end(struct daemon *d, struct session *s, const char *why)
 	ldm_flowtab_forget_session(d->flows, s->id);
 	ldm_nametab_forget_session(d->names, s->id);
 	forget_session_file(d, s);
-	/* Out of the ruleset; the cgroup goes once a commit without its rules is in (a rule
-	 * naming a removed cgroup would fail the whole commit). */
-	s->state = SESSION_CLOSING;
-	s->client = -1;
-	s->end_at = 0;
-	ldm_rules_commit_later(d);
+	close_slot(d, s);
 }
 
 /*
