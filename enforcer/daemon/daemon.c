@@ -232,6 +232,15 @@ check_rules(struct daemon *d)
 		ldm_daemon_log_error(d, NULL, "cannot reinstall the rules: %s", err);
 }
 
+static bool
+probing(const struct daemon *d)
+{
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
+		if (d->sessions[i].state == SESSION_PROBING)
+			return true;
+	return false;
+}
+
 static void
 tick(struct daemon *d, uint64_t now)
 {
@@ -253,8 +262,13 @@ tick(struct daemon *d, uint64_t now)
 		d->next_poll = now + POLL_RULES_MS;
 		check_rules(d);
 	}
-	ldm_session_spare(d);
-	ldm_rules_tick(d);
+	/* A launch waits for its self-test: background work (a new spare, the commit that
+	 * compiles its policy) starts once no session is probing, or the probe waits for
+	 * two forks and a state file first. */
+	if (!probing(d)) {
+		ldm_session_spare(d);
+		ldm_rules_tick(d);
+	}
 }
 
 static int
@@ -275,7 +289,7 @@ next_timeout(const struct daemon *d, uint64_t now)
 			next = d->sessions[i].end_at;
 	if (d->commit_failed && now + 1000 < next)
 		next = now + 1000;
-	if (d->commit_wanted)
+	if (d->commit_wanted && !probing(d))
 		next = now;
 	else if (d->bg.running && now + 5 < next)
 		next = now + 5; /* a backstop: SIGCHLD wakes the loop when a tool ends */
