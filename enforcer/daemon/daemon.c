@@ -255,8 +255,8 @@ tick(struct daemon *d, uint64_t now)
 			ldm_rules_commit_later(d);
 	}
 	/* A check waits for a background commit to end (it compares with what that put in). */
-	if (((d->rules_check_at != 0 && now >= d->rules_check_at) || now >= d->next_poll ||
-	     d->commit_failed) &&
+	if (((d->rules_check_at != 0 && now >= d->rules_check_at) ||
+	     (now >= d->next_poll && !probing(d)) || d->commit_failed) &&
 	    now >= d->rules_hold_until && !d->bg.running) {
 		d->rules_check_at = 0;
 		d->next_poll = now + POLL_RULES_MS;
@@ -274,10 +274,20 @@ tick(struct daemon *d, uint64_t now)
 static int
 next_timeout(const struct daemon *d, uint64_t now)
 {
-	uint64_t next = d->next_poll, fold = ldm_fold_next_deadline(d->fold);
+	uint64_t next = now + 1000, fold = ldm_fold_next_deadline(d->fold), check = UINT64_MAX;
+	bool probe = probing(d);
 
-	if (d->rules_check_at != 0 && d->rules_check_at < next)
-		next = d->rules_check_at;
+	/* Only deadlines tick() can act on then: a check waits for a background commit (the
+	 * 5 ms backstop below wakes us) and for the repair rate limit, the periodic one for
+	 * self-tests too. */
+	if (!probe)
+		check = d->next_poll;
+	if (d->rules_check_at != 0 && d->rules_check_at < check)
+		check = d->rules_check_at;
+	if (check < d->rules_hold_until)
+		check = d->rules_hold_until;
+	if (!d->bg.running && check < next)
+		next = check;
 	if (d->lan_check_at != 0 && d->lan_check_at < next)
 		next = d->lan_check_at;
 	if (fold != 0 && fold < next)
@@ -287,9 +297,7 @@ next_timeout(const struct daemon *d, uint64_t now)
 			next = d->sessions[i].probe_deadline;
 		else if (d->sessions[i].end_at != 0 && d->sessions[i].end_at < next)
 			next = d->sessions[i].end_at;
-	if (d->commit_failed && now + 1000 < next)
-		next = now + 1000;
-	if (d->commit_wanted && !probing(d))
+	if (d->commit_wanted && !probe)
 		next = now;
 	else if (d->bg.running && now + 5 < next)
 		next = now + 5; /* a backstop: SIGCHLD wakes the loop when a tool ends */
