@@ -180,7 +180,6 @@ int ldm_rules_verify(struct daemon *d);
  * its result. A synchronous commit waits for a running one first. */
 void ldm_rules_commit_later(struct daemon *d);
 void ldm_rules_tick(struct daemon *d);
-bool ldm_rules_busy(const struct daemon *d);
 void ldm_rules_wait(struct daemon *d); /* the background commit, if any, has ended */
 /* Forgets what the kernel was known to hold: the next commit reads it again. */
 void ldm_rules_forget_kernel(struct daemon *d);

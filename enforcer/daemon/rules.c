@@ -297,12 +297,6 @@ ldm_rules_commit_later(struct daemon *d)
 	d->commit_wanted = true;
 }
 
-bool
-ldm_rules_busy(const struct daemon *d)
-{
-	return d->bg.running || d->commit_wanted;
-}
-
 void
 ldm_rules_tick(struct daemon *d)
 {
