@@ -3,9 +3,10 @@
 # user in the laptop namespace) vs `bwrap --unshare-net --ro-bind / / /bin/true` and
 # `firejail --noprofile --net=none /bin/true` (as root; each is skipped, and said so, when
 # the tool is not installed: Debian packages bubblewrap and firejail). Runs are interleaved;
-# medians are reported. Target: ldm-run's added time <= 2x bwrap's. Then where ldm-run's
-# time goes: the daemon is traced (strace -f) over a few launches and the time spent in the
-# iptables tools it runs is summed per launch.
+# medians are reported. Target: ldm-run's added time <= 2x bwrap's. Then where the time
+# goes: one cold cgroup migration (what the daemon's move of ldm-run into the session
+# costs; bwrap and firejail pay none), and the daemon traced (strace -f) over a few
+# launches with the time of the iptables tools it runs (in the background) summed.
 # Usage (root): launch.sh BUILD_DIR
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
@@ -61,7 +62,8 @@ if [ -n "$mv_ms" ]; then
 		"$(bench_calc "($ldm - $bare - $mv_ms) / ($bw - $bare)")" - -
 fi
 
-# Where the time goes: the daemon's children (iptables-save/-restore) over 5 launches.
+# The daemon's children (iptables-restore) over 5 launches: with spares they run in the
+# background, after ready, so this is CPU the host spends, not launch time.
 if command -v strace >/dev/null; then
 	strace -f -ttt -e trace=execve,accept4 -e signal=none -o "$O/strace" -p "$TB_DAEMON" 2>/dev/null &
 	st=$!
@@ -80,5 +82,5 @@ if command -v strace >/dev/null; then
 			k, cnt[k], sum[k] / cnt[k] * 1000, sum[k] / 5 * 1000 }' "$O/strace"
 	per=$(awk '/execve\(/ && !/resumed/ { start[$1] = $2; c[$1] = 1 }
 		/\+\+\+ exited/ && ($1 in c) { s += $2 - start[$1] } END { printf "%.2f", s / 5 * 1000 }' "$O/strace")
-	bench_result launch "iptables tools per session start+end (strace), ms" "$per" - -
+	bench_result launch "iptables tools per session start+end (strace; off the launch path), ms" "$per" - -
 fi
