@@ -1,8 +1,8 @@
 /*
- * The name table (see nametab.h): chained hashing on (session, family, address) over a
- * preallocated entry array, like flowtab.c, with a free list and an age list (oldest first,
- * in the order entries were added or refreshed) through the same array. Every name of one
- * key sits in the key's chain. Indices, not pointers: NIL ends every list.
+ * The name table (see nametab.h): chained hashing on (session, family, address), with an
+ * agetab (agetab.h) for the hashing, the lists and the eviction, like flowtab.c, and beside it
+ * an array of names indexed alike. The age list is in the order entries were added or
+ * refreshed. Every name of one key sits in the key's chain.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -10,10 +10,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "agetab.h"
 #include "ldm/util.h"
 #include "nametab.h"
 
-#define NIL UINT32_MAX
+#define NIL LDM_AGETAB_NIL
 
 struct key {
 	uint64_t session;
@@ -23,50 +24,35 @@ struct key {
 
 struct entry {
 	struct key key;
-	uint64_t expires_ms; /* live while now < expires_ms */
-	uint32_t bucket;
-	uint32_t next;  /* in the bucket's chain (newest first), or in the free list */
-	uint32_t older; /* age list */
-	uint32_t newer;
 	char name[LDM_MAX_HOST_LEN + 1];
 };
 
 struct ldm_nametab {
-	struct entry *e;
-	uint32_t *head;
-	uint8_t *chain_len; /* per bucket, <= LDM_NAMETAB_MAX_CHAIN */
-	uint32_t capacity;  /* entries and buckets alike; a power of two */
-	uint32_t unused;    /* entries [unused, capacity) were never handed out */
-	uint32_t free;
-	uint32_t oldest;
-	uint32_t newest;
-	uint64_t seed;
+	struct ldm_agetab a;
+	struct entry *e; /* capacity entries, handed out by a */
 	struct ldm_nametab_stats st;
+};
+
+static const struct ldm_agetab_limits limits = {
+	.min_capacity = LDM_NAMETAB_MIN_CAPACITY,
+	.max_capacity = LDM_NAMETAB_MAX_CAPACITY,
+	.max_chain = LDM_NAMETAB_MAX_CHAIN,
+	.evict_window = LDM_NAMETAB_EVICT_WINDOW,
 };
 
 struct ldm_nametab *
 ldm_nametab_new(size_t capacity)
 {
-	struct ldm_nametab *t;
-	uint32_t cap = LDM_NAMETAB_MIN_CAPACITY;
+	struct ldm_nametab *t = calloc(1, sizeof(*t));
 
-	while (cap < capacity && cap < LDM_NAMETAB_MAX_CAPACITY)
-		cap <<= 1;
-	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
-	t->e = calloc(cap, sizeof(*t->e));
-	t->head = malloc(cap * sizeof(*t->head));
-	t->chain_len = calloc(cap, sizeof(*t->chain_len));
-	if (t->e == NULL || t->head == NULL || t->chain_len == NULL) {
+	if (ldm_agetab_init(&t->a, capacity, &limits) < 0 ||
+	    (t->e = calloc(t->a.capacity, sizeof(*t->e))) == NULL) {
 		ldm_nametab_free(t);
 		errno = ENOMEM;
 		return NULL;
 	}
-	t->capacity = cap;
-	memset(t->head, 0xff, cap * sizeof(*t->head)); /* NIL */
-	t->free = t->oldest = t->newest = NIL;
-	t->st.capacity = cap;
 	return t;
 }
 
@@ -75,9 +61,8 @@ ldm_nametab_free(struct ldm_nametab *t)
 {
 	if (t == NULL)
 		return NULL;
+	ldm_agetab_fini(&t->a);
 	free(t->e);
-	free(t->head);
-	free(t->chain_len);
 	free(t);
 	return NULL;
 }
@@ -85,10 +70,7 @@ ldm_nametab_free(struct ldm_nametab *t)
 int
 ldm_nametab_set_seed(struct ldm_nametab *t, uint64_t seed)
 {
-	if (t->st.size != 0)
-		return -EBUSY;
-	t->seed = seed;
-	return 0;
+	return ldm_agetab_set_seed(&t->a, seed);
 }
 
 /* Fills every byte of *ret; IPv4 keeps only addr[0..3]. */
@@ -111,151 +93,19 @@ key_equal(const struct key *a, const struct key *b)
 	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
 }
 
-static uint64_t
-mix(uint64_t h, uint64_t v)
-{
-	h ^= v;
-	h *= 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 31);
-}
-
-/* A seeded hash of the key's fields, finished with murmur3's fmix64. */
+/* A seeded hash of the key's fields. */
 static uint32_t
 bucket_of(const struct ldm_nametab *t, const struct key *k)
 {
-	uint64_t h = t->seed ^ 0x6c646d2d6e616d65ull, lo, hi;
+	uint64_t h = t->a.seed ^ 0x6c646d2d6e616d65ull, lo, hi;
 
 	memcpy(&lo, k->addr, sizeof(lo));
 	memcpy(&hi, k->addr + 8, sizeof(hi));
-	h = mix(h, k->session);
-	h = mix(h, k->family);
-	h = mix(h, lo);
-	h = mix(h, hi);
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return (uint32_t)h & (t->capacity - 1);
-}
-
-static void
-age_unlink(struct ldm_nametab *t, uint32_t i)
-{
-	struct entry *e = &t->e[i];
-
-	if (e->older == NIL)
-		t->oldest = e->newer;
-	else
-		t->e[e->older].newer = e->newer;
-	if (e->newer == NIL)
-		t->newest = e->older;
-	else
-		t->e[e->newer].older = e->older;
-}
-
-static void
-age_push(struct ldm_nametab *t, uint32_t i)
-{
-	struct entry *e = &t->e[i];
-
-	e->older = t->newest;
-	e->newer = NIL;
-	if (t->newest == NIL)
-		t->oldest = i;
-	else
-		t->e[t->newest].newer = i;
-	t->newest = i;
-}
-
-/* Entry I's predecessor in its chain (NIL: I is the head); chains are short. */
-static uint32_t
-chain_prev(const struct ldm_nametab *t, uint32_t i)
-{
-	uint32_t prev = NIL;
-
-	for (uint32_t j = t->head[t->e[i].bucket]; j != i; j = t->e[j].next)
-		prev = j;
-	return prev;
-}
-
-/* Removes entry I (whose chain predecessor is PREV) and puts it on the free list. */
-static void
-release(struct ldm_nametab *t, uint32_t i, uint32_t prev)
-{
-	struct entry *e = &t->e[i];
-
-	if (prev == NIL)
-		t->head[e->bucket] = e->next;
-	else
-		t->e[prev].next = e->next;
-	t->chain_len[e->bucket]--;
-	age_unlink(t, i);
-	e->next = t->free;
-	t->free = i;
-	t->st.size--;
-}
-
-/* Releases entry I to make room or because it expired; counts which. */
-static void
-drop(struct ldm_nametab *t, uint32_t i, uint32_t prev, uint64_t now_ms)
-{
-	if (t->e[i].expires_ms <= now_ms)
-		t->st.expired++;
-	else
-		t->st.evictions++;
-	release(t, i, prev);
-}
-
-/* The victim when the table is full: of the few oldest entries, the one expiring first. */
-static uint32_t
-victim(const struct ldm_nametab *t)
-{
-	uint32_t v = t->oldest, i = t->oldest;
-
-	for (unsigned n = 0; i != NIL && n < LDM_NAMETAB_EVICT_WINDOW; n++, i = t->e[i].newer)
-		if (t->e[i].expires_ms < t->e[v].expires_ms)
-			v = i;
-	return v;
-}
-
-/* The tail (oldest entry) of bucket B's chain. */
-static uint32_t
-chain_tail(const struct ldm_nametab *t, uint32_t b)
-{
-	uint32_t i = t->head[b];
-
-	while (t->e[i].next != NIL)
-		i = t->e[i].next;
-	return i;
-}
-
-/* Takes an entry for bucket B, making room in B's chain and in the table first. */
-static uint32_t
-take_entry(struct ldm_nametab *t, uint32_t b, uint64_t now_ms)
-{
-	uint32_t i;
-
-	if (t->chain_len[b] >= LDM_NAMETAB_MAX_CHAIN) {
-		i = chain_tail(t, b);
-		drop(t, i, chain_prev(t, i), now_ms);
-	}
-	if (t->free == NIL && t->unused < t->capacity) {
-		i = t->unused++;
-	} else {
-		if (t->free == NIL) {
-			i = victim(t);
-			drop(t, i, chain_prev(t, i), now_ms);
-		}
-		i = t->free;
-		t->free = t->e[i].next;
-	}
-	t->e[i].bucket = b;
-	t->e[i].next = t->head[b];
-	t->head[b] = i;
-	t->chain_len[b]++;
-	t->st.size++;
-	return i;
+	h = ldm_agetab_mix(h, k->session);
+	h = ldm_agetab_mix(h, k->family);
+	h = ldm_agetab_mix(h, lo);
+	h = ldm_agetab_mix(h, hi);
+	return ldm_agetab_bucket(&t->a, h);
 }
 
 /*
@@ -266,16 +116,17 @@ static uint32_t
 find_name(const struct ldm_nametab *t, uint32_t b, const struct key *k, const char *name,
           uint32_t *ret_spare)
 {
+	const struct ldm_agetab_link *l = t->a.l;
 	uint32_t spare = NIL;
 	unsigned n = 0;
 
-	for (uint32_t i = t->head[b]; i != NIL; i = t->e[i].next) {
+	for (uint32_t i = t->a.head[b]; i != NIL; i = l[i].next) {
 		if (!key_equal(&t->e[i].key, k))
 			continue;
 		if (strcmp(t->e[i].name, name) == 0)
 			return i;
 		n++;
-		if (spare == NIL || t->e[i].expires_ms < t->e[spare].expires_ms)
+		if (spare == NIL || l[i].expires_ms < l[spare].expires_ms)
 			spare = i;
 	}
 	*ret_spare = n >= LDM_NAMETAB_MAX_NAMES ? spare : NIL;
@@ -314,20 +165,19 @@ ldm_nametab_add(struct ldm_nametab *t, uint64_t session, uint8_t family, const u
 	b = bucket_of(t, &k);
 	i = find_name(t, b, &k, name, &spare);
 	if (i != NIL) {
-		if (at > t->e[i].expires_ms)
-			t->e[i].expires_ms = at;
-		age_unlink(t, i);
-		age_push(t, i);
+		/* Its place in the chain stays: lookups give names newest added first. */
+		if (at > t->a.l[i].expires_ms)
+			t->a.l[i].expires_ms = at;
+		ldm_agetab_touch(&t->a, i);
 		t->st.refreshes++;
 		return 0;
 	}
 	if (spare != NIL)
-		drop(t, spare, chain_prev(t, spare), now_ms);
-	i = take_entry(t, b, now_ms);
+		ldm_agetab_drop(&t->a, spare, ldm_agetab_chain_prev(&t->a, spare), now_ms);
+	i = ldm_agetab_take(&t->a, b, now_ms);
+	t->a.l[i].expires_ms = at;
 	t->e[i].key = k;
-	t->e[i].expires_ms = at;
 	memcpy(t->e[i].name, name, len + 1);
-	age_push(t, i);
 	t->st.adds++;
 	return 0;
 }
@@ -343,12 +193,12 @@ ldm_nametab_lookup(struct ldm_nametab *t, uint64_t session, uint8_t family, cons
 
 	if (r < 0)
 		return r;
-	for (i = t->head[bucket_of(t, &k)]; i != NIL; i = next) {
-		next = t->e[i].next;
+	for (i = t->a.head[bucket_of(t, &k)]; i != NIL; i = next) {
+		next = t->a.l[i].next;
 		if (!key_equal(&t->e[i].key, &k)) {
 			prev = i;
-		} else if (t->e[i].expires_ms <= now_ms) {
-			drop(t, i, prev, now_ms);
+		} else if (t->a.l[i].expires_ms <= now_ms) {
+			ldm_agetab_drop(&t->a, i, prev, now_ms);
 		} else {
 			if (n < max)
 				names_out[n++] = t->e[i].name;
@@ -366,13 +216,14 @@ size_t
 ldm_nametab_forget_session(struct ldm_nametab *t, uint64_t session)
 {
 	size_t n = 0;
-	uint32_t i = t->oldest;
+	uint32_t i = t->a.oldest;
 
 	while (i != NIL) {
-		uint32_t newer = t->e[i].newer;
+		uint32_t newer = t->a.l[i].newer;
 
 		if (t->e[i].key.session == session) {
-			release(t, i, chain_prev(t, i)); /* not an overflow */
+			/* Released, not dropped: not an overflow. */
+			ldm_agetab_release(&t->a, i, ldm_agetab_chain_prev(&t->a, i));
 			n++;
 		}
 		i = newer;
@@ -395,4 +246,8 @@ void
 ldm_nametab_stats(const struct ldm_nametab *t, struct ldm_nametab_stats *ret)
 {
 	*ret = t->st;
+	ret->size = t->a.size;
+	ret->capacity = t->a.capacity;
+	ret->evictions = t->a.evictions;
+	ret->expired = t->a.expired;
 }
