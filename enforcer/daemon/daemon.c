@@ -209,6 +209,7 @@ check_rules(struct daemon *d)
 	int r = ldm_rules_verify(d);
 	struct ldm_event e;
 
+	d->rule_checks++;
 	if (r == 0)
 		return;
 	if (r > 0) {

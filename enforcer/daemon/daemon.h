@@ -140,7 +140,7 @@ struct daemon {
 
 	/* Counters for `ldmctl status`. */
 	uint64_t enobufs, bad_packets, no_session, verdict_errors, tamper_events;
-	uint64_t commits, commit_errors;
+	uint64_t commits, commit_errors, rule_checks;
 };
 
 /* Monotonic milliseconds. */

@@ -277,16 +277,19 @@ on_status(struct daemon *d, int client)
 	struct ldm_msg_empty end;
 	char line[LDM_CTL_TEXT_MAX];
 	const char *states[] = { "free", "starting", "running", "ending" };
+	unsigned spares = 0;
 
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
+		spares += d->sessions[i].state == SESSION_SPARE && d->committed[i];
 	(void)snprintf(
 	        line, sizeof(line),
-	        "daemon: queue %u, cgroup root /%.200s, mark mask 0x%08x, %s, rule commits %llu "
-	        "(%llu failed), tamper events %llu, queue overruns %llu, bad packets %llu, "
-	        "log write failures %llu",
-	        d->cfg.queue, d->cg.root, d->marks.mask, d->v6 ? "IPv4+IPv6" : "IPv4 only",
+	        "daemon: queue %u, cgroup root /%.200s, mark mask 0x%08x, %s, spares ready %u, "
+	        "rule commits %llu (%llu failed), rule checks %llu, tamper events %llu, "
+	        "queue overruns %llu, bad packets %llu, log write failures %llu",
+	        d->cfg.queue, d->cg.root, d->marks.mask, d->v6 ? "IPv4+IPv6" : "IPv4 only", spares,
 	        (unsigned long long)d->commits, (unsigned long long)d->commit_errors,
-	        (unsigned long long)d->tamper_events, (unsigned long long)d->enobufs,
-	        (unsigned long long)d->bad_packets,
+	        (unsigned long long)d->rule_checks, (unsigned long long)d->tamper_events,
+	        (unsigned long long)d->enobufs, (unsigned long long)d->bad_packets,
 	        (unsigned long long)ldm_eventlog_failures(d->log));
 	send_line(d, client, line);
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS && d->clients[client].fd >= 0; i++) {
