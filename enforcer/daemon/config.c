@@ -19,7 +19,9 @@
 void
 ldm_config_defaults(struct ldm_config *c)
 {
-	*c = (struct ldm_config){ .queue = 4242, .mark_mask = LDM_DEFAULT_MARK_MASK };
+	*c = (struct ldm_config){ .queue = 4242,
+		                  .mark_mask = LDM_DEFAULT_MARK_MASK,
+		                  .spares = LDM_DEFAULT_SPARES };
 	(void)ldm_strscpy(c->config_file, sizeof(c->config_file), LDM_CONFIG_FILE);
 	(void)ldm_strscpy(c->socket, sizeof(c->socket), LDM_CONTROL_SOCKET);
 	(void)ldm_strscpy(c->policy_dirs[0], sizeof(c->policy_dirs[0]), LDM_POLICY_DIR_ADMIN);
@@ -41,6 +43,28 @@ set_path(char *dst, size_t size, const char *what, const char *v)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+enum { OPT_SPARES = 256 };
+
+static int
+set_spares(struct ldm_config *c, long long n, const char *text)
+{
+	if (n < 0 || n > LDM_MAX_SPARES) {
+		fprintf(stderr, "ldm-enforcerd: spares: '%s' is not a number 0-%d\n", text,
+		        LDM_MAX_SPARES);
+		return -EINVAL;
+	}
+	c->spares = (unsigned)n;
+	return 0;
+}
+
+static int
+set_spares_text(struct ldm_config *c, const char *v)
+{
+	uint32_t n;
+
+	return set_spares(c, ldm_parse_u32(v, &n) < 0 ? -1 : (long long)n, v);
 }
 
 static int
@@ -128,8 +152,8 @@ file_policy_dirs(const config_t *cf, struct ldm_config *c)
 	return 0;
 }
 
-static const char *const file_keys[] = { "socket",      "policy_dirs", "log",      "state_dir",
-	                                 "cgroup_root", "queue",       "mark_mask" };
+static const char *const file_keys[] = { "socket",      "policy_dirs", "log",       "state_dir",
+	                                 "cgroup_root", "queue",       "mark_mask", "spares" };
 
 static int
 file_check_keys(const config_t *cf, const char *file)
@@ -147,7 +171,8 @@ file_check_keys(const config_t *cf, const char *file)
 		if (j == ELEMENTSOF(file_keys)) {
 			fprintf(stderr,
 			        "ldm-enforcerd: %s: unknown setting '%s' (expected socket, "
-			        "policy_dirs, log, state_dir, cgroup_root, queue, mark_mask)\n",
+			        "policy_dirs, log, state_dir, cgroup_root, queue, mark_mask, "
+			        "spares)\n",
 			        file, key);
 			r = -EINVAL;
 		}
@@ -167,6 +192,13 @@ file_numbers(const config_t *cf, struct ldm_config *c)
 			return -EINVAL;
 		}
 		c->queue = (uint16_t)q;
+	}
+	if (config_lookup_int(cf, "spares", &q) == CONFIG_TRUE) {
+		char text[16];
+
+		(void)snprintf(text, sizeof(text), "%d", q);
+		if (set_spares(c, q, text) < 0)
+			return -EINVAL;
 	}
 	if (config_lookup_string(cf, "mark_mask", &v) == CONFIG_TRUE)
 		return set_mask(c, v);
@@ -226,6 +258,8 @@ static const char usage[] =
         "  -q, --queue N         NFQUEUE number (default 4242)\n"
         "  -m, --mark-mask HEX   packet mark bits ldm may use (default 0x0ff00000)\n"
         "  -k, --keep-rules      leave the base rules in place on exit (sessions still end)\n"
+        "      --spares N        sessions kept ready so that a launch waits for no rule\n"
+        "                        commit (0-4, default 2; 0: every launch commits first)\n"
         "  -h, --help            show this help\n"
         "  -V, --version         show the version\n"
         "\n"
@@ -277,6 +311,8 @@ apply_flag(struct ldm_config *c, int opt, const char *arg)
 		return set_queue(c, arg);
 	case 'm':
 		return set_mask(c, arg);
+	case OPT_SPARES:
+		return set_spares_text(c, arg);
 	default:
 		fprintf(stderr, "Try 'ldm-enforcerd --help'.\n");
 		return -EINVAL;
@@ -297,6 +333,7 @@ ldm_config_parse(struct ldm_config *c, int argc, char **argv)
 		{ "queue", required_argument, NULL, 'q' },
 		{ "mark-mask", required_argument, NULL, 'm' },
 		{ "keep-rules", no_argument, NULL, 'k' },
+		{ "spares", required_argument, NULL, OPT_SPARES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },

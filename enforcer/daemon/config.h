@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #define LDM_MAX_POLICY_DIRS 8
+#define LDM_DEFAULT_SPARES  2
+#define LDM_MAX_SPARES      4
 
 struct ldm_config {
 	char config_file[4096];
@@ -22,6 +24,7 @@ struct ldm_config {
 	char cgroup_root[4096]; /* absolute path in the cgroup2 file system, "" = default */
 	uint16_t queue;
 	uint32_t mark_mask;
+	unsigned spares; /* sessions kept ready (cgroup and rules in), 0..LDM_MAX_SPARES */
 };
 
 /* Fills the defaults. */

@@ -249,6 +249,7 @@ tick(struct daemon *d, uint64_t now)
 
 	ldm_session_tick(d, now);
 	ldm_server_tick(d, now);
+	ldm_watch_tick(d, now);
 	(void)ldm_fold_flush(d->fold, now, false, emit_event, d);
 	if (d->lan_check_at != 0 && now >= d->lan_check_at) {
 		d->lan_check_at = 0;
@@ -291,6 +292,8 @@ next_timeout(const struct daemon *d, uint64_t now)
 		next = check;
 	if (d->lan_check_at != 0 && d->lan_check_at < next)
 		next = d->lan_check_at;
+	if (d->nft_pending && d->nft_pending_until < next)
+		next = d->nft_pending_until;
 	if (fold != 0 && fold < next)
 		next = fold;
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)

@@ -24,7 +24,6 @@
 #define LDM_CLIENT_TIMEOUT_MS 10000
 #define LDM_PROBE_TIMEOUT_MS  3000
 #define LDM_END_GRACE_MS      300 /* packets still queued when a session empties are judged */
-#define LDM_SPARES            2   /* sessions kept ready to be taken (cgroup and rules in) */
 
 enum session_state {
 	SESSION_FREE = 0,
@@ -124,9 +123,10 @@ struct daemon {
 	uint64_t stop_deadline;
 	uint64_t rules_check_at; /* tamper/lan debounce: re-check rules at this time, 0 none */
 	uint64_t lan_check_at;
-	bool nft_pending;   /* ruleset notifications seen, their transaction's end not yet */
-	uint64_t next_poll; /* the periodic rule check, a backstop to notifications */
-	bool commit_failed; /* the last commit failed: retry on every tick */
+	bool nft_pending; /* ruleset notifications seen, their transaction's end not yet */
+	uint64_t nft_pending_until; /* then check anyway */
+	uint64_t next_poll;         /* the periodic rule check, a backstop to notifications */
+	bool commit_failed;         /* the last commit failed: retry on every tick */
 	uint64_t tamper_window, tamper_in_window, rules_hold_until; /* repair rate limit */
 
 	struct kernel_view kernel[2]; /* IPv4, IPv6: what the next commit starts from */
@@ -204,5 +204,6 @@ void ldm_nfq_close(struct daemon *d);
 int ldm_watch_open(struct daemon *d);
 void ldm_watch_nft_input(struct daemon *d);
 void ldm_watch_rtnl_input(struct daemon *d);
+void ldm_watch_tick(struct daemon *d, uint64_t now);
 
 #endif

@@ -443,7 +443,7 @@ ldm_session_spare(struct daemon *d)
 		return;
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
 		spares += d->sessions[i].state == SESSION_SPARE;
-	if (spares >= LDM_SPARES)
+	if (spares >= d->cfg.spares)
 		return;
 	slot = free_slot(d);
 	if (slot == 0)

@@ -23,6 +23,7 @@
 #include "iptables.h"
 
 #define NFT_DEBOUNCE_MS 10
+#define NFT_GEN_WAIT_MS 500 /* longer than a commit takes: ours end with their NEWGEN */
 #define LAN_DEBOUNCE_MS 50
 
 static int
@@ -131,19 +132,37 @@ nft_changes_foreign(struct daemon *d)
 		if (len != 0)
 			check = true; /* a truncated or malformed message */
 	}
-	if (d->nft_pending) {
-		/* A change whose transaction end we have not seen: check it. */
-		d->nft_pending = false;
-		check = true;
-	}
+	/* A transaction whose end (NEWGEN) has not come yet, e.g. one of our background
+	 * commits still running: wait for it a moment, then check anyway. */
+	if (!d->nft_pending)
+		d->nft_pending_until = 0;
+	else if (d->nft_pending_until == 0)
+		d->nft_pending_until = ldm_now_ms() + NFT_GEN_WAIT_MS;
 	return check;
+}
+
+static void
+schedule_check(struct daemon *d)
+{
+	if (d->rules_check_at == 0)
+		d->rules_check_at = ldm_now_ms() + NFT_DEBOUNCE_MS;
 }
 
 void
 ldm_watch_nft_input(struct daemon *d)
 {
-	if (nft_changes_foreign(d) && d->rules_check_at == 0)
-		d->rules_check_at = ldm_now_ms() + NFT_DEBOUNCE_MS;
+	if (nft_changes_foreign(d))
+		schedule_check(d);
+}
+
+void
+ldm_watch_tick(struct daemon *d, uint64_t now)
+{
+	if (d->nft_pending && now >= d->nft_pending_until) {
+		d->nft_pending = false;
+		d->nft_pending_until = 0;
+		schedule_check(d);
+	}
 }
 
 void

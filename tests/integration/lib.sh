@@ -163,10 +163,11 @@ tb_spawn() {
 	TB_PIDS+=("$TB_LAST")
 }
 
-# tb_start_daemon BUILD: a private daemon in the laptop namespace. Sets TB_SOCK, TB_LOG,
-# TB_DAEMON (pid), TB_CGROOT.
+# tb_start_daemon BUILD [FLAG...]: a private daemon in the laptop namespace, with FLAGs
+# added to its command line. Sets TB_SOCK, TB_LOG, TB_DAEMON (pid), TB_CGROOT.
 tb_start_daemon() {
 	local build=$1 i
+	shift
 	TB_SOCK="$TB_TMP/control.sock"
 	TB_LOG="$TB_TMP/events.jsonl"
 	TB_CGROOT="$(tb_cgroup2_mount)/$TB_ID"
@@ -174,7 +175,7 @@ tb_start_daemon() {
 	# nsenter execs the daemon in place, so TB_DAEMON is the daemon's own pid.
 	nsenter --net="/run/netns/$TB_LAP" -- "$build/ldm-enforcerd" --foreground --socket "$TB_SOCK" \
 		--policy-dir "$TB_TMP/policies" --state-dir "$TB_TMP/state" --log "$TB_LOG" \
-		--cgroup-root "$TB_CGROOT" --queue 4242 >>"$TB_TMP/daemon.out" 2>&1 &
+		--cgroup-root "$TB_CGROOT" --queue 4242 "$@" >>"$TB_TMP/daemon.out" 2>&1 &
 	TB_DAEMON=$!
 	TB_PIDS+=("$TB_DAEMON")
 	for i in $(seq 1 100); do

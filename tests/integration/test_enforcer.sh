@@ -197,9 +197,23 @@ tb_check "a session cannot open a second session ($out)" \
 n=$(tb_capture_count "$cap" "$TB_TMP/inet.pcap" 'src host 203.0.113.2 or src host 2001:db8:1::2')
 tb_check "the internet saw no packet from the laptop (saw $n)" [ "$n" = 0 ]
 
-# 9. A daemon stopped with no session leaves nothing: no LDM- rule, no cgroup (spares too).
-# (The last session ends 300 ms after its processes: only the two spares are left then.)
+# 9. --spares 0: no session waits ready; a launch commits its rules (compiled policy
+# included) before it is ready, as DESIGN.md's order has it.
 tb_wait 5 cg_dirs_are 2
+tb_stop_daemon
+tb_start_daemon "$BUILD" --spares 0 || tb_fail "the daemon starts with --spares 0"
+tb_check "with --spares 0 no spare cgroup is made" [ "$(cg_dirs)" = 0 ]
+tb_spawn run_app gcs sleep 2
+app=$TB_LAST
+session_running() { "$BUILD/ldmctl" status --socket "$TB_SOCK" | grep -q '^session .*: running,'; }
+tb_check "a session starts" tb_wait 3 session_running
+tb_check "with its compiled rules in the kernel when it is ready" compiled_are -ge 1
+tb_check "udp to the drone is answered (--spares 0)" run_app gcs "$NET" udp-ask "$DRONE4" 14550 3
+wait "$app"
+
+# 10. A daemon stopped with no session leaves nothing: no LDM- rule, no cgroup (spares too).
+# (The last session ends 300 ms after its processes.)
+tb_wait 5 cg_dirs_are 0
 tb_stop_daemon
 tb_check "after a stop no LDM- rule is left" \
 	[ "$(tb_in "$TB_LAP" iptables-save | grep -c LDM-)" = 0 ]
