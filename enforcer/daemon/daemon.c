@@ -258,7 +258,7 @@ tick(struct daemon *d, uint64_t now)
 	}
 	/* A check waits for a background commit to end (it compares with what that put in). */
 	if (((d->rules_check_at != 0 && now >= d->rules_check_at) ||
-	     (now >= d->next_poll && !probing(d)) || d->commit_failed) &&
+	     (now >= d->next_poll && !probing(d))) &&
 	    now >= d->rules_hold_until && !d->bg.running) {
 		d->rules_check_at = 0;
 		d->next_poll = now + POLL_RULES_MS;
@@ -267,10 +267,9 @@ tick(struct daemon *d, uint64_t now)
 	/* A launch waits for its self-test: background work (a new spare, the commit that
 	 * compiles its policy) starts once no session is probing, or the probe waits for
 	 * two forks and a state file first. */
-	if (!probing(d)) {
+	if (!probing(d))
 		ldm_session_spare(d);
-		ldm_rules_tick(d);
-	}
+	ldm_rules_tick(d, !probing(d), now);
 }
 
 static int
@@ -301,9 +300,9 @@ next_timeout(const struct daemon *d, uint64_t now)
 			next = d->sessions[i].probe_deadline;
 		else if (d->sessions[i].end_at != 0 && d->sessions[i].end_at < next)
 			next = d->sessions[i].end_at;
-	if (d->commit_wanted && !probe)
-		next = now;
-	else if (d->bg.running && now + 5 < next)
+	if (d->commit_wanted && !probe && !d->bg.running)
+		next = d->commit_retry_at > now ? d->commit_retry_at : now;
+	if (d->bg.running && now + 5 < next)
 		next = now + 5; /* a backstop: SIGCHLD wakes the loop when a tool ends */
 	if (next > now + 1000)
 		next = now + 1000; /* client timeouts: a coarse second is enough */

@@ -126,7 +126,8 @@ struct daemon {
 	bool nft_pending; /* ruleset notifications seen, their transaction's end not yet */
 	uint64_t nft_pending_until; /* then check anyway */
 	uint64_t next_poll;         /* the periodic rule check, a backstop to notifications */
-	bool commit_failed;         /* the last commit failed: retry on every tick */
+	bool commit_failed;         /* the last commit failed: retried in the background */
+	uint64_t commit_retry_at;   /* after a failure: not before this time */
 	uint64_t tamper_window, tamper_in_window, rules_hold_until; /* repair rate limit */
 
 	struct kernel_view kernel[2]; /* IPv4, IPv6: what the next commit starts from */
@@ -179,7 +180,7 @@ int ldm_rules_verify(struct daemon *d);
 /* Commits in the background (the event loop goes on); ldm_rules_tick starts it and takes
  * its result. A synchronous commit waits for a running one first. */
 void ldm_rules_commit_later(struct daemon *d);
-void ldm_rules_tick(struct daemon *d);
+void ldm_rules_tick(struct daemon *d, bool may_start, uint64_t now);
 void ldm_rules_wait(struct daemon *d); /* the background commit, if any, has ended */
 /* Forgets what the kernel was known to hold: the next commit reads it again. */
 void ldm_rules_forget_kernel(struct daemon *d);

@@ -6,8 +6,8 @@
  *
  * A tool's stdin, stdout and stderr are memory files, not pipes: nothing has to be pumped
  * while it runs, so a commit can run in the background of the event loop (a pidfd says
- * when it ended) and no pipe can fill and block. A tool that hangs is killed after 30 s; its
- * output files are capped with RLIMIT_FSIZE.
+ * when it ended) and no pipe can fill and block. A tool that hangs is killed after 30 s (and
+ * given up on 5 s later); its output files are capped with RLIMIT_FSIZE.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,12 +31,36 @@
 
 #define MAX_OUTPUT   (64u * 1024 * 1024)
 #define TOOL_TIMEOUT 30000 /* ms */
+#define KILL_GRACE   5000  /* ms a killed tool has to go */
 
 static const char *const tool_dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
 
-/* The pids of the last restore runs: the ruleset changes they make are ours. */
-static pid_t recent_pids[16];
+/* The restore runs of late: a ruleset change whose transaction names one of these pids is
+ * ours while it runs and for a moment after it ended (its notifications are read later);
+ * after that a process that gets the pid again is a stranger. */
+#define OURS_AFTER_END_MS 2000
+static struct {
+	pid_t pid;
+	uint64_t until_ms; /* UINT64_MAX while it runs */
+} recent[16];
 static unsigned recent_next;
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void
+ours_ended(pid_t pid)
+{
+	for (size_t i = 0; i < ELEMENTSOF(recent); i++)
+		if (recent[i].pid == pid && recent[i].until_ms == UINT64_MAX)
+			recent[i].until_ms = now_ms() + OURS_AFTER_END_MS;
+}
 
 static int
 find_tool(const char *name, char *buf, size_t size)
@@ -55,9 +79,12 @@ child_exec(const char *path, char *const argv[], int in, int out, int err)
 {
 	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
 	struct rlimit fsize = { MAX_OUTPUT, MAX_OUTPUT };
+	sigset_t none;
 
+	/* The daemon blocks the signals it reads from a signalfd; the tool must not. */
+	sigemptyset(&none);
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ||
-	    setrlimit(RLIMIT_FSIZE, &fsize) < 0)
+	    setrlimit(RLIMIT_FSIZE, &fsize) < 0 || sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		_exit(127);
 	(void)close_range(3, ~0U, 0);
 	signal(SIGPIPE, SIG_DFL);
@@ -108,9 +135,10 @@ tool_close(struct ldm_ipt_tool *t)
 		}
 }
 
-/* Starts NAME with INPUT (may be NULL) on stdin. */
+/* Starts NAME with INPUT (may be NULL) on stdin; COMMITS: it changes the ruleset. */
 static int
-tool_start(struct ldm_ipt_tool *t, const char *name, char *const argv[], const char *input)
+tool_start(struct ldm_ipt_tool *t, const char *name, char *const argv[], const char *input,
+           bool commits)
 {
 	char path[256];
 	_cleanup_close_ int in = -1;
@@ -136,7 +164,13 @@ tool_start(struct ldm_ipt_tool *t, const char *name, char *const argv[], const c
 	}
 	if (t->pid == 0)
 		child_exec(path, argv, in, t->out, t->err);
-	recent_pids[recent_next++ % ELEMENTSOF(recent_pids)] = t->pid;
+	t->commits = commits;
+	if (commits) {
+		unsigned k = recent_next++ % ELEMENTSOF(recent);
+
+		recent[k].pid = t->pid;
+		recent[k].until_ms = UINT64_MAX;
+	}
 	t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
 	if (t->pidfd < 0) {
 		r = -errno;
@@ -181,14 +215,21 @@ tool_collect(struct ldm_ipt_tool *t, bool block)
 	if (t->rc <= 0)
 		return 1; /* never started, or collected */
 	for (;;) {
-		long left = TOOL_TIMEOUT - elapsed_ms(&t->started);
+		long left =
+		        TOOL_TIMEOUT + (t->timed_out ? KILL_GRACE : 0) - elapsed_ms(&t->started);
 		struct pollfd p = { t->pidfd, POLLIN, 0 };
 		int n;
 
+		if (left <= 0 && t->timed_out) {
+			/* Killed and still there (stuck in the kernel): give up on it rather
+			 * than hang the daemon. It stays a zombie. */
+			t->rc = -ETIMEDOUT;
+			goto out;
+		}
 		if (left <= 0) {
 			(void)kill(t->pid, SIGKILL);
 			t->timed_out = true;
-			left = 1000;
+			continue;
 		}
 		n = poll(&p, 1, block ? (int)left : 0);
 		if (n < 0 && errno == EINTR)
@@ -211,6 +252,8 @@ tool_collect(struct ldm_ipt_tool *t, bool block)
 	else
 		t->rc = si.si_code == CLD_EXITED && si.si_status == 127 ? -ENOEXEC : -EIO;
 out:
+	if (t->commits)
+		ours_ended(t->pid);
 	read_text(t->err, t->errtext, sizeof(t->errtext));
 	return 1;
 }
@@ -233,8 +276,10 @@ describe_failure(const struct ldm_ipt_tool *t, char *err, size_t err_size)
 bool
 ldm_ipt_is_ours(pid_t pid)
 {
-	for (size_t i = 0; i < ELEMENTSOF(recent_pids); i++)
-		if (pid > 0 && recent_pids[i] == pid)
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < ELEMENTSOF(recent); i++)
+		if (pid > 0 && recent[i].pid == pid && now < recent[i].until_ms)
 			return true;
 	return false;
 }
@@ -250,9 +295,9 @@ ldm_ipt_commit_start(struct ldm_ipt_commit *c, const char *text4, const char *te
 		c->tool[k] = (struct ldm_ipt_tool){ .pid = -1, .pidfd = -1, .out = -1, .err = -1 };
 	c->running = true;
 	if (text4 != NULL)
-		(void)tool_start(&c->tool[c->n++], argv4[0], argv4, text4);
+		(void)tool_start(&c->tool[c->n++], argv4[0], argv4, text4, true);
 	if (text6 != NULL)
-		(void)tool_start(&c->tool[c->n++], argv6[0], argv6, text6);
+		(void)tool_start(&c->tool[c->n++], argv6[0], argv6, text6, true);
 	return 0;
 }
 
@@ -304,7 +349,7 @@ ldm_ipt_save(int family, const char *table, char **ret)
 	struct stat st;
 	char *out = NULL;
 	ssize_t n = 0;
-	int r = tool_start(&t, tool, argv, NULL);
+	int r = tool_start(&t, tool, argv, NULL, false);
 
 	if (r < 0)
 		return r;

@@ -14,6 +14,7 @@ struct ldm_ipt_tool {
 	int pidfd, out, err; /* -1: closed */
 	int rc;              /* 1 running, 0 ok, -errno */
 	bool timed_out;
+	bool commits; /* a restore: its ruleset changes are ours */
 	struct timespec started;
 	char errtext[1024]; /* what it wrote to stderr, truncated */
 };

@@ -236,6 +236,10 @@ commit_done(struct daemon *d, char *text[2], const bool *live, int rc)
 		free(text[1]);
 		d->commit_errors++;
 		d->commit_failed = true;
+		/* What it was for (a session's end, a lan change, ...) is still to do: try again
+		 * in a second, in the background. */
+		d->commit_wanted = true;
+		d->commit_retry_at = ldm_now_ms() + 1000;
 	} else {
 		for (int k = 0; k < 2; k++) {
 			view_clear(&d->kernel[k]);
@@ -298,13 +302,13 @@ ldm_rules_commit_later(struct daemon *d)
 }
 
 void
-ldm_rules_tick(struct daemon *d)
+ldm_rules_tick(struct daemon *d, bool may_start, uint64_t now)
 {
 	char err[1024];
 	int r;
 
 	finish_background(d, false);
-	if (d->bg.running || !d->commit_wanted)
+	if (d->bg.running || !d->commit_wanted || !may_start || now < d->commit_retry_at)
 		return;
 	d->commit_wanted = false;
 	d->commits++;

@@ -283,10 +283,12 @@ session_free(struct daemon *d, struct session *s)
 
 /*
  * Takes a slot out of the ruleset for good. While the kernel holds its chain (or a running
- * commit will put it there) it stays CLOSING: its slot is not reused, so a packet still
- * queued with its mark cannot be taken for another session's, and its cgroup stays (a rule
- * naming a missing cgroup fails the whole commit). Once a commit without it is in, both go
- * (ldm_session_committed). A slot the kernel never held goes at once.
+ * commit will put it there) it stays CLOSING: its slot is not reused, so a packet its chain
+ * still queues cannot be taken for another session's, and its cgroup stays (a rule naming a
+ * missing cgroup fails the whole commit). Once a commit without it is in, both go
+ * (ldm_session_committed). A slot the kernel never held goes at once. (Not covered: a late
+ * DNS answer to one of its queries, whose connection keeps the slot bits until conntrack
+ * forgets it, is taken for the slot's next session's; README, known gaps.)
  */
 static void
 close_slot(struct daemon *d, struct session *s)
