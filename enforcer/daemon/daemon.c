@@ -245,9 +245,10 @@ probing(const struct daemon *d)
 static void
 tick(struct daemon *d, uint64_t now)
 {
-	bool changed = false;
+	bool changed = false, probe;
 
 	ldm_session_tick(d, now);
+	probe = probing(d); /* nothing below starts or ends a self-test */
 	ldm_server_tick(d, now);
 	ldm_watch_tick(d, now);
 	(void)ldm_fold_flush(d->fold, now, false, emit_event, d);
@@ -258,7 +259,7 @@ tick(struct daemon *d, uint64_t now)
 	}
 	/* A check waits for a background commit to end (it compares with what that put in). */
 	if (((d->rules_check_at != 0 && now >= d->rules_check_at) ||
-	     (now >= d->next_poll && !probing(d))) &&
+	     (now >= d->next_poll && !probe)) &&
 	    now >= d->rules_hold_until && !d->bg.running) {
 		d->rules_check_at = 0;
 		d->next_poll = now + POLL_RULES_MS;
@@ -267,9 +268,9 @@ tick(struct daemon *d, uint64_t now)
 	/* A launch waits for its self-test: background work (a new spare, the commit that
 	 * compiles its policy) starts once no session is probing, or the probe waits for
 	 * two forks and a state file first. */
-	if (!probing(d))
+	if (!probe)
 		ldm_session_spare(d);
-	ldm_rules_tick(d, !probing(d), now);
+	ldm_rules_tick(d, !probe, now);
 }
 
 static int
