@@ -17,6 +17,7 @@ static const size_t sizes[] = {
 	[LDM_MSG_STATUS_LINE] = sizeof(struct ldm_msg_text),
 	[LDM_MSG_END] = sizeof(struct ldm_msg_empty),
 	[LDM_MSG_ACK] = sizeof(struct ldm_msg_empty),
+	[LDM_MSG_SESSION_ITEM] = sizeof(struct ldm_msg_session_item),
 };
 
 size_t
@@ -79,6 +80,12 @@ check_payload(const struct ldm_msg_hdr *h)
 		const struct ldm_msg_syscall_denied *m = (const void *)h;
 
 		return STR_OK(m->name) && m->reserved == 0;
+	}
+	case LDM_MSG_SESSION_ITEM: {
+		const struct ldm_msg_session_item *m = (const void *)h;
+
+		return STR_OK(m->value) && m->kind >= 1 && m->kind <= LDM_ITEM_KIND_MAX &&
+		       m->reserved == 0;
 	}
 	case LDM_MSG_SUMMARY:
 		return STR_OK(((const struct ldm_msg_summary *)(const void *)h)->policy);

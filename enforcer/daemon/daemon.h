@@ -193,6 +193,8 @@ void ldm_server_accept(struct daemon *d);
 void ldm_server_client_io(struct daemon *d, int client);
 void ldm_server_tick(struct daemon *d, uint64_t now);
 int ldm_server_send(struct daemon *d, int client, const void *msg);
+/* Makes room in CLIENT's send buffer for BYTES of replies sent at once. Returns 0 or -errno. */
+int ldm_server_reserve(struct daemon *d, int client, size_t bytes);
 void ldm_server_send_error(struct daemon *d, int client, int code, const char *text);
 void ldm_server_close(struct daemon *d, int client);
 

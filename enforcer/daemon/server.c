@@ -6,6 +6,7 @@
  * client sends stops the daemon.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,21 @@ ldm_server_send(struct daemon *d, int client, const void *msg)
 		ldm_server_close(d, client);
 		return -EIO;
 	}
+	return 0;
+}
+
+int
+ldm_server_reserve(struct daemon *d, int client, size_t bytes)
+{
+	const struct client *c = &d->clients[client];
+	int size = bytes > (size_t)INT_MAX / 2 ? INT_MAX / 2 : (int)bytes;
+
+	if (c->fd < 0)
+		return -EBADF;
+	/* The kernel doubles the value for its bookkeeping; CAP_NET_ADMIN may pass rmem_max. */
+	if (setsockopt(c->fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0 &&
+	    setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) < 0)
+		return -errno;
 	return 0;
 }
 

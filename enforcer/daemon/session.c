@@ -525,6 +525,32 @@ ldm_session_request(struct daemon *d, int client, const struct ldm_msg_session_r
 	return r;
 }
 
+/* The policy's launcher items, one message each, before READY (ldm/control.h). */
+static int
+send_items(struct daemon *d, const struct session *s)
+{
+	size_t bytes = (s->policy->n_items + 1) * sizeof(struct ldm_msg_session_item);
+
+	if (s->policy->n_items > LDM_CTL_ITEMS_MAX) /* the loader refuses more: never here */
+		return -E2BIG;
+	if (s->policy->n_items > 0 && ldm_server_reserve(d, s->client, bytes) < 0)
+		ldm_daemon_log_error(d, s,
+		                     "cannot enlarge the control socket's buffer for %zu items",
+		                     s->policy->n_items);
+	for (size_t i = 0; i < s->policy->n_items; i++) {
+		const struct ldm_item *it = &s->policy->items[i];
+		struct ldm_msg_session_item m = { .kind = it->kind,
+			                          .rule = it->rule,
+			                          .flags = it->flags };
+
+		ldm_msg_init(&m.hdr, LDM_MSG_SESSION_ITEM);
+		if (ldm_msg_set_str(m.value, sizeof(m.value), it->value) < 0 ||
+		    ldm_server_send(d, s->client, &m) < 0)
+			return -EIO; /* ldm-run then gets no READY and refuses to start */
+	}
+	return 0;
+}
+
 static void
 send_ready(struct daemon *d, struct session *s)
 {
@@ -540,7 +566,7 @@ send_ready(struct daemon *d, struct session *s)
 		m.deny[i] = s->policy->deny_syscalls[i];
 	(void)ldm_msg_set_str(m.policy, sizeof(m.policy), s->policy_name);
 	(void)ldm_msg_set_str(m.cgroup, sizeof(m.cgroup), s->cgroup);
-	if (s->client >= 0)
+	if (s->client >= 0 && send_items(d, s) == 0)
 		(void)ldm_server_send(d, s->client, &m);
 	s->client = -1;
 }

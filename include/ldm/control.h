@@ -37,6 +37,7 @@ enum ldm_msg_type {
 	LDM_MSG_STATUS_LINE = 8,     /* daemon -> ldmctl, one per line of text */
 	LDM_MSG_END = 9,             /* daemon -> client: no more lines */
 	LDM_MSG_ACK = 10,            /* daemon -> client: report taken */
+	LDM_MSG_SESSION_ITEM = 11,   /* daemon -> ldm-run, before READY: one launcher item */
 };
 
 struct ldm_msg_hdr {
@@ -74,6 +75,33 @@ struct ldm_msg_session_ready {
 	char cgroup[LDM_CTL_PATH_MAX]; /* the session cgroup, relative to the cgroup2 root */
 };
 _Static_assert(sizeof(struct ldm_msg_session_ready) == 16 + 24 + 1024 + 72 + 256, "wire size");
+
+/*
+ * What the launcher enforces itself (write scope, local sockets, D-Bus names) reaches it as
+ * items: the daemon sends each of the policy's items as one LDM_MSG_SESSION_ITEM before
+ * LDM_MSG_SESSION_READY, in policy order. VALUE is as the policy wrote it (path patterns
+ * unexpanded: ldm-run expands %h, %t and %c, see ldm/pathvar.h). A session carries at most
+ * LDM_CTL_ITEMS_MAX items; ldm-run refuses a session that sends more (fail closed).
+ */
+#define LDM_CTL_ITEM_MAX  1024 /* an item's value, NUL included */
+#define LDM_CTL_ITEMS_MAX 256
+
+enum ldm_item_kind {
+	LDM_ITEM_WRITE = 1, /* a path the app may write below */
+	LDM_ITEM_UNIX = 2,  /* a local socket rule (flags: kind-specific) */
+	LDM_ITEM_DBUS = 3,  /* a D-Bus name the app may talk to (flags: which bus) */
+	LDM_ITEM_KIND_MAX = LDM_ITEM_DBUS,
+};
+
+struct ldm_msg_session_item {
+	struct ldm_msg_hdr hdr;
+	uint32_t kind;  /* LDM_ITEM_* */
+	uint32_t rule;  /* the policy rule it comes from (for logs), 0 if none */
+	uint32_t flags; /* kind-specific */
+	uint32_t reserved;
+	char value[LDM_CTL_ITEM_MAX];
+};
+_Static_assert(sizeof(struct ldm_msg_session_item) == 16 + 16 + 1024, "wire size");
 
 struct ldm_msg_error {
 	struct ldm_msg_hdr hdr;
@@ -135,7 +163,10 @@ struct ldm_msg_empty {
 };
 
 /* The largest message of any type: a reader's buffer size. */
-#define LDM_MSG_MAX sizeof(struct ldm_msg_session_ready)
+#define LDM_MSG_MAX                                                                                \
+	(sizeof(struct ldm_msg_session_ready) > sizeof(struct ldm_msg_session_item)                \
+	         ? sizeof(struct ldm_msg_session_ready)                                            \
+	         : sizeof(struct ldm_msg_session_item))
 
 /* The exact size of a message of TYPE, or 0 for an unknown type. */
 size_t ldm_msg_size(uint16_t type);

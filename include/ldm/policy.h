@@ -95,6 +95,18 @@ struct ldm_known {
 
 struct ldm_policy_index;
 
+/*
+ * A policy item the launcher enforces rather than the kernel rules: a write path, a local
+ * socket, a D-Bus name (kinds: enum ldm_item_kind in ldm/control.h). The daemon sends them
+ * to ldm-run with the session; VALUE is as written (path patterns unexpanded).
+ */
+struct ldm_item {
+	unsigned kind;
+	unsigned rule; /* the rule number, 0 if the item is no numbered rule */
+	unsigned flags;
+	char *value;
+};
+
 struct ldm_policy {
 	char *name;
 	char *description;
@@ -110,6 +122,8 @@ struct ldm_policy {
 	int *deny_syscalls; /* native syscall numbers */
 	char **deny_syscall_names;
 	size_t n_deny_syscalls;
+	struct ldm_item *items; /* at most LDM_CTL_ITEMS_MAX */
+	size_t n_items;
 	struct ldm_policy_index *index;
 };
 

@@ -19,6 +19,7 @@ union ldm_msg_any {
 	struct ldm_msg_error error;
 	struct ldm_msg_summary summary;
 	struct ldm_msg_text text;
+	struct ldm_msg_session_item item;
 	char bytes[LDM_MSG_MAX];
 };
 

@@ -108,12 +108,13 @@ child_exec(const struct ldm_run_opts *o, const char *path, const struct ldm_msg_
 
 pid_t
 ldm_run_spawn(const struct ldm_run_opts *o, const char *path, const struct ldm_msg_session_ready *s,
-              int *ret_sock)
+              const struct ldm_run_items *items, int *ret_sock)
 {
 	sigset_t set, old;
 	int sv[2], r;
 	pid_t pid;
 
+	(void)items; /* no launcher item is enforced in the child yet */
 	sigemptyset(&set);
 	for (size_t i = 0; i < ELEMENTSOF(ldm_run_forwarded_signals); i++)
 		sigaddset(&set, ldm_run_forwarded_signals[i]);

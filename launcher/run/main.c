@@ -43,6 +43,7 @@ int
 main(int argc, char **argv)
 {
 	static struct ldm_msg_session_ready ready;
+	static struct ldm_run_items items;
 	struct ldm_run_opts o;
 	char path[PATH_MAX], why[256];
 	const char *socket;
@@ -64,14 +65,14 @@ main(int argc, char **argv)
 	if (r != 0)
 		return r;
 	socket = ldm_client_socket_path(o.socket);
-	if (ldm_run_session_request(socket, &o, path, &ready) < 0)
+	if (ldm_run_session_request(socket, &o, path, &ready, &items) < 0)
 		return LDM_RUN_EXIT_FAIL;
 	if (ldm_run_session_check_cgroup(&ready) < 0)
 		return LDM_RUN_EXIT_FAIL;
-	child = ldm_run_spawn(&o, path, &ready, &sock);
+	child = ldm_run_spawn(&o, path, &ready, &items, &sock);
 	if (child < 0) {
 		fprintf(stderr, "ldm-run: cannot start the program: %s\n", strerror(-child));
 		return LDM_RUN_EXIT_FAIL;
 	}
-	return ldm_run_supervise(&o, socket, &ready, child, sock);
+	return ldm_run_supervise(&o, socket, &ready, &items, child, sock);
 }

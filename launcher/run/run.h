@@ -4,6 +4,7 @@
  *   options.c     command line, PATH lookup, exit codes (pure but for the lookup)
  *   privs.c       refusing root and capabilities
  *   session.c     the daemon: session request, cgroup check, summary line
+ *   items.c       the session's launcher items (write paths, local sockets) and %h/%t/%c
  *   child.c       fork, then the child's fixed order: fds, no_new_privs, Landlock, seccomp
  *   supervisor.c  signals, the seccomp listener and its reports, waiting for the child
  */
@@ -70,13 +71,39 @@ int ldm_run_check_privileges(char *why, size_t size);
  */
 bool ldm_run_cgroup_matches(const char *text, const char *cgroup);
 
+/* The launcher items of a session (ldm/control.h), as the daemon sent them. */
+struct ldm_run_item {
+	uint32_t kind; /* LDM_ITEM_* */
+	uint32_t rule;
+	uint32_t flags;
+	char *value; /* as the policy wrote it: path patterns unexpanded */
+};
+
+struct ldm_run_items {
+	struct ldm_run_item *v;
+	size_t n;
+};
+
+/* Appends the item M carries. Returns 0, -E2BIG past LDM_CTL_ITEMS_MAX, or -ENOMEM. */
+int ldm_run_items_add(struct ldm_run_items *items, const struct ldm_msg_session_item *m);
+void ldm_run_items_clear(struct ldm_run_items *items);
+
+/*
+ * The values of %h (the passwd entry's home of this uid, not $HOME), %t ($XDG_RUNTIME_DIR
+ * when absolute) and %c (the working directory) for ldm_path_expand(), in storage BUF.
+ * A value that cannot be had (or does not fit BUF) is NULL. Returns 0.
+ */
+struct ldm_path_vars;
+int ldm_run_path_vars(struct ldm_path_vars *ret, char *buf, size_t size);
+
 /*
  * Asks the daemon at SOCKET for a session for this pid: policy and flags from O, APP the
  * resolved program. Prints a one-line reason on stderr on failure. Returns 0 and the reply
- * in *RET, or -errno.
+ * in *RET and the session's launcher items in *ITEMS (cleared first; the caller clears
+ * them), or -errno.
  */
 int ldm_run_session_request(const char *socket, const struct ldm_run_opts *o, const char *app,
-                            struct ldm_msg_session_ready *ret);
+                            struct ldm_msg_session_ready *ret, struct ldm_run_items *items);
 
 /* Checks /proc/self/cgroup against the session's cgroup; prints why not. Returns 0 or -errno. */
 int ldm_run_session_check_cgroup(const struct ldm_msg_session_ready *s);
@@ -97,7 +124,8 @@ void ldm_run_session_summary(const char *socket, const struct ldm_msg_session_re
  * parent's end of the socket on which the child sends its seccomp listener; or -errno.
  */
 pid_t ldm_run_spawn(const struct ldm_run_opts *o, const char *path,
-                    const struct ldm_msg_session_ready *s, int *ret_sock);
+                    const struct ldm_msg_session_ready *s, const struct ldm_run_items *items,
+                    int *ret_sock);
 
 /* The signals forwarded to the program; SIGCHLD is added to the blocked set as well. */
 extern const int ldm_run_forwarded_signals[5];
@@ -107,7 +135,8 @@ extern const int ldm_run_forwarded_signals[5];
  * CHILD, then prints the summary (unless o->quiet). Returns ldm-run's exit code.
  */
 int ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
-                      const struct ldm_msg_session_ready *s, pid_t child, int sock);
+                      const struct ldm_msg_session_ready *s, const struct ldm_run_items *items,
+                      pid_t child, int sock);
 
 /*
  * The report rate limit: at most LDM_RUN_REPORTS_PER_SEC syscall reports in each second

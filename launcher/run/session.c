@@ -37,13 +37,21 @@ say_connect_error(const char *socket, int r)
 		        strerror(-r));
 }
 
-/* Reads the reply to a session request on FD. */
+/* Reads the reply to a session request on FD: the items, then READY or an error. */
 static int
-read_ready(int fd, struct ldm_msg_session_ready *ret)
+read_ready(int fd, struct ldm_msg_session_ready *ret, struct ldm_run_items *items)
 {
 	union ldm_msg_any m;
-	int r = ldm_client_recv(fd, &m, SESSION_TIMEOUT_MS);
+	int r;
 
+	while ((r = ldm_client_recv(fd, &m, SESSION_TIMEOUT_MS)) == LDM_MSG_SESSION_ITEM) {
+		int e = ldm_run_items_add(items, &m.item);
+
+		if (e < 0) {
+			fprintf(stderr, "ldm-run: the session's policy items: %s\n", strerror(-e));
+			return e;
+		}
+	}
 	if (r == LDM_MSG_SESSION_READY) {
 		*ret = m.ready;
 		return 0;
@@ -65,7 +73,7 @@ read_ready(int fd, struct ldm_msg_session_ready *ret)
 
 int
 ldm_run_session_request(const char *socket, const struct ldm_run_opts *o, const char *app,
-                        struct ldm_msg_session_ready *ret)
+                        struct ldm_msg_session_ready *ret, struct ldm_run_items *items)
 {
 	struct ldm_msg_session_request req;
 	_cleanup_close_ int fd = -1;
@@ -91,7 +99,11 @@ ldm_run_session_request(const char *socket, const struct ldm_run_opts *o, const 
 		        strerror(-r));
 		return r;
 	}
-	return read_ready(fd, ret);
+	ldm_run_items_clear(items);
+	r = read_ready(fd, ret, items);
+	if (r < 0)
+		ldm_run_items_clear(items);
+	return r;
 }
 
 bool

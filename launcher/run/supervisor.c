@@ -238,7 +238,8 @@ sup_init(struct sup *sp)
 
 int
 ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
-                  const struct ldm_msg_session_ready *s, pid_t child, int sock)
+                  const struct ldm_msg_session_ready *s, const struct ldm_run_items *items,
+                  pid_t child, int sock)
 {
 	struct sup sp = {
 		.child = child,
@@ -250,6 +251,7 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 	};
 	int r = sup_init(&sp);
 
+	(void)items; /* no launcher item is supervised yet */
 	if (r < 0) {
 		/* The program runs already: it must not run unsupervised. */
 		fprintf(stderr, "ldm-run: cannot supervise the program: %s\n", strerror(-r));

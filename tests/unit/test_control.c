@@ -1,0 +1,109 @@
+/* The control protocol's checks (enforcer/control.c): the root daemon's only check on what a
+ * client sends, and ldm-run's on what the daemon sends. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ldm/control.h"
+
+static void
+test_header(void **state)
+{
+	struct ldm_msg_summary_request m;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	ldm_msg_init(&m.hdr, LDM_MSG_SUMMARY_REQUEST);
+	assert_int_equal(ldm_msg_check(&m.hdr), 0);
+	m.hdr.len++;
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.hdr.len--;
+	m.hdr.reserved = 1;
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.hdr.reserved = 0;
+	m.hdr.magic ^= 1;
+	assert_int_equal(ldm_msg_check(&m.hdr), -EPROTO);
+	m.hdr.magic ^= 1;
+	m.hdr.version++;
+	assert_int_equal(ldm_msg_check(&m.hdr), -EPROTO);
+	m.hdr.version--;
+	m.hdr.type = 999;
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.hdr.type = 0;
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+}
+
+static void
+test_session_request(void **state)
+{
+	struct ldm_msg_session_request m;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	ldm_msg_init(&m.hdr, LDM_MSG_SESSION_REQUEST);
+	assert_int_equal(ldm_msg_set_str(m.policy, sizeof(m.policy), "offline"), 0);
+	assert_int_equal(ldm_msg_check(&m.hdr), 0);
+	m.flags = 0x2; /* unknown flag */
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.flags = LDM_SESSION_F_AUDIT;
+	assert_int_equal(ldm_msg_check(&m.hdr), 0);
+	memset(m.policy, 'a', sizeof(m.policy)); /* no NUL */
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.policy[0] = '\0';
+	memset(m.app, 'b', sizeof(m.app));
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+}
+
+static void
+test_session_item(void **state)
+{
+	struct ldm_msg_session_item m;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	ldm_msg_init(&m.hdr, LDM_MSG_SESSION_ITEM);
+	assert_int_equal(m.hdr.len, sizeof(m));
+	assert_true(LDM_MSG_MAX >= sizeof(m));
+	m.kind = LDM_ITEM_WRITE;
+	assert_int_equal(ldm_msg_set_str(m.value, sizeof(m.value), "%h/.config/x"), 0);
+	assert_int_equal(ldm_msg_check(&m.hdr), 0);
+	m.kind = 0;
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.kind = LDM_ITEM_KIND_MAX + 1;
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.kind = LDM_ITEM_UNIX;
+	m.reserved = 7;
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.reserved = 0;
+	memset(m.value, '/', sizeof(m.value));
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+}
+
+static void
+test_set_str(void **state)
+{
+	char f[4];
+
+	(void)state;
+	assert_int_equal(ldm_msg_set_str(f, sizeof(f), "abc"), 0);
+	assert_string_equal(f, "abc");
+	assert_int_equal(ldm_msg_set_str(f, sizeof(f), "abcd"), -ENAMETOOLONG);
+	assert_string_equal(f, "");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_session_request),
+		cmocka_unit_test(test_session_item),
+		cmocka_unit_test(test_set_str),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
