@@ -76,7 +76,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/bench/%)
 # libconfig 1.5 leaks on some syntax errors; its allocations only (tests/lsan.supp).
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
-.PHONY: tools all deps check check-run unit-tests golden-tests policy-tests fuzz-replay integration-tests \
+.PHONY: tools all deps deps-present check check-run bench-run unit-tests golden-tests policy-tests fuzz-replay integration-tests \
 	install clean format format-check demo fuzz bench update-golden deb
 
 all: $(PROGS)
@@ -129,14 +129,17 @@ fuzz: $(FUZZERS)
 
 # make check works on a fresh machine too: missing deps.txt packages are installed first
 # (as root), then the tests run in a make of their own that sees the installed libraries.
-check:
+# Installs deps.txt where a package of it is missing (as root), or says what is missing.
+deps-present:
 	@missing=$$(for p in $$(sed -e 's/#.*//' deps.txt); do \
 		dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q 'ok installed' || \
 		echo "$$p"; done); \
 	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then echo "check: installing" $$missing; $(MAKE) deps; \
-		else echo "check: missing packages (run 'make deps' as root):" $$missing; \
+		if [ "$$(id -u)" = 0 ]; then echo "installing" $$missing; $(MAKE) deps; \
+		else echo "missing packages (run 'make deps' as root):" $$missing; \
 			exit 1; fi; fi
+
+check: deps-present
 	$(MAKE) check-run
 
 check-run: all unit-tests golden-tests policy-tests fuzz-replay integration-tests
@@ -167,7 +170,10 @@ integration-tests: all $(TOOL_BINS)
 # namespace test beds and use the helper programs; every one prints RESULT rows, gathered
 # into one table at the end. Targets are reported (PASS/FAIL), never asserted.
 BENCH_HELPERS := $(B)/bench/netload $(B)/bench/nfq_baseline
-bench: all $(BENCH_BINS) $(TOOL_BINS)
+bench: deps-present
+	$(MAKE) bench-run
+
+bench-run: all $(BENCH_BINS) $(TOOL_BINS)
 	@mkdir -p $(B)/bench; out=$(B)/bench/results.txt; : >$$out; \
 	for b in $(filter-out $(BENCH_HELPERS),$(BENCH_BINS)); do echo "== $$b"; \
 		$$b | tee -a $$out; done; \
