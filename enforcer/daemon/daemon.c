@@ -135,6 +135,9 @@ ldm_daemon_init(struct daemon *d)
 		d->clients[i].fd = -1;
 	if ((r = ldm_eventlog_open(d->cfg.log, d->cfg.foreground, &d->log)) < 0)
 		die(d->cfg.log, r);
+	if (ldm_eventlog_chain_note(d->log) != NULL) /* the first record of the new chain */
+		ldm_daemon_log_error(d, NULL, "log hash chain starts anew: %s",
+		                     ldm_eventlog_chain_note(d->log));
 	if ((r = ldm_marks_init(d->cfg.mark_mask, &d->marks)) < 0)
 		die("mark mask", r);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "ldm/event.h"
+#include "ldm/logchain.h"
 
 #define LDM_EVENTLOG_PATH "/var/log/ldm/events.jsonl"
 
@@ -38,7 +39,8 @@ ldm_eventlog_closep(struct ldm_eventlog **log)
 }
 
 /*
- * Writes E everywhere (no folding: the caller folds with ldm_fold_offer() first). A zero
+ * Writes E everywhere (no folding: the caller folds with ldm_fold_offer() first), the JSON
+ * line sealed into the log's hash chain (ldm/logchain.h). A zero
  * E->ts is stamped with the wall clock now. Returns 0, or -errno of the file write (a
  * short write is -EIO, a record that cannot be formatted -EINVAL): counted as a failure.
  */
@@ -49,6 +51,13 @@ int ldm_eventlog_write(struct ldm_eventlog *log, const struct ldm_event *e);
  * use, the failure is counted and -errno returned.
  */
 int ldm_eventlog_reopen(struct ldm_eventlog *log);
+
+/* Why the hash chain started anew when the log was opened (the caller logs it), or NULL. */
+const char *ldm_eventlog_chain_note(const struct ldm_eventlog *log);
+
+/* The chain's head: the last written record's number and hash. */
+void ldm_eventlog_chain_head(const struct ldm_eventlog *log, uint64_t *ret_seq,
+                             uint8_t ret_head[LDM_CHAIN_HASH_LEN]);
 
 /* Records that could not be written to the file, and reopen failures. NULL: 0. */
 uint64_t ldm_eventlog_failures(const struct ldm_eventlog *log);

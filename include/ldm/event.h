@@ -29,6 +29,9 @@
  *   syscall   string, syscall_denied only
  *   nr, errno syscall_denied only, always there
  *
+ * In the log file each line then carries the hash chain's keys, "seq" and "prev", as its
+ * last keys (ldm/logchain.h); ldm_chain_unseal() gives back the record this writes.
+ *
  * Strings are JSON-escaped: '"' and '\' with a backslash, control characters (0x00-0x1f,
  * 0x7f) and C1 controls (U+0080-U+009F) as \u00XX; valid UTF-8 (RFC 3629: no overlongs,
  * no surrogates, nothing past U+10FFFF) passes through; every byte that is not part of

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ldm/event.h"
+#include "ldm/logchain.h"
 #include "ldm/util.h"
 #include "ldmctl/ldmctl.h"
 
@@ -33,13 +34,13 @@ struct log_args {
 	const char *path;
 };
 
-/* Whole lines of a file that may grow, each at most LDM_EVENT_LINE_MAX bytes with "\n". */
+/* Whole lines of a file that may grow, each at most LDM_LOG_LINE_MAX bytes with "\n". */
 struct reader {
 	int fd;
 	unsigned long lineno; /* of the line returned last */
 	size_t start, end;    /* the bytes read but not yet returned: buf[start..end) */
 	bool skipping;        /* inside a line too long to be a record: drop up to its "\n" */
-	char buf[2 * LDM_EVENT_LINE_MAX];
+	char buf[2 * LDM_LOG_LINE_MAX];
 };
 
 enum { LINE_NONE, LINE_OK, LINE_LONG };
@@ -114,13 +115,13 @@ reader_next(struct reader *r, const char **ret_line, size_t *ret_len)
 		if (nl != NULL) {
 			r->start += (size_t)(nl - line) + 1;
 			r->lineno++;
-			if ((size_t)(nl - line) + 1 > LDM_EVENT_LINE_MAX)
+			if ((size_t)(nl - line) + 1 > LDM_LOG_LINE_MAX)
 				return LINE_LONG;
 			*ret_line = line;
 			*ret_len = (size_t)(nl - line);
 			return LINE_OK;
 		}
-		if (!r->skipping && r->end - r->start >= LDM_EVENT_LINE_MAX) {
+		if (!r->skipping && r->end - r->start >= LDM_LOG_LINE_MAX) {
 			/* No "\n" in the bytes a record may take: the rest of it goes unread. */
 			r->skipping = true;
 			r->lineno++;
@@ -158,9 +159,19 @@ reader_reset(struct reader *r, int fd)
 static void
 emit(const struct log_args *a, const char *line, size_t len, unsigned long lineno)
 {
+	static char body[LDM_LOG_LINE_MAX];
 	struct ldm_event_view v;
 	char text[LDM_EVENT_LINE_MAX];
+	const char *orig = line;
+	size_t orig_len = len;
+	int n = ldm_chain_unseal(line, len, body, sizeof(body));
 
+	/* A sealed record is read without its chain keys (`ldmctl verify` checks those); a
+	 * line of a log written before the chain existed is read as it is. */
+	if (n >= 0) {
+		line = body;
+		len = (size_t)n;
+	}
 	if (ldm_event_parse_json(line, len, &v) < 0 ||
 	    ldm_event_text(&v.ev, text, sizeof(text)) < 0) {
 		bad_record(a->path, lineno);
@@ -169,8 +180,9 @@ emit(const struct log_args *a, const char *line, size_t len, unsigned long linen
 	if (a->session != 0 && v.ev.session != a->session)
 		return;
 	if (a->json) {
-		/* It parsed, so it is exactly what ldm_event_json() writes: escaped. */
-		fwrite(line, 1, len, stdout);
+		/* It parsed, so it is exactly what ldm_event_json() writes (escaped), plus the
+		 * chain keys ldm_chain_split() read strictly: digits and hex. */
+		fwrite(orig, 1, orig_len, stdout);
 		putchar('\n');
 	} else {
 		puts(text);

@@ -17,10 +17,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "check", ldmctl_check },
-	{ "explain", ldmctl_explain },
-	{ "log", ldmctl_log },
-	{ "status", ldmctl_status },
+	{ "check", ldmctl_check },   { "explain", ldmctl_explain }, { "log", ldmctl_log },
+	{ "status", ldmctl_status }, { "verify", ldmctl_verify },
 };
 
 static void
@@ -39,6 +37,7 @@ usage(FILE *f)
 	      "  log [SESSION] [--json] [--follow] [--log FILE]\n"
 	      "                                 print the event log (default\n"
 	      "                                 /var/log/ldm/events.jsonl)\n"
+	      "  verify [--log FILE]...         check the log's hash chain across rotations\n"
 	      "\n"
 	      "Options (before or after the command):\n"
 	      "  --policy-dir DIR   look up policy names and includes in DIR (repeatable;\n"
@@ -51,7 +50,8 @@ usage(FILE *f)
 	      "Exit status:\n"
 	      "  0  check: every file is valid; explain: the flow is allowed; status, log: done\n"
 	      "  1  check: a file has errors; explain: the flow is blocked; status: the daemon\n"
-	      "     is not running or did not answer; log: the log cannot be read\n"
+	      "     is not running or did not answer; log: the log cannot be read; verify: the\n"
+	      "     chain is broken or a file cannot be read\n"
 	      "  2  usage error\n"
 	      "  3  explain: the policy does not load (its errors are printed)\n"
 	      "  4  explain: the routing table cannot be read (pass --lan)\n"

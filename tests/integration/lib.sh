@@ -172,6 +172,9 @@ tb_start_daemon() {
 	TB_LOG="$TB_TMP/events.jsonl"
 	TB_CGROOT="$(tb_cgroup2_mount)/$TB_ID"
 	TB_CGROUPS+=("$TB_CGROOT")
+	# A socket left by a daemon that was stopped or killed would pass the wait below
+	# before the new one listens.
+	rm -f "$TB_SOCK"
 	# nsenter execs the daemon in place, so TB_DAEMON is the daemon's own pid.
 	nsenter --net="/run/netns/$TB_LAP" -- "$build/ldm-enforcerd" --foreground --socket "$TB_SOCK" \
 		--policy-dir "$TB_TMP/policies" --state-dir "$TB_TMP/state" --log "$TB_LOG" \

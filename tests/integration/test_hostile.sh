@@ -136,7 +136,7 @@ denied_n() {
 # raw4, raw6, packet, packet-dgram, SOCK_PACKET, bluetooth: six socket() calls.
 tb_check "log: socket() of raw, packet and unlisted families denied (6 calls)" \
 	denied_n 6 '"syscall":"socket"'
-tb_check "log: socket(AF_PACKET) denied with EPERM" denied_n 1 '"syscall":"socket"' '"errno":1}'
+tb_check "log: socket(AF_PACKET) denied with EPERM" denied_n 1 '"syscall":"socket"' '"errno":1,'
 tb_check "log: socket(AF_BLUETOOTH) denied with EAFNOSUPPORT" denied_n 1 \
 	'"syscall":"socket"' '"errno":97'
 tb_check "log: unshare(CLONE_NEWUSER), unshare(CLONE_NEWNET) denied (2 calls)" \

@@ -17,6 +17,7 @@
 
 #include "daemon/eventlog.h"
 #include "ldm/event.h"
+#include "ldm/logchain.h"
 #include "ldm/util.h"
 
 static char tmpdir[64];
@@ -57,7 +58,7 @@ path(char *buf, size_t size, const char *rel)
 static size_t
 check_lines(const char *file, struct ldm_event_view *last)
 {
-	static char buf[65536];
+	static char buf[65536], rec[LDM_EVENT_LINE_MAX];
 	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
 	size_t n = 0, lines = 0;
 	ssize_t r;
@@ -70,7 +71,9 @@ check_lines(const char *file, struct ldm_event_view *last)
 		const char *nl = memchr(buf + i, '\n', n - i);
 
 		assert_non_null(nl);
-		if (ldm_event_parse_json(buf + i, (size_t)(nl - buf) + 1 - i, last) != 0)
+		/* Each line is sealed into the chain; the record is what is left without it. */
+		r = ldm_chain_unseal(buf + i, (size_t)(nl - buf) + 1 - i, rec, sizeof(rec));
+		if (r < 0 || ldm_event_parse_json(rec, (size_t)r, last) != 0)
 			fail_msg("%s: line %zu does not read back", file, lines + 1);
 		i = (size_t)(nl - buf) + 1;
 		lines++;
@@ -139,7 +142,7 @@ test_open_refused(void **state)
 		{ "no/such/events.jsonl", -ENOENT }, /* one level of directory is made, not two */
 		{ "link", -ELOOP },
 		{ "dir", -EISDIR },
-		{ "fifo", -ENXIO }, /* no reader: refused at once, not hung */
+		{ "fifo", -EINVAL }, /* opened read-write (so at once, not hung), then refused */
 	};
 
 	(void)state;
@@ -214,6 +217,94 @@ test_reopen(void **state)
 	assert_int_equal(check_lines(old, &v), 2);
 }
 
+/* Checks the chain over FILES (NULL-terminated) read in order: every link holds. Returns the
+ * number of records. */
+static size_t
+verify_chain(const char *const *files)
+{
+	static char buf[65536];
+	struct ldm_chain c = { 0 };
+	size_t records = 0;
+
+	for (; *files != NULL; files++) {
+		_cleanup_close_ int fd = open(*files, O_RDONLY | O_CLOEXEC);
+		ssize_t n;
+
+		assert_true(fd >= 0);
+		n = read(fd, buf, sizeof(buf) - 1);
+		assert_true(n >= 0);
+		for (char *p = buf, *nl; p < buf + n; p = nl + 1) {
+			enum ldm_chain_result r;
+
+			nl = memchr(p, '\n', (size_t)(buf + n - p));
+			assert_non_null(nl);
+			r = ldm_chain_check(&c, p, (size_t)(nl - p));
+			if (r != (records == 0 ? LDM_CHAIN_FIRST : LDM_CHAIN_OK))
+				fail_msg("%s: record %zu: %s", *files, records + 1,
+				         ldm_chain_result_text(r));
+			records++;
+		}
+	}
+	return records;
+}
+
+/* The chain goes on across close and open, a rotation, and a restart on the empty file. */
+static void
+test_chain(void **state)
+{
+	_cleanup_(ldm_eventlog_closep) struct ldm_eventlog *log = NULL;
+	char file[128], old[128], head[160];
+	struct ldm_event e;
+	uint64_t seq;
+	uint8_t h[LDM_CHAIN_HASH_LEN];
+
+	(void)state;
+	path(file, sizeof(file), "chain/events.jsonl");
+	path(old, sizeof(old), "chain/events.jsonl.1");
+	assert_int_equal(ldm_eventlog_open(file, LDM_EVENTLOG_NO_SYSLOG, &log), 0);
+	assert_null(ldm_eventlog_chain_note(log));
+	blocked(&e);
+	assert_int_equal(ldm_eventlog_write(log, &e), 0);
+	assert_int_equal(ldm_eventlog_write(log, &e), 0);
+	log = ldm_eventlog_close(log);
+	/* a restart: takes the head from the last line */
+	assert_int_equal(ldm_eventlog_open(file, LDM_EVENTLOG_NO_SYSLOG, &log), 0);
+	assert_null(ldm_eventlog_chain_note(log));
+	ldm_eventlog_chain_head(log, &seq, h);
+	assert_int_equal(seq, 2);
+	assert_int_equal(ldm_eventlog_write(log, &e), 0);
+	/* rotation as logrotate does it (create): the next record continues in the new file */
+	assert_int_equal(rename(file, old), 0);
+	close(open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0640));
+	assert_int_equal(ldm_eventlog_reopen(log), 0);
+	log = ldm_eventlog_close(log);
+	/* a restart on the empty file: the head file carries the chain */
+	assert_int_equal(ldm_eventlog_open(file, LDM_EVENTLOG_NO_SYSLOG, &log), 0);
+	assert_null(ldm_eventlog_chain_note(log));
+	assert_int_equal(ldm_eventlog_write(log, &e), 0);
+	assert_int_equal(ldm_eventlog_write(log, &e), 0);
+	ldm_eventlog_chain_head(log, &seq, h);
+	assert_int_equal(seq, 5);
+	assert_int_equal(verify_chain((const char *const[]){ old, file, NULL }), 5);
+
+	/* A last line that is not a record starts a new chain, and says why. */
+	log = ldm_eventlog_close(log);
+	{
+		_cleanup_close_ int fd = open(file, O_WRONLY | O_APPEND | O_CLOEXEC);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "garbage", 7), 7); /* a write cut short */
+	}
+	assert_int_equal(ldm_eventlog_open(file, LDM_EVENTLOG_NO_SYSLOG, &log), 0);
+	assert_non_null(ldm_eventlog_chain_note(log));
+	ldm_eventlog_chain_head(log, &seq, h);
+	assert_int_equal(seq, 0);
+	/* the cut line was ended, so the next record stands on a line of its own */
+	assert_int_equal(ldm_eventlog_write(log, &e), 0);
+	(void)snprintf(head, sizeof(head), "%s.chain", file);
+	assert_int_equal(access(head, R_OK), 0);
+}
+
 /* The text line goes to stderr when asked, one escaped line. */
 static void
 test_stderr(void **state)
@@ -265,6 +356,7 @@ main(void)
 		cmocka_unit_test(test_write_read_back), cmocka_unit_test(test_open_refused),
 		cmocka_unit_test(test_write_failure),   cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_stderr),          cmocka_unit_test(test_priority),
+		cmocka_unit_test(test_chain),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -39,14 +39,14 @@ test_mountinfo(void **state)
 	                                       buf, sizeof(buf)),
 	                 0);
 	assert_string_equal(buf, "/mnt/my cg");
-	assert_int_equal(ldm_mountinfo_cgroup2("22 1 0:21 / /sys rw - sysfs sysfs rw\n", buf,
-	                                       sizeof(buf)),
-	                 -ENOENT);
+	assert_int_equal(
+	        ldm_mountinfo_cgroup2("22 1 0:21 / /sys rw - sysfs sysfs rw\n", buf, sizeof(buf)),
+	        -ENOENT);
 	assert_int_equal(ldm_mountinfo_cgroup2("", buf, sizeof(buf)), -ENOENT);
 	/* a "cgroup2" that is not the file-system type field does not count */
-	assert_int_equal(ldm_mountinfo_cgroup2("1 2 3 / /x cgroup2 - ext4 cgroup2 rw\n", buf,
-	                                       sizeof(buf)),
-	                 -ENOENT);
+	assert_int_equal(
+	        ldm_mountinfo_cgroup2("1 2 3 / /x cgroup2 - ext4 cgroup2 rw\n", buf, sizeof(buf)),
+	        -ENOENT);
 	/* no " - " separator: not a mount line */
 	assert_int_equal(ldm_mountinfo_cgroup2("1 2 3 / /x rw cgroup2 cgroup2\n", buf, sizeof(buf)),
 	                 -ENOENT);
@@ -123,7 +123,7 @@ test_ipt_scan(void **state)
 	assert_string_equal(t.chains[0], "LDM-OUT");
 	assert_string_equal(t.chains[1], "LDM-S3");
 	assert_string_equal(t.chains[2], "LDM-POST");
-	assert_int_equal(t.jump_output, 2); /* not first: the mark rule comes before it */
+	assert_int_equal(t.jump_output, 2);    /* not first: the mark rule comes before it */
 	assert_int_equal(t.n_output_jumps, 2); /* the one with a comment is not a plain jump */
 	assert_int_equal(t.jump_postrouting, 1);
 	assert_int_equal(t.n_postrouting_jumps, 1);
@@ -141,9 +141,8 @@ test_ipt_scan(void **state)
 	ldm_ipt_table_clear(&t);
 
 	/* "*mangler" is not "*mangle" */
-	assert_int_equal(ldm_ipt_scan("*mangler\n:LDM-X - [0:0]\n", "mangle", "LDM-OUT", NULL,
-	                              NULL, &t),
-	                 0);
+	assert_int_equal(
+	        ldm_ipt_scan("*mangler\n:LDM-X - [0:0]\n", "mangle", "LDM-OUT", NULL, NULL, &t), 0);
 	assert_int_equal(t.n_chains, 0);
 	ldm_ipt_table_clear(&t);
 }
