@@ -131,6 +131,9 @@ ldm_chain_split(const char *line, size_t len, size_t *ret_body_len, uint64_t *re
 	if (end - digits < 1 || (size_t)(end - digits) >= sizeof(num) ||
 	    (digits[0] == '0' && end - digits > 1))
 		return -EBADMSG;
+	for (const char *p = digits; p < end; p++) /* no NUL or sign the parser would stop at */
+		if (*p < '0' || *p > '9')
+			return -EBADMSG;
 	memcpy(num, digits, (size_t)(end - digits));
 	num[end - digits] = '\0';
 	if (ldm_parse_u64(num, UINT64_MAX, &v) < 0 || v == 0)

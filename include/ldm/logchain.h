@@ -68,13 +68,13 @@ int ldm_chain_unseal(const char *line, size_t len, char *buf, size_t size);
 
 /* What the verifier makes of one record after the ones it has seen. */
 enum ldm_chain_result {
-	LDM_CHAIN_OK = 0,     /* the next record, pointing at the one before */
-	LDM_CHAIN_FIRST,      /* the first record seen: verification starts here */
-	LDM_CHAIN_UNSEALED,   /* no chain keys: written by something else, or edited */
-	LDM_CHAIN_EDITED,     /* the next number, but prev is not the previous record's hash */
-	LDM_CHAIN_MISSING,    /* numbers skipped: records removed */
-	LDM_CHAIN_REORDERED,  /* a number not above the previous one: moved or inserted */
-	LDM_CHAIN_RESTARTED,  /* a new chain (seq 1, prev zero) after records: truncated */
+	LDM_CHAIN_OK = 0,    /* the next record, pointing at the one before */
+	LDM_CHAIN_FIRST,     /* the first record seen: verification starts here */
+	LDM_CHAIN_UNSEALED,  /* no chain keys: written by something else, or edited */
+	LDM_CHAIN_EDITED,    /* the next number, but prev is not the previous record's hash */
+	LDM_CHAIN_MISSING,   /* numbers skipped: records removed */
+	LDM_CHAIN_REORDERED, /* a number not above the previous one: moved or inserted */
+	LDM_CHAIN_RESTARTED, /* a new chain (seq 1, prev zero) after records: truncated */
 };
 
 /*

@@ -147,7 +147,8 @@ rotation_of(const char *name, const char *base)
 		return 0;
 	p = name + bl + 1;
 	end = p + strspn(p, "0123456789");
-	if (end == p || (size_t)(end - p) >= sizeof(num) || (*end != '\0' && strcmp(end, ".gz") != 0))
+	if (end == p || (size_t)(end - p) >= sizeof(num) ||
+	    (*end != '\0' && strcmp(end, ".gz") != 0))
 		return 0;
 	memcpy(num, p, (size_t)(end - p));
 	num[end - p] = '\0';
@@ -174,7 +175,7 @@ check_default(struct verify *v, const char *log)
 	static struct rotated files[VERIFY_MAX_FILES];
 	const char *slash = strrchr(log, '/'), *base = slash != NULL ? slash + 1 : log;
 	/* LOG's directory: "." without a slash, "/" for a file in the root */
-	_cleanup_free_ char *dir = slash == NULL ? strdup(".")
+	_cleanup_free_ char *dir = slash == NULL  ? strdup(".")
 	                           : slash == log ? strdup("/")
 	                                          : strndup(log, (size_t)(slash - log));
 	struct dirent *de;
@@ -223,7 +224,8 @@ ldmctl_verify(struct ldmctl_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (c == 'L') {
 			if (optarg[0] == '\0' || n_logs >= VERIFY_MAX_FILES)
-				return ldmctl_usage_error("verify", "--log needs a file (at most %d)",
+				return ldmctl_usage_error("verify",
+				                          "--log needs a file (at most %d)",
 				                          VERIFY_MAX_FILES);
 			logs[n_logs++] = optarg;
 			continue;
@@ -239,8 +241,8 @@ ldmctl_verify(struct ldmctl_ctx *ctx, int argc, char **argv)
 			return LDMCTL_EXIT_USAGE;
 	}
 	if (optind < argc)
-		return ldmctl_usage_error("verify", "unexpected argument '%s' (files go with --log)",
-		                          argv[optind]);
+		return ldmctl_usage_error(
+		        "verify", "unexpected argument '%s' (files go with --log)", argv[optind]);
 	r = 0;
 	if (n_logs == 0)
 		r = check_default(&v, VERIFY_DEFAULT_LOG);
@@ -256,8 +258,7 @@ ldmctl_verify(struct ldmctl_ctx *ctx, int argc, char **argv)
 	}
 	ldm_chain_hex(v.chain.head, hex);
 	printf("ldmctl verify: %llu records, %s; records %llu to %llu, last %.16s\n",
-	       (unsigned long long)v.records,
-	       v.breaks == 0 ? "chain intact" : "CHAIN BROKEN",
+	       (unsigned long long)v.records, v.breaks == 0 ? "chain intact" : "CHAIN BROKEN",
 	       (unsigned long long)v.first_seq, (unsigned long long)v.chain.seq, hex);
 	return r < 0 || v.breaks > 0 ? LDMCTL_EXIT_FAIL : LDMCTL_EXIT_OK;
 }

@@ -142,7 +142,7 @@ test_verify_edited(void **state)
 	lines[2][strlen("{\"ts\":\"2026-12-02T10:00:0")] = '9'; /* one digit of record 3 */
 	check_log(order, res);
 	assert_int_equal(res[1], LDM_CHAIN_OK);
-	assert_int_equal(res[2], LDM_CHAIN_OK); /* its own prev still fits */
+	assert_int_equal(res[2], LDM_CHAIN_OK);     /* its own prev still fits */
 	assert_int_equal(res[3], LDM_CHAIN_EDITED); /* the next one names it */
 	assert_int_equal(res[4], LDM_CHAIN_OK);
 }
