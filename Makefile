@@ -214,6 +214,8 @@ install: all
 		packaging/ldm-enforcer.logrotate >$(DESTDIR)$(SYSCONFDIR)/logrotate.d/ldm-enforcer
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/logrotate.d/ldm-enforcer
 	install -m 0644 packaging/qgroundcontrol-ldm.desktop $(DESTDIR)$(DATADIR)/applications/
+	install -d $(DESTDIR)$(DATADIR)/ldm/rsyslog
+	install -m 0644 packaging/rsyslog/*.conf $(DESTDIR)$(DATADIR)/ldm/rsyslog/
 	@# an edited configuration is never overwritten
 	test -e $(DESTDIR)$(SYSCONFDIR)/ldm/enforcer.conf || \
 		install -m 0644 packaging/enforcer.conf $(DESTDIR)$(SYSCONFDIR)/ldm/enforcer.conf

@@ -102,6 +102,9 @@ for f in /usr/bin/ldm-run /usr/bin/ldmctl /usr/sbin/ldm-enforcerd; do
 done
 tb_check "the shipped policies are in /usr/share/ldm/policies" \
 	[ -f /usr/share/ldm/policies/qgroundcontrol.conf ]
+tb_check "the rsyslog forwarding examples are in /usr/share/ldm/rsyslog" \
+	sh -c '[ -f /usr/share/ldm/rsyslog/ldm-forward.conf ] &&
+		[ -f /usr/share/ldm/rsyslog/ldm-collector.conf ]'
 tb_check "they all pass the installed ldmctl check" \
 	sh -c 'ldmctl check /usr/share/ldm/policies/*.conf >/dev/null'
 tb_check "/etc/ldm/policies exists and is empty" \
