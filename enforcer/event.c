@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "ldm/event.h"
+#include "ldm/logchain.h"
 #include "ldm/util.h"
 
 _Static_assert(sizeof(uint32_t) == sizeof(unsigned), "uid, pid and rule are read as unsigned");
@@ -833,10 +834,16 @@ int
 ldm_event_parse_json(const char *line, size_t len, struct ldm_event_view *ret)
 {
 	struct ldm_event_view v = { .ev = { .uid = LDM_EVENT_UID_NONE } };
-	struct in in = { line, len, 0 };
-	char again[LDM_EVENT_LINE_MAX];
+	char again[LDM_EVENT_LINE_MAX], body[LDM_EVENT_LINE_MAX];
+	struct in in;
 	int rc, n;
 
+	/* A line of the log file: the record is what is left without the chain keys. */
+	if (len <= LDM_LOG_LINE_MAX && (n = ldm_chain_unseal(line, len, body, sizeof(body))) >= 0) {
+		line = body;
+		len = (size_t)n;
+	}
+	in = (struct in){ line, len, 0 };
 	if (len > LDM_EVENT_LINE_MAX)
 		return -E2BIG;
 	if (len > 0 && line[len - 1] == '\n')

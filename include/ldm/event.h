@@ -167,7 +167,9 @@ struct ldm_event_view {
 };
 
 /*
- * Reads one line written by ldm_event_json() (LEN bytes at LINE, a final "\n" optional).
+ * Reads one line written by ldm_event_json() (LEN bytes at LINE, a final "\n" optional),
+ * or such a line sealed into the log's hash chain (its chain keys are not checked here:
+ * that is ldm_chain_check()'s job).
  * Strict: keys in ldm_event_json()'s order, each at most once, no whitespace, numbers as
  * it writes them (no leading zero, in range, a sign only on nr and errno), strings within
  * their caps, escapes only as it writes them; anything else is -EBADMSG, LEN above

@@ -159,19 +159,11 @@ reader_reset(struct reader *r, int fd)
 static void
 emit(const struct log_args *a, const char *line, size_t len, unsigned long lineno)
 {
-	static char body[LDM_LOG_LINE_MAX];
 	struct ldm_event_view v;
 	char text[LDM_EVENT_LINE_MAX];
-	const char *orig = line;
-	size_t orig_len = len;
-	int n = ldm_chain_unseal(line, len, body, sizeof(body));
 
-	/* A sealed record is read without its chain keys (`ldmctl verify` checks those); a
-	 * line of a log written before the chain existed is read as it is. */
-	if (n >= 0) {
-		line = body;
-		len = (size_t)n;
-	}
+	/* The parser reads a sealed record without its chain keys (`ldmctl verify` checks
+	 * those), and a line of a log written before the chain existed as it is. */
 	if (ldm_event_parse_json(line, len, &v) < 0 ||
 	    ldm_event_text(&v.ev, text, sizeof(text)) < 0) {
 		bad_record(a->path, lineno);
@@ -182,7 +174,7 @@ emit(const struct log_args *a, const char *line, size_t len, unsigned long linen
 	if (a->json) {
 		/* It parsed, so it is exactly what ldm_event_json() writes (escaped), plus the
 		 * chain keys ldm_chain_split() read strictly: digits and hex. */
-		fwrite(orig, 1, orig_len, stdout);
+		fwrite(line, 1, len, stdout);
 		putchar('\n');
 	} else {
 		puts(text);

@@ -71,9 +71,9 @@ check_lines(const char *file, struct ldm_event_view *last)
 		const char *nl = memchr(buf + i, '\n', n - i);
 
 		assert_non_null(nl);
-		/* Each line is sealed into the chain; the record is what is left without it. */
+		/* Each line is sealed into the chain, and reads back as the record. */
 		r = ldm_chain_unseal(buf + i, (size_t)(nl - buf) + 1 - i, rec, sizeof(rec));
-		if (r < 0 || ldm_event_parse_json(rec, (size_t)r, last) != 0)
+		if (r < 0 || ldm_event_parse_json(buf + i, (size_t)(nl - buf) + 1 - i, last) != 0)
 			fail_msg("%s: line %zu does not read back", file, lines + 1);
 		i = (size_t)(nl - buf) + 1;
 		lines++;
