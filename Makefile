@@ -25,7 +25,7 @@ CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Iinclude -Ienforcer -Ilauncher \
 	    -DLDM_VERSION='"$(VERSION)"' -DLDM_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	    -DLDM_DATADIR='"$(DATADIR)"' $(PKG_CFLAGS)
 LDFLAGS += -Wl,-z,relro,-z,now
-LDLIBS += $(PKG_LIBS)
+LDLIBS += $(PKG_LIBS) -lm
 
 ifeq ($(CI),true)
 WERROR ?= 1

@@ -18,7 +18,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "check", ldmctl_check },   { "explain", ldmctl_explain }, { "log", ldmctl_log },
-	{ "status", ldmctl_status }, { "verify", ldmctl_verify },
+	{ "report", ldmctl_report }, { "status", ldmctl_status },   { "verify", ldmctl_verify },
 };
 
 static void
@@ -38,6 +38,9 @@ usage(FILE *f)
 	      "                                 print the event log (default\n"
 	      "                                 /var/log/ldm/events.jsonl)\n"
 	      "  verify [--log FILE]...         check the log's hash chain across rotations\n"
+	      "  report SESSION [--json | --html FILE] [--log FILE]...\n"
+	      "                                 one session's flight: policy, peers allowed\n"
+	      "                                 and blocked, denials, verification\n"
 	      "\n"
 	      "Options (before or after the command):\n"
 	      "  --policy-dir DIR   look up policy names and includes in DIR (repeatable;\n"
@@ -51,7 +54,8 @@ usage(FILE *f)
 	      "  0  check: every file is valid; explain: the flow is allowed; status, log: done\n"
 	      "  1  check: a file has errors; explain: the flow is blocked; status: the daemon\n"
 	      "     is not running or did not answer; log: the log cannot be read; verify: the\n"
-	      "     chain is broken or a file cannot be read\n"
+	      "     chain is broken or a file cannot be read; report: the session's records do\n"
+	      "     not verify, or it is not in the log\n"
 	      "  2  usage error\n"
 	      "  3  explain: the policy does not load (its errors are printed)\n"
 	      "  4  explain: the routing table cannot be read (pass --lan)\n"

@@ -109,6 +109,24 @@ verify --log "$TB_TMP/orig" --log "$TB_TMP/orig"
 tb_check "the same file twice is a chain that goes back" verify_says 'out of order'
 tb_check "verify exits 1 on a broken chain" bash -c "! '$CTL' verify --log '$TB_TMP/t' --log '$TB_TMP/t' >/dev/null"
 tb_check "verify exits 1 on a missing file" bash -c "! '$CTL' verify --log '$TB_TMP/nope' >/dev/null 2>&1"
+# The last record is vouched for by no later one: it is checked against the record the
+# pilot was shown (ldm-run's summary names its number and hash).
+last=$(tail -n1 "$TB_TMP/orig")
+last_seq=$(sed -E 's/.*"seq":([0-9]+),.*/\1/' <<<"$last")
+last_hash=$(printf '%s' "$last" | sha256sum | cut -c1-16)
+verify --log "$TB_TMP/orig" --expect "$last_seq:$last_hash"
+tb_check "--expect: the record the pilot saw is there with its hash" verify_says 'chain intact'
+cp "$TB_TMP/orig" "$TB_TMP/t"
+sed -i '$s/"blocked":1,/"blocked":0,/' "$TB_TMP/t"
+tb_check "the last record was edited (a change the chain alone cannot see)" \
+	bash -c "! cmp -s '$TB_TMP/orig' '$TB_TMP/t'"
+! verify --log "$TB_TMP/t" --expect "$last_seq:$last_hash"
+tb_check "--expect: an edited last record fails" verify_says "record $last_seq is not the record expected"
+sed -i '$d' "$TB_TMP/t"
+! verify --log "$TB_TMP/t" --expect "$last_seq:$last_hash"
+tb_check "--expect: a log cut short fails" verify_says "record $last_seq is not in the log"
+tb_check "--expect refuses a malformed value" \
+	bash -c "'$CTL' verify --log '$TB_TMP/orig' --expect 12:xyz 2>/dev/null; [ \$? = 2 ]"
 tb_check "ldmctl log still reads sealed records" \
 	bash -c "'$CTL' log --log '$TB_LOG' | grep -q '^blocked tcp '"
 
