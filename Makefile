@@ -13,7 +13,7 @@ DESTDIR ?=
 VERSION := 0.1.0
 
 CC ?= cc
-PKGS := libconfig libseccomp libmnl libnetfilter_queue libcrypto zlib
+PKGS := libconfig libseccomp libmnl libnetfilter_queue libcrypto zlib libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

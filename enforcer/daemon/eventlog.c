@@ -18,15 +18,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-journal.h>
+
 #include "eventlog.h"
+#include "ldm/journalfields.h"
 #include "ldm/logchain.h"
 #include "ldm/util.h"
+
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 struct ldm_eventlog {
 	char *path;
 	int fd;
 	unsigned flags;
 	bool syslog_open;
+	bool journal; /* journald runs: records go there with their fields, not to syslog */
 	uint64_t failures;
 	struct ldm_chain chain;
 	const char *chain_note; /* why the chain starts anew at open, or NULL */
@@ -198,6 +204,9 @@ ldm_eventlog_open(const char *path, unsigned flags, struct ldm_eventlog **ret)
 		return log->fd;
 	resume_chain(log);
 	if (!(flags & LDM_EVENTLOG_NO_SYSLOG)) {
+		struct stat st;
+
+		log->journal = stat(JOURNAL_SOCKET, &st) == 0 && S_ISSOCK(st.st_mode);
 		openlog("ldm-enforcerd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		log->syslog_open = true;
 	}
@@ -252,15 +261,31 @@ write_line(int fd, const char *buf, size_t len)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-/* The text line to syslog and stderr; both are best effort and not counted. */
+/* The record to journald with its fields (journalctl LDM_SESSION=7); syslog if that fails. */
 static void
-write_text(struct ldm_eventlog *log, const struct ldm_event *e)
+write_journal(const struct ldm_event *e, const char *text, uint64_t seq)
+{
+	static char buf[LDM_JOURNAL_BUF_MAX];
+	struct iovec iov[LDM_JOURNAL_FIELDS_MAX];
+	int prio = ldm_eventlog_priority(e->event);
+	int n = ldm_journal_fields(e, text, prio, seq, buf, sizeof(buf), iov, ELEMENTSOF(iov));
+
+	if (n < 0 || sd_journal_sendv(iov, n) < 0)
+		syslog(prio, "%s", text);
+}
+
+/* The text line to journald or syslog, and stderr; best effort and not counted. SEQ is the
+ * record's number in the file's chain, 0 if it was not written there. */
+static void
+write_text(struct ldm_eventlog *log, const struct ldm_event *e, uint64_t seq)
 {
 	int n = ldm_event_text(e, log->line, sizeof(log->line) - 1);
 
 	if (n < 0)
 		return;
-	if (!(log->flags & LDM_EVENTLOG_NO_SYSLOG))
+	if (!(log->flags & LDM_EVENTLOG_NO_SYSLOG) && log->journal)
+		write_journal(e, log->line, seq);
+	else if (!(log->flags & LDM_EVENTLOG_NO_SYSLOG))
 		syslog(ldm_eventlog_priority(e->event), "%s", log->line);
 	if (log->flags & LDM_EVENTLOG_STDERR) {
 		log->line[n] = '\n';
@@ -293,7 +318,7 @@ ldm_eventlog_write(struct ldm_eventlog *log, const struct ldm_event *e)
 	}
 	if (n < 0)
 		log->failures++;
-	write_text(log, e);
+	write_text(log, e, n < 0 ? 0 : log->chain.seq);
 	return n < 0 ? n : 0;
 }
 

@@ -1,6 +1,8 @@
 /*
  * The daemon's event log: each record as one JSON line appended to the log file (one write(),
- * so lines never interleave), as one text line to syslog, and to stderr in the foreground.
+ * so lines never interleave), as one text line to journald with the record's fields
+ * (ldm/journalfields.h) where journald runs, else to syslog, and to stderr in the
+ * foreground.
  *
  * A failure to log never changes a verdict: callers decide before they log, and failures
  * come back as -errno only to be counted and reported (`ldmctl status`).

@@ -25,7 +25,8 @@ ldmctl_log_rotation(const char *name, const char *base)
 		return 0;
 	p = name + bl + 1;
 	end = p + strspn(p, "0123456789");
-	if (end == p || (size_t)(end - p) >= sizeof(num) || (*end != '\0' && strcmp(end, ".gz") != 0))
+	if (end == p || (size_t)(end - p) >= sizeof(num) ||
+	    (*end != '\0' && strcmp(end, ".gz") != 0))
 		return 0;
 	memcpy(num, p, (size_t)(end - p));
 	num[end - p] = '\0';
@@ -71,7 +72,7 @@ ldmctl_logfiles_default(struct ldmctl_logfiles *f, const char *log)
 	static struct rotated files[LDMCTL_LOG_MAX_FILES - 1];
 	const char *slash = strrchr(log, '/'), *base = slash != NULL ? slash + 1 : log;
 	/* LOG's directory: "." without a slash, "/" for a file in the root */
-	_cleanup_free_ char *dir = slash == NULL ? strdup(".")
+	_cleanup_free_ char *dir = slash == NULL  ? strdup(".")
 	                           : slash == log ? strdup("/")
 	                                          : strndup(log, (size_t)(slash - log));
 	struct dirent *de;
@@ -136,8 +137,7 @@ read_one(gzFile g, const char *file, ldmctl_line_cb cb, void *u)
 }
 
 int
-ldmctl_logfiles_read(const struct ldmctl_logfiles *f, const char *cmd, ldmctl_line_cb cb,
-                     void *u)
+ldmctl_logfiles_read(const struct ldmctl_logfiles *f, const char *cmd, ldmctl_line_cb cb, void *u)
 {
 	int r = 0;
 

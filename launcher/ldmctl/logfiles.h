@@ -32,8 +32,8 @@ void ldmctl_logfiles_clear(struct ldmctl_logfiles *f);
  * "ldmctl: CMD: FILE: why") and the others are still read. Returns 0, or -EIO if a file
  * could not be read whole.
  */
-typedef void (*ldmctl_line_cb)(void *u, const char *file, unsigned long lineno,
-                               const char *line, size_t len, bool too_long);
+typedef void (*ldmctl_line_cb)(void *u, const char *file, unsigned long lineno, const char *line,
+                               size_t len, bool too_long);
 int ldmctl_logfiles_read(const struct ldmctl_logfiles *f, const char *cmd, ldmctl_line_cb cb,
                          void *u);
 

@@ -151,12 +151,11 @@ find_row(struct rows *rs, enum row_kind kind, const struct ldm_event *e)
 	addr_text(&e->dst, dst, sizeof(dst));
 	for (size_t i = 0; i < rs->n; i++) {
 		r = &rs->v[i];
-		if (kind == ROW_SYSCALL ? same(r->syscall, e->syscall) && r->err == e->err
-		    : kind == ROW_TAMPER
-		            ? same(r->reason, e->reason)
-		            : r->proto == e->proto && strcmp(r->dst, dst) == 0 &&
-		                      r->dport == e->dport && same(r->host, e->host) &&
-		                      r->audit == (e->event == LDM_EVENT_WOULD_BLOCK))
+		if (kind == ROW_SYSCALL  ? same(r->syscall, e->syscall) && r->err == e->err
+		    : kind == ROW_TAMPER ? same(r->reason, e->reason)
+		                         : r->proto == e->proto && strcmp(r->dst, dst) == 0 &&
+		                                   r->dport == e->dport && same(r->host, e->host) &&
+		                                   r->audit == (e->event == LDM_EVENT_WOULD_BLOCK))
 			return r;
 	}
 	if (rs->n >= REPORT_MAX_ROWS)
@@ -166,7 +165,10 @@ find_row(struct rows *rs, enum row_kind kind, const struct ldm_event *e)
 		return NULL;
 	rs->v = r;
 	r = &rs->v[rs->n++];
-	*r = (struct row){ .proto = e->proto, .dport = e->dport, .rule = e->rule, .err = e->err,
+	*r = (struct row){ .proto = e->proto,
+		           .dport = e->dport,
+		           .rule = e->rule,
+		           .err = e->err,
 		           .audit = e->event == LDM_EVENT_WOULD_BLOCK };
 	memcpy(r->dst, dst, sizeof(dst));
 	r->host = dup_or_null(e->host);
@@ -470,8 +472,7 @@ print_json(const struct report *rp)
 	else
 		fputs("null,\"end_reason\":", stdout);
 	put_json_str(stdout, rp->end_reason);
-	printf(",\"verified\":%s,\"records\":%" PRIu64, verified(rp) ? "true" : "false",
-	       rp->n_rec);
+	printf(",\"verified\":%s,\"records\":%" PRIu64, verified(rp) ? "true" : "false", rp->n_rec);
 	printf(",\"blocked_total\":%" PRIu64 ",\"would_block_total\":%" PRIu64
 	       ",\"syscalls_denied_total\":%" PRIu64,
 	       rp->blocked, rp->would_block, rp->syscalls_denied);
@@ -517,7 +518,8 @@ put_html(FILE *f, const char *s)
 			break;
 		default:
 			if (*p < 0x20 || *p == 0x7f)
-				fprintf(f, "&#%u;", 0x2400 + (*p == 0x7f ? 0x21 : *p)); /* a symbol */
+				fprintf(f, "&#%u;",
+				        0x2400 + (*p == 0x7f ? 0x21 : *p)); /* a symbol */
 			else if (*p == 0xff)
 				fputs("&#xfffd;", f);
 			else
@@ -565,8 +567,9 @@ html_timeline(FILE *f, const struct report *rp)
 			fprintf(f, "<text x='%.0f' y='%.0f' class='lane' text-anchor='end'>",
 			        left - 8, ly + 4);
 			html_row_label(f, r);
-			fprintf(f, "</text>\n<line x1='%.0f' x2='%.0f' y1='%.0f' y2='%.0f' "
-			           "class='grid'/>\n",
+			fprintf(f,
+			        "</text>\n<line x1='%.0f' x2='%.0f' y1='%.0f' y2='%.0f' "
+			        "class='grid'/>\n",
 			        left, left + width, ly, ly);
 			for (size_t m = 0; m < r->n_marks; m++) {
 				double x = left + (r->marks[m].t - t0) / (t1 - t0) * width;
@@ -707,7 +710,8 @@ parse_args(struct ldmctl_ctx *ctx, int argc, char **argv, struct report_args *a)
 			break;
 		case 'L':
 			if (optarg[0] == '\0' || ldmctl_logfiles_add(&a->files, optarg) < 0)
-				return ldmctl_usage_error("report", "--log needs a file (at most %d)",
+				return ldmctl_usage_error("report",
+				                          "--log needs a file (at most %d)",
 				                          LDMCTL_LOG_MAX_FILES);
 			break;
 		case '?':
@@ -723,7 +727,8 @@ parse_args(struct ldmctl_ctx *ctx, int argc, char **argv, struct report_args *a)
 		}
 	}
 	if (a->json && a->html != NULL && strcmp(a->html, "-") == 0)
-		return ldmctl_usage_error("report", "--json and --html - both want standard output");
+		return ldmctl_usage_error("report",
+		                          "--json and --html - both want standard output");
 	if (argc - optind != 1)
 		return ldmctl_usage_error("report", "give one SESSION number");
 	if (ldm_parse_u64(argv[optind], UINT64_MAX, &a->session) < 0 || a->session == 0)
