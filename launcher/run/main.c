@@ -69,6 +69,9 @@ main(int argc, char **argv)
 		return LDM_RUN_EXIT_FAIL;
 	if (ldm_run_session_check_cgroup(&ready) < 0)
 		return LDM_RUN_EXIT_FAIL;
+	/* Inside the session already: the extraction's own traffic (none) would be judged. */
+	if (ldm_run_appimage_prepare(path, sizeof(path), o.argv[0]) < 0)
+		return LDM_RUN_EXIT_FAIL;
 	child = ldm_run_spawn(&o, path, &ready, &items, &sock);
 	if (child < 0) {
 		fprintf(stderr, "ldm-run: cannot start the program: %s\n", strerror(-child));

@@ -4,6 +4,7 @@
  *   options.c     command line, PATH lookup, exit codes (pure but for the lookup)
  *   privs.c       refusing root and capabilities
  *   session.c     the daemon: session request, cgroup check, summary line
+ *   appimage.c    type-2 AppImages: extracted into a cache, AppRun run instead
  *   items.c       the session's launcher items (write paths, local sockets) and %h/%t/%c
  *   child.c       fork, then the child's fixed order: fds, no_new_privs, Landlock, seccomp
  *   supervisor.c  signals, the seccomp listener and its reports, waiting for the child
@@ -70,6 +71,14 @@ int ldm_run_check_privileges(char *why, size_t size);
  * the cgroup2 hierarchy (the "0::" line). Pure.
  */
 bool ldm_run_cgroup_matches(const char *text, const char *cgroup);
+
+/*
+ * If PATH (SIZE bytes) is a type-2 AppImage: extracts it into the user's cache (once per
+ * version of the file) and points PATH at its AppRun, with APPIMAGE, APPDIR and ARGV0 (from
+ * ARGV0) set in the environment. Any other file: PATH unchanged. Returns 0, or -errno after
+ * printing the reason (a type-1 AppImage, a damaged one, no unsquashfs).
+ */
+int ldm_run_appimage_prepare(char *path, size_t size, const char *argv0);
 
 /* The launcher items of a session (ldm/control.h), as the daemon sent them. */
 struct ldm_run_item {

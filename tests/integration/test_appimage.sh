@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# AppImages under ldm-run, as the unprivileged test user: a type-2 AppImage (the test's
+# stand-in runtime + a squashfs image made here with mksquashfs) runs inside the session,
+# its traffic judged like any other (the drone reached, the internet refused and logged,
+# nothing on the internet side); its extraction is cached and reused while the file is
+# unchanged, made again when it changes; a type-1 AppImage and a damaged one are refused
+# with exit 125, the program never run.
+# Usage: test_appimage.sh BUILD_DIR
+set -u
+BUILD=$(cd "${1:-build}" && pwd)
+. "$(dirname "$0")/lib.sh"
+NET="$BUILD/tests/tools/ldm-net"
+RUN="$BUILD/ldm-run"
+RUNTIME="$BUILD/tests/tools/ldm-appimage-runtime"
+
+if ! command -v mksquashfs >/dev/null || ! command -v unsquashfs >/dev/null; then
+	echo "test_appimage: squashfs-tools is not installed (make deps)"
+	[ "${CI:-}" = true ] && exit 1
+	exit 77
+fi
+
+tb_init
+tb_policy t 'name = "t";
+allow = ( { proto = "udp"; to = "lan"; ports = "14550"; comment = "MAVLink" } );'
+tb_start_daemon "$BUILD" || { tb_fail "daemon starts"; tb_summary test_appimage; exit 1; }
+
+# The AppDir: AppRun says where it runs, talks to the drone, tries to phone home.
+APP="$TB_TMP/app"
+mkdir -p "$APP/AppDir" "$TB_TMP/cache"
+cat >"$APP/AppDir/AppRun" <<EOS
+#!/bin/sh
+echo "ran: APPDIR=\$APPDIR APPIMAGE=\$APPIMAGE ARGV0=\$ARGV0 args=\$*" >"$TB_TMP/out/ran"
+cat /proc/self/cgroup >"$TB_TMP/out/cgroup"
+$NET udp-send $DRONE4 14550 3 && echo drone-ok >>"$TB_TMP/out/ran"
+$NET tcp-connect $INET4 443 2 || echo "internet-refused \$?" >>"$TB_TMP/out/ran"
+exit 0
+EOS
+chmod 0755 "$APP/AppDir/AppRun"
+make_appimage() { # OUT TYPE
+	mksquashfs "$APP/AppDir" "$APP/image.sqfs" -quiet -noappend -all-root >/dev/null &&
+		cat "$RUNTIME" "$APP/image.sqfs" >"$1" &&
+		printf "AI\\x0$2" | dd of="$1" bs=1 seek=8 conv=notrunc status=none &&
+		chmod 0755 "$1"
+}
+make_appimage "$APP/Ground.AppImage" 2
+mkdir -p "$TB_TMP/out"
+chown -R "$TB_USER" "$TB_TMP/out" "$TB_TMP/cache"
+chmod o+rx "$APP"
+
+run_appimage() {
+	tb_as_user "$TB_LAP" env XDG_CACHE_HOME="$TB_TMP/cache" "$RUN" --socket "$TB_SOCK" \
+		--policy t --quiet -- "$@"
+}
+
+tb_check "the stand-in is a type-2 AppImage (AI 02 at byte 8)" \
+	bash -c "[ \"\$(od -An -tx1 -j8 -N3 '$APP/Ground.AppImage' | tr -d ' ')\" = 414902 ]"
+tb_capture_ready "$TB_INET" veth-rtr "$TB_TMP/inet.pcap" || tb_fail "capture starts"
+cap=$TB_LAST
+run_appimage "$APP/Ground.AppImage" one two >"$TB_TMP/run1.out" 2>&1
+tb_check "the AppImage runs under ldm-run (exit 0)" [ "$?" = 0 ]
+tb_check "its AppRun ran with the runtime's environment and the arguments" \
+	grep -q "^ran: APPDIR=$TB_TMP/cache/ldm/appimage/[0-9a-f]*/root APPIMAGE=$APP/Ground.AppImage ARGV0=$APP/Ground.AppImage args=one two" \
+	"$TB_TMP/out/ran"
+tb_check "it ran inside the session's cgroup" grep -q "^0::/.*/s[0-9]*-" "$TB_TMP/out/cgroup"
+tb_check "it reached the drone" grep -q drone-ok "$TB_TMP/out/ran"
+tb_check "its connection to the internet was refused" grep -q "internet-refused 1" "$TB_TMP/out/ran"
+tb_check "the refusal is logged for the AppImage" \
+	tb_wait 3 bash -c "grep '\"event\":\"blocked\"' '$TB_LOG' | grep -q '\"dst\":\"$INET4\",\"dport\":443'"
+tb_capture_stop "$cap"
+tb_check "nothing of it reached the internet side" \
+	[ "$(tb_pcap_count "$TB_TMP/inet.pcap" "host 203.0.113.2 and tcp port 443")" = 0 ]
+
+entries() { find "$TB_TMP/cache/ldm/appimage" -mindepth 1 -maxdepth 1 -type d | wc -l; }
+tb_check "one cache entry, owned by the user" \
+	bash -c "[ $(entries) = 1 ] && [ \"\$(stat -c %U '$TB_TMP/cache/ldm/appimage')\" = $TB_USER ]"
+entry=$(find "$TB_TMP/cache/ldm/appimage" -mindepth 1 -maxdepth 1 -type d)
+ino=$(stat -c %i "$entry/root/AppRun")
+run_appimage "$APP/Ground.AppImage" >/dev/null 2>&1
+tb_check "an unchanged AppImage is not extracted again" \
+	bash -c "[ $(entries) = 1 ] && [ \"\$(stat -c %i '$entry/root/AppRun')\" = $ino ]"
+touch -d '2 minutes ago' "$APP/Ground.AppImage"
+run_appimage "$APP/Ground.AppImage" >/dev/null 2>&1
+tb_check "a changed AppImage is extracted again" [ "$(entries)" = 2 ]
+
+# Refusals: the program never runs.
+rm -f "$TB_TMP/out/ran"
+make_appimage "$APP/Old.AppImage" 1
+run_appimage "$APP/Old.AppImage" >"$TB_TMP/type1.out" 2>&1
+tb_check "a type-1 AppImage is refused with exit 125" [ "$?" = 125 ]
+tb_check "... saying why" grep -q "type-1 AppImage" "$TB_TMP/type1.out"
+head -c 200000 "$APP/Ground.AppImage" >"$APP/Cut.AppImage"
+chmod 0755 "$APP/Cut.AppImage"
+run_appimage "$APP/Cut.AppImage" >"$TB_TMP/cut.out" 2>&1
+tb_check "a damaged AppImage is refused with exit 125" [ "$?" = 125 ]
+tb_check "none of them ran" test ! -e "$TB_TMP/out/ran"
+
+tb_summary test_appimage
