@@ -18,9 +18,11 @@ le(const uint8_t *p, size_t n)
 enum ldm_appimage_kind
 ldm_appimage_kind(const uint8_t *head, size_t len)
 {
-	if (len < 11 || memcmp(head, "\x7f"
-	                             "ELF",
-	                       4) != 0 ||
+	if (len < 11 ||
+	    memcmp(head,
+	           "\x7f"
+	           "ELF",
+	           4) != 0 ||
 	    head[8] != 'A' || head[9] != 'I')
 		return LDM_APPIMAGE_NONE;
 	if (head[10] == 1)

@@ -29,7 +29,6 @@ enum ldm_appimage_kind ldm_appimage_kind(const uint8_t *head, size_t len);
  * an ELF class or byte order other than 64-bit little-endian, -EINVAL for a header whose
  * numbers do not fit the file.
  */
-int ldm_appimage_payload_offset(const uint8_t *head, size_t len, uint64_t file_size,
-                                uint64_t *ret);
+int ldm_appimage_payload_offset(const uint8_t *head, size_t len, uint64_t file_size, uint64_t *ret);
 
 #endif

@@ -49,6 +49,7 @@ int ldmctl_status(struct ldmctl_ctx *ctx, int argc, char **argv);
 int ldmctl_log(struct ldmctl_ctx *ctx, int argc, char **argv);
 int ldmctl_verify(struct ldmctl_ctx *ctx, int argc, char **argv);
 int ldmctl_report(struct ldmctl_ctx *ctx, int argc, char **argv);
+int ldmctl_suggest(struct ldmctl_ctx *ctx, int argc, char **argv);
 
 /*
  * Handles a common option C (with getopt's OPTARG). Returns 0 if it was handled, 1 for

@@ -18,7 +18,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "check", ldmctl_check },   { "explain", ldmctl_explain }, { "log", ldmctl_log },
-	{ "report", ldmctl_report }, { "status", ldmctl_status },   { "verify", ldmctl_verify },
+	{ "report", ldmctl_report }, { "status", ldmctl_status },   { "suggest", ldmctl_suggest },
+	{ "verify", ldmctl_verify },
 };
 
 static void
@@ -41,6 +42,9 @@ usage(FILE *f)
 	      "  report SESSION [--json | --html FILE] [--log FILE]...\n"
 	      "                                 one session's flight: policy, peers allowed\n"
 	      "                                 and blocked, denials, verification\n"
+	      "  suggest SESSION [--name NAME] [--log FILE]...\n"
+	      "                                 a policy draft from what an audit-mode\n"
+	      "                                 session tried\n"
 	      "\n"
 	      "Options (before or after the command):\n"
 	      "  --policy-dir DIR   look up policy names and includes in DIR (repeatable;\n"

@@ -97,8 +97,8 @@ static int
 extract(int fd, uint64_t offset, const char *dest)
 {
 	char src[64], off[32];
-	char *argv[] = { "unsquashfs", "-no-progress", "-quiet", "-no-xattrs", "-o", off,
-		         "-d", (char *)dest, src, NULL };
+	char *argv[] = { "unsquashfs", "-no-progress", "-quiet",     "-no-xattrs", "-o",
+		         off,          "-d",           (char *)dest, src,          NULL };
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	int r, status;
@@ -177,8 +177,9 @@ ldm_run_appimage_prepare(char *path, size_t size, const char *argv0)
 	if (kind == LDM_APPIMAGE_NONE)
 		return 0;
 	if (kind == LDM_APPIMAGE_TYPE1) {
-		fprintf(stderr, "ldm-run: %s is a type-1 AppImage (an ISO image), which ldm-run "
-		                "cannot run; use a type-2 AppImage or the extracted program\n",
+		fprintf(stderr,
+		        "ldm-run: %s is a type-1 AppImage (an ISO image), which ldm-run "
+		        "cannot run; use a type-2 AppImage or the extracted program\n",
 		        path);
 		return -ENOTSUP;
 	}
@@ -187,9 +188,10 @@ ldm_run_appimage_prepare(char *path, size_t size, const char *argv0)
 		r = -EINVAL;
 	if (r < 0) {
 		fprintf(stderr, "ldm-run: %s: %s\n", path,
-		        r == -ENOTSUP ? "an AppImage for another architecture (only x86-64 and "
-		                        "other 64-bit little-endian runtimes are supported)"
-		                      : "not a valid AppImage: no squashfs image after its runtime");
+		        r == -ENOTSUP
+		                ? "an AppImage for another architecture (only x86-64 and "
+		                  "other 64-bit little-endian runtimes are supported)"
+		                : "not a valid AppImage: no squashfs image after its runtime");
 		return r;
 	}
 	if (realpath(path, real) == NULL || cache_base(base, sizeof(base)) < 0 ||

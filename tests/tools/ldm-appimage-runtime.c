@@ -42,8 +42,9 @@ main(int argc, char **argv)
 	}
 	if (getenv("APPIMAGE_EXTRACT_AND_RUN") == NULL) {
 		if (mount("none", "/tmp", "fuse.squashfuse", MS_RDONLY, NULL) < 0) {
-			fprintf(stderr, "fuse: mount failed: %s\n"
-			                "Cannot mount AppImage, please check your FUSE setup.\n",
+			fprintf(stderr,
+			        "fuse: mount failed: %s\n"
+			        "Cannot mount AppImage, please check your FUSE setup.\n",
 			        strerror(errno));
 			return 127;
 		}
@@ -55,8 +56,8 @@ main(int argc, char **argv)
 	(void)snprintf(off, sizeof(off), "%" PRIu64, offset);
 	pid = fork();
 	if (pid == 0) {
-		execlp("unsquashfs", "unsquashfs", "-no-progress", "-quiet", "-f", "-o", off, "-d", dir,
-		       self, (char *)NULL);
+		execlp("unsquashfs", "unsquashfs", "-no-progress", "-quiet", "-f", "-o", off, "-d",
+		       dir, self, (char *)NULL);
 		_exit(127);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||

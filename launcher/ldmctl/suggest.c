@@ -1,0 +1,328 @@
+/*
+ * ldmctl suggest SESSION: turns what a session tried (run it with an audit-mode policy, so
+ * that everything was let through and logged as would_block) into a policy draft: one
+ * commented allow rule per destination the app contacted — by host name where the app
+ * resolved one, with the ports it used — and the names it only looked up as dns_allow.
+ * The draft passes `ldmctl check`; an administrator reviews it, then installs it.
+ *
+ * Trust: the log's strings came from the app. Host names are checked as DNS names before
+ * they become rules (others are left out, and said so in a comment); addresses are parsed;
+ * every string written into the draft is restricted to characters that cannot end a
+ * libconfig string or comment.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ldm/event.h"
+#include "ldm/policy.h"
+#include "ldm/util.h"
+#include "ldmctl/ldmctl.h"
+#include "ldmctl/logfiles.h"
+
+#define SUGGEST_MAX_RULES 1000
+#define SUGGEST_MAX_PORTS 32 /* per rule; more ports make another rule */
+
+struct draft_rule {
+	enum ldm_proto proto;
+	bool is_host;
+	char peer[LDM_MAX_HOST_LEN + 1]; /* a checked host name, or an address literal */
+	uint16_t ports[SUGGEST_MAX_PORTS];
+	size_t n_ports;
+	uint64_t count;
+	char label[96];
+};
+
+struct draft {
+	uint64_t session;
+	bool started;
+	char policy[LDM_EVENT_POLICY_MAX + 1], app[LDM_EVENT_APP_MAX + 1], start[32];
+	struct draft_rule *rules;
+	size_t n_rules;
+	char **names; /* looked up only: dns_allow */
+	size_t n_names;
+	uint64_t skipped;
+};
+
+static void
+suggest_usage(FILE *f)
+{
+	fputs("Usage: ldmctl suggest SESSION [--name NAME] [--log FILE]...\n"
+	      "\n"
+	      "Writes a policy draft from what session SESSION tried, as its log records say:\n"
+	      "one commented allow rule per destination (by host name where the app looked one\n"
+	      "up, with the ports it used) and the names it only looked up (dns_allow). Run\n"
+	      "the app once under an audit-mode policy (ldm-run --policy audit, or --audit\n"
+	      "where the policy allows it) so that everything is let through and recorded.\n"
+	      "The draft passes 'ldmctl check'; review every rule before installing it.\n"
+	      "  --name NAME   the draft's name (default: suggested-SESSION)\n"
+	      "  --log FILE    a log file to read, in order (repeatable; - is standard input).\n"
+	      "                Default: the rotated files of " LDMCTL_LOG_DEFAULT ",\n"
+	      "                oldest first, then the file itself\n"
+	      "\n"
+	      "Exit status: 0 a draft was written, 1 the session is not in the log or the log\n"
+	      "cannot be read, 2 usage error.\n",
+	      f);
+}
+
+/* Copies S into BUF keeping only characters safe inside a libconfig string or comment. */
+static void
+safe_copy(char *buf, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	for (; s != NULL && *s != '\0' && n + 1 < size; s++)
+		buf[n++] = (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\') ? *s : '?';
+	buf[n] = '\0';
+}
+
+static struct draft_rule *
+find_rule(struct draft *d, enum ldm_proto proto, bool is_host, const char *peer, uint16_t port)
+{
+	struct draft_rule *r;
+
+	for (size_t i = 0; i < d->n_rules; i++) {
+		r = &d->rules[i];
+		if (r->proto != proto || r->is_host != is_host || strcmp(r->peer, peer) != 0)
+			continue;
+		for (size_t k = 0; k < r->n_ports; k++)
+			if (r->ports[k] == port)
+				return r;
+		if (r->n_ports < SUGGEST_MAX_PORTS) {
+			r->ports[r->n_ports++] = port;
+			return r;
+		}
+	}
+	if (d->n_rules >= SUGGEST_MAX_RULES)
+		return NULL;
+	r = reallocarray(d->rules, d->n_rules + 1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	d->rules = r;
+	r = &d->rules[d->n_rules++];
+	*r = (struct draft_rule){ .proto = proto, .is_host = is_host };
+	memcpy(r->peer, peer, strlen(peer) + 1);
+	if (port != 0)
+		r->ports[r->n_ports++] = port;
+	return r;
+}
+
+static void
+add_name(struct draft *d, const char *name)
+{
+	char **v;
+
+	for (size_t i = 0; i < d->n_names; i++)
+		if (strcmp(d->names[i], name) == 0)
+			return;
+	if (d->n_names >= SUGGEST_MAX_RULES)
+		return;
+	v = reallocarray(d->names, d->n_names + 1, sizeof(*v));
+	if (v == NULL)
+		return;
+	d->names = v;
+	if ((v[d->n_names] = strdup(name)) != NULL)
+		d->n_names++;
+}
+
+/* A blocked or would_block record of the session becomes part of a rule. */
+static void
+take_attempt(struct draft *d, const struct ldm_event *e)
+{
+	char host[LDM_MAX_HOST_LEN + 1], addr[INET6_ADDRSTRLEN];
+	struct draft_rule *r;
+	bool query = e->reason != NULL && strncmp(e->reason, "DNS query", 9) == 0;
+
+	if (e->host != NULL && ldm_host_name_normalize(e->host, host, sizeof(host)) < 0) {
+		d->skipped++; /* not a DNS name: nothing a rule could name */
+		return;
+	}
+	if (query) {
+		if (e->host != NULL)
+			add_name(d, host);
+		return;
+	}
+	if (e->proto != LDM_PROTO_TCP && e->proto != LDM_PROTO_UDP &&
+	    e->proto != LDM_PROTO_ICMP) {
+		d->skipped++;
+		return;
+	}
+	if (e->host == NULL && (e->dst.family == 0 ||
+	                        inet_ntop(e->dst.family, e->dst.addr, addr, sizeof(addr)) == NULL)) {
+		d->skipped++;
+		return;
+	}
+	r = find_rule(d, e->proto, e->host != NULL, e->host != NULL ? host : addr,
+	              e->proto == LDM_PROTO_ICMP ? 0 : e->dport);
+	if (r == NULL) {
+		d->skipped++;
+		return;
+	}
+	r->count += e->count != 0 ? e->count : 1;
+	if (e->label != NULL && r->label[0] == '\0')
+		safe_copy(r->label, sizeof(r->label), e->label);
+}
+
+static void
+on_line(void *u, const char *file, unsigned long lineno, const char *line, size_t len,
+        bool too_long)
+{
+	struct draft *d = u;
+	struct ldm_event_view v;
+	const struct ldm_event *e = &v.ev;
+
+	(void)file;
+	(void)lineno;
+	if (too_long || ldm_event_parse_json(line, len, &v) < 0 || e->session != d->session)
+		return;
+	if (e->event == LDM_EVENT_SESSION_START) {
+		d->started = true;
+		safe_copy(d->policy, sizeof(d->policy), e->policy);
+		safe_copy(d->app, sizeof(d->app), e->app);
+		(void)snprintf(d->start, sizeof(d->start), "%lld", (long long)e->ts.tv_sec);
+	} else if (d->started && (e->event == LDM_EVENT_BLOCKED || e->event == LDM_EVENT_WOULD_BLOCK)) {
+		take_attempt(d, e);
+	}
+}
+
+static int
+by_port(const void *a, const void *b)
+{
+	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static bool
+name_covered(const struct draft *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_rules; i++)
+		if (d->rules[i].is_host && strcmp(d->rules[i].peer, name) == 0)
+			return true;
+	return false;
+}
+
+static void
+print_rule(const struct draft_rule *r, bool last)
+{
+	printf("  { proto = \"%s\"; %s = \"%s\";", ldm_proto_name(r->proto),
+	       r->is_host ? "host" : "to", r->peer);
+	if (r->n_ports > 0) {
+		fputs(" ports = \"", stdout);
+		for (size_t k = 0; k < r->n_ports; k++)
+			printf("%s%u", k ? "," : "", r->ports[k]);
+		putchar('"');
+		putchar(';');
+	}
+	printf(" comment = \"%s%s%" PRIu64 " attempt%s\"; }%s\n", r->label,
+	       r->label[0] != '\0' ? ": " : "", r->count, r->count == 1 ? "" : "s",
+	       last ? "" : ",");
+}
+
+static void
+print_draft(struct draft *d, const char *name)
+{
+	size_t dns = 0;
+
+	for (size_t i = 0; i < d->n_rules; i++)
+		qsort(d->rules[i].ports, d->rules[i].n_ports, sizeof(uint16_t), by_port);
+	printf("# A draft from session %" PRIu64 " (policy %s, program %s).\n"
+	       "# Each rule allows what the program tried in that session: review every one,\n"
+	       "# narrow it (a host instead of an address, fewer ports) or remove it, then\n"
+	       "# install the file as /etc/ldm/policies/%s.conf.\n",
+	       d->session, d->policy, d->app, name);
+	if (d->skipped != 0)
+		printf("# %" PRIu64 " attempts could not become rules (no DNS name, an address or "
+		       "protocol a rule cannot name): see ldmctl log %" PRIu64 ".\n",
+		       d->skipped, d->session);
+	printf("name = \"%s\";\ndescription = \"Drafted by ldmctl suggest from session %" PRIu64
+	       "\";\nmode = \"enforce\";\n",
+	       name, d->session);
+	if (d->n_rules > 0) {
+		puts("allow = (");
+		for (size_t i = 0; i < d->n_rules; i++)
+			print_rule(&d->rules[i], i + 1 == d->n_rules);
+		puts(");");
+	}
+	for (size_t i = 0; i < d->n_names; i++)
+		dns += !name_covered(d, d->names[i]);
+	if (dns > 0) {
+		puts("# Names the program looked up without connecting to them:");
+		fputs("dns_allow = [", stdout);
+		for (size_t i = 0, k = 0; i < d->n_names; i++)
+			if (!name_covered(d, d->names[i]))
+				printf("%s\"%s\"", k++ ? ", " : " ", d->names[i]);
+		puts(" ];");
+	}
+}
+
+static void
+draft_clear(struct draft *d)
+{
+	for (size_t i = 0; i < d->n_names; i++)
+		free(d->names[i]);
+	free(d->names);
+	free(d->rules);
+}
+
+int
+ldmctl_suggest(struct ldmctl_ctx *ctx, int argc, char **argv)
+{
+	static const struct option options[] = {
+		LDMCTL_COMMON_OPTIONS,
+		{ "name", required_argument, NULL, 'n' },
+		{ "log", required_argument, NULL, 'L' },
+		{},
+	};
+	static struct ldmctl_logfiles files;
+	static struct draft d;
+	char name[LDM_MAX_NAME_LEN + 1] = "";
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == 'n') {
+			if (!ldm_policy_name_valid(optarg))
+				return ldmctl_usage_error("suggest",
+				                          "--name '%s' is not a policy name "
+				                          "([a-z0-9][a-z0-9_-]*)",
+				                          optarg);
+			(void)ldm_strscpy(name, sizeof(name), optarg);
+		} else if (c == 'L') {
+			if (optarg[0] == '\0' || ldmctl_logfiles_add(&files, optarg) < 0)
+				return ldmctl_usage_error("suggest", "--log needs a file");
+		} else if (c == '?') {
+			return ldmctl_usage_hint("suggest");
+		} else {
+			r = ldmctl_common_option(ctx, c, optarg);
+			if (r == 1) {
+				suggest_usage(stdout);
+				return LDMCTL_EXIT_OK;
+			}
+			if (r < 0)
+				return LDMCTL_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1 || ldm_parse_u64(argv[optind], UINT64_MAX, &d.session) < 0 ||
+	    d.session == 0)
+		return ldmctl_usage_error("suggest", "give one SESSION number");
+	if (name[0] == '\0')
+		(void)snprintf(name, sizeof(name), "suggested-%" PRIu64, d.session);
+	r = files.n == 0 ? ldmctl_logfiles_default(&files, LDMCTL_LOG_DEFAULT) : 0;
+	if (r == 0)
+		r = ldmctl_logfiles_read(&files, "suggest", on_line, &d);
+	ldmctl_logfiles_clear(&files);
+	if (!d.started) {
+		ldmctl_err("suggest: session %" PRIu64 " is not in the log", d.session);
+		draft_clear(&d);
+		return LDMCTL_EXIT_FAIL;
+	}
+	print_draft(&d, name);
+	draft_clear(&d);
+	return r < 0 ? LDMCTL_EXIT_FAIL : LDMCTL_EXIT_OK;
+}
