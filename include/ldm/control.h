@@ -93,6 +93,9 @@ enum ldm_item_kind {
 	LDM_ITEM_KIND_MAX = LDM_ITEM_DBUS,
 };
 
+/* LDM_ITEM_WRITE flags: the entry is the default scope (the policy has no `write`). */
+#define LDM_ITEM_WRITE_F_DEFAULT 1u
+
 struct ldm_msg_session_item {
 	struct ldm_msg_hdr hdr;
 	uint32_t kind;  /* LDM_ITEM_* */

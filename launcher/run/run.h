@@ -5,6 +5,8 @@
  *   privs.c       refusing root and capabilities
  *   session.c     the daemon: session request, cgroup check, summary line
  *   items.c       the session's launcher items (write paths, local sockets) and %h/%t/%c
+ *   writescope.c  the write scope: paths expanded and checked, Landlock entered in the child
+ *   stdio.c       refusing sockets on fds 0-2
  *   child.c       fork, then the child's fixed order: fds, no_new_privs, Landlock, seccomp
  *   supervisor.c  signals, the seccomp listener and its reports, waiting for the child
  */
@@ -95,6 +97,43 @@ void ldm_run_items_clear(struct ldm_run_items *items);
  */
 struct ldm_path_vars;
 int ldm_run_path_vars(struct ldm_path_vars *ret, char *buf, size_t size);
+
+/*
+ * The Landlock ABI the launcher uses: ABI (the kernel's answer, or -errno) lowered to the
+ * number in ENV (LDM_RUN_TEST_LANDLOCK_ABI, a test hook; NULL or "": no change). Never
+ * raises it. Returns the ABI, or -EINVAL for an ENV that is no number >= 0. Pure.
+ */
+int ldm_run_landlock_abi_limit(int abi, const char *env);
+
+/*
+ * In the parent: refuses (one line on stderr, -EOPNOTSUPP) where Landlock is missing, then
+ * expands the LDM_ITEM_WRITE items, creates missing directories and keeps the paths for
+ * the child (warning about each entry left out). Returns 0 or -errno.
+ */
+int ldm_run_write_scope_prepare(const struct ldm_run_items *items);
+
+/* In the child: enters the Landlock domain of the prepared scope. Returns 1 or -errno. */
+int ldm_run_write_scope_enter(void);
+void ldm_run_write_scope_clear(void);
+
+/*
+ * The syscalls the filter must refuse: the N numbers of DENY (the policy's), plus
+ * truncate(2) where the prepared ABI is below 3 (Landlock checks it from ABI 3 on), into
+ * OUT (SIZE entries). Returns how many.
+ */
+size_t ldm_run_write_scope_deny(const int32_t *deny, size_t n, int *out, size_t size);
+
+/*
+ * True for a socket ldm-run accepts on fds 0-2: only journald's stream socket (AF_UNIX,
+ * SOCK_STREAM, PEER "/run/systemd/journal/stdout"). Pure.
+ */
+bool ldm_run_stdio_socket_ok(int family, int type, const char *peer);
+
+/*
+ * Checks fds 0-2: any socket but journald's stream is refused, with the reason (naming
+ * the fd and what it is) in WHY. Returns 0, -EPERM, or another -errno.
+ */
+int ldm_run_check_stdio(char *why, size_t size);
 
 /*
  * Asks the daemon at SOCKET for a session for this pid: policy and flags from O, APP the
