@@ -73,6 +73,7 @@ child_exec(const struct ldm_run_opts *o, const char *path, const struct ldm_msg_
 		.families = s->families,
 		.allow_multicast = (s->flags & LDM_READY_F_MULTICAST) != 0,
 		.notify = true,
+		.notify_writes = true, /* for the log of refused writes: writelog.c */
 	};
 	int deny[LDM_CTL_DENY_MAX + 1], nfd, r;
 

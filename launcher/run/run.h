@@ -123,6 +123,37 @@ void ldm_run_write_scope_clear(void);
  */
 size_t ldm_run_write_scope_deny(const int32_t *deny, size_t n, int *out, size_t size);
 
+/* The prepared scope's paths (in the parent, after ldm_run_write_scope_prepare). */
+size_t ldm_run_write_scope_paths(const char *const **ret);
+
+/*
+ * The supervisor's log of writes outside the scope (writelog.c). SCOPE: the scope's
+ * directories with their symlinks resolved.
+ */
+struct ldm_run_writelog {
+	char *scope[LDM_CTL_ITEMS_MAX];
+	size_t n;
+};
+
+int ldm_run_writelog_init(struct ldm_run_writelog *wl);
+void ldm_run_writelog_clear(struct ldm_run_writelog *wl);
+
+/*
+ * True when the absolute, resolved PATH may be written: below one of the N SCOPE paths,
+ * or (DEV_OK: an existing file opened for writing) below /dev. Pure.
+ */
+bool ldm_run_write_in_scope(const char *const *scope, size_t n, const char *path, bool dev_ok);
+
+/*
+ * Handles the received notification REQ of a write call: lets it run (Landlock decides)
+ * and returns 1 with the report in *M when a path it names lies outside the scope, else 0.
+ */
+struct seccomp_notif;
+struct seccomp_notif_resp;
+int ldm_run_writelog_handle(const struct ldm_run_writelog *wl, int nfd,
+                            const struct seccomp_notif *req, struct seccomp_notif_resp *resp,
+                            struct ldm_msg_write_denied *m);
+
 /*
  * True for a socket ldm-run accepts on fds 0-2: only journald's stream socket (AF_UNIX,
  * SOCK_STREAM, PEER "/run/systemd/journal/stdout"). Pure.

@@ -57,6 +57,7 @@ struct sup {
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
 	struct reporter rep;
+	struct ldm_run_writelog wl;
 };
 
 static uint64_t
@@ -68,8 +69,9 @@ now_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
+/* Sends M, whose session field the caller set. */
 static void
-report_send(struct reporter *rep, struct ldm_msg_syscall_denied *m)
+report_send_hdr(struct reporter *rep, const struct ldm_msg_hdr *m)
 {
 	struct timeval tv = { .tv_usec = REPORT_SEND_TIMEOUT_MS * 1000 };
 
@@ -84,12 +86,41 @@ report_send(struct reporter *rep, struct ldm_msg_syscall_denied *m)
 		/* A stuck daemon must not stall the listener: give up on this connection. */
 		(void)setsockopt(rep->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
-	m->session = rep->session;
-	if (ldm_client_send(rep->fd, &m->hdr) < 0) {
+	if (ldm_client_send(rep->fd, m) < 0) {
 		(void)close(rep->fd);
 		rep->fd = -1;
 		rep->retry_at = now_s() + 1;
 	}
+}
+
+static void
+report_send(struct reporter *rep, struct ldm_msg_syscall_denied *m)
+{
+	m->session = rep->session;
+	report_send_hdr(rep, &m->hdr);
+}
+
+/*
+ * Closes the report connection once the daemon has read every report: it checks each
+ * against the sender's cgroup, so we must still be alive then. Our EOF reaches it after
+ * the reports; its close (at most a second) tells us it got there.
+ */
+static void
+report_close(struct reporter *rep)
+{
+	struct pollfd p = { .fd = rep->fd, .events = POLLIN };
+	ssize_t n;
+	char c;
+
+	if (rep->fd < 0)
+		return;
+	/* The daemon sends nothing on this connection: EOF (or an error) ends it. */
+	if (shutdown(rep->fd, SHUT_WR) == 0 && poll(&p, 1, 1000) == 1) {
+		n = read(rep->fd, &c, 1);
+		(void)n;
+	}
+	(void)close(rep->fd);
+	rep->fd = -1;
 }
 
 static void
@@ -106,6 +137,17 @@ report_flush(struct reporter *rep, bool force)
 	m.args[0] = n;
 	(void)ldm_msg_set_str(m.name, sizeof(m.name), "suppressed");
 	report_send(rep, &m);
+}
+
+/* A write outside the scope: under the same rate limit as the syscall reports. */
+static void
+report_write(struct reporter *rep, struct ldm_msg_write_denied *m)
+{
+	report_flush(rep, false);
+	if (!ldm_run_ratelimit_take(&rep->rl, now_s()))
+		return;
+	m->session = rep->session;
+	report_send_hdr(rep, &m->hdr);
 }
 
 static void
@@ -135,9 +177,18 @@ static void
 handle_notification(struct sup *sp)
 {
 	struct ldm_seccomp_denial d;
+	struct ldm_msg_write_denied w;
 
-	if (ldm_seccomp_notify_handle(sp->nfd, sp->families, sp->req, sp->resp, &d) == 0)
-		report_denial(&sp->rep, &d);
+	memset(sp->req, 0, sizeof(*sp->req));
+	if (seccomp_notify_receive(sp->nfd, sp->req) < 0)
+		return; /* the caller was killed meanwhile */
+	if (ldm_seccomp_write_call(sp->req->data.nr) != NULL) {
+		if (ldm_run_writelog_handle(&sp->wl, sp->nfd, sp->req, sp->resp, &w) > 0)
+			report_write(&sp->rep, &w);
+		return;
+	}
+	ldm_seccomp_notify_refuse(sp->nfd, sp->families, sp->req, sp->resp, &d);
+	report_denial(&sp->rep, &d);
 }
 
 static void
@@ -233,7 +284,7 @@ sup_init(struct sup *sp)
 		return -errno;
 	if (seccomp_notify_alloc(&sp->req, &sp->resp) < 0)
 		return -ENOMEM;
-	return 0;
+	return ldm_run_writelog_init(&sp->wl);
 }
 
 int
@@ -251,7 +302,7 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 	};
 	int r = sup_init(&sp);
 
-	(void)items; /* no launcher item is supervised yet */
+	(void)items; /* the write scope's paths come from writescope.c */
 	if (r < 0) {
 		/* The program runs already: it must not run unsupervised. */
 		fprintf(stderr, "ldm-run: cannot supervise the program: %s\n", strerror(-r));
@@ -264,13 +315,13 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 			;
 	drain_listener(&sp);
 	report_flush(&sp.rep, true);
-	if (sp.rep.fd >= 0)
-		(void)close(sp.rep.fd);
+	report_close(&sp.rep);
 	if (sp.sock >= 0)
 		(void)close(sp.sock);
 	if (sp.sfd >= 0)
 		(void)close(sp.sfd);
 	seccomp_notify_free(sp.req, sp.resp);
+	ldm_run_writelog_clear(&sp.wl);
 	if (!o->quiet)
 		ldm_run_session_summary(socket, s);
 	return r < 0 ? LDM_RUN_EXIT_FAIL : ldm_run_exit_status(sp.status);

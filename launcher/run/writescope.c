@@ -178,6 +178,13 @@ ldm_run_write_scope_enter(void)
 	                          child_skip);
 }
 
+size_t
+ldm_run_write_scope_paths(const char *const **ret)
+{
+	*ret = (const char *const *)scope_paths;
+	return n_scope_paths;
+}
+
 void
 ldm_run_write_scope_clear(void)
 {

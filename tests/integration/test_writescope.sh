@@ -144,6 +144,18 @@ attack "symlink into autostart" 'ln -s /tmp/x.desktop "$HOME/.config/autostart/x
 attack "write through a symlink planted in /tmp" \
 	'ln -sf "$HOME/.bashrc" /tmp/s.$$ && echo evil >>/tmp/s.$$'
 
+# Refused writes are in the log, with their paths (the supervisor names them; Landlock
+# refuses them).
+logged() { [ "$(tb_log_count '"event":"syscall_denied"' "\"path\":\"$1\"" "$2")" -ge 1 ]; }
+tb_check "log: append to ~/.bashrc" tb_wait 3 logged "$PHOME/.bashrc" '"syscall":"open'
+tb_check "log: ~/.config/autostart/x.desktop" \
+	tb_wait 3 logged "$PHOME/.config/autostart/x.desktop" '"errno":13'
+tb_check "log: rename out of the allowed directory" \
+	tb_wait 3 logged "$PHOME/keep.txt" '"syscall":"rename'
+tb_check "log: truncate(2)" tb_wait 3 logged "$PHOME/.bashrc" '"syscall":"truncate"'
+tb_check "log: the records name the session's policy" \
+	tb_wait 3 logged "$PHOME/.profile" '"policy":"pilotdefault"'
+
 # What the scope allows.
 seed_home
 before=$(home_sum)
@@ -157,6 +169,8 @@ tb_check "the policy's directories, /tmp and /dev/null are writable" in_session 
 	echo t >/tmp/ws.$$ && rm /tmp/ws.$$
 	echo n >/dev/null'
 tb_check "... and the home outside them is unchanged" test "$before" = "$(home_sum)"
+tb_check "log: no record for writes inside the scope" \
+	test "$(tb_log_count '"event":"syscall_denied"' "QGroundControl.org/new.ini")" = 0
 tb_check "ldm-run created the missing policy directory, owned by the user" \
 	test "$(stat -c %U "$PHOME/Documents/QGroundControl")" = "$PILOT"
 tb_check "the default scope: /tmp, /var/tmp, /dev/shm, /dev/null writable" \
