@@ -16,11 +16,14 @@
  * exit. A report that cannot be sent is dropped (the call was refused all the same); the
  * connection is retried at most once a second.
  *
- * When the program (our child) ends, pending notifications are answered and the supervisor
- * exits: processes the program left behind stay in the session, and their notified calls
- * then fail with ENOSYS from the kernel, unlogged but still refused.
+ * When the program (our child) ends and no other process uses the filter, pending
+ * notifications are answered and the supervisor exits. If processes the program left
+ * behind still use it, a keeper process (keep_listener) serves the listener until they
+ * are gone. If the supervisor is killed, notified calls (write calls included) fail with
+ * ENOSYS from the kernel, unlogged but still refused.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,6 +273,53 @@ drain_listener(struct sup *sp)
 	sp->nfd = -1;
 }
 
+/*
+ * The program ended but processes it left behind still use the filter: their write calls
+ * (and the other notified ones) need a listener, or they would fail with ENOSYS. A keeper
+ * process takes the listener over, in its own process group with stdio on /dev/null, and
+ * serves it until the last of them is gone (POLLHUP), reporting as we do.
+ */
+static void
+keep_listener(struct sup *sp)
+{
+	struct pollfd p = { .fd = sp->nfd, .events = POLLIN };
+	pid_t k;
+	int fd;
+
+	if (sp->nfd < 0 || poll(&p, 1, 0) < 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL)))
+		return; /* nobody left: drain_listener() answers what is pending */
+	report_flush(&sp->rep, true);
+	report_close(&sp->rep); /* the keeper makes its own connection: none is shared */
+	k = fork();
+	if (k < 0)
+		return;
+	if (k > 0) {
+		(void)close(sp->nfd);
+		sp->nfd = -1;
+		return;
+	}
+	(void)setpgid(0, 0);
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; fd >= 0 && i < 3; i++)
+		(void)dup2(fd, i);
+	if (sp->sfd >= 0)
+		(void)close(sp->sfd);
+	sp->rep.retry_at = 0;
+	for (;;) {
+		p = (struct pollfd){ .fd = sp->nfd, .events = POLLIN };
+		if (poll(&p, 1, sp->rep.rl.suppressed > 0 ? 1000 : -1) < 0 && errno != EINTR)
+			break;
+		if (p.revents & POLLIN)
+			handle_notification(sp);
+		else if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
+			break;
+		report_flush(&sp->rep, false);
+	}
+	report_flush(&sp->rep, true);
+	report_close(&sp->rep);
+	_exit(0);
+}
+
 static int
 sup_init(struct sup *sp)
 {
@@ -313,6 +363,8 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 	if (r < 0)
 		while (waitpid(child, &sp.status, 0) < 0 && errno == EINTR)
 			;
+	if (r >= 0)
+		keep_listener(&sp);
 	drain_listener(&sp);
 	report_flush(&sp.rep, true);
 	report_close(&sp.rep);

@@ -180,6 +180,20 @@ tb_check "reading is unaffected: cat" in_session pilot 'cat "$HOME/.bashrc" /etc
 tb_check "reading is unaffected: python3 -c 'import json'" \
 	in_session pilot 'python3 -c "import json, sys; json.dumps(sys.path)"'
 
+# A process the program leaves behind: its writes still work where allowed, and are
+# still logged where refused (a keeper serves the listener after ldm-run returns).
+seed_home
+before=$(home_sum)
+rm -f /tmp/ws-bg.$$
+tb_check "a background process outlives the program: ldm-run returns" \
+	in_session pilot "(sleep 1; echo bg >/tmp/ws-bg.$$; echo evil >>\$HOME/.tmux.conf) \
+		>/dev/null 2>&1 &"
+tb_check "... its write to /tmp works afterwards" tb_wait 5 test -s /tmp/ws-bg.$$
+tb_check "... its write to the home is refused and logged" \
+	tb_wait 5 logged "$PHOME/.tmux.conf" '"syscall":"open'
+tb_check "... and the home is unchanged" test "$before" = "$(home_sum)"
+rm -f /tmp/ws-bg.$$
+
 # Older kernels' domains, forced down with the test hook (it can only lower the ABI).
 for abi in 1 2; do
 	seed_home
