@@ -91,7 +91,8 @@ check_payload(const struct ldm_msg_hdr *h)
 	case LDM_MSG_WRITE_DENIED: {
 		const struct ldm_msg_write_denied *m = (const void *)h;
 
-		return STR_OK(m->name) && STR_OK(m->path) && m->path[0] == '/';
+		return STR_OK(m->name) && STR_OK(m->path) && m->path[0] == '/' &&
+		       (m->err == EACCES || m->err == EPERM) && m->reserved == 0;
 	}
 	case LDM_MSG_SUMMARY:
 		return STR_OK(((const struct ldm_msg_summary *)(const void *)h)->policy);

@@ -277,9 +277,10 @@ on_write_denied(struct daemon *d, int client, const struct ldm_msg_write_denied 
 	e.pid = m->pid;
 	e.syscall = m->name;
 	e.nr = m->nr;
-	e.err = EACCES;
+	e.err = m->err;
 	e.path = m->path;
-	e.reason = "write outside the write scope (refused by Landlock)";
+	e.reason = m->err == EACCES ? "write outside the write scope (refused by Landlock)"
+	                            : "truncation by path is refused in a session";
 	ldm_daemon_log(d, &e);
 }
 

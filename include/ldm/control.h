@@ -134,8 +134,9 @@ struct ldm_msg_syscall_denied {
 _Static_assert(sizeof(struct ldm_msg_syscall_denied) == 16 + 24 + 48 + 32, "wire size");
 
 /*
- * A write outside the write scope, seen by the supervisor (the call itself was answered
- * by Landlock with EACCES). Sent like LDM_MSG_SYSCALL_DENIED, and counted with it.
+ * A refused write, seen by the supervisor: outside the write scope (ERR EACCES: Landlock
+ * refused it), or a truncation by path the supervisor refused itself (ERR EPERM). Sent
+ * like LDM_MSG_SYSCALL_DENIED, and counted with it.
  */
 #define LDM_CTL_WRITE_PATH_MAX 512
 struct ldm_msg_write_denied {
@@ -143,10 +144,12 @@ struct ldm_msg_write_denied {
 	uint64_t session;
 	uint32_t pid;
 	int32_t nr;
+	int32_t err; /* EACCES or EPERM */
+	uint32_t reserved;
 	char name[LDM_CTL_SYSCALL_NAME_MAX];
 	char path[LDM_CTL_WRITE_PATH_MAX]; /* absolute; cut to fit */
 };
-_Static_assert(sizeof(struct ldm_msg_write_denied) == 16 + 16 + 32 + 512, "wire size");
+_Static_assert(sizeof(struct ldm_msg_write_denied) == 16 + 24 + 32 + 512, "wire size");
 
 struct ldm_msg_summary_request {
 	struct ldm_msg_hdr hdr;

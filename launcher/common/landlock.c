@@ -50,9 +50,8 @@ ldm_landlock_plan(int abi)
 	p.handled_fs = WRITE_RIGHTS_ABI1;
 	if (abi >= 2)
 		p.handled_fs |= LDM_LANDLOCK_ACCESS_FS_REFER;
-	if (abi >= 3)
-		p.handled_fs |= LDM_LANDLOCK_ACCESS_FS_TRUNCATE;
-	p.dev_fs = p.handled_fs & LDM_LANDLOCK_FILE_RIGHTS;
+	/* Not TRUNCATE (ABI 3): see landlock.h. */
+	p.dev_fs = LDM_LANDLOCK_ACCESS_FS_WRITE_FILE;
 	if (abi >= 6)
 		p.scoped = LDM_LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LDM_LANDLOCK_SCOPE_SIGNAL;
 	return p;

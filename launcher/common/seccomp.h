@@ -95,8 +95,9 @@ int ldm_seccomp_notify_handle(int fd, uint64_t families, struct seccomp_notif *r
  * Write calls (seccomp_write.c). With o->notify and o->notify_writes, the calls that can
  * create, change, rename or delete a file (open/openat with O_WRONLY, O_RDWR, O_CREAT or
  * O_TRUNC; openat2, creat, truncate, mkdir*, mknod*, rmdir, unlink*, rename*, link*,
- * symlink*) notify the listener, which must answer them with ldm_seccomp_notify_continue():
- * the kernel then runs the call, and Landlock decides. Calls in o->deny are left to it.
+ * symlink*) notify the listener, which answers them with ldm_seccomp_notify_continue()
+ * (the kernel then runs the call, and Landlock decides) or refuses them (truncation, which
+ * the launcher's Landlock domain does not check). Calls in o->deny are left to that list.
  */
 #define LDM_SECCOMP_FLAGS_OPEN_HOW (-2) /* openat2: the flags are in struct open_how */
 

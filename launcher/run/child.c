@@ -74,8 +74,10 @@ child_exec(const struct ldm_run_opts *o, const char *path, const struct ldm_msg_
 		.allow_multicast = (s->flags & LDM_READY_F_MULTICAST) != 0,
 		.notify = true,
 		.notify_writes = true, /* for the log of refused writes: writelog.c */
+		.deny = s->deny,
+		.n_deny = s->n_deny,
 	};
-	int deny[LDM_CTL_DENY_MAX + 1], nfd, r;
+	int nfd, r;
 
 	if (sigprocmask(SIG_SETMASK, oldmask, NULL) < 0)
 		die("cannot restore the signal mask: %m");
@@ -85,8 +87,6 @@ child_exec(const struct ldm_run_opts *o, const char *path, const struct ldm_msg_
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die("cannot set no_new_privs: %m");
 	enter_landlock();
-	so.deny = deny;
-	so.n_deny = ldm_run_write_scope_deny(s->deny, s->n_deny, deny, ELEMENTSOF(deny));
 	r = ldm_seccomp_load(&so, &nfd);
 	if (r < 0)
 		die("cannot load the seccomp filter: %s", strerror(-r));

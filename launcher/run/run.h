@@ -116,13 +116,6 @@ int ldm_run_write_scope_prepare(const struct ldm_run_items *items);
 int ldm_run_write_scope_enter(void);
 void ldm_run_write_scope_clear(void);
 
-/*
- * The syscalls the filter must refuse: the N numbers of DENY (the policy's), plus
- * truncate(2) where the prepared ABI is below 3 (Landlock checks it from ABI 3 on), into
- * OUT (SIZE entries). Returns how many.
- */
-size_t ldm_run_write_scope_deny(const int32_t *deny, size_t n, int *out, size_t size);
-
 /* The prepared scope's paths (in the parent, after ldm_run_write_scope_prepare). */
 size_t ldm_run_write_scope_paths(const char *const **ret);
 

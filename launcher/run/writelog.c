@@ -10,6 +10,11 @@
  * Only the log depends on this reading: another thread of the app may change the path
  * between our read and the kernel's, or a symlink may be swapped; that can mislabel or
  * miss a record, never let a write through, since Landlock judges what the kernel opens.
+ *
+ * Two calls are refused here instead (EPERM), because the domain does not handle Landlock's
+ * TRUNCATE right (common/landlock.h): truncate(2), and an open with O_TRUNC but without
+ * write access (Linux truncates then). Refusing needs no trust in what we read, so it is
+ * safe against the races above; letting them run would not be.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -151,6 +156,22 @@ open_flags(pid_t pid, const struct ldm_seccomp_write_call *c, const uint64_t *ar
 	return (int64_t)(uint32_t)how;
 }
 
+/* The supervisor's own refusal for the call (EPERM), or 0 to let it run. */
+static int
+own_refusal(pid_t pid, const struct ldm_seccomp_write_call *c, const uint64_t *args)
+{
+	int64_t flags;
+
+	if (strcmp(c->name, "truncate") == 0)
+		return EPERM;
+	flags = open_flags(pid, c, args);
+	if (c->flags_arg == LDM_SECCOMP_FLAGS_OPEN_HOW && flags < 0)
+		return EPERM; /* openat2 whose flags we cannot read: may truncate */
+	if (flags >= 0 && (flags & O_TRUNC) != 0 && (flags & O_ACCMODE) == O_RDONLY)
+		return EPERM;
+	return 0;
+}
+
 /* Checks one path of the call; 1 and the path in OUT when it lies outside the scope. */
 static int
 check_path(const struct ldm_run_writelog *wl, pid_t pid, const struct ldm_seccomp_write_call *c,
@@ -210,9 +231,14 @@ ldm_run_writelog_handle(const struct ldm_run_writelog *wl, int nfd, const struct
 	const uint64_t *args = (const uint64_t *)req->data.args;
 	pid_t pid = (pid_t)req->pid;
 	char out[PATH_MAX];
-	int hit = 0;
+	int hit = 0, refuse = c == NULL ? EPERM : own_refusal(pid, c, args);
 
-	if (c != NULL) {
+	if (c != NULL && refuse != 0) {
+		/* Logged whatever the path; the path only names it. */
+		if (resolve(pid, c, c->dirfd_arg, c->path_arg, args, true, out, sizeof(out)) < 0)
+			snprintf(out, sizeof(out), "/?");
+		hit = 1;
+	} else if (c != NULL) {
 		hit = check_path(wl, pid, c, c->dirfd_arg, c->path_arg, args, out, sizeof(out));
 		if (!hit && c->path2_arg >= 0)
 			hit = check_path(wl, pid, c, c->dirfd2_arg, c->path2_arg, args, out,
@@ -221,13 +247,21 @@ ldm_run_writelog_handle(const struct ldm_run_writelog *wl, int nfd, const struct
 	/* What we read belongs to this call only while it is still pending. */
 	if (hit && seccomp_notify_id_valid(nfd, req->id) < 0)
 		hit = 0;
-	(void)ldm_seccomp_notify_continue(nfd, req, resp);
-	if (!hit)
+	if (refuse != 0) {
+		memset(resp, 0, sizeof(*resp));
+		resp->id = req->id;
+		resp->error = -refuse;
+		(void)seccomp_notify_respond(nfd, resp);
+	} else {
+		(void)ldm_seccomp_notify_continue(nfd, req, resp);
+	}
+	if (!hit || c == NULL)
 		return 0;
 	memset(m, 0, sizeof(*m));
 	ldm_msg_init(&m->hdr, LDM_MSG_WRITE_DENIED);
 	m->pid = req->pid;
 	m->nr = req->data.nr;
+	m->err = refuse != 0 ? refuse : EACCES;
 	(void)ldm_msg_set_str(m->name, sizeof(m->name), c->name);
 	/* Cut to fit: the start of a path says where it is. */
 	memcpy(m->path, out, strnlen(out, sizeof(m->path) - 1));

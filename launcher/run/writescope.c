@@ -9,9 +9,7 @@
  *   or the path's last component is a symlink, or a variable it uses is unknown (%t without
  *   XDG_RUNTIME_DIR), the entry is left out with a warning on stderr: the scope narrows,
  *   it never widens.
- * - Before ABI 3, Landlock does not check truncate(2) on a path: there the seccomp filter
- *   refuses truncate(2) with EPERM (ldm_run_write_scope_deny); ftruncate(2) needs a file
- *   opened for writing, which Landlock checks.
+ * - Truncation by path is refused by the supervisor (writelog.c), not Landlock.
  * - LDM_RUN_TEST_LANDLOCK_ABI (a test hook) can only lower the ABI the launcher uses; 0
  *   makes it act as on a kernel without Landlock.
  */
@@ -19,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <seccomp.h>
 #include <sys/stat.h>
 
 #include "common/landlock.h"
@@ -148,18 +145,6 @@ ldm_run_write_scope_prepare(const struct ldm_run_items *items)
 		scope_paths[n_scope_paths++] = p;
 	}
 	return 0;
-}
-
-size_t
-ldm_run_write_scope_deny(const int32_t *deny, size_t n, int *out, size_t size)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n && k < size; i++)
-		out[k++] = deny[i];
-	if (scope_abi < 3 && k < size)
-		out[k++] = SCMP_SYS(truncate);
-	return k;
 }
 
 /* A path that vanished between prepare and the child: left out, and said. */

@@ -132,6 +132,11 @@ attack "rename a /tmp file over ~/.profile" \
 attack "truncate(1) of ~/.bashrc" 'truncate -s 0 "$HOME/.bashrc"'
 attack "truncate(2) of ~/.bashrc" \
 	'/usr/bin/python3 -c "import os,sys; os.truncate(sys.argv[1], 0)" "$HOME/.bashrc"'
+attack "open(O_RDONLY|O_TRUNC) of ~/.bashrc" \
+	'/usr/bin/python3 -c "import os,sys; os.open(sys.argv[1], os.O_RDONLY | os.O_TRUNC)" "$HOME/.bashrc"'
+attack "truncate(2) through a symlink in /tmp" \
+	'ln -sf "$HOME/.bashrc" /tmp/t.$$ &&
+	 /usr/bin/python3 -c "import os,sys; os.truncate(sys.argv[1], 0)" /tmp/t.$$'
 attack "unlink ~/.profile" 'rm -f "$HOME/.profile" && test ! -e "$HOME/.profile"'
 attack "hard link out of the allowed directory" \
 	'ln "$HOME/.config/QGroundControl.org/keep.txt" "$HOME/.config/autostart/k"'
