@@ -11,10 +11,11 @@
  * between our read and the kernel's, or a symlink may be swapped; that can mislabel or
  * miss a record, never let a write through, since Landlock judges what the kernel opens.
  *
- * Two calls are refused here instead (EPERM), because the domain does not handle Landlock's
- * TRUNCATE right (common/landlock.h): truncate(2), and an open with O_TRUNC but without
- * write access (Linux truncates then). Refusing needs no trust in what we read, so it is
- * safe against the races above; letting them run would not be.
+ * Some calls are refused here instead, because the domain does not handle Landlock's
+ * TRUNCATE right (common/landlock.h): truncate(2) and an open with O_TRUNC but without
+ * write access (Linux truncates then) with EPERM, logged; openat2 with ENOSYS, unlogged
+ * (its flags are in memory, out of reach of a race-free check). Refusing needs no trust
+ * in what we read, so it is safe against the races above; letting them run would not be.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -164,9 +165,9 @@ own_refusal(pid_t pid, const struct ldm_seccomp_write_call *c, const uint64_t *a
 
 	if (strcmp(c->name, "truncate") == 0)
 		return EPERM;
+	if (c->flags_arg == LDM_SECCOMP_FLAGS_OPEN_HOW)
+		return ENOSYS; /* openat2: see ldm_run_writelog_handle */
 	flags = open_flags(pid, c, args);
-	if (c->flags_arg == LDM_SECCOMP_FLAGS_OPEN_HOW && flags < 0)
-		return EPERM; /* openat2 whose flags we cannot read: may truncate */
 	if (flags >= 0 && (flags & O_TRUNC) != 0 && (flags & O_ACCMODE) == O_RDONLY)
 		return EPERM;
 	return 0;
@@ -233,6 +234,18 @@ ldm_run_writelog_handle(const struct ldm_run_writelog *wl, int nfd, const struct
 	char out[PATH_MAX];
 	int hit = 0, refuse = c == NULL ? EPERM : own_refusal(pid, c, args);
 
+	/*
+	 * openat2 keeps its flags in memory, where another thread could add O_TRUNC after we
+	 * read them: it is refused like a kernel without it (ENOSYS; libc and apps fall back
+	 * to openat), unlogged, as clone3 is.
+	 */
+	if (refuse == ENOSYS) {
+		memset(resp, 0, sizeof(*resp));
+		resp->id = req->id;
+		resp->error = -ENOSYS;
+		(void)seccomp_notify_respond(nfd, resp);
+		return 0;
+	}
 	if (c != NULL && refuse != 0) {
 		/* Logged whatever the path; the path only names it. */
 		if (resolve(pid, c, c->dirfd_arg, c->path_arg, args, true, out, sizeof(out)) < 0)

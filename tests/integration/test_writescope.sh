@@ -134,6 +134,11 @@ attack "truncate(2) of ~/.bashrc" \
 	'/usr/bin/python3 -c "import os,sys; os.truncate(sys.argv[1], 0)" "$HOME/.bashrc"'
 attack "open(O_RDONLY|O_TRUNC) of ~/.bashrc" \
 	'/usr/bin/python3 -c "import os,sys; os.open(sys.argv[1], os.O_RDONLY | os.O_TRUNC)" "$HOME/.bashrc"'
+attack "openat2(O_RDONLY|O_TRUNC) of ~/.bashrc" \
+	'/usr/bin/python3 -c "import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+how = ctypes.create_string_buffer(struct.pack(\"QQQ\", os.O_RDONLY | os.O_TRUNC, 0, 0))
+sys.exit(0 if libc.syscall(437, -100, sys.argv[1].encode(), how, 24) >= 0 else 1)" "$HOME/.bashrc"'
 attack "truncate(2) through a symlink in /tmp" \
 	'ln -sf "$HOME/.bashrc" /tmp/t.$$ &&
 	 /usr/bin/python3 -c "import os,sys; os.truncate(sys.argv[1], 0)" /tmp/t.$$'
