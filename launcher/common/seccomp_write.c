@@ -42,8 +42,17 @@ static const int write_flags[] = { O_WRONLY, O_RDWR, O_CREAT, O_TRUNC };
 const struct ldm_seccomp_write_call *
 ldm_seccomp_write_call(int nr)
 {
-	for (size_t i = 0; i < ELEMENTSOF(calls); i++)
-		if (seccomp_syscall_resolve_name(calls[i].name) == nr && nr >= 0)
+	/* Resolved once: the supervisor asks for every notification. */
+	static int nrs[ELEMENTSOF(calls)];
+	static bool resolved;
+
+	if (!resolved) {
+		for (size_t i = 0; i < ELEMENTSOF(calls); i++)
+			nrs[i] = seccomp_syscall_resolve_name(calls[i].name);
+		resolved = true;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(calls) && nr >= 0; i++)
+		if (nrs[i] == nr)
 			return &calls[i];
 	return NULL;
 }
