@@ -18,6 +18,11 @@
 
 #include <cmocka.h>
 
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "common/seccomp.h"
 #include "ldm/control.h"
 #include "ldm/policy.h"
 #include "ldm/util.h"
@@ -233,6 +238,72 @@ test_in_scope(void **state)
 	assert_false(ldm_run_write_in_scope(scope, 0, "/tmp/a", false));
 }
 
+/*
+ * The filter's write rules: a child loads the filter, opens a file for reading, then one
+ * for writing. The first notification the parent gets must be the write: the read never
+ * left the kernel. Every notification is let run (CONTINUE), as the supervisor does.
+ */
+static void
+test_write_notify(void **state)
+{
+	struct ldm_seccomp_opts o = { .families = UINT64_C(1) << AF_UNIX,
+		                      .notify = true,
+		                      .notify_writes = true };
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	char path[64];
+	int sv[2], nfd, status, seen = 0, first_flags = -1;
+	pid_t pid;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/w", tmpdir);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd;
+
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || ldm_seccomp_load(&o, &nfd) < 0 ||
+		    ldm_seccomp_send_fd(sv[1], nfd) < 0)
+			_exit(10);
+		close(nfd);
+		fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			_exit(11);
+		close(fd);
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			_exit(12);
+		close(fd);
+		_exit(unlink(path) == 0 ? 0 : 13);
+	}
+	close(sv[1]);
+	nfd = ldm_seccomp_recv_fd(sv[0]);
+	close(sv[0]);
+	assert_true(nfd >= 0);
+	assert_int_equal(seccomp_notify_alloc(&req, &resp), 0);
+	for (;;) {
+		struct pollfd p = { .fd = nfd, .events = POLLIN };
+
+		if (poll(&p, 1, 5000) != 1 || !(p.revents & POLLIN))
+			break; /* the child is gone (POLLHUP), or stuck: judged below */
+		memset(req, 0, sizeof(*req));
+		if (seccomp_notify_receive(nfd, req) < 0)
+			continue;
+		assert_non_null(ldm_seccomp_write_call(req->data.nr));
+		if (seen++ == 0 && req->data.nr == SCMP_SYS(openat))
+			first_flags = (int)req->data.args[2];
+		assert_int_equal(ldm_seccomp_notify_continue(nfd, req, resp), 0);
+	}
+	seccomp_notify_free(req, resp);
+	close(nfd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(seen, 2); /* the open for writing, the unlink */
+	assert_true(first_flags >= 0 && (first_flags & O_WRONLY) != 0);
+}
+
 static int
 setup(void **state)
 {
@@ -269,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_below),         cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_lookup),        cmocka_unit_test(test_abi_limit),
 		cmocka_unit_test(test_stdio_sockets), cmocka_unit_test(test_in_scope),
+		cmocka_unit_test(test_write_notify),
 	};
 
 	return cmocka_run_group_tests_name("writescope", tests, setup, teardown);
