@@ -9,6 +9,8 @@
  *   or the path's last component is a symlink, or a variable it uses is unknown (%t without
  *   XDG_RUNTIME_DIR), the entry is left out with a warning on stderr: the scope narrows,
  *   it never widens.
+ * - An entry below another entry is dropped: the outer one covers it, unless a symlink
+ *   planted inside the outer one (by the app, in an earlier session) redirects it.
  * - Truncation by path is refused by the supervisor (writelog.c), not Landlock.
  * - LDM_RUN_TEST_LANDLOCK_ABI (a test hook) can only lower the ABI the launcher uses; 0
  *   makes it act as on a kernel without Landlock.
@@ -22,6 +24,7 @@
 #include "common/landlock.h"
 #include "ldm/pathvar.h"
 #include "ldm/util.h"
+#include "ldm/writescope.h"
 #include "run/run.h"
 
 /* Filled by the parent, read by the child after fork. */
@@ -109,6 +112,29 @@ prepare_one(const char *pattern, const struct ldm_path_vars *vars)
 	return strdup(path);
 }
 
+/*
+ * True when write entry I lies below another entry (or equals an earlier one). It adds
+ * nothing then, unless a component inside the other entry is a symlink the app planted
+ * there in an earlier session, pointing out of the scope: so it is never granted, nor
+ * created through such a symlink.
+ */
+static bool
+nested(const struct ldm_run_items *items, size_t i, const struct ldm_path_vars *vars)
+{
+	char a[LDM_PATH_PATTERN_MAX], b[LDM_PATH_PATTERN_MAX];
+
+	if (ldm_path_expand(items->v[i].value, vars, a, sizeof(a)) < 0)
+		return false;
+	for (size_t j = 0; j < items->n; j++) {
+		if (j == i || items->v[j].kind != LDM_ITEM_WRITE ||
+		    ldm_path_expand(items->v[j].value, vars, b, sizeof(b)) < 0)
+			continue;
+		if (ldm_path_below(b, a) && (j < i || !ldm_path_below(a, b)))
+			return true;
+	}
+	return false;
+}
+
 int
 ldm_run_write_scope_prepare(const struct ldm_run_items *items)
 {
@@ -133,7 +159,7 @@ ldm_run_write_scope_prepare(const struct ldm_run_items *items)
 	for (size_t i = 0; i < items->n; i++) {
 		char *p;
 
-		if (items->v[i].kind != LDM_ITEM_WRITE)
+		if (items->v[i].kind != LDM_ITEM_WRITE || nested(items, i, &vars))
 			continue;
 		p = prepare_one(items->v[i].value, &vars);
 		if (p == NULL)

@@ -91,6 +91,9 @@ in_session() {
 tb_policy pilot 'description = "write scope test";
 write = [ "%h/.config/QGroundControl.org", "%h/Documents/QGroundControl", "/tmp" ];'
 tb_policy pilotdefault 'description = "no write setting: the default scope";'
+# An entry nested in another: the app can redirect it with a symlink inside the outer one.
+tb_policy pilotnest 'write = [ "%h/Documents/QGroundControl",
+	"%h/Documents/QGroundControl/Cache/systemd" ];'
 tb_start_daemon "$B" || exit 1
 
 # attack NAME SCRIPT: SCRIPT (run in a session of each policy) must fail, the home must be
@@ -153,6 +156,22 @@ attack "hard link ~/.bashrc into /tmp, then write" \
 attack "symlink into autostart" 'ln -s /tmp/x.desktop "$HOME/.config/autostart/x.desktop"'
 attack "write through a symlink planted in /tmp" \
 	'ln -sf "$HOME/.bashrc" /tmp/s.$$ && echo evil >>/tmp/s.$$'
+
+# A symlink planted in one session must not widen the next: the app replaces a directory
+# inside its scope by a link to ~/.config, so that the nested entry .../Cache/systemd
+# would mean ~/.config/systemd, where user units live.
+seed_home
+mkdir -p "$PHOME/Documents/QGroundControl/Cache/systemd"
+chown -R "$PILOT:$PILOT" "$PHOME/Documents"
+before=$(home_sum)
+in_session pilotnest 'rm -rf "$HOME/Documents/QGroundControl/Cache" &&
+	ln -s "$HOME/.config" "$HOME/Documents/QGroundControl/Cache"' >/dev/null 2>&1
+in_session pilotnest 'mkdir -p "$HOME/Documents/QGroundControl/Cache/systemd/user" &&
+	printf "[Service]\nExecStart=/bin/sh\n" \
+	>"$HOME/Documents/QGroundControl/Cache/systemd/user/x.service"' >"$TB_TMP/nest.out" 2>&1
+rc=$?
+tb_check "a nested entry redirected by a planted symlink grants nothing (rc $rc)" \
+	test "$rc" != 0 -a ! -e "$PHOME/.config/systemd/user/x.service" -a "$before" = "$(home_sum)"
 
 # Refused writes are in the log, with their paths (the supervisor names them; Landlock
 # refuses them).
