@@ -18,6 +18,7 @@ static const size_t sizes[] = {
 	[LDM_MSG_END] = sizeof(struct ldm_msg_empty),
 	[LDM_MSG_ACK] = sizeof(struct ldm_msg_empty),
 	[LDM_MSG_SESSION_ITEM] = sizeof(struct ldm_msg_session_item),
+	[LDM_MSG_WRITE_DENIED] = sizeof(struct ldm_msg_write_denied),
 };
 
 size_t
@@ -86,6 +87,12 @@ check_payload(const struct ldm_msg_hdr *h)
 
 		return STR_OK(m->value) && m->kind >= 1 && m->kind <= LDM_ITEM_KIND_MAX &&
 		       m->reserved == 0;
+	}
+	case LDM_MSG_WRITE_DENIED: {
+		const struct ldm_msg_write_denied *m = (const void *)h;
+
+		return STR_OK(m->name) && STR_OK(m->path) && m->path[0] == '/' &&
+		       (m->err == EACCES || m->err == EPERM) && m->reserved == 0;
 	}
 	case LDM_MSG_SUMMARY:
 		return STR_OK(((const struct ldm_msg_summary *)(const void *)h)->policy);

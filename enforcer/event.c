@@ -280,6 +280,7 @@ static const struct key keys[] = {
 	{ "syscall", S(syscall, LDM_EVENT_SYSCALL_MAX) },
 	{ "nr", NUM(K_I32, W_SYSCALL, nr) },
 	{ "errno", NUM(K_I32, W_SYSCALL, err) },
+	{ "path", S(path, LDM_EVENT_PATH_MAX) },
 };
 
 static const void *
@@ -511,6 +512,10 @@ text_syscall(struct out *o, const struct ldm_event *e)
 		put_fmt(o, " errno %s", name);
 	else
 		put_fmt(o, " errno %" PRId32, e->err);
+	if (str_set(e->path)) {
+		put_str(o, " path ");
+		put_text_str(o, e->path, LDM_EVENT_PATH_MAX);
+	}
 }
 
 int

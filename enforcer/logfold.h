@@ -6,7 +6,7 @@
  * Foldable: blocked, would_block and syscall_denied events with count 1 (or 0); any other
  * event is always LDM_FOLD_EMIT and not remembered. Two events are identical when they have
  * the same event type, session, proto, dst (family and address), dport, host, rule and
- * reason, and for syscall_denied the same syscall name, nr and errno. The source address
+ * reason, and for syscall_denied the same syscall name, nr, errno and path. The source address
  * and port, the pid, and the other strings are not compared: a flood from new source ports
  * or new processes is one record.
  *

@@ -28,6 +28,7 @@ struct loader {
 	char **done; /* names merged already (a diamond include merges once) */
 	size_t n_done;
 	bool families_set;
+	bool write_set; /* some file set `write` (policy_write.c) */
 	bool too_many_rules;
 	unsigned errors;
 };
@@ -56,6 +57,10 @@ const char *ldm_loader_get_string(struct loader *l, const char *file, const conf
                                   const char *what, size_t max);
 /* "a string" / "a list": what kind of value S is, for messages. */
 const char *ldm_setting_type_name(const config_setting_t *s);
+
+/* The `write` setting (policy_write.c); _finish adds the default scope when no file set it. */
+void ldm_loader_read_write(struct loader *l, const char *file, const config_setting_t *s);
+int ldm_loader_write_finish(struct loader *l);
 
 int ldm_policy_index_build(struct ldm_policy *p);
 void ldm_policy_index_free(struct ldm_policy_index *ix);

@@ -354,6 +354,9 @@ load_top(const char *buf, const char *file, const struct ldm_load_opts *opts,
 		return -EINVAL;
 	if (!l.families_set)
 		set_default_families(p);
+	r = ldm_loader_write_finish(&l);
+	if (r < 0)
+		return r;
 	if (p->name == NULL && (p->name = strdup(name)) == NULL)
 		return -ENOMEM;
 	r = ldm_policy_index_build(p);

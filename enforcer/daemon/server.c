@@ -256,6 +256,35 @@ on_syscall_denied(struct daemon *d, int client, const struct ldm_msg_syscall_den
 }
 
 static void
+on_write_denied(struct daemon *d, int client, const struct ldm_msg_write_denied *m)
+{
+	struct client *c = &d->clients[client];
+	struct session *s;
+	struct ldm_event e;
+	bool inside;
+
+	s = peer_session(d, c, &inside);
+	if (s == NULL || s->id != m->session) {
+		refuse(d, client, "write report from outside the session it names");
+		return;
+	}
+	s->syscalls_denied++;
+	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
+	if (!report_allowed(c, ldm_now_ms()))
+		return; /* counted in the session, not logged */
+	ldm_event_init(&e, LDM_EVENT_SYSCALL_DENIED, NULL);
+	ldm_session_fill_event(s, &e);
+	e.pid = m->pid;
+	e.syscall = m->name;
+	e.nr = m->nr;
+	e.err = m->err;
+	e.path = m->path;
+	e.reason = m->err == EACCES ? "write outside the write scope (refused by Landlock)"
+	                            : "truncation by path is refused in a session";
+	ldm_daemon_log(d, &e);
+}
+
+static void
 on_summary(struct daemon *d, int client, const struct ldm_msg_summary_request *m)
 {
 	const struct client *c = &d->clients[client];
@@ -337,6 +366,9 @@ dispatch(struct daemon *d, int client)
 		break;
 	case LDM_MSG_SYSCALL_DENIED:
 		on_syscall_denied(d, client, (const void *)h);
+		break;
+	case LDM_MSG_WRITE_DENIED:
+		on_write_denied(d, client, (const void *)h);
 		break;
 	case LDM_MSG_SUMMARY_REQUEST:
 		on_summary(d, client, (const void *)h);

@@ -38,6 +38,7 @@ enum ldm_msg_type {
 	LDM_MSG_END = 9,             /* daemon -> client: no more lines */
 	LDM_MSG_ACK = 10,            /* daemon -> client: report taken */
 	LDM_MSG_SESSION_ITEM = 11,   /* daemon -> ldm-run, before READY: one launcher item */
+	LDM_MSG_WRITE_DENIED = 12,   /* supervisor -> daemon: a write outside the write scope */
 };
 
 struct ldm_msg_hdr {
@@ -93,6 +94,9 @@ enum ldm_item_kind {
 	LDM_ITEM_KIND_MAX = LDM_ITEM_DBUS,
 };
 
+/* LDM_ITEM_WRITE flags: the entry is the default scope (the policy has no `write`). */
+#define LDM_ITEM_WRITE_F_DEFAULT 1u
+
 struct ldm_msg_session_item {
 	struct ldm_msg_hdr hdr;
 	uint32_t kind;  /* LDM_ITEM_* */
@@ -128,6 +132,24 @@ struct ldm_msg_syscall_denied {
 	char name[LDM_CTL_SYSCALL_NAME_MAX];
 };
 _Static_assert(sizeof(struct ldm_msg_syscall_denied) == 16 + 24 + 48 + 32, "wire size");
+
+/*
+ * A refused write, seen by the supervisor: outside the write scope (ERR EACCES: Landlock
+ * refused it), or a truncation by path the supervisor refused itself (ERR EPERM). Sent
+ * like LDM_MSG_SYSCALL_DENIED, and counted with it.
+ */
+#define LDM_CTL_WRITE_PATH_MAX 512
+struct ldm_msg_write_denied {
+	struct ldm_msg_hdr hdr;
+	uint64_t session;
+	uint32_t pid;
+	int32_t nr;
+	int32_t err; /* EACCES or EPERM */
+	uint32_t reserved;
+	char name[LDM_CTL_SYSCALL_NAME_MAX];
+	char path[LDM_CTL_WRITE_PATH_MAX]; /* absolute; cut to fit */
+};
+_Static_assert(sizeof(struct ldm_msg_write_denied) == 16 + 24 + 32 + 512, "wire size");
 
 struct ldm_msg_summary_request {
 	struct ldm_msg_hdr hdr;

@@ -28,6 +28,8 @@
  *   blocked, would_block, syscalls_denied   session_end only, always there
  *   syscall   string, syscall_denied only
  *   nr, errno syscall_denied only, always there
+ *   path      string: the file a refused write named (syscall_denied of a write outside
+ *             the write scope)
  *
  * In the log file each line then carries the hash chain's keys, "seq" and "prev", as its
  * last keys (ldm/logchain.h); ldm_chain_unseal() gives back the record this writes.
@@ -62,6 +64,7 @@
 #define LDM_EVENT_COMMENT_MAX LDM_MAX_TEXT_LEN
 #define LDM_EVENT_REASON_MAX  LDM_MAX_TEXT_LEN
 #define LDM_EVENT_SYSCALL_MAX 31
+#define LDM_EVENT_PATH_MAX    255
 
 /* A buffer this large always holds one record, JSON or text, "\n" and NUL included. */
 #define LDM_EVENT_LINE_MAX 16384
@@ -120,6 +123,7 @@ struct ldm_event {
 	const char *syscall;
 	int32_t nr;
 	int32_t err; /* the errno the call got */
+	const char *path;
 };
 
 /*
@@ -164,6 +168,7 @@ struct ldm_event_view {
 	char comment[LDM_EVENT_COMMENT_MAX + 1];
 	char reason[LDM_EVENT_REASON_MAX + 1];
 	char syscall[LDM_EVENT_SYSCALL_MAX + 1];
+	char path[LDM_EVENT_PATH_MAX + 1];
 };
 
 /*

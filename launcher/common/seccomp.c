@@ -316,6 +316,8 @@ ldm_seccomp_build(const struct ldm_seccomp_opts *o, scmp_filter_ctx *ret)
 		r = add_ioctl_rules(ctx);
 	if (r >= 0 && !o->allow_multicast)
 		r = add_mcast_rules(ctx);
+	if (r >= 0 && o->notify && o->notify_writes)
+		r = ldm_seccomp_add_write_rules(ctx, o->deny, o->n_deny);
 	if (r >= 0)
 		r = add_deny_list(ctx, o->deny, o->n_deny);
 	if (r < 0)
@@ -386,12 +388,22 @@ int
 ldm_seccomp_notify_handle(int fd, uint64_t families, struct seccomp_notif *req,
                           struct seccomp_notif_resp *resp, struct ldm_seccomp_denial *ret)
 {
-	int r, err;
+	int r;
 
 	memset(req, 0, sizeof(*req));
 	r = seccomp_notify_receive(fd, req);
 	if (r < 0)
 		return r;
+	ldm_seccomp_notify_refuse(fd, families, req, resp, ret);
+	return 0;
+}
+
+void
+ldm_seccomp_notify_refuse(int fd, uint64_t families, const struct seccomp_notif *req,
+                          struct seccomp_notif_resp *resp, struct ldm_seccomp_denial *ret)
+{
+	int err;
+
 	err = ldm_seccomp_denied_errno(families, req->data.nr, (const uint64_t *)req->data.args);
 	/* Never SECCOMP_USER_NOTIF_FLAG_CONTINUE: the one answer is a refusal. */
 	memset(resp, 0, sizeof(*resp));
@@ -405,7 +417,6 @@ ldm_seccomp_notify_handle(int fd, uint64_t families, struct seccomp_notif *req,
 		.err = err,
 	};
 	memcpy(ret->args, req->data.args, sizeof(ret->args));
-	return 0;
 }
 
 int

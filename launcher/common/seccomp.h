@@ -34,6 +34,7 @@ struct ldm_seccomp_opts {
 	bool notify;          /* socket-family and namespace rules go to a listener, see below */
 	const int *deny;      /* the policy's syscalls.deny: native numbers, refused with EPERM */
 	size_t n_deny;
+	bool notify_writes; /* write-type calls go to the listener, for the log (below) */
 };
 
 /*
@@ -89,6 +90,40 @@ struct ldm_seccomp_denial {
  */
 int ldm_seccomp_notify_handle(int fd, uint64_t families, struct seccomp_notif *req,
                               struct seccomp_notif_resp *resp, struct ldm_seccomp_denial *ret);
+
+/*
+ * Write calls (seccomp_write.c). With o->notify and o->notify_writes, the calls that can
+ * create, change, rename or delete a file (open/openat with O_WRONLY, O_RDWR, O_CREAT or
+ * O_TRUNC; openat2, creat, truncate, mkdir*, mknod*, rmdir, unlink*, rename*, link*,
+ * symlink*) notify the listener, which answers them with ldm_seccomp_notify_continue()
+ * (the kernel then runs the call, and Landlock decides) or refuses them (truncation, which
+ * the launcher's Landlock domain does not check). Calls in o->deny are left to that list.
+ */
+#define LDM_SECCOMP_FLAGS_OPEN_HOW (-2) /* openat2: the flags are in struct open_how */
+
+struct ldm_seccomp_write_call {
+	const char *name;
+	int dirfd_arg, path_arg;   /* dirfd_arg -1: relative to the working directory */
+	int dirfd2_arg, path2_arg; /* rename's and link's second path; path2_arg -1: none */
+	int flags_arg;             /* open flags; -1: always a write */
+};
+
+/* The write call NR is (native), or NULL. */
+const struct ldm_seccomp_write_call *ldm_seccomp_write_call(int nr);
+
+/* Adds the notify rules for write calls, leaving out the N numbers of SKIP. */
+int ldm_seccomp_add_write_rules(scmp_filter_ctx ctx, const int *skip, size_t n_skip);
+
+/* Lets the notified call REQ run (SECCOMP_USER_NOTIF_FLAG_CONTINUE). Returns 0 or -errno. */
+int ldm_seccomp_notify_continue(int fd, const struct seccomp_notif *req,
+                                struct seccomp_notif_resp *resp);
+
+/*
+ * Answers the received notification REQ as ldm_seccomp_notify_handle() does (refused with
+ * ldm_seccomp_denied_errno()) and describes it in *RET.
+ */
+void ldm_seccomp_notify_refuse(int fd, uint64_t families, const struct seccomp_notif *req,
+                               struct seccomp_notif_resp *resp, struct ldm_seccomp_denial *ret);
 
 /* Sends FD over the Unix socket SOCK (SCM_RIGHTS, one byte of data). Returns 0 or -errno. */
 int ldm_seccomp_send_fd(int sock, int fd);

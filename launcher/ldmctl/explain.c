@@ -31,6 +31,8 @@ explain_usage(FILE *f)
 {
 	fputs("Usage: ldmctl explain POLICY PROTO DEST[:PORT] [--host NAME] [--in] [--lan "
 	      "CIDR]...\n"
+	      "       ldmctl explain POLICY write PATH [--home DIR] [--runtime-dir DIR] [--cwd "
+	      "DIR]\n"
 	      "\n"
 	      "Says whether POLICY allows a flow and which rule decides, without running "
 	      "anything.\n"
@@ -191,8 +193,8 @@ parse_flow(const struct explain_args *a, struct ldm_flow *flow)
 }
 
 /* Loads POLICY by name or path. Returns 0, or prints the errors and returns an exit code. */
-static int
-load_policy(const struct ldmctl_ctx *ctx, const char *policy, struct ldm_policy **ret)
+int
+ldmctl_load_policy(const struct ldmctl_ctx *ctx, const char *policy, struct ldm_policy **ret)
 {
 	_cleanup_(ldm_diags_clear) struct ldm_diags diags = { 0 };
 	struct ldm_load_opts opts;
@@ -312,11 +314,13 @@ ldmctl_explain(struct ldmctl_ctx *ctx, int argc, char **argv)
 	struct ldm_flow flow = { 0 };
 	int r;
 
+	if (ldmctl_explain_is_write(argc, argv))
+		return ldmctl_explain_write(ctx, argc, argv);
 	r = parse_args(ctx, argc, argv, &a);
 	if (r == 0)
 		r = parse_flow(&a, &flow);
 	if (r == 0)
-		r = load_policy(ctx, a.policy, &p);
+		r = ldmctl_load_policy(ctx, a.policy, &p);
 	if (r == 0)
 		r = judge(p, &a, &flow);
 	free(a.lan);

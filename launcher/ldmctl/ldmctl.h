@@ -85,4 +85,12 @@ void ldmctl_put_escaped(FILE *f, const char *s, bool quoted);
  */
 void ldmctl_print_diags(const char *display, int err, const struct ldm_diags *d);
 
+/* Loads POLICY (a name, or a path with '/' or ending in .conf); prints why not. Returns 0
+ * or LDMCTL_EXIT_USAGE / LDMCTL_EXIT_POLICY. (explain.c) */
+int ldmctl_load_policy(const struct ldmctl_ctx *ctx, const char *policy, struct ldm_policy **ret);
+
+/* explain POLICY write PATH (explain_write.c): is ARGV that form, and running it. */
+bool ldmctl_explain_is_write(int argc, char **argv);
+int ldmctl_explain_write(struct ldmctl_ctx *ctx, int argc, char **argv);
+
 #endif

@@ -34,6 +34,8 @@ usage(FILE *f)
 	      "  explain POLICY PROTO DEST[:PORT] [--host NAME] [--in] [--lan CIDR]...\n"
 	      "                                 say whether POLICY allows a flow, and which\n"
 	      "                                 rule decides\n"
+	      "  explain POLICY write PATH [--home DIR] [--runtime-dir DIR] [--cwd DIR]\n"
+	      "                                 say whether POLICY lets the app write PATH\n"
 	      "  status                         show the daemon and its live sessions\n"
 	      "  log [SESSION] [--json] [--follow] [--log FILE]\n"
 	      "                                 print the event log (default\n"

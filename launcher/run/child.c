@@ -1,7 +1,8 @@
 /*
  * Fork, and the child's fixed order (STYLE rule 13, issue 4 step 3): restore the signal
  * mask, close every fd but 0-2 (a socket opened before the move into the session cgroup
- * would keep the old cgroup and escape the rules), PR_SET_NO_NEW_PRIVS, Landlock, the
+ * would keep the old cgroup and escape the rules; main.c refused sockets on 0-2),
+ * PR_SET_NO_NEW_PRIVS, Landlock (the write scope), the
  * seccomp filter last, hand its listener to the supervisor, exec. Any failure before exec
  * exits 125 with a one-line reason; the program never runs unprotected.
  */
@@ -54,20 +55,14 @@ close_other_fds(int keep)
 	return 0;
 }
 
-/* Landlock where the kernel has it; none (and no error) where it is absent or disabled. */
+/* The write scope (writescope.c); no Landlock means no program: never a silent downgrade. */
 static void
 enter_landlock(void)
 {
-	int abi = ldm_landlock_abi();
-	int r;
+	int r = ldm_run_write_scope_enter();
 
-	if (abi == -ENOSYS || abi == -EOPNOTSUPP)
-		return;
-	if (abi < 0)
-		die("cannot query Landlock: %s", strerror(-abi));
-	r = ldm_landlock_enter(abi);
 	if (r < 0)
-		die("cannot enter the Landlock domain (ABI %d): %s", abi, strerror(-r));
+		die("cannot enter the Landlock write scope: %s", strerror(-r));
 }
 
 static _Noreturn void
@@ -78,6 +73,7 @@ child_exec(const struct ldm_run_opts *o, const char *path, const struct ldm_msg_
 		.families = s->families,
 		.allow_multicast = (s->flags & LDM_READY_F_MULTICAST) != 0,
 		.notify = true,
+		.notify_writes = true, /* for the log of refused writes: writelog.c */
 		.deny = s->deny,
 		.n_deny = s->n_deny,
 	};
@@ -114,7 +110,7 @@ ldm_run_spawn(const struct ldm_run_opts *o, const char *path, const struct ldm_m
 	int sv[2], r;
 	pid_t pid;
 
-	(void)items; /* no launcher item is enforced in the child yet */
+	(void)items; /* the write scope was prepared from them: ldm_run_write_scope_prepare */
 	sigemptyset(&set);
 	for (size_t i = 0; i < ELEMENTSOF(ldm_run_forwarded_signals); i++)
 		sigaddset(&set, ldm_run_forwarded_signals[i]);

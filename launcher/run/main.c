@@ -45,7 +45,7 @@ main(int argc, char **argv)
 	static struct ldm_msg_session_ready ready;
 	static struct ldm_run_items items;
 	struct ldm_run_opts o;
-	char path[PATH_MAX], why[256];
+	char path[PATH_MAX], why[512];
 	const char *socket;
 	int r, sock;
 	pid_t child;
@@ -61,6 +61,11 @@ main(int argc, char **argv)
 		        r == -EPERM ? why : "cannot read this process's capabilities");
 		return LDM_RUN_EXIT_FAIL;
 	}
+	r = ldm_run_check_stdio(why, sizeof(why));
+	if (r < 0) {
+		fprintf(stderr, "ldm-run: %s; the program was not started\n", why);
+		return LDM_RUN_EXIT_FAIL;
+	}
 	r = find_program(o.argv[0], path, sizeof(path));
 	if (r != 0)
 		return r;
@@ -71,6 +76,8 @@ main(int argc, char **argv)
 		return LDM_RUN_EXIT_FAIL;
 	/* Inside the session already: the extraction's own traffic (none) would be judged. */
 	if (ldm_run_appimage_prepare(path, sizeof(path), o.argv[0]) < 0)
+		return LDM_RUN_EXIT_FAIL;
+	if (ldm_run_write_scope_prepare(&items) < 0)
 		return LDM_RUN_EXIT_FAIL;
 	child = ldm_run_spawn(&o, path, &ready, &items, &sock);
 	if (child < 0) {

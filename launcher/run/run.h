@@ -6,6 +6,8 @@
  *   session.c     the daemon: session request, cgroup check, summary line
  *   appimage.c    type-2 AppImages: extracted into a cache, AppRun run instead
  *   items.c       the session's launcher items (write paths, local sockets) and %h/%t/%c
+ *   writescope.c  the write scope: paths expanded and checked, Landlock entered in the child
+ *   stdio.c       refusing sockets on fds 0-2
  *   child.c       fork, then the child's fixed order: fds, no_new_privs, Landlock, seccomp
  *   supervisor.c  signals, the seccomp listener and its reports, waiting for the child
  */
@@ -104,6 +106,67 @@ void ldm_run_items_clear(struct ldm_run_items *items);
  */
 struct ldm_path_vars;
 int ldm_run_path_vars(struct ldm_path_vars *ret, char *buf, size_t size);
+
+/*
+ * The Landlock ABI the launcher uses: ABI (the kernel's answer, or -errno) lowered to the
+ * number in ENV (LDM_RUN_TEST_LANDLOCK_ABI, a test hook; NULL or "": no change). Never
+ * raises it. Returns the ABI, or -EINVAL for an ENV that is no number >= 0. Pure.
+ */
+int ldm_run_landlock_abi_limit(int abi, const char *env);
+
+/*
+ * In the parent: refuses (one line on stderr, -EOPNOTSUPP) where Landlock is missing, then
+ * expands the LDM_ITEM_WRITE items, creates missing directories and keeps the paths for
+ * the child (warning about each entry left out). Returns 0 or -errno.
+ */
+int ldm_run_write_scope_prepare(const struct ldm_run_items *items);
+
+/* In the child: enters the Landlock domain of the prepared scope. Returns 1 or -errno. */
+int ldm_run_write_scope_enter(void);
+void ldm_run_write_scope_clear(void);
+
+/* The prepared scope's paths (in the parent, after ldm_run_write_scope_prepare). */
+size_t ldm_run_write_scope_paths(const char *const **ret);
+
+/*
+ * The supervisor's log of writes outside the scope (writelog.c). SCOPE: the scope's
+ * directories with their symlinks resolved.
+ */
+struct ldm_run_writelog {
+	char *scope[LDM_CTL_ITEMS_MAX];
+	size_t n;
+};
+
+int ldm_run_writelog_init(struct ldm_run_writelog *wl);
+void ldm_run_writelog_clear(struct ldm_run_writelog *wl);
+
+/*
+ * True when the absolute, resolved PATH may be written: below one of the N SCOPE paths,
+ * or (DEV_OK: an existing file opened for writing) below /dev. Pure.
+ */
+bool ldm_run_write_in_scope(const char *const *scope, size_t n, const char *path, bool dev_ok);
+
+/*
+ * Handles the received notification REQ of a write call: lets it run (Landlock decides)
+ * and returns 1 with the report in *M when a path it names lies outside the scope, else 0.
+ */
+struct seccomp_notif;
+struct seccomp_notif_resp;
+int ldm_run_writelog_handle(const struct ldm_run_writelog *wl, int nfd,
+                            const struct seccomp_notif *req, struct seccomp_notif_resp *resp,
+                            struct ldm_msg_write_denied *m);
+
+/*
+ * True for a socket ldm-run accepts on fds 0-2: only journald's stream socket (AF_UNIX,
+ * SOCK_STREAM, PEER "/run/systemd/journal/stdout"). Pure.
+ */
+bool ldm_run_stdio_socket_ok(int family, int type, const char *peer);
+
+/*
+ * Checks fds 0-2: any socket but journald's stream is refused, with the reason (naming
+ * the fd and what it is) in WHY. Returns 0, -EPERM, or another -errno.
+ */
+int ldm_run_check_stdio(char *why, size_t size);
 
 /*
  * Asks the daemon at SOCKET for a session for this pid: policy and flags from O, APP the

@@ -16,11 +16,14 @@
  * exit. A report that cannot be sent is dropped (the call was refused all the same); the
  * connection is retried at most once a second.
  *
- * When the program (our child) ends, pending notifications are answered and the supervisor
- * exits: processes the program left behind stay in the session, and their notified calls
- * then fail with ENOSYS from the kernel, unlogged but still refused.
+ * When the program (our child) ends and no other process uses the filter, pending
+ * notifications are answered and the supervisor exits. If processes the program left
+ * behind still use it, a keeper process (keep_listener) serves the listener until they
+ * are gone. If the supervisor is killed, notified calls (write calls included) fail with
+ * ENOSYS from the kernel, unlogged but still refused.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +60,7 @@ struct sup {
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
 	struct reporter rep;
+	struct ldm_run_writelog wl;
 };
 
 static uint64_t
@@ -68,8 +72,9 @@ now_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
+/* Sends M, whose session field the caller set. */
 static void
-report_send(struct reporter *rep, struct ldm_msg_syscall_denied *m)
+report_send_hdr(struct reporter *rep, const struct ldm_msg_hdr *m)
 {
 	struct timeval tv = { .tv_usec = REPORT_SEND_TIMEOUT_MS * 1000 };
 
@@ -84,12 +89,41 @@ report_send(struct reporter *rep, struct ldm_msg_syscall_denied *m)
 		/* A stuck daemon must not stall the listener: give up on this connection. */
 		(void)setsockopt(rep->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
-	m->session = rep->session;
-	if (ldm_client_send(rep->fd, &m->hdr) < 0) {
+	if (ldm_client_send(rep->fd, m) < 0) {
 		(void)close(rep->fd);
 		rep->fd = -1;
 		rep->retry_at = now_s() + 1;
 	}
+}
+
+static void
+report_send(struct reporter *rep, struct ldm_msg_syscall_denied *m)
+{
+	m->session = rep->session;
+	report_send_hdr(rep, &m->hdr);
+}
+
+/*
+ * Closes the report connection once the daemon has read every report: it checks each
+ * against the sender's cgroup, so we must still be alive then. Our EOF reaches it after
+ * the reports; its close (at most a second) tells us it got there.
+ */
+static void
+report_close(struct reporter *rep)
+{
+	struct pollfd p = { .fd = rep->fd, .events = POLLIN };
+	ssize_t n;
+	char c;
+
+	if (rep->fd < 0)
+		return;
+	/* The daemon sends nothing on this connection: EOF (or an error) ends it. */
+	if (shutdown(rep->fd, SHUT_WR) == 0 && poll(&p, 1, 1000) == 1) {
+		n = read(rep->fd, &c, 1);
+		(void)n;
+	}
+	(void)close(rep->fd);
+	rep->fd = -1;
 }
 
 static void
@@ -106,6 +140,17 @@ report_flush(struct reporter *rep, bool force)
 	m.args[0] = n;
 	(void)ldm_msg_set_str(m.name, sizeof(m.name), "suppressed");
 	report_send(rep, &m);
+}
+
+/* A write outside the scope: under the same rate limit as the syscall reports. */
+static void
+report_write(struct reporter *rep, struct ldm_msg_write_denied *m)
+{
+	report_flush(rep, false);
+	if (!ldm_run_ratelimit_take(&rep->rl, now_s()))
+		return;
+	m->session = rep->session;
+	report_send_hdr(rep, &m->hdr);
 }
 
 static void
@@ -135,9 +180,18 @@ static void
 handle_notification(struct sup *sp)
 {
 	struct ldm_seccomp_denial d;
+	struct ldm_msg_write_denied w;
 
-	if (ldm_seccomp_notify_handle(sp->nfd, sp->families, sp->req, sp->resp, &d) == 0)
-		report_denial(&sp->rep, &d);
+	memset(sp->req, 0, sizeof(*sp->req));
+	if (seccomp_notify_receive(sp->nfd, sp->req) < 0)
+		return; /* the caller was killed meanwhile */
+	if (ldm_seccomp_write_call(sp->req->data.nr) != NULL) {
+		if (ldm_run_writelog_handle(&sp->wl, sp->nfd, sp->req, sp->resp, &w) > 0)
+			report_write(&sp->rep, &w);
+		return;
+	}
+	ldm_seccomp_notify_refuse(sp->nfd, sp->families, sp->req, sp->resp, &d);
+	report_denial(&sp->rep, &d);
 }
 
 static void
@@ -219,6 +273,53 @@ drain_listener(struct sup *sp)
 	sp->nfd = -1;
 }
 
+/*
+ * The program ended but processes it left behind still use the filter: their write calls
+ * (and the other notified ones) need a listener, or they would fail with ENOSYS. A keeper
+ * process takes the listener over, in its own process group with stdio on /dev/null, and
+ * serves it until the last of them is gone (POLLHUP), reporting as we do.
+ */
+static void
+keep_listener(struct sup *sp)
+{
+	struct pollfd p = { .fd = sp->nfd, .events = POLLIN };
+	pid_t k;
+	int fd;
+
+	if (sp->nfd < 0 || poll(&p, 1, 0) < 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL)))
+		return; /* nobody left: drain_listener() answers what is pending */
+	report_flush(&sp->rep, true);
+	report_close(&sp->rep); /* the keeper makes its own connection: none is shared */
+	k = fork();
+	if (k < 0)
+		return;
+	if (k > 0) {
+		(void)close(sp->nfd);
+		sp->nfd = -1;
+		return;
+	}
+	(void)setpgid(0, 0);
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; fd >= 0 && i < 3; i++)
+		(void)dup2(fd, i);
+	if (sp->sfd >= 0)
+		(void)close(sp->sfd);
+	sp->rep.retry_at = 0;
+	for (;;) {
+		p = (struct pollfd){ .fd = sp->nfd, .events = POLLIN };
+		if (poll(&p, 1, sp->rep.rl.suppressed > 0 ? 1000 : -1) < 0 && errno != EINTR)
+			break;
+		if (p.revents & POLLIN)
+			handle_notification(sp);
+		else if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
+			break;
+		report_flush(&sp->rep, false);
+	}
+	report_flush(&sp->rep, true);
+	report_close(&sp->rep);
+	_exit(0);
+}
+
 static int
 sup_init(struct sup *sp)
 {
@@ -233,7 +334,7 @@ sup_init(struct sup *sp)
 		return -errno;
 	if (seccomp_notify_alloc(&sp->req, &sp->resp) < 0)
 		return -ENOMEM;
-	return 0;
+	return ldm_run_writelog_init(&sp->wl);
 }
 
 int
@@ -251,7 +352,7 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 	};
 	int r = sup_init(&sp);
 
-	(void)items; /* no launcher item is supervised yet */
+	(void)items; /* the write scope's paths come from writescope.c */
 	if (r < 0) {
 		/* The program runs already: it must not run unsupervised. */
 		fprintf(stderr, "ldm-run: cannot supervise the program: %s\n", strerror(-r));
@@ -262,15 +363,17 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 	if (r < 0)
 		while (waitpid(child, &sp.status, 0) < 0 && errno == EINTR)
 			;
+	if (r >= 0)
+		keep_listener(&sp);
 	drain_listener(&sp);
 	report_flush(&sp.rep, true);
-	if (sp.rep.fd >= 0)
-		(void)close(sp.rep.fd);
+	report_close(&sp.rep);
 	if (sp.sock >= 0)
 		(void)close(sp.sock);
 	if (sp.sfd >= 0)
 		(void)close(sp.sfd);
 	seccomp_notify_free(sp.req, sp.resp);
+	ldm_run_writelog_clear(&sp.wl);
 	if (!o->quiet)
 		ldm_run_session_summary(socket, s);
 	return r < 0 ? LDM_RUN_EXIT_FAIL : ldm_run_exit_status(sp.status);

@@ -21,7 +21,7 @@ root=$(cd -- "$(dirname -- "$0")/../.." && pwd) || exit 2
 cd -- "$root" || exit 2
 # The same messages everywhere (strerror, getopt).
 export LC_ALL=C
-unset LDM_SOCKET
+unset LDM_SOCKET XDG_RUNTIME_DIR
 
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf -- "$tmp"' EXIT

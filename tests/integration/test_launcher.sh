@@ -181,13 +181,15 @@ lr --policy t -- sh -c "for f in $CGROOT/cgroup.procs $CG/cgroup.procs \
 	ok "cannot write to any cgroup.procs"
 
 # --- kill -9 of ldm-run leaves the program enforced
-lr_bg --policy t -- sh -c "sleep 2; grep ^0:: /proc/self/cgroup > $TMP/out/k9; \
+# The output file is opened before the kill: without the supervisor, opening a file for
+# writing fails (ENOSYS: the write calls' listener is gone), still closed.
+lr_bg --policy t -- sh -c "exec 3>$TMP/out/k9; sleep 2; grep ^0:: /proc/self/cgroup >&3; \
 	python3 -c 'import socket
 try:
     socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     print(\"packet socket\")
 except OSError as e:
-    print(\"refused\", e.errno)' >> $TMP/out/k9"
+    print(\"refused\", e.errno)' >&3"
 sleep 0.7
 kill -KILL "$BG"
 wait "$BG" 2>/dev/null

@@ -291,7 +291,8 @@ test_caps(void **state)
 	e.src = addr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe");
 	e.dst = e.src;
 	e.session = e.count = UINT64_MAX;
-	e.policy = e.user = e.app = e.host = e.label = e.comment = e.reason = e.syscall = junk;
+	e.policy = e.user = e.app = e.host = e.label = e.comment = e.reason = e.syscall = e.path =
+	        junk;
 	n = ldm_event_json(&e, buf, sizeof(buf));
 	assert_true(n > 0 && n < LDM_EVENT_LINE_MAX);
 	n = ldm_event_text(&e, buf, sizeof(buf));
