@@ -168,7 +168,12 @@ own_refusal(pid_t pid, const struct ldm_seccomp_write_call *c, const uint64_t *a
 	if (c->flags_arg == LDM_SECCOMP_FLAGS_OPEN_HOW)
 		return ENOSYS; /* openat2: see ldm_run_writelog_handle */
 	flags = open_flags(pid, c, args);
-	if (flags >= 0 && (flags & O_TRUNC) != 0 && (flags & O_ACCMODE) == O_RDONLY)
+	/* O_TRUNC truncates whatever the access mode, but Landlock (TRUNCATE not handled)
+	 * checks only the mode's rights: O_RDONLY needs none to write, nor does mode 3
+	 * (O_WRONLY|O_RDWR, "no read, no write"). Only a mode that asks for writing is left
+	 * to Landlock's WRITE_FILE. */
+	if (flags >= 0 && (flags & O_TRUNC) != 0 && (flags & O_ACCMODE) != O_WRONLY &&
+	    (flags & O_ACCMODE) != O_RDWR)
 		return EPERM;
 	return 0;
 }

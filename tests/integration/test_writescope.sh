@@ -137,6 +137,8 @@ attack "truncate(2) of ~/.bashrc" \
 	'/usr/bin/python3 -c "import os,sys; os.truncate(sys.argv[1], 0)" "$HOME/.bashrc"'
 attack "open(O_RDONLY|O_TRUNC) of ~/.bashrc" \
 	'/usr/bin/python3 -c "import os,sys; os.open(sys.argv[1], os.O_RDONLY | os.O_TRUNC)" "$HOME/.bashrc"'
+attack "open(O_WRONLY|O_RDWR|O_TRUNC) (access mode 3) of ~/.bashrc" \
+	'/usr/bin/python3 -c "import os,sys; os.open(sys.argv[1], os.O_WRONLY | os.O_RDWR | os.O_TRUNC)" "$HOME/.bashrc"'
 attack "openat2(O_RDONLY|O_TRUNC) of ~/.bashrc" \
 	'/usr/bin/python3 -c "import ctypes, os, struct, sys
 libc = ctypes.CDLL(None, use_errno=True)
