@@ -32,6 +32,12 @@ ldm_policy_free(struct ldm_policy *p)
 		free(p->deny_syscall_names[i]);
 	free(p->deny_syscall_names);
 	free(p->deny_syscalls);
+	for (size_t i = 0; i < p->n_users; i++)
+		free(p->users[i]);
+	free(p->users);
+	for (size_t i = 0; i < p->n_groups; i++)
+		free(p->groups[i]);
+	free(p->groups);
 	for (size_t i = 0; i < p->n_items; i++)
 		free(p->items[i].value);
 	free(p->items);

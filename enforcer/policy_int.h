@@ -28,7 +28,8 @@ struct loader {
 	char **done; /* names merged already (a diamond include merges once) */
 	size_t n_done;
 	bool families_set;
-	bool write_set; /* some file set `write` (policy_write.c) */
+	bool write_set;  /* some file set `write` (policy_write.c) */
+	bool access_set; /* the top file set `users` or `groups` (policy_access.c) */
 	bool too_many_rules;
 	unsigned errors;
 };
@@ -57,6 +58,10 @@ const char *ldm_loader_get_string(struct loader *l, const char *file, const conf
                                   const char *what, size_t max);
 /* "a string" / "a list": what kind of value S is, for messages. */
 const char *ldm_setting_type_name(const config_setting_t *s);
+
+/* The `users` and `groups` settings (policy_access.c): the top file's only. */
+void ldm_loader_read_access(struct loader *l, const char *file, const config_setting_t *s,
+                            bool top);
 
 /* The `write` setting (policy_write.c); _finish adds the default scope when no file set it. */
 void ldm_loader_read_write(struct loader *l, const char *file, const config_setting_t *s);

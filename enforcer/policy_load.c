@@ -354,6 +354,7 @@ load_top(const char *buf, const char *file, const struct ldm_load_opts *opts,
 		return -EINVAL;
 	if (!l.families_set)
 		set_default_families(p);
+	l.p->access_limited = l.access_set;
 	r = ldm_loader_write_finish(&l);
 	if (r < 0)
 		return r;

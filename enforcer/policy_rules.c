@@ -14,7 +14,7 @@
 
 #define KNOWN_TOP                                                                                  \
 	"name, description, mode, audit_override, allow, deny, include, "                          \
-	"dns_allow, known, syscalls, write"
+	"dns_allow, known, syscalls, write, users, groups"
 #define KNOWN_RULE "proto, to, from, host, ports, direction, comment"
 #define KEYWORDS   "loopback, lan, link-local, private, multicast, broadcast"
 
@@ -414,6 +414,8 @@ read_top_setting(struct loader *l, const config_setting_t *m, const char *file, 
 		read_syscalls(l, file, m);
 	else if (strcmp(key, "write") == 0)
 		ldm_loader_read_write(l, file, m);
+	else if (strcmp(key, "users") == 0 || strcmp(key, "groups") == 0)
+		ldm_loader_read_access(l, file, m, top);
 	else if (strcmp(key, "name") == 0)
 		top ? read_name(l, file, m) : (void)ldm_loader_get_string(l, file, m, "name", 64);
 	else if (strcmp(key, "description") == 0)

@@ -187,6 +187,11 @@ void ldm_rules_forget_kernel(struct daemon *d);
 int ldm_rules_remove_all(struct daemon *d);
 int ldm_lan_refresh(struct daemon *d, bool *ret_changed);
 
+/* account.c: may the user UID use policy P (its `users` and `groups`)? 0, or -EPERM and
+ * the reason in ERR. */
+int ldm_account_may_use(uid_t uid, const struct ldm_policy *p, const char *policy_name, char *err,
+                        size_t err_size);
+
 /* server.c: the control socket */
 int ldm_server_open(struct daemon *d);
 void ldm_server_accept(struct daemon *d);

@@ -325,6 +325,9 @@ prepare(struct daemon *d, struct session *s, int client, const struct ldm_msg_se
 	r = load_policy(d, m->policy, &s->policy, err, err_size);
 	if (r < 0)
 		return r;
+	r = ldm_account_may_use(c->uid, s->policy, m->policy, err, err_size);
+	if (r < 0)
+		return r;
 	if ((m->flags & LDM_SESSION_F_AUDIT) && !s->policy->audit_override &&
 	    s->policy->mode != LDM_MODE_AUDIT) {
 		(void)snprintf(err, err_size,

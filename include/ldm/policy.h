@@ -122,6 +122,12 @@ struct ldm_policy {
 	int *deny_syscalls; /* native syscall numbers */
 	char **deny_syscall_names;
 	size_t n_deny_syscalls;
+	/* Who may use the policy (`users`, `groups`): anyone unless access_limited. */
+	bool access_limited;
+	char **users;
+	size_t n_users;
+	char **groups;
+	size_t n_groups;
 	struct ldm_item *items; /* at most LDM_CTL_ITEMS_MAX */
 	size_t n_items;
 	struct ldm_policy_index *index;
@@ -164,6 +170,17 @@ int ldm_policy_load_name(const char *name, const struct ldm_load_opts *opts,
 int ldm_policy_load_buffer(const char *buf, size_t len, const char *display,
                            const struct ldm_load_opts *opts, struct ldm_policy **ret,
                            struct ldm_diags *diags);
+
+/*
+ * May USER (a member of GROUPS, primary group included) use P? True when P names no users
+ * or groups, or names USER or one of GROUPS. Pure.
+ */
+bool ldm_policy_user_allowed(const struct ldm_policy *p, const char *user,
+                             const char *const *groups, size_t n_groups);
+/* "user a, group b" (or "every user") into BUF. Returns 0 or -ENOBUFS. */
+int ldm_policy_access_text(const struct ldm_policy *p, char *buf, size_t size);
+/* A POSIX portable user or group name of at most 32 bytes (a final '$' allowed). */
+bool ldm_account_name_valid(const char *name);
 
 /* Checks NAME is a policy name: [a-z0-9][a-z0-9_-]*, at most LDM_MAX_NAME_LEN. */
 bool ldm_policy_name_valid(const char *name);

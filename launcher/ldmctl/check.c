@@ -158,7 +158,17 @@ check_one(const struct ldmctl_ctx *ctx, const char *path)
 		return r;
 	}
 	ldmctl_put_escaped(stdout, path, false);
-	printf(": ok, %zu rule%s\n", p->n_rules, p->n_rules == 1 ? "" : "s");
+	printf(": ok, %zu rule%s", p->n_rules, p->n_rules == 1 ? "" : "s");
+	if (p->access_limited) {
+		char who[1024];
+
+		if (ldm_policy_access_text(p, who, sizeof(who)) < 0)
+			(void)ldm_strscpy(who, sizeof(who), "(too many to list)");
+		fputs("; only ", stdout);
+		ldmctl_put_escaped(stdout, who, false);
+		fputs(" may use it", stdout);
+	}
+	putchar('\n');
 	return 0;
 }
 

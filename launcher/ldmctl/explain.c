@@ -240,6 +240,21 @@ print_dns(const struct ldm_policy *p, const char *host)
 }
 
 /* Prints the verdict lines. Returns the exit code. */
+/* "who: USERS" when the policy names who may use it. */
+static void
+print_access(const struct ldm_policy *p)
+{
+	char who[1024];
+
+	if (!p->access_limited)
+		return;
+	if (ldm_policy_access_text(p, who, sizeof(who)) < 0)
+		(void)ldm_strscpy(who, sizeof(who), "(too many to list)");
+	fputs("who: only ", stdout);
+	ldmctl_put_escaped(stdout, who, false);
+	fputs(" may use this policy\n", stdout);
+}
+
 static int
 print_verdict(const struct ldm_policy *p, const struct ldm_verdict *v, const char *host)
 {
@@ -275,6 +290,7 @@ print_verdict(const struct ldm_policy *p, const struct ldm_verdict *v, const cha
 		fputs("' is in audit mode: this flow would be logged as would_block, not blocked\n",
 		      stdout);
 	}
+	print_access(p);
 	return v->allow ? LDMCTL_EXIT_OK : LDMCTL_EXIT_FAIL;
 }
 

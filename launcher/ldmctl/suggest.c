@@ -147,13 +147,12 @@ take_attempt(struct draft *d, const struct ldm_event *e)
 			add_name(d, host);
 		return;
 	}
-	if (e->proto != LDM_PROTO_TCP && e->proto != LDM_PROTO_UDP &&
-	    e->proto != LDM_PROTO_ICMP) {
+	if (e->proto != LDM_PROTO_TCP && e->proto != LDM_PROTO_UDP && e->proto != LDM_PROTO_ICMP) {
 		d->skipped++;
 		return;
 	}
-	if (e->host == NULL && (e->dst.family == 0 ||
-	                        inet_ntop(e->dst.family, e->dst.addr, addr, sizeof(addr)) == NULL)) {
+	if (e->host == NULL && (e->dst.family == 0 || inet_ntop(e->dst.family, e->dst.addr, addr,
+	                                                        sizeof(addr)) == NULL)) {
 		d->skipped++;
 		return;
 	}
@@ -185,7 +184,8 @@ on_line(void *u, const char *file, unsigned long lineno, const char *line, size_
 		safe_copy(d->policy, sizeof(d->policy), e->policy);
 		safe_copy(d->app, sizeof(d->app), e->app);
 		(void)snprintf(d->start, sizeof(d->start), "%lld", (long long)e->ts.tv_sec);
-	} else if (d->started && (e->event == LDM_EVENT_BLOCKED || e->event == LDM_EVENT_WOULD_BLOCK)) {
+	} else if (d->started &&
+	           (e->event == LDM_EVENT_BLOCKED || e->event == LDM_EVENT_WOULD_BLOCK)) {
 		take_attempt(d, e);
 	}
 }

@@ -177,7 +177,21 @@ if [ "$n" != 0 ]; then
 		head -10
 fi
 
-# --- 3. Audit mode: the same request goes through and is logged as would_block.
+# --- 3. Audit mode: the same request goes through and is logged as would_block. The
+# shipped audit policy is for administrators only (groups = [ "ldm-admin" ]).
+out=$(run_app --policy audit -- curl -sS -m 10 "$URL" 2>&1)
+tb_check "audit policy: refused to a user outside ldm-admin (exit 125)" [ "$?" = 125 ]
+made_group=
+if ! getent group ldm-admin >/dev/null; then
+	groupadd --system ldm-admin && made_group=1
+fi
+admin_cleanup() {
+	gpasswd -d "$TB_USER" ldm-admin >/dev/null 2>&1
+	[ -z "$made_group" ] || groupdel ldm-admin
+	made_group=
+}
+trap 'admin_cleanup; tb_cleanup; tb_cleanup_etc' EXIT
+usermod -a -G ldm-admin "$TB_USER"
 out=$(run_app --policy audit -- curl -sS -m 10 "$URL" 2>&1)
 tb_check "audit policy: curl $URL succeeds ($out)" [ "$?" = 0 ]
 tb_check "audit policy: logged as would_block to $INET4:80" \
@@ -202,6 +216,7 @@ tb_check "--audit on qgroundcontrol (audit_override = false) is refused, 125 ($o
 	sh -c "[ $rc = 125 ] && printf '%s' \"\$1\" | grep -q 'audit_override'" _ "$out"
 tb_check "and the program never started" [ ! -e "$TB_TMP/out/audit-marker" ]
 
+admin_cleanup
 # --- 4. Bad input: 125, a message that says what is wrong, the program never starts.
 # refused NAME GREP LDM-RUN-ARGS...: the program would create out/NAME.
 refused() {

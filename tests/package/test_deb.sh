@@ -102,6 +102,8 @@ for f in /usr/bin/ldm-run /usr/bin/ldmctl /usr/sbin/ldm-enforcerd; do
 done
 tb_check "the shipped policies are in /usr/share/ldm/policies" \
 	[ -f /usr/share/ldm/policies/qgroundcontrol.conf ]
+tb_check "the package made the ldm-admin group (the audit policy's users)" \
+	getent group ldm-admin
 tb_check "the rsyslog forwarding examples are in /usr/share/ldm/rsyslog" \
 	sh -c '[ -f /usr/share/ldm/rsyslog/ldm-forward.conf ] &&
 		[ -f /usr/share/ldm/rsyslog/ldm-collector.conf ]'
