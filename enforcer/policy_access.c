@@ -59,10 +59,11 @@ ldm_loader_read_access(struct loader *l, const char *file, const config_setting_
 		if (name == NULL)
 			continue;
 		if (!ldm_account_name_valid(name)) {
-			ldm_loader_error(l, file, LINE(e),
-			                 "%s: '%s' is not a %s name (letters, digits, '_', '-', '.', "
-			                 "at most %d bytes)",
-			                 key, name, users ? "user" : "group", ACCESS_NAME_MAX);
+			ldm_loader_error(
+			        l, file, LINE(e),
+			        "%s: '%s' is not a %s name (letters, digits, '_', '-', '.', "
+			        "at most %d bytes)",
+			        key, name, users ? "user" : "group", ACCESS_NAME_MAX);
 			continue;
 		}
 		if (!top || *n >= LDM_MAX_LIST_ITEMS)
@@ -80,8 +81,8 @@ ldm_loader_read_access(struct loader *l, const char *file, const config_setting_
 }
 
 bool
-ldm_policy_user_allowed(const struct ldm_policy *p, const char *user,
-                        const char *const *groups, size_t n_groups)
+ldm_policy_user_allowed(const struct ldm_policy *p, const char *user, const char *const *groups,
+                        size_t n_groups)
 {
 	if (!p->access_limited)
 		return true;

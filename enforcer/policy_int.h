@@ -59,6 +59,10 @@ const char *ldm_loader_get_string(struct loader *l, const char *file, const conf
 /* "a string" / "a list": what kind of value S is, for messages. */
 const char *ldm_setting_type_name(const config_setting_t *s);
 
+/* A hint for libconfig's message MSG about LINE of BUF (policy_syntax.c): "" or text that
+ * starts with "; " or " at ", to append to the message. */
+void ldm_syntax_hint(const char *buf, unsigned line, const char *msg, char *out, size_t size);
+
 /* The `users` and `groups` settings (policy_access.c): the top file's only. */
 void ldm_loader_read_access(struct loader *l, const char *file, const config_setting_t *s,
                             bool top);

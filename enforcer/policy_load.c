@@ -249,13 +249,17 @@ load_include(struct loader *l, const char *file, const struct include_ref *inc)
 }
 
 static void
-report_parse_error(struct loader *l, const config_t *cfg, const char *file)
+report_parse_error(struct loader *l, const config_t *cfg, const char *file, const char *buf)
 {
 	const char *efile = config_error_file(cfg);
+	unsigned line = (unsigned)config_error_line(cfg);
+	char hint[256];
 
-	(void)ldm_diags_add(l->diags, efile != NULL ? efile : file,
-	                    (unsigned)config_error_line(cfg), "%s (libconfig syntax)",
-	                    config_error_text(cfg));
+	/* The text is ours to quote only when the error is in this file, not an @include. */
+	ldm_syntax_hint(efile == NULL ? buf : NULL, line, config_error_text(cfg), hint,
+	                sizeof(hint));
+	(void)ldm_diags_add(l->diags, efile != NULL ? efile : file, line, "%s (libconfig syntax)%s",
+	                    config_error_text(cfg), hint);
 	l->errors++;
 }
 
@@ -273,7 +277,7 @@ load_buffer(struct loader *l, const char *buf, const char *file, const char *nam
 	if (l->top_dir != NULL)
 		config_set_include_dir(&cfg, l->top_dir);
 	if (config_read_string(&cfg, buf) != CONFIG_TRUE) {
-		report_parse_error(l, &cfg, file);
+		report_parse_error(l, &cfg, file, buf);
 		config_destroy(&cfg);
 		return -EINVAL;
 	}

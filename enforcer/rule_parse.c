@@ -213,12 +213,48 @@ rule_peer(struct rule_ctx *c)
 		rule_address(c, key, v);
 }
 
+/*
+ * `ports = [ 14550, 14551, "5760-5770" ]`: the elements (numbers, or strings as a single
+ * `ports` string takes them) joined with commas into BUF, to be read as one list. NULL
+ * after an error.
+ */
+static const char *
+ports_list(struct rule_ctx *c, const config_setting_t *s, char *buf, size_t size)
+{
+	int n = config_setting_length(s);
+	size_t used = 0;
+
+	if (n == 0) {
+		ERR(c, s, "ports: an empty list (leave 'ports' out for every port)");
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		char item[32];
+		const char *v = item;
+		int k;
+
+		if (config_setting_type(e) == CONFIG_TYPE_INT ||
+		    config_setting_type(e) == CONFIG_TYPE_INT64)
+			(void)snprintf(item, sizeof(item), "%lld", config_setting_get_int64(e));
+		else if ((v = ldm_loader_get_string(c->l, c->file, e, "ports", 1024)) == NULL)
+			return NULL;
+		k = snprintf(buf + used, size - used, "%s%s", i ? "," : "", v);
+		if (k < 0 || (size_t)k >= size - used) {
+			ERR(c, s, "ports: more than %d ports or ranges", LDM_MAX_PORT_RANGES);
+			return NULL;
+		}
+		used += (size_t)k;
+	}
+	return buf;
+}
+
 static void
 rule_ports(struct rule_ctx *c)
 {
 	struct ldm_port_range buf[LDM_MAX_PORT_RANGES];
 	const config_setting_t *s = c->ports;
-	char num[16];
+	char num[16], joined[1024];
 	const char *v;
 	int n;
 
@@ -228,8 +264,12 @@ rule_ports(struct rule_ctx *c)
 		ERR(c, s, "ports: icmp has no ports (remove 'ports' or use tcp/udp)");
 		return;
 	}
-	if (config_setting_type(s) == CONFIG_TYPE_INT ||
-	    config_setting_type(s) == CONFIG_TYPE_INT64) {
+	if (config_setting_is_array(s) || config_setting_is_list(s)) {
+		v = ports_list(c, s, joined, sizeof(joined));
+		if (v == NULL)
+			return;
+	} else if (config_setting_type(s) == CONFIG_TYPE_INT ||
+	           config_setting_type(s) == CONFIG_TYPE_INT64) {
 		(void)snprintf(num, sizeof(num), "%lld", config_setting_get_int64(s));
 		v = num;
 	} else {

@@ -19,7 +19,8 @@ load(const char *text)
 
 	if (r < 0)
 		for (size_t i = 0; i < diags.n; i++)
-			print_message("%s:%u: %s\n", diags.v[i].file, diags.v[i].line, diags.v[i].msg);
+			print_message("%s:%u: %s\n", diags.v[i].file, diags.v[i].line,
+			              diags.v[i].msg);
 	ldm_diags_clear(&diags);
 	return p;
 }
