@@ -54,10 +54,37 @@ ldm_policy_name_valid(const char *name)
 	return true;
 }
 
+/*
+ * Why a file or directory was refused, as codes below every errno (mapped to -EPERM where
+ * they leave this file), so that the message can say which rule it broke and the fix.
+ */
+#define REFUSED_OWNER     (-10001)
+#define REFUSED_WRITABLE  (-10002)
+#define REFUSED_LINK      (-10003)
+#define REFUSED_DIR_OWNER (-10004)
+#define REFUSED_DIR_WRITE (-10005)
+
+static int
+public_errno(int r)
+{
+	return r <= REFUSED_OWNER && r >= REFUSED_DIR_WRITE ? -EPERM : r;
+}
+
+/* 0, or why ST (of a file, or with DIR of a directory) is not an administrator's. */
+static int
+admin_owned_check(const struct stat *st, bool dir)
+{
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return dir ? REFUSED_DIR_WRITE : REFUSED_WRITABLE;
+	if (st->st_uid != 0)
+		return dir ? REFUSED_DIR_OWNER : REFUSED_OWNER;
+	return 0;
+}
+
 static bool
 admin_owned_ok(const struct stat *st)
 {
-	return st->st_uid == 0 && (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
+	return admin_owned_check(st, false) == 0;
 }
 
 /* Opens NAME in DIRFD without following links; judges the fd, not the path. */
@@ -69,13 +96,14 @@ policy_open_at(int dirfd, const char *name, bool admin_owned)
 
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
-		return errno == ELOOP ? -EPERM : -errno; /* a symlink is refused, not missed */
+		return errno == ELOOP ? REFUSED_LINK
+		                      : -errno; /* a symlink is refused, not missed */
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
-	if (admin_owned && !admin_owned_ok(&st))
-		return -EPERM;
+	if (admin_owned && admin_owned_check(&st, false) < 0)
+		return admin_owned_check(&st, false);
 	return TAKE_FD(fd);
 }
 
@@ -113,6 +141,21 @@ open_error_text(int r)
 	switch (r) {
 	case -EPERM:
 		return "refused: not owned by root, writable by group or others, or a symlink";
+	case REFUSED_OWNER:
+		return "refused: the file is not owned by root (the daemon reads administrators' "
+		       "files only; fix: chown root: FILE)";
+	case REFUSED_WRITABLE:
+		return "refused: the file is writable by group or others (anyone could change the "
+		       "policy; fix: chmod go-w FILE)";
+	case REFUSED_LINK:
+		return "refused: a symlink (a link could point anywhere; put the file itself in "
+		       "the "
+		       "policy directory)";
+	case REFUSED_DIR_OWNER:
+		return "refused: its directory is not owned by root (fix: chown root: DIR)";
+	case REFUSED_DIR_WRITE:
+		return "refused: its directory is writable by group or others (fix: chmod go-w "
+		       "DIR)";
 	case -EFBIG:
 		return "refused: larger than 1 MiB";
 	case -EINVAL:
@@ -120,6 +163,23 @@ open_error_text(int r)
 	default:
 		return strerror(-r);
 	}
+}
+
+const char *
+ldm_policy_file_refusal(const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	struct stat st;
+
+	if (copy == NULL || lstat(path, &st) < 0)
+		return NULL; /* loading it says what is wrong */
+	if (S_ISLNK(st.st_mode))
+		return open_error_text(REFUSED_LINK);
+	if (admin_owned_check(&st, false) < 0)
+		return open_error_text(admin_owned_check(&st, false));
+	if (stat(dirname(copy), &st) == 0 && admin_owned_check(&st, true) < 0)
+		return open_error_text(admin_owned_check(&st, true));
+	return NULL;
 }
 
 /* Opens dir DIR judged like a policy file (when admin_owned), then NAME in it. */
@@ -132,8 +192,10 @@ open_in_dir(const char *dir, const char *name, bool admin_owned)
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
-	if (admin_owned && (fstat(dfd, &st) < 0 || !admin_owned_ok(&st)))
-		return -EPERM;
+	if (admin_owned && fstat(dfd, &st) < 0)
+		return -errno;
+	if (admin_owned && admin_owned_check(&st, true) < 0)
+		return admin_owned_check(&st, true);
 	return policy_open_at(dfd, name, admin_owned);
 }
 
@@ -416,10 +478,10 @@ ldm_policy_load_path(const char *path, const struct ldm_load_opts *opts, struct 
 		flags |= O_NOFOLLOW;
 	fd = open(path, flags);
 	if (fd < 0) {
-		int r = errno == ELOOP ? -EPERM : -errno;
+		int r = errno == ELOOP ? REFUSED_LINK : -errno;
 
 		(void)ldm_diags_add(diags, path, 0, "cannot open: %s", open_error_text(r));
-		return r;
+		return public_errno(r);
 	}
 	if (fstat(fd, &st) < 0) {
 		int r = -errno;
@@ -428,10 +490,10 @@ ldm_policy_load_path(const char *path, const struct ldm_load_opts *opts, struct 
 		return r;
 	}
 	if (!S_ISREG(st.st_mode) || (opts->admin_owned && !admin_owned_ok(&st))) {
-		int r = S_ISREG(st.st_mode) ? -EPERM : -EINVAL;
+		int r = S_ISREG(st.st_mode) ? admin_owned_check(&st, false) : -EINVAL;
 
 		(void)ldm_diags_add(diags, path, 0, "%s", open_error_text(r));
-		return r;
+		return public_errno(r);
 	}
 	return load_fd(fd, path, opts, ret, diags);
 }
@@ -458,7 +520,7 @@ ldm_policy_load_name(const char *name, const struct ldm_load_opts *opts, struct 
 		(void)ldm_diags_add(diags, name, 0, "policy %s",
 		                    fd == -ENOENT ? not_found_text(&l, buf, sizeof(buf))
 		                                  : open_error_text(fd));
-		return fd;
+		return public_errno(fd);
 	}
 	return load_fd(fd, path, opts, ret, diags);
 }

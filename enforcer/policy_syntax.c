@@ -39,7 +39,8 @@ meaningful_len(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '"' && (i == 0 || s[i - 1] != '\\'))
 			in_str = !in_str;
-		else if (!in_str && (s[i] == '#' || (s[i] == '/' && i + 1 < len && s[i + 1] == '/')))
+		else if (!in_str &&
+		         (s[i] == '#' || (s[i] == '/' && i + 1 < len && s[i + 1] == '/')))
 			len = i;
 	}
 	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
@@ -93,8 +94,9 @@ ldm_syntax_hint(const char *buf, unsigned line, const char *msg, char *out, size
 
 	out[0] = '\0';
 	if (strstr(msg, "mismatched element type") != NULL) {
-		(void)snprintf(out, size, "; an array [ ... ] holds one type: write a list ( ... ) "
-		                          "to mix numbers and strings");
+		(void)snprintf(out, size,
+		               "; an array [ ... ] holds one type: write a list ( ... ) "
+		               "to mix numbers and strings");
 		return;
 	}
 	if (buf == NULL || !line_of(buf, line, &s, &len))
@@ -105,12 +107,14 @@ ldm_syntax_hint(const char *buf, unsigned line, const char *msg, char *out, size
 		if (line_of(buf, prev, &ps, &plen) && (plen = meaningful_len(ps, plen)) > 0)
 			break;
 	if (strcmp(msg, "syntax error") == 0 && prev > 0 && opens_group(ps, plen))
-		(void)snprintf(out, size, "; is a '}' missing at the end of line %u? (line %u: `%s`)",
-		               prev, line, q);
+		(void)snprintf(out, size,
+		               "; is a '}' missing at the end of line %u? (line %u: `%s`)", prev,
+		               line, q);
 	else if (strcmp(msg, "syntax error") == 0 && prev > 0 &&
 	         strchr(";,({[=", ps[plen - 1]) == NULL)
-		(void)snprintf(out, size, "; is a ';' (or ',' in a list) missing at the end of line "
-		                          "%u? (line %u: `%s`)",
+		(void)snprintf(out, size,
+		               "; is a ';' (or ',' in a list) missing at the end of line "
+		               "%u? (line %u: `%s`)",
 		               prev, line, q);
 	else if (q[0] != '\0')
 		(void)snprintf(out, size, " at `%s`", q);

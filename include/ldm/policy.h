@@ -182,6 +182,13 @@ int ldm_policy_access_text(const struct ldm_policy *p, char *buf, size_t size);
 /* A POSIX portable user or group name of at most 32 bytes (a final '$' allowed). */
 bool ldm_account_name_valid(const char *name);
 
+/*
+ * Why the daemon would refuse the file PATH before reading it (a symlink, not root's,
+ * writable by group or others, a directory likewise), with the fix; NULL when it would not
+ * (or PATH cannot be looked at: loading it says why).
+ */
+const char *ldm_policy_file_refusal(const char *path);
+
 /* Checks NAME is a policy name: [a-z0-9][a-z0-9_-]*, at most LDM_MAX_NAME_LEN. */
 bool ldm_policy_name_valid(const char *name);
 

@@ -4,6 +4,9 @@
  * unit-test links, so nothing the commands call may live there).
  */
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -143,12 +146,29 @@ check_usage(FILE *f)
 }
 
 /* Loads PATH; prints its rule count or its errors. Returns 0 or -errno. */
+/* Is PATH in one of the directories policies are looked up in (the daemon's too)? */
+static bool
+in_policy_dir(const struct ldm_load_opts *opts, const char *path)
+{
+	char dir[PATH_MAX], pd[PATH_MAX], *copy = strdup(path);
+	bool in = false;
+
+	if (copy == NULL)
+		return false;
+	if (realpath(dirname(copy), dir) != NULL)
+		for (size_t i = 0; i < opts->n_dirs && !in; i++)
+			in = realpath(opts->dirs[i], pd) != NULL && strcmp(pd, dir) == 0;
+	free(copy);
+	return in;
+}
+
 static int
 check_one(const struct ldmctl_ctx *ctx, const char *path)
 {
 	_cleanup_(ldm_policy_freep) struct ldm_policy *p = NULL;
 	_cleanup_(ldm_diags_clear) struct ldm_diags diags = { 0 };
 	struct ldm_load_opts opts;
+	const char *refusal;
 	int r;
 
 	ldmctl_load_opts(ctx, &opts);
@@ -156,6 +176,22 @@ check_one(const struct ldmctl_ctx *ctx, const char *path)
 	if (r < 0) {
 		ldmctl_print_diags(path, r, &diags);
 		return r;
+	}
+	refusal = ldm_policy_file_refusal(path);
+	if (refusal != NULL && in_policy_dir(&opts, path)) {
+		/* The policy is valid, but the daemon will not read this file. */
+		fflush(stdout);
+		ldmctl_put_escaped(stderr, path, false);
+		fprintf(stderr, ": %s\n", refusal);
+		return -EPERM;
+	}
+	/* A draft elsewhere: said, not an error, unless it is only its owner (a draft in
+	 * one's home is the admin's own file, and installing it makes it root's). */
+	if (refusal != NULL && strstr(refusal, "not owned by root") == NULL) {
+		fflush(stdout);
+		ldmctl_put_escaped(stderr, path, false);
+		fprintf(stderr, ": note: installed as it is, the daemon would refuse it: %s\n",
+		        refusal);
 	}
 	ldmctl_put_escaped(stdout, path, false);
 	printf(": ok, %zu rule%s", p->n_rules, p->n_rules == 1 ? "" : "s");

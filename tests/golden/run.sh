@@ -23,6 +23,9 @@ cd -- "$root" || exit 2
 export LC_ALL=C
 unset LDM_SOCKET XDG_RUNTIME_DIR
 
+# Git keeps no group-write bit: the refused-file case makes its file group-writable here.
+chmod g+w tests/golden/policydir/access.conf || exit 2
+
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf -- "$tmp"' EXIT
 
