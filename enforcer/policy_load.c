@@ -515,11 +515,15 @@ ldm_policy_load_name(const char *name, const struct ldm_load_opts *opts, struct 
 	}
 	fd = find_policy(&l, name, &path);
 	if (fd < 0) {
-		char buf[512];
+		char buf[512], names[384] = "";
 
-		(void)ldm_diags_add(diags, name, 0, "policy %s",
+		if (fd == -ENOENT)
+			(void)ldm_policy_suggest_names(name, opts->dirs, opts->n_dirs, names,
+			                               sizeof(names));
+		(void)ldm_diags_add(diags, name, 0, "policy %s%s",
 		                    fd == -ENOENT ? not_found_text(&l, buf, sizeof(buf))
-		                                  : open_error_text(fd));
+		                                  : open_error_text(fd),
+		                    names);
 		return public_errno(fd);
 	}
 	return load_fd(fd, path, opts, ret, diags);

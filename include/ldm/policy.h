@@ -189,6 +189,16 @@ bool ldm_account_name_valid(const char *name);
  */
 const char *ldm_policy_file_refusal(const char *path);
 
+/*
+ * For a policy NAME that is not found: "; did you mean 'X'?" (the nearest name within a
+ * few edits) and " Available: a, b, c" (the names in DIRS) into BUF, or "" when DIRS hold
+ * none. Returns 0.
+ */
+int ldm_policy_suggest_names(const char *name, const char *const *dirs, size_t n_dirs, char *buf,
+                             size_t size);
+/* Levenshtein distance of two names of at most LDM_MAX_NAME_LEN bytes (else SIZE_MAX). */
+size_t ldm_edit_distance(const char *a, const char *b);
+
 /* Checks NAME is a policy name: [a-z0-9][a-z0-9_-]*, at most LDM_MAX_NAME_LEN. */
 bool ldm_policy_name_valid(const char *name);
 

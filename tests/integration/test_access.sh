@@ -43,6 +43,10 @@ tb_check "users and groups: neither matches, refused" [ "$?" = 125 ]
 tb_check "... naming both" grep -q "user nobody, group ldm-admin-test" "$TB_TMP/run.out"
 run nobody
 tb_check "users = [ ]: nobody may use it" [ "$?" = 125 ]
+run bynme
+tb_check "a misspelt policy is refused with exit 125" [ "$?" = 125 ]
+tb_check "... with a suggestion and the list of policies" \
+	grep -q "did you mean 'byname'? Available: admins, bygroup, byname, nobody" "$TB_TMP/run.out"
 tb_check "the refusals are logged by the daemon" \
 	grep -q "may be used only by" "$TB_TMP/daemon.out"
 
