@@ -515,8 +515,11 @@ session_chain(struct ctx *c)
 	unsigned n = c->s->slot;
 	int rc;
 
-	put(c->t, "-A LDM-S%u -m connmark --mark 0x%08x/0x%08x -j ACCEPT\n", n, m->approved,
-	    m->approved);
+	/* Only this slot's approvals: a connection another session's policy approved (the
+	 * same 5-tuple) is judged again under this one. LDM-A writes the mark, so that the
+	 * guards see the approval on the packet itself. */
+	put(c->t, "-A LDM-S%u -m connmark --mark 0x%08x/0x%08x -j LDM-A%u\n", n,
+	    m->approved | ldm_marks_slot(m, n), m->approved | m->slot_mask, n);
 	put(c->t, "-A LDM-S%u -m conntrack --ctstate INVALID,UNTRACKED -j DROP\n", n);
 	rc = session_rules(c, LDM_ACTION_DENY);
 	if (rc < 0)
@@ -620,11 +623,11 @@ mangle_post(struct ctx *c)
 	    "-A LDM-POST -m mark --mark 0x%08x/0x%08x -m connmark ! --mark 0x%08x/0x%08x"
 	    " -j LDM-SAVE\n",
 	    m->approved, m->approved, m->approved, m->approved);
-	/* Cheap matches first: an approved packet leaves at the first one. */
-	put(c->t,
-	    "-A LDM-POST -m mark ! --mark 0x%08x/0x%08x -m connmark ! --mark 0x%08x/0x%08x"
-	    " -m cgroup --path %s -j DROP\n",
-	    m->approved, m->approved, m->approved, m->approved, c->in->root);
+	/* Cheap matches first: an approved packet leaves at the first one. The packet mark
+	 * alone decides: every session packet got it (whole mask) from its own slot's
+	 * chains, while a connmark may carry another session's approval. */
+	put(c->t, "-A LDM-POST -m mark ! --mark 0x%08x/0x%08x -m cgroup --path %s -j DROP\n",
+	    m->approved, m->approved, c->in->root);
 	for (const char *const *p = (const char *const[]){ "udp", "tcp", NULL }; *p; p++) {
 		put(c->t,
 		    "-A LDM-SAVE -p %s --dport 53 -j CONNMARK --save-mark --nfmask 0x%08x"
@@ -699,11 +702,11 @@ filter_table(struct ctx *c)
 
 	put(c->t, "*filter\n:LDM-GUARD - [0:0]\n");
 	stale_chains(c, in->old_filter, in->n_old_filter, filter_live, false);
-	/* Approved traffic first (one mark match and out): a packet the enforcer rejects
-	 * never carries A, nor does its connection. */
+	/* Approved traffic first (one mark match and out). Only the packet mark counts: a
+	 * session's packet carries A only if its own slot's chain (LDM-A<slot>) or the
+	 * enforcer's verdict for it set A, while a connmark may hold another session's
+	 * approval of the same 5-tuple. A packet the enforcer rejects never carries A. */
 	put(c->t, "-A LDM-GUARD -m mark --mark 0x%08x/0x%08x -j RETURN\n", m->approved,
-	    m->approved);
-	put(c->t, "-A LDM-GUARD -m connmark --mark 0x%08x/0x%08x -j RETURN\n", m->approved,
 	    m->approved);
 	put(c->t,
 	    "-A LDM-GUARD -p tcp -m mark --mark 0x%08x/0x%08x -m cgroup --path %s"

@@ -18,7 +18,10 @@
  *   mangle OUTPUT      -> LDM-OUT (first rule)
  *   LDM-OUT            one jump per session: -m cgroup --path CG -j LDM-S<slot>;
  *                      then -m cgroup --path ROOT -j DROP (a process in no live session)
- *   LDM-S<slot>        1. connmark has A: ACCEPT (an approved flow stays in the kernel)
+ *   LDM-S<slot>        1. connmark is A|slot (this slot's approval, mask A|slot bits):
+ *                         -j LDM-A<slot> (an approved flow stays in the kernel; its packets
+ *                         get the mark too). A connection another session approved (the
+ *                         same 5-tuple) is judged again under this session's policy.
  *                      2. ctstate INVALID,UNTRACKED: DROP
  *                      3. deny rules: -j LDM-Q<slot> (the enforcer logs and blocks them)
  *                      4. DNS (udp/tcp 53, any address): -j LDM-Q<slot>
@@ -31,9 +34,9 @@
  *                      enforcer the packet is in the reply direction (the queue carries no
  *                      conntrack information on this kernel)
  *   mangle POSTROUTING -> LDM-POST (first rule)
- *   LDM-POST           mark has A: -j LDM-SAVE; then the second guard: a ROOT packet whose
- *                      mark and connmark both lack A is dropped (e.g. a rejected packet
- *                      when filter was flushed)
+ *   LDM-POST           mark has A, connmark has not: -j LDM-SAVE; then the second guard:
+ *                      a ROOT packet whose mark lacks A is dropped (e.g. a rejected packet
+ *                      when filter was flushed). The connmark is never trusted here.
  *   LDM-SAVE           DNS (udp/tcp dport 53): CONNMARK --save-mark of the slot bits only,
  *                      RETURN (a query flow is never approved: each query is judged);
  *                      else CONNMARK --save-mark (the verdict's mark reaches the
@@ -43,10 +46,14 @@
  *                      session's query): CONNMARK --restore-mark of the slot, NFQUEUE Q; the
  *                      enforcer records the answer's addresses before it lets it in
  *   filter OUTPUT      -> LDM-GUARD (first rule)
- *   LDM-GUARD          mark or connmark has A: RETURN (first: the common case leaves
- *                      after one match); ROOT packets with R: REJECT (tcp-reset for TCP,
- *                      port unreachable otherwise) so apps fail fast; any other ROOT
- *                      packet: DROP
+ *   LDM-GUARD          mark has A: RETURN (first: the common case leaves after one
+ *                      match; a session packet carries A only if its own slot's chain or
+ *                      the verdict on it set it, never from another session's connmark);
+ *                      ROOT packets with R: REJECT (tcp-reset for TCP, port unreachable
+ *                      otherwise) so apps fail fast; any other ROOT packet: DROP
+ *
+ * Conntrack entries outlive sessions: when a slot is freed, the daemon deletes every
+ * conntrack entry whose connmark names that slot, before the slot can serve another session.
  *
  * Allow rules with direction "in" match the app's replies: -m conntrack --ctdir REPLY
  * -d PEER --sport PORT (the reply's destination is the peer, its source port the app's local

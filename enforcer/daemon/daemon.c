@@ -164,6 +164,12 @@ ldm_daemon_init(struct daemon *d)
 		die("binding the NFQUEUE (another daemon on this queue?)", r);
 	if ((r = ldm_session_restore(d)) < 0)
 		die("restoring sessions", r);
+	/* Connections of sessions that ended while no daemon ran keep their slot's approval in
+	 * the connmark: forgotten before a free slot serves anyone. */
+	for (unsigned i = 1; i <= d->marks.max_slots && i <= LDM_MAX_SESSIONS; i++)
+		if (d->sessions[i].state == SESSION_FREE &&
+		    (r = ldm_conntrack_forget_slot(d, i)) < 0)
+			die("deleting the conntrack entries of ended sessions", r);
 	if (ldm_rules_commit(d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ldm-enforcerd: cannot install the rules: %s\n", err);
 		exit(1);

@@ -174,6 +174,11 @@ int ldm_session_restore(struct daemon *d);
 struct session *ldm_session_by_id(struct daemon *d, uint64_t id);
 void ldm_session_fill_event(const struct session *s, struct ldm_event *e);
 
+/* conntrack.c: deletes every conntrack entry whose connmark matches MARK under MASK (this
+ * network namespace, both families), or of SLOT's sessions. 0 or -errno. */
+int ldm_conntrack_forget(uint32_t mark, uint32_t mask);
+int ldm_conntrack_forget_slot(struct daemon *d, unsigned slot);
+
 /* rules.c: the kernel ruleset of the current state */
 int ldm_rules_commit(struct daemon *d, char *err, size_t err_size);
 int ldm_rules_verify(struct daemon *d);

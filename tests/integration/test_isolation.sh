@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Sessions must not lend each other their approvals, and address rules must not reach more
+# than the route they name. Each case is an attack judged from outside: a capture on the far
+# side and the log, not the app's word.
+#
+#   1. Two sessions, two policies, one 5-tuple: session A's policy allows UDP to an internet
+#      host:port, session B's allows nothing. B sends from the same source address and port
+#      to the same destination while conntrack still holds A's approved connection: while A
+#      runs (another slot), and after A ended (its slot may be B's now).
+#
+# Usage: test_isolation.sh BUILD_DIR
+set -u
+BUILD=$(cd "${1:-build}" && pwd)
+. "$(dirname "$0")/lib.sh"
+NET="$BUILD/tests/tools/ldm-net"
+RUN="$BUILD/ldm-run"
+LAPWAN=203.0.113.2
+SPORT=40444
+
+tb_init
+tb_install_policies
+tb_policy udp-out "name = \"udp-out\";
+allow = ( { proto = \"udp\"; to = \"$INET4\"; ports = \"9999\"; comment = \"the one host\" } );"
+
+# No spares: a session takes the lowest free slot, so B takes the slot A had in 1b.
+tb_start_daemon "$BUILD" --spares 0 || { tb_fail "daemon starts"; tb_summary; exit 1; }
+
+run_app() {
+	local policy=$1
+	shift
+	tb_as_user "$TB_LAP" "$RUN" --socket "$TB_SOCK" --quiet --policy "$policy" -- "$@"
+}
+
+tb_spawn tb_in "$TB_INET" "$NET" udp-echo :: 9999 120 >/dev/null
+
+# cap_start NS IFACE FILE: a capture that hands each packet over at once (tcpdump's default
+# buffer holds packets up to a second, and a stopped tcpdump loses them); pid in TB_LAST.
+cap_start() {
+	nsenter --net="/run/netns/$1" -- tcpdump -i "$2" -n --immediate-mode -U -w "$3" \
+		>/dev/null 2>"$3.err" &
+	TB_LAST=$!
+	TB_PIDS+=("$TB_LAST")
+	tb_wait 5 grep -q 'listening on' "$3.err"
+}
+
+# cap_stop PID FILE FILTER: waits until the capture has seen the packets it got, stops it,
+# prints how many match FILTER.
+cap_stop() {
+	sleep 0.3
+	kill -INT "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	tb_pcap_count "$2" "$3"
+}
+
+# blocked_count POLICY PAYLOAD-SPORT: blocked records of POLICY for UDP from SPORT to INET4.
+blocked_count() {
+	tb_log_count '"event":"blocked"' "\"policy\":\"$1\"" '"proto":"udp"' \
+		"\"dst\":\"$INET4\"" "\"sport\":$SPORT"
+}
+
+# The session B datagrams carry "session-b" (17 bytes of UDP: length 17).
+FROM_B="udp and src host $LAPWAN and src port $SPORT and dst host $INET4 and udp[4:2] = 17"
+FROM_A="udp and src host $LAPWAN and src port $SPORT and dst host $INET4 and udp[4:2] = 16"
+
+# --- 1a: A and B at the same time (two slots) ---
+cap_start "$TB_INET" veth-rtr "$TB_TMP/iso1.pcap" || tb_fail "capture starts"
+cap=$TB_LAST
+run_app udp-out sh -c "'$NET' udp-send-from $SPORT $INET4 9999 2 - ldm-test && sleep 4" \
+	>"$TB_TMP/a.out" 2>&1 &
+a_pid=$!
+TB_PIDS+=("$a_pid")
+tb_wait 5 grep -q "sent 2 of 2" "$TB_TMP/a.out"
+run_app offline "$NET" udp-send-from "$SPORT" "$INET4" 9999 3 - session-b >"$TB_TMP/b.out" 2>&1
+tb_check "1a: session B sent its datagrams ($(cat "$TB_TMP/b.out"))" grep -q "sent 3 of 3" \
+	"$TB_TMP/b.out"
+tb_wait 3 sh -c "[ \$(grep -cF '\"policy\":\"offline\"' '$TB_LOG') -ge 2 ]"
+na=$(cap_stop "$cap" "$TB_TMP/iso1.pcap" "$FROM_A")
+nb=$(tb_pcap_count "$TB_TMP/iso1.pcap" "$FROM_B")
+tb_check "1a: session A's allowed datagrams reached the internet (saw $na of 2)" [ "$na" = 2 ]
+tb_check "1a: nothing of session B (offline) reached the internet while A runs (saw $nb)" \
+	[ "$nb" = 0 ]
+tb_check "1a: session B's datagrams were logged as blocked" tb_wait 3 sh -c \
+	"[ \$(grep -F '\"event\":\"blocked\"' '$TB_LOG' | grep -F '\"policy\":\"offline\"' |
+	grep -F '\"dst\":\"$INET4\"' | grep -cF '\"sport\":$SPORT') -ge 1 ]"
+wait "$a_pid" 2>/dev/null # A ends on its own
+
+# --- 1b: A has ended; B comes next (the lowest free slot: A's, once its slot is freed) ---
+cap_start "$TB_INET" veth-rtr "$TB_TMP/iso2.pcap" || tb_fail "capture starts"
+cap=$TB_LAST
+run_app udp-out "$NET" udp-send-from "$SPORT" "$INET4" 9999 2 - ldm-test >"$TB_TMP/a.out" 2>&1
+before=$(blocked_count offline)
+# Let the daemon free A's slot (it is freed by the commit that takes A's chain out).
+sleep 1
+run_app offline "$NET" udp-send-from "$SPORT" "$INET4" 9999 3 - session-b >"$TB_TMP/b.out" 2>&1
+tb_check "1b: session B sent its datagrams ($(cat "$TB_TMP/b.out"))" grep -q "sent 3 of 3" \
+	"$TB_TMP/b.out"
+tb_wait 3 sh -c "[ \$(grep -cF '\"policy\":\"offline\"' '$TB_LOG') -ge 4 ]"
+na=$(cap_stop "$cap" "$TB_TMP/iso2.pcap" "$FROM_A")
+nb=$(tb_pcap_count "$TB_TMP/iso2.pcap" "$FROM_B")
+tb_check "1b: session A's allowed datagrams reached the internet (saw $na of 2)" [ "$na" = 2 ]
+tb_check "1b: nothing of session B (offline) reached the internet after A ended (saw $nb)" \
+	[ "$nb" = 0 ]
+tb_check "1b: session B's datagrams were logged as blocked" tb_wait 3 sh -c \
+	"[ \$(grep -F '\"event\":\"blocked\"' '$TB_LOG' | grep -F '\"policy\":\"offline\"' |
+	grep -cF '\"sport\":$SPORT') -gt $before ]"
+
+tb_summary test_isolation
