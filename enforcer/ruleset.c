@@ -249,6 +249,8 @@ lan_valid(const struct ldm_rs_lan *e)
 		return false;
 	if (n > 0 && !word_valid(e->ifname, sizeof(e->ifname) - 1))
 		return false;
+	if (e->kind > LDM_ROUTE_LOCAL || (e->kind == LDM_ROUTE_DEFAULT && e->prefix.plen != 0))
+		return false;
 	if (e->prefix.family == AF_INET)
 		return e->prefix.plen <= 32;
 	return e->prefix.family == AF_INET6 && e->prefix.plen <= 128;
@@ -430,7 +432,10 @@ subnet_broadcast(const struct ldm_prefix *lp, struct ldm_prefix *ret)
 	return true;
 }
 
-/* lan: each on-link prefix of this family; broadcast: each IPv4 subnet broadcast address. */
+/*
+ * lan: each aircraft-side on-link prefix of this family; broadcast: each IPv4 subnet
+ * broadcast address of one. The uplinks' prefixes are never `lan`.
+ */
 static void
 each_lan_peer(struct ctx *c, const struct ldm_rule *r, bool deny, peer_fn fn)
 {
@@ -438,13 +443,114 @@ each_lan_peer(struct ctx *c, const struct ldm_rule *r, bool deny, peer_fn fn)
 		const struct ldm_rs_lan *e = &c->in->lan[i];
 		struct peer p = { .ifname = deny || e->ifname[0] == '\0' ? NULL : e->ifname };
 
-		if (e->prefix.family != c->in->family)
+		if (e->prefix.family != c->in->family || e->kind != LDM_ROUTE_LINK)
 			continue;
 		if (r->peer == LDM_PEER_LAN)
 			p.prefix = e->prefix;
 		else if (!subnet_broadcast(&e->prefix, &p.prefix))
 			continue;
 		fn(c, r, &p);
+	}
+}
+
+/* Is prefix IN inside prefix OUT (or equal)? */
+static bool
+prefix_within(const struct ldm_prefix *in, const struct ldm_prefix *out)
+{
+	return out->plen <= in->plen && ldm_prefix_contains(out, in->family, in->addr);
+}
+
+/* Has an earlier routing entry than I at the same length holding PFX the same name? */
+static bool
+ifname_seen(const struct ldm_rs_input *in, size_t i, const struct ldm_prefix *pfx, unsigned plen)
+{
+	for (size_t j = 0; j < i; j++) {
+		const struct ldm_rs_lan *e = &in->lan[j];
+
+		if (e->kind != LDM_ROUTE_LOCAL && e->prefix.plen == plen &&
+		    prefix_within(pfx, &e->prefix) && strcmp(e->ifname, in->lan[i].ifname) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An allowed address prefix, pinned to the interface of its route, as the evaluator judges
+ * it: the longest LINK, UPLINK or DEFAULT entry holding all of PFX (several of that
+ * length: one line each). A prefix with no route, with a route of no interface name, or
+ * holding a longer route through another interface, is not compiled: its packets reach the
+ * queue and the enforcer decides. A packet to this machine's own address leaves through
+ * `lo` and never matches.
+ */
+static void
+pinned_peer(struct ctx *c, const struct ldm_rule *r, const struct ldm_prefix *pfx, peer_fn fn)
+{
+	const struct ldm_rs_input *in = c->in;
+	const char *name = NULL;
+	bool one = true;
+	int best = -1;
+
+	for (size_t i = 0; i < in->n_lan; i++) {
+		const struct ldm_rs_lan *e = &in->lan[i];
+
+		if (e->kind != LDM_ROUTE_LOCAL && prefix_within(pfx, &e->prefix) &&
+		    (int)e->prefix.plen > best)
+			best = e->prefix.plen;
+	}
+	if (best < 0)
+		return;
+	for (size_t i = 0; i < in->n_lan; i++) {
+		const struct ldm_rs_lan *e = &in->lan[i];
+
+		if (e->kind == LDM_ROUTE_LOCAL || e->prefix.family != pfx->family)
+			continue;
+		if ((int)e->prefix.plen == best && prefix_within(pfx, &e->prefix)) {
+			if (e->ifname[0] == '\0')
+				return;
+			one = one && (name == NULL || strcmp(name, e->ifname) == 0);
+			name = e->ifname;
+		}
+	}
+	for (size_t i = 0; i < in->n_lan; i++) {
+		const struct ldm_rs_lan *e = &in->lan[i];
+
+		if (e->kind == LDM_ROUTE_LOCAL || e->prefix.plen <= pfx->plen ||
+		    !prefix_within(&e->prefix, pfx))
+			continue;
+		if (!one || strcmp(e->ifname, name) != 0)
+			return; /* a longer route inside it leaves elsewhere */
+	}
+	for (size_t i = 0; i < in->n_lan; i++) {
+		const struct ldm_rs_lan *e = &in->lan[i];
+		struct peer p = { .prefix = *pfx, .ifname = e->ifname };
+
+		if (e->kind == LDM_ROUTE_LOCAL || (int)e->prefix.plen != best ||
+		    !prefix_within(pfx, &e->prefix) || ifname_seen(in, i, pfx, (unsigned)best))
+			continue;
+		fn(c, r, &p);
+	}
+}
+
+/* The limited broadcast, allowed: one line per aircraft-side (LINK) interface. */
+static void
+lbcast_peer(struct ctx *c, const struct ldm_rule *r, const struct ldm_prefix *pfx, peer_fn fn)
+{
+	const struct ldm_rs_input *in = c->in;
+
+	for (size_t i = 0; i < in->n_lan; i++) {
+		const struct ldm_rs_lan *e = &in->lan[i];
+		struct peer p = { .prefix = *pfx, .ifname = e->ifname };
+		bool seen = false;
+
+		if (e->kind != LDM_ROUTE_LINK || e->prefix.family != AF_INET ||
+		    e->ifname[0] == '\0')
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = in->lan[j].kind == LDM_ROUTE_LINK &&
+			       in->lan[j].prefix.family == AF_INET &&
+			       strcmp(in->lan[j].ifname, e->ifname) == 0;
+		if (!seen)
+			fn(c, r, &p);
 	}
 }
 
@@ -456,10 +562,13 @@ each_peer(struct ctx *c, const struct ldm_rule *r, bool deny, peer_fn fn)
 
 	switch (r->peer) {
 	case LDM_PEER_CIDR:
-		if (r->prefix.family == c->in->family) {
-			p.prefix = r->prefix;
+		if (r->prefix.family != c->in->family)
+			return 0;
+		p.prefix = r->prefix;
+		if (deny)
 			fn(c, r, &p);
-		}
+		else
+			pinned_peer(c, r, &p.prefix, fn);
 		return 0;
 	case LDM_PEER_HOST:
 		return 0;
@@ -481,7 +590,15 @@ each_peer(struct ctx *c, const struct ldm_rule *r, bool deny, peer_fn fn)
 		rc = ldm_prefix_parse(ldm_keyword_prefixes[k].cidr, &p.prefix);
 		if (rc < 0)
 			return rc;
-		if (p.prefix.family == c->in->family)
+		if (p.prefix.family != c->in->family)
+			continue;
+		if (deny)
+			fn(c, r, &p);
+		else if (r->peer == LDM_PEER_PRIVATE)
+			pinned_peer(c, r, &p.prefix, fn);
+		else if (r->peer == LDM_PEER_BROADCAST)
+			lbcast_peer(c, r, &p.prefix, fn);
+		else
 			fn(c, r, &p);
 	}
 	if (r->peer == LDM_PEER_BROADCAST)

@@ -99,12 +99,17 @@ uint32_t ldm_marks_slot(const struct ldm_marks *m, unsigned slot);
 unsigned ldm_marks_slot_of(const struct ldm_marks *m, uint32_t mark);
 
 /*
- * An on-link prefix with its interface name, for `lan` and subnet `broadcast`. An empty
- * IFNAME means any interface (as ifindex 0 does for the evaluator): no -o is written.
+ * A routing fact with its interface name (the evaluator's struct ldm_lan_entry): LINK
+ * entries make `lan` and subnet `broadcast`; LINK, UPLINK and DEFAULT entries (prefix
+ * length 0) say which interface an address rule is pinned to; LOCAL entries are ignored
+ * here (a packet to this machine's own address goes out `lo`, which no pinned rule names).
+ * An empty IFNAME means any interface (as ifindex 0 does for the evaluator): no -o is
+ * written for `lan`, and a literal prefix whose route has no name is not compiled.
  */
 struct ldm_rs_lan {
 	struct ldm_prefix prefix;
 	char ifname[LDM_IFNAME_MAX];
+	enum ldm_route_kind kind;
 };
 
 struct ldm_rs_session {

@@ -430,17 +430,33 @@ ldm_lan_refresh(struct daemon *d, bool *ret_changed)
 	*ret_changed = false;
 	if (r < 0)
 		return r;
+	if (d->cfg.uplinks_given) {
+		int up[LDM_MAX_UPLINKS];
+		size_t k_up = 0;
+
+		/* A named uplink that does not exist (yet) has no routes to mark. */
+		for (size_t i = 0; i < d->cfg.n_uplinks; i++) {
+			unsigned idx = if_nametoindex(d->cfg.uplinks[i]);
+
+			if (idx > 0 && idx <= INT32_MAX)
+				up[k_up++] = (int)idx;
+		}
+		ldm_lan_mark_uplinks(e, n, up, k_up);
+	}
 	rs = calloc(n > 0 ? n : 1, sizeof(*rs));
 	if (rs == NULL)
 		return -ENOMEM;
-	/* An interface without a name (gone meanwhile) cannot be named in a rule: skip it. */
+	/* An interface without a name (gone meanwhile) cannot be named in a rule: skip it.
+	 * This machine's own addresses need none. */
 	for (size_t i = 0; i < n; i++) {
 		char name[IF_NAMESIZE];
 
-		if (if_indextoname((unsigned)e[i].ifindex, name) == NULL ||
-		    ldm_strscpy(rs[k].ifname, sizeof(rs[k].ifname), name) < 0)
+		if (e[i].kind != LDM_ROUTE_LOCAL &&
+		    (if_indextoname((unsigned)e[i].ifindex, name) == NULL ||
+		     ldm_strscpy(rs[k].ifname, sizeof(rs[k].ifname), name) < 0))
 			continue;
 		rs[k].prefix = e[i].prefix;
+		rs[k].kind = e[i].kind;
 		e[k++] = e[i];
 	}
 	if (d->lan_valid && lan_equal(rs, k, d->lan, d->n_lan)) {

@@ -7,6 +7,12 @@
 #      host:port, session B's allows nothing. B sends from the same source address and port
 #      to the same destination while conntrack still holds A's approved connection: while A
 #      runs (another slot), and after A ended (its slot may be B's now).
+#   3. A literal CIDR rule ({ proto = "udp"; to = "192.168.144.0/24"; }) reaches what its
+#      route reaches: (a) not the laptop's own 192.168.144.1, where a forwarder outside the
+#      session listens on 0.0.0.0; (b) not the uplink, with SO_BINDTODEVICE on it.
+#   4. The shipped qgroundcontrol policy's broadcasts stay off the uplink: the limited
+#      broadcast reaches the aircraft link (sent through it), never the uplink; the uplink's
+#      subnet broadcast is blocked.
 #
 # Usage: test_isolation.sh BUILD_DIR
 set -u
@@ -19,6 +25,8 @@ SPORT=40444
 
 tb_init
 tb_install_policies
+tb_policy cidr 'name = "cidr";
+allow = ( { proto = "udp"; to = "192.168.144.0/24"; comment = "the aircraft subnet" } );'
 tb_policy udp-out "name = \"udp-out\";
 allow = ( { proto = \"udp\"; to = \"$INET4\"; ports = \"9999\"; comment = \"the one host\" } );"
 
@@ -85,6 +93,11 @@ tb_check "1a: session B's datagrams were logged as blocked" tb_wait 3 sh -c \
 wait "$a_pid" 2>/dev/null # A ends on its own
 
 # --- 1b: A has ended; B comes next (the lowest free slot: A's, once its slot is freed) ---
+# 1a's sessions first end and leave the ruleset (a shared conntrack entry deleted under a
+# running flow is re-made from the peer's next answer, in the reply direction: A's next
+# datagram would then be judged as an answer, and blocked).
+tb_wait 5 sh -c "[ \$(grep -cF '\"event\":\"session_end\"' '$TB_LOG') -ge 2 ]"
+sleep 1
 cap_start "$TB_INET" veth-rtr "$TB_TMP/iso2.pcap" || tb_fail "capture starts"
 cap=$TB_LAST
 run_app udp-out "$NET" udp-send-from "$SPORT" "$INET4" 9999 2 - ldm-test >"$TB_TMP/a.out" 2>&1
@@ -103,5 +116,59 @@ tb_check "1b: nothing of session B (offline) reached the internet after A ended 
 tb_check "1b: session B's datagrams were logged as blocked" tb_wait 3 sh -c \
 	"[ \$(grep -F '\"event\":\"blocked\"' '$TB_LOG' | grep -F '\"policy\":\"offline\"' |
 	grep -cF '\"sport\":$SPORT') -gt $before ]"
+
+# --- 3a: the laptop's own address under a CIDR rule ---
+tb_spawn_in "$TB_LAP" "$NET" udp-echo 0.0.0.0 7777 5
+fwd=$TB_LAST
+sleep 0.3
+run_app cidr "$NET" udp-send-from 40555 "$LAPTOP4" 7777 3 >"$TB_TMP/3a.out" 2>&1
+tb_check "3a: the session sent to $LAPTOP4:7777 ($(cat "$TB_TMP/3a.out"))" grep -q "sent 3 of 3" \
+	"$TB_TMP/3a.out"
+wait "$fwd" 2>/dev/null
+fwd_rc=$?
+tb_check "3a: the forwarder outside the session got nothing (exit $fwd_rc: 2 = nothing)" \
+	[ "$fwd_rc" = 2 ]
+tb_check "3a: logged as blocked" tb_wait 3 sh -c \
+	"[ \$(grep -F '\"event\":\"blocked\"' '$TB_LOG' | grep -F '\"policy\":\"cidr\"' |
+	grep -F '\"dst\":\"$LAPTOP4\"' | grep -cF '\"dport\":7777') -ge 1 ]"
+
+# --- 3b: SO_BINDTODEVICE on the uplink, to the aircraft's subnet ---
+cap_start "$TB_RTR" veth-lap "$TB_TMP/3b.pcap" || tb_fail "capture starts"
+cap=$TB_LAST
+run_app cidr "$NET" udp-send-from 40556 "$DRONE4" 14550 3 veth-wan >"$TB_TMP/3b.out" 2>&1
+tb_check "3b: the session sent through veth-wan ($(cat "$TB_TMP/3b.out"))" \
+	grep -q "sent 3 of 3" "$TB_TMP/3b.out"
+tb_wait 3 sh -c "grep -F '\"policy\":\"cidr\"' '$TB_LOG' | grep -qF '\"sport\":40556'"
+n=$(cap_stop "$cap" "$TB_TMP/3b.pcap" "udp and dst host $DRONE4")
+tb_check "3b: nothing for the aircraft's subnet on the uplink (saw $n)" [ "$n" = 0 ]
+tb_check "3b: logged as blocked" tb_wait 3 sh -c \
+	"[ \$(grep -F '\"event\":\"blocked\"' '$TB_LOG' | grep -F '\"policy\":\"cidr\"' |
+	grep -F '\"dst\":\"$DRONE4\"' | grep -cF '\"sport\":40556') -ge 1 ]"
+# The same rule still reaches the aircraft the normal way.
+cap_start "$TB_DRN" veth-lap "$TB_TMP/3c.pcap" || tb_fail "capture starts"
+cap=$TB_LAST
+run_app cidr "$NET" udp-send-from 40557 "$DRONE4" 14550 2 >/dev/null 2>&1
+n=$(cap_stop "$cap" "$TB_TMP/3c.pcap" "udp and dst host $DRONE4 and src port 40557")
+tb_check "3c: the CIDR rule still reaches the aircraft on its link (saw $n of 2)" [ "$n" = 2 ]
+
+# --- 4: qgroundcontrol's broadcasts ---
+cap_start "$TB_DRN" veth-lap "$TB_TMP/4d.pcap" || tb_fail "capture starts"
+dcap=$TB_LAST
+cap_start "$TB_RTR" veth-lap "$TB_TMP/4u.pcap" || tb_fail "capture starts"
+ucap=$TB_LAST
+run_app qgroundcontrol sh -c "'$NET' udp-send-from 40561 255.255.255.255 14551 2 veth-drone;
+	'$NET' udp-send-from 40562 255.255.255.255 14551 2;
+	'$NET' udp-send-from 40563 203.0.113.255 14551 2" >"$TB_TMP/4.out" 2>&1
+tb_wait 3 sh -c "grep -F '\"policy\":\"qgroundcontrol\"' '$TB_LOG' | grep -qF '\"sport\":40563'"
+nd=$(cap_stop "$dcap" "$TB_TMP/4d.pcap" "udp and dst host 255.255.255.255 and dst port 14551")
+nu=$(cap_stop "$ucap" "$TB_TMP/4u.pcap" "udp and dst port 14551")
+tb_check "4: the aircraft link saw the limited broadcast (saw $nd of 2)" [ "$nd" = 2 ]
+tb_check "4: the uplink saw no broadcast (saw $nu)" [ "$nu" = 0 ]
+tb_check "4: the limited broadcast out the uplink was logged as blocked" tb_wait 3 sh -c \
+	"[ \$(grep -F '\"event\":\"blocked\"' '$TB_LOG' | grep -F '\"policy\":\"qgroundcontrol\"' |
+	grep -F '\"dst\":\"255.255.255.255\"' | grep -cF '\"sport\":40562') -ge 1 ]"
+tb_check "4: the uplink's subnet broadcast was logged as blocked" tb_wait 3 sh -c \
+	"[ \$(grep -F '\"event\":\"blocked\"' '$TB_LOG' | grep -F '\"policy\":\"qgroundcontrol\"' |
+	grep -F '\"dst\":\"203.0.113.255\"' | grep -cF '\"sport\":40563') -ge 1 ]"
 
 tb_summary test_isolation
