@@ -763,6 +763,17 @@ mangle_in(struct ctx *c)
 {
 	const struct ldm_marks *m = c->in->marks;
 
+	/* The kernel loops a copy of every broadcast (and multicast) a socket sends back to
+	 * this machine's own listeners (dev_loopback_xmit): it arrives here with the
+	 * session's connection, in its original direction. It would reach programs outside
+	 * the session that the policy does not allow: dropped. */
+	for (const char *const *t = (const char *const[]){ "broadcast", "multicast", NULL }; *t;
+	     t++)
+		put(c->t,
+		    "-A LDM-IN -m pkttype --pkt-type %s -m connmark ! --mark 0x0/0x%08x"
+		    " -m conntrack --ctdir ORIGINAL -j DROP\n",
+		    *t, m->slot_mask);
+
 	for (const char *const *p = (const char *const[]){ "udp", "tcp", NULL }; *p; p++) {
 		put(c->t,
 		    "-A LDM-IN -p %s --sport 53 -m connmark ! --mark 0x0/0x%08x -m connmark !"

@@ -42,7 +42,12 @@
  *                      else CONNMARK --save-mark (the verdict's mark reaches the
  *                      connection: the verdict itself cannot set the connmark here)
  *   mangle INPUT       -> LDM-IN (first rule)
- *   LDM-IN             udp/tcp sport 53 whose connmark has a slot and no A (an answer to a
+ *   LDM-IN             first: broadcast and multicast packets (pkttype) of a session's
+ *                      connection in its original direction: DROP. These are the copies
+ *                      the kernel loops back to this machine's own listeners
+ *                      (dev_loopback_xmit) of what a session sent; they would reach
+ *                      programs outside the session.
+ *                      udp/tcp sport 53 whose connmark has a slot and no A (an answer to a
  *                      session's query): CONNMARK --restore-mark of the slot, NFQUEUE Q; the
  *                      enforcer records the answer's addresses before it lets it in
  *   filter OUTPUT      -> LDM-GUARD (first rule)

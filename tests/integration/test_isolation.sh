@@ -12,7 +12,8 @@
 #      session listens on 0.0.0.0; (b) not the uplink, with SO_BINDTODEVICE on it.
 #   4. The shipped qgroundcontrol policy's broadcasts stay off the uplink: the limited
 #      broadcast reaches the aircraft link (sent through it), never the uplink; the uplink's
-#      subnet broadcast is blocked.
+#      subnet broadcast is blocked; the kernel's looped-back copy of an allowed broadcast
+#      reaches no listener outside the session.
 #
 # Usage: test_isolation.sh BUILD_DIR
 set -u
@@ -152,6 +153,10 @@ n=$(cap_stop "$cap" "$TB_TMP/3c.pcap" "udp and dst host $DRONE4 and src port 405
 tb_check "3c: the CIDR rule still reaches the aircraft on its link (saw $n of 2)" [ "$n" = 2 ]
 
 # --- 4: qgroundcontrol's broadcasts ---
+# A program outside the session listens on 0.0.0.0:14551: the kernel's looped-back copy of
+# the allowed broadcast must not reach it.
+tb_spawn_in "$TB_LAP" "$NET" udp-echo 0.0.0.0 14551 6
+lis=$TB_LAST
 cap_start "$TB_DRN" veth-lap "$TB_TMP/4d.pcap" || tb_fail "capture starts"
 dcap=$TB_LAST
 cap_start "$TB_RTR" veth-lap "$TB_TMP/4u.pcap" || tb_fail "capture starts"
@@ -170,5 +175,9 @@ tb_check "4: the limited broadcast out the uplink was logged as blocked" tb_wait
 tb_check "4: the uplink's subnet broadcast was logged as blocked" tb_wait 3 sh -c \
 	"[ \$(grep -F '\"event\":\"blocked\"' '$TB_LOG' | grep -F '\"policy\":\"qgroundcontrol\"' |
 	grep -F '\"dst\":\"203.0.113.255\"' | grep -cF '\"sport\":40563') -ge 1 ]"
+wait "$lis" 2>/dev/null
+lis_rc=$?
+tb_check "4: a listener outside the session got no looped-back copy (exit $lis_rc: 2 = nothing)" \
+	[ "$lis_rc" = 2 ]
 
 tb_summary test_isolation
