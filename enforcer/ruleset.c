@@ -661,10 +661,12 @@ session_targets(struct ctx *c)
 
 	put(c->t, "-A LDM-A%u -j MARK --set-xmark 0x%08x/0x%08x\n", n, m->approved | v, m->mask);
 	put(c->t, "-A LDM-A%u -j ACCEPT\n", n);
+	/* --queue-bypass: with no daemon bound to the queue the packet goes on, unjudged, to
+	 * LDM-GUARD, which drops it and counts it for this slot (the next daemon logs it). */
 	put(c->t, "-A LDM-Q%u -j MARK --set-xmark 0x%08x/0x%08x\n", n, v, m->mask);
-	put(c->t, "-A LDM-Q%u -j NFQUEUE --queue-num %u\n", n, c->in->queue);
+	put(c->t, "-A LDM-Q%u -j NFQUEUE --queue-num %u --queue-bypass\n", n, c->in->queue);
 	put(c->t, "-A LDM-R%u -j MARK --set-xmark 0x%08x/0x%08x\n", n, m->reply | v, m->mask);
-	put(c->t, "-A LDM-R%u -j NFQUEUE --queue-num %u\n", n, c->in->queue);
+	put(c->t, "-A LDM-R%u -j NFQUEUE --queue-num %u --queue-bypass\n", n, c->in->queue);
 }
 
 /* Is NAME a mangle chain of the new state? */
@@ -844,6 +846,14 @@ filter_table(struct ctx *c)
 	    "-A LDM-GUARD -m mark --mark 0x%08x/0x%08x -m cgroup --path %s"
 	    " -j REJECT --reject-with %s\n",
 	    m->reject, m->reject, in->root, unreach);
+	/* A session packet that left LDM-Q/LDM-R unjudged (no daemon was bound to the queue):
+	 * dropped and counted per slot, for the next daemon to log. */
+	for (size_t i = 0; i < in->n_sessions; i++)
+		put(c->t,
+		    "-A LDM-GUARD -m mark --mark 0x%08x/0x%08x -m cgroup --path %s"
+		    " -m comment --comment \"" LDM_UNJUDGED_COMMENT "%u\" -j DROP\n",
+		    ldm_marks_slot(m, in->sessions[i].slot), m->approved | m->reject | m->slot_mask,
+		    in->root, in->sessions[i].slot);
 	put(c->t, "-A LDM-GUARD -m cgroup --path %s -j DROP\n", in->root);
 	stale_chains(c, in->old_filter, in->n_old_filter, filter_live, true);
 	jump(c->t, "OUTPUT", "LDM-GUARD", in->jump_filter_output);

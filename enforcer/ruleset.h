@@ -29,10 +29,14 @@
  *                      6. everything else: reply direction -j LDM-R<slot>, the rest
  *                         -j LDM-Q<slot>
  *   LDM-A<slot>        MARK --set-xmark A|slot/M, ACCEPT
- *   LDM-Q<slot>        MARK --set-xmark slot/M, NFQUEUE --queue-num Q (no bypass)
- *   LDM-R<slot>        MARK --set-xmark D|slot/M, NFQUEUE --queue-num Q: D tells the
- *                      enforcer the packet is in the reply direction (the queue carries no
- *                      conntrack information on this kernel)
+ *   LDM-Q<slot>        MARK --set-xmark slot/M, NFQUEUE --queue-num Q --queue-bypass
+ *   LDM-R<slot>        MARK --set-xmark D|slot/M, NFQUEUE --queue-num Q --queue-bypass: D
+ *                      tells the enforcer the packet is in the reply direction (the queue
+ *                      carries no conntrack information on this kernel). Bypass only acts
+ *                      when no daemon is bound to the queue (a full queue still drops):
+ *                      the packet then leaves the mangle table unjudged (the kernel goes on
+ *                      with the next hook, not the next rule) and LDM-GUARD drops and
+ *                      counts it for its slot.
  *   mangle POSTROUTING -> LDM-POST (first rule)
  *   LDM-POST           mark has A, connmark has not: -j LDM-SAVE; then the second guard:
  *                      a ROOT packet whose mark lacks A is dropped (e.g. a rejected packet
@@ -55,7 +59,11 @@
  *                      match; a session packet carries A only if its own slot's chain or
  *                      the verdict on it set it, never from another session's connmark);
  *                      ROOT packets with R: REJECT (tcp-reset for TCP, port unreachable
- *                      otherwise) so apps fail fast; any other ROOT packet: DROP
+ *                      otherwise) so apps fail fast; per session, a ROOT packet whose mark
+ *                      is the bare slot (queued, unjudged: no daemon): DROP with comment
+ *                      LDM_UNJUDGED_COMMENT<slot>, whose counter the next daemon reads
+ *                      (iptables-save -c) and logs before its first commit resets it; any
+ *                      other ROOT packet: DROP
  *
  * Conntrack entries outlive sessions: when a slot is freed, the daemon deletes every
  * conntrack entry whose connmark names that slot, before the slot can serve another session.
@@ -79,7 +87,9 @@
 #include "ldm/policy.h"
 
 #define LDM_DEFAULT_MARK_MASK 0x0ff00000u
-#define LDM_IFNAME_MAX        16
+/* The comment of a slot's counting drop in LDM-GUARD, followed by the slot number. */
+#define LDM_UNJUDGED_COMMENT "ldm-unjudged-slot-"
+#define LDM_IFNAME_MAX       16
 
 /*
  * How the mark bits are used: the top bit of the mask approves (A), the next rejects (R),

@@ -170,6 +170,7 @@ ldm_daemon_init(struct daemon *d)
 		if (d->sessions[i].state == SESSION_FREE &&
 		    (r = ldm_conntrack_forget_slot(d, i)) < 0)
 			die("deleting the conntrack entries of ended sessions", r);
+	ldm_rules_log_unjudged(d);
 	if (ldm_rules_commit(d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ldm-enforcerd: cannot install the rules: %s\n", err);
 		exit(1);

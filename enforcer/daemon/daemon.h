@@ -180,6 +180,9 @@ int ldm_conntrack_forget(uint32_t mark, uint32_t mask);
 int ldm_conntrack_forget_slot(struct daemon *d, unsigned slot);
 
 /* rules.c: the kernel ruleset of the current state */
+/* Logs what the kernel dropped unjudged per session while no daemon ran (before the first
+ * commit resets the counters). */
+void ldm_rules_log_unjudged(struct daemon *d);
 int ldm_rules_commit(struct daemon *d, char *err, size_t err_size);
 int ldm_rules_verify(struct daemon *d);
 /* Commits in the background (the event loop goes on); ldm_rules_tick starts it and takes

@@ -3,9 +3,10 @@
  * covers, a deny to log, DNS, a reply to a flow the peer opened) arrive here; each is judged
  * and answered. Verdicts of one receive buffer go back in one send.
  *
- * Fail closed: the queue is bound without NFQA_CFG_F_FAIL_OPEN and the rules queue without
- * --queue-bypass, so packets are dropped whenever nobody answers. Here, a verdict starts as
- * DROP; a packet we cannot attribute, parse or judge stays dropped and is counted or logged.
+ * Fail closed: the queue is bound without NFQA_CFG_F_FAIL_OPEN, so packets are dropped when
+ * the queue is full; the rules queue with --queue-bypass, which only acts when no daemon is
+ * bound: LDM-GUARD then drops the packet and counts it for its slot (logged by the next
+ * daemon, ldm_rules_log_unjudged). Here, a verdict starts as DROP; a packet we cannot attribute, parse or judge stays dropped and is counted or logged.
  *
  * Trust: packet bytes are untrusted (the app chose them): ldm_packet_parse() bounds every
  * read. The mark is ours (set by our chains), but is checked against live sessions anyway.

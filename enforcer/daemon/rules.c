@@ -15,6 +15,7 @@
 #include "iptables.h"
 #include "ldm/util.h"
 #include "procparse.h"
+#include "unjudged.h"
 
 static const char *const slot_prefixes[] = { "LDM-S", "LDM-A", "LDM-Q", "LDM-R" };
 
@@ -471,4 +472,53 @@ ldm_lan_refresh(struct daemon *d, bool *ret_changed)
 	d->lan_valid = true;
 	*ret_changed = true;
 	return 0;
+}
+
+/*
+ * What the kernel dropped unjudged while no daemon was bound to the queue, per slot (the
+ * LDM-GUARD counting rules of the last commit, IPv4 and IPv6 summed), logged as blocked
+ * records with their count for the sessions that hold the slots. Called at start, after the
+ * sessions are taken up again and before the first commit resets the counters.
+ */
+void
+ldm_rules_log_unjudged(struct daemon *d)
+{
+	uint64_t counts[LDM_MAX_SESSIONS + 1] = { 0 };
+
+	for (int k = 0; k < (d->v6 ? 2 : 1); k++) {
+		_cleanup_free_ char *text = NULL;
+		int family = k == 0 ? AF_INET : AF_INET6;
+		int r = ldm_ipt_save_counters(family, "filter", &text);
+
+		if (r == 0)
+			r = ldm_unjudged_parse(text, strlen(text), counts, ELEMENTSOF(counts));
+		if (r < 0)
+			ldm_daemon_log_error(
+			        d, NULL,
+			        "cannot read what the kernel dropped while no enforcer "
+			        "ran (%s, %s): those attempts are not logged",
+			        family == AF_INET ? "IPv4" : "IPv6", strerror(-r));
+	}
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
+		struct session *s = &d->sessions[i];
+		struct ldm_event e;
+
+		if (counts[i] == 0)
+			continue;
+		if (!SESSION_ACTIVE(s)) {
+			ldm_daemon_log_error(
+			        d, NULL,
+			        "%llu packets of session slot %u were dropped while no "
+			        "enforcer ran; no session holds that slot now",
+			        (unsigned long long)counts[i], i);
+			continue;
+		}
+		ldm_event_init(&e, LDM_EVENT_BLOCKED, NULL);
+		ldm_session_fill_event(s, &e);
+		e.uid = s->uid;
+		e.count = counts[i];
+		e.reason = "enforcer not running";
+		s->blocked += counts[i];
+		ldm_daemon_log(d, &e);
+	}
 }

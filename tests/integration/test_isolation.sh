@@ -14,6 +14,9 @@
 #      broadcast reaches the aircraft link (sent through it), never the uplink; the uplink's
 #      subnet broadcast is blocked; the kernel's looped-back copy of an allowed broadcast
 #      reaches no listener outside the session.
+#   5. Attempts the kernel drops while no daemon runs are counted per session slot and
+#      logged by the next daemon: kill -9 of the daemon, 5 datagrams from a session, restart:
+#      a blocked record with count 5 and reason "enforcer not running" for that session.
 #
 # Usage: test_isolation.sh BUILD_DIR
 set -u
@@ -179,5 +182,35 @@ wait "$lis" 2>/dev/null
 lis_rc=$?
 tb_check "4: a listener outside the session got no looped-back copy (exit $lis_rc: 2 = nothing)" \
 	[ "$lis_rc" = 2 ]
+
+# --- 5: blocked while no daemon runs ---
+O=$TB_TMP/out
+run_app offline sh -c "while [ ! -e $O/go ]; do sleep 0.05; done
+	'$NET' udp-send-from 40600 $INET4 9999 5 >$O/5.out 2>&1; touch $O/sent
+	while [ ! -e $O/end ]; do sleep 0.05; done" >/dev/null 2>&1 &
+app5=$!
+TB_PIDS+=("$app5")
+tb_wait 5 sh -c "[ \$(grep -F '\"event\":\"session_start\"' '$TB_LOG' |
+	grep -cF '\"policy\":\"offline\"') -ge 3 ]"
+sid=$(grep -F '"event":"session_start"' "$TB_LOG" | tail -n1 | sed -n 's/.*"session":\([0-9]*\).*/\1/p')
+kill -9 "$TB_DAEMON"
+wait "$TB_DAEMON" 2>/dev/null
+cap_start "$TB_INET" veth-rtr "$TB_TMP/5.pcap" || tb_fail "capture starts"
+cap=$TB_LAST
+touch "$O/go"
+tb_wait 5 test -e "$O/sent"
+tb_log "5: the app said: $(cat "$O/5.out" 2>/dev/null | tail -n1)"
+n=$(cap_stop "$cap" "$TB_TMP/5.pcap" "udp and src port 40600")
+tb_check "5: nothing left while no daemon ran (saw $n)" [ "$n" = 0 ]
+rm -f "$TB_SOCK"
+tb_start_daemon "$BUILD" --spares 0 || tb_fail "the daemon restarts"
+tb_check "5: the restarted daemon logged the 5 dropped datagrams for session $sid" tb_wait 5 \
+	sh -c "grep -F '\"event\":\"blocked\"' '$TB_LOG' | grep -F '\"session\":$sid,' |
+	grep -F '\"reason\":\"enforcer not running\"' | grep -qF '\"count\":5'"
+touch "$O/end"
+wait "$app5" 2>/dev/null
+tb_check "5: its session_end counts them" tb_wait 5 sh -c \
+	"grep -F '\"event\":\"session_end\"' '$TB_LOG' | grep -F '\"session\":$sid,' |
+	grep -qE '\"blocked\":([5-9]|[1-9][0-9])'"
 
 tb_summary test_isolation
