@@ -59,7 +59,8 @@ line(const char *s, const char *end, uint64_t *counts, size_t n_counts)
 	if (!number(&p, end, &packets) || p >= end || *p++ != ':' || !number(&p, end, &bytes) ||
 	    p >= end || *p++ != ']' || p >= end || *p != ' ')
 		return -EINVAL;
-	if ((size_t)(end - p) < strlen(GUARD_RULE) || memcmp(p, GUARD_RULE, strlen(GUARD_RULE)) != 0)
+	if ((size_t)(end - p) < strlen(GUARD_RULE) ||
+	    memcmp(p, GUARD_RULE, strlen(GUARD_RULE)) != 0)
 		return 0; /* the chain name appears later: not a rule of LDM-GUARD */
 	p = c + strlen(LDM_UNJUDGED_COMMENT);
 	if (!number(&p, end, &slot) || slot < 1 || slot >= n_counts ||

@@ -232,9 +232,13 @@ check_rules(struct daemon *d)
 		if (++d->tamper_in_window > 5)
 			d->rules_hold_until = now + 1000;
 		ldm_event_init(&e, LDM_EVENT_TAMPER, NULL);
-		e.reason = "the LDM- rules were changed or removed by another program; "
-		           "reinstalled";
+		(void)snprintf(err, sizeof(err),
+		               "the LDM- rules were changed or removed by another program; "
+		               "reinstalled (%s)",
+		               d->verify_diff[0] != '\0' ? d->verify_diff : "changed");
+		e.reason = err;
 		ldm_daemon_log(d, &e);
+		d->verify_diff[0] = '\0';
 	}
 	if (ldm_rules_commit(d, err, sizeof(err)) < 0)
 		ldm_daemon_log_error(d, NULL, "cannot reinstall the rules: %s", err);

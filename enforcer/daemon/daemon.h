@@ -131,7 +131,8 @@ struct daemon {
 	uint64_t tamper_window, tamper_in_window, rules_hold_until; /* repair rate limit */
 
 	struct kernel_view kernel[2]; /* IPv4, IPv6: what the next commit starts from */
-	char *last_rules[2]; /* the last committed text, IPv4 and IPv6: what verify expects */
+	char *last_rules[2];   /* the last committed text, IPv4 and IPv6: what verify expects */
+	char verify_diff[400]; /* what the last check that disagreed found first */
 	bool committed[LDM_MAX_SESSIONS + 1]; /* slots whose chains the last commit holds */
 	bool commit_wanted;                   /* a background commit is due */
 	struct ldm_ipt_commit bg;             /* the background commit running, if any */

@@ -15,6 +15,7 @@
 #include "iptables.h"
 #include "ldm/util.h"
 #include "procparse.h"
+#include "rulecmp.h"
 #include "unjudged.h"
 
 static const char *const slot_prefixes[] = { "LDM-S", "LDM-A", "LDM-Q", "LDM-R" };
@@ -322,19 +323,6 @@ ldm_rules_tick(struct daemon *d, bool may_start, uint64_t now)
 	(void)ldm_ipt_commit_start(&d->bg, d->bg_text[0], d->bg_text[1]);
 }
 
-/* Counts the "-A LDM-" rules in TEXT: what a save of ours holds, whatever its format. */
-static size_t
-count_our_rules(const char *text)
-{
-	size_t n = 0;
-
-	for (const char *p = text; p != NULL && (p = strstr(p, "\n-A LDM-")) != NULL; p++)
-		n++;
-	if (text != NULL && strncmp(text, "-A LDM-", 7) == 0)
-		n++;
-	return n;
-}
-
 static int
 family_verify(struct daemon *d, int family)
 {
@@ -350,11 +338,24 @@ family_verify(struct daemon *d, int family)
 	ok = jump_state(v.mangle.jump_output, v.mangle.n_output_jumps) == LDM_JUMP_OK &&
 	     jump_state(v.mangle.jump_postrouting, v.mangle.n_postrouting_jumps) == LDM_JUMP_OK &&
 	     jump_state(v.mangle.jump_input, v.mangle.n_input_jumps) == LDM_JUMP_OK &&
-	     jump_state(v.filter.jump_output, v.filter.n_output_jumps) == LDM_JUMP_OK &&
-	     (expected == NULL || count_our_rules(text) == count_our_rules(expected));
-	for (size_t i = 0; ok && i < v.mangle.n_chains; i++)
+	     jump_state(v.filter.jump_output, v.filter.n_output_jumps) == LDM_JUMP_OK;
+	if (!ok)
+		(void)snprintf(d->verify_diff, sizeof(d->verify_diff),
+		               "a jump to our chains is missing or not first");
+	for (size_t i = 0; ok && i < v.mangle.n_chains; i++) {
 		ok = chain_expected(d, v.mangle.chains[i], false);
+		if (!ok)
+			(void)snprintf(d->verify_diff, sizeof(d->verify_diff),
+			               "an unexpected chain %s", v.mangle.chains[i]);
+	}
 	view_clear(&v);
+	/* Rule by rule: a rule changed in place, or swapped for another, differs. */
+	if (ok && expected != NULL) {
+		r = ldm_rules_compare(expected, text, d->verify_diff, sizeof(d->verify_diff));
+		if (r < 0)
+			return r;
+		ok = r == 0;
+	}
 	return ok ? 0 : 1;
 }
 

@@ -17,6 +17,8 @@
 #   5. Attempts the kernel drops while no daemon runs are counted per session slot and
 #      logged by the next daemon: kill -9 of the daemon, 5 datagrams from a session, restart:
 #      a blocked record with count 5 and reason "enforcer not running" for that session.
+#   9. A rule of a session's chain edited in place (iptables -R: the rule count stays the
+#      same) is noticed, repaired and logged as tamper.
 #
 # Usage: test_isolation.sh BUILD_DIR
 set -u
@@ -212,5 +214,46 @@ wait "$app5" 2>/dev/null
 tb_check "5: its session_end counts them" tb_wait 5 sh -c \
 	"grep -F '\"event\":\"session_end\"' '$TB_LOG' | grep -F '\"session\":$sid,' |
 	grep -qE '\"blocked\":([5-9]|[1-9][0-9])'"
+
+# --- 9: a rule edited in place ---
+run_app udp-out sh -c "while [ ! -e $O/end9 ]; do sleep 0.05; done" >/dev/null 2>&1 &
+app9=$!
+TB_PIDS+=("$app9")
+rule_line() {
+	tb_in "$TB_LAP" iptables-save -t mangle | grep -E -- '^-A LDM-S[0-9]+ .*"ldm rule 1"'
+}
+# rule_says PORT: the compiled rule 1 names that port, and no other.
+rule_says() {
+	local l
+	l=$(rule_line)
+	[ "$(printf '%s\n' "$l" | grep -c .)" = 1 ] && printf '%s\n' "$l" | grep -q -- "--dport $1 "
+}
+tb_wait 5 rule_says 9999
+line=$(rule_line | head -n1)
+chain=$(printf '%s\n' "$line" | awk '{ print $2 }')
+pos=$(tb_in "$TB_LAP" iptables-save -t mangle | grep -E -- "^-A $chain " | grep -nF -- "$line" |
+	cut -d: -f1)
+before=$(tb_log_count '"event":"tamper"')
+edited=${line/--dport 9999/--dport 9998}
+read -r -a args <<<"${edited#-A $chain }"
+# iptables-save quotes the comment: the words between the quotes are one argument.
+args_fixed=()
+for ((k = 0; k < ${#args[@]}; k++)); do
+	if [ "${args[k]}" = '"ldm' ]; then
+		args_fixed+=("ldm ${args[k + 1]} ${args[k + 2]%\"}")
+		k=$((k + 2))
+	else
+		args_fixed+=("${args[k]}")
+	fi
+done
+tb_check "9: $chain rule $pos edited in place (iptables -R, same rule count)" \
+	tb_in "$TB_LAP" iptables -t mangle -R "$chain" "$pos" "${args_fixed[@]}"
+tb_check "9: the edit is logged as tamper" tb_wait 5 sh -c \
+	"[ \$(grep -cF '\"event\":\"tamper\"' '$TB_LOG') -gt $before ]"
+tb_check "9: the tamper record names the changed rule" \
+	sh -c "grep -F '\"event\":\"tamper\"' '$TB_LOG' | tail -n1 | grep -q \"$chain.*9998\""
+tb_check "9: and it is repaired (rule 1 says 9999 again)" tb_wait 5 rule_says 9999
+touch "$O/end9"
+wait "$app9" 2>/dev/null
 
 tb_summary test_isolation

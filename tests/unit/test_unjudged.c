@@ -50,7 +50,8 @@ test_counts(void **state)
 	memset(c, 0, sizeof(c));
 	assert_int_equal(ldm_unjudged_parse(save_text, strlen(save_text), c, 31), -EINVAL);
 	/* Without -c there is nothing to count. */
-	static const char plain[] = "-A LDM-GUARD -m comment --comment ldm-unjudged-slot-1 -j DROP\n";
+	static const char plain[] =
+	        "-A LDM-GUARD -m comment --comment ldm-unjudged-slot-1 -j DROP\n";
 	assert_int_equal(ldm_unjudged_parse(plain, strlen(plain), c, 32), 0);
 }
 
@@ -67,7 +68,8 @@ test_malformed(void **state)
 		{ "[18446744073709551615:0] -A LDM-GUARD --comment ldm-unjudged-slot-2\n"
 		  "[5:0] -A LDM-GUARD --comment ldm-unjudged-slot-2\n",
 		  2, UINT64_MAX }, /* saturates */
-		{ "[18446744073709551616:0] -A LDM-GUARD --comment ldm-unjudged-slot-2", -EINVAL, 0 },
+		{ "[18446744073709551616:0] -A LDM-GUARD --comment ldm-unjudged-slot-2", -EINVAL,
+		  0 },
 		{ "[x:2] -A LDM-GUARD --comment ldm-unjudged-slot-2", -EINVAL, 0 },
 		{ "[1:2]-A LDM-GUARD --comment ldm-unjudged-slot-2", 0, 0 }, /* not a rule line */
 		{ "[1:2 -A LDM-GUARD --comment ldm-unjudged-slot-2", -EINVAL, 0 },
@@ -75,7 +77,8 @@ test_malformed(void **state)
 		{ "[1:2] -A LDM-GUARD --comment ldm-unjudged-slot-0", -EINVAL, 0 },
 		{ "[1:2] -A LDM-GUARD --comment ldm-unjudged-slot-2x", -EINVAL, 0 },
 		{ "[1:2] -A OUTPUT -m comment --comment ldm-unjudged-slot-2", 0, 0 },
-		{ "[1:2] -A LDM-S2 -j LDM-GUARD --comment ldm-unjudged-slot-2 -A LDM-GUARD ", 0, 0 },
+		{ "[1:2] -A LDM-S2 -j LDM-GUARD --comment ldm-unjudged-slot-2 -A LDM-GUARD ", 0,
+		  0 },
 		{ "", 0, 0 },
 	};
 
