@@ -223,7 +223,8 @@ canonical(char **tok, size_t n, struct buf *out)
 			if (i + 1 >= n)
 				return -EINVAL;
 			g[n_g] = (struct group){ .target = tok[i][1] == 'j' };
-			(void)snprintf(g[n_g].head, sizeof(g[n_g].head), "%s %s", tok[i], tok[i + 1]);
+			(void)snprintf(g[n_g].head, sizeof(g[n_g].head), "%s %s", tok[i],
+			               tok[i + 1]);
 			cur = &g[n_g++];
 			i += 2;
 			continue;
@@ -322,9 +323,9 @@ add_rule(struct rules *r, const char *table, const char *line, size_t len)
 		return -ENOMEM;
 	}
 	e.canon = strdup(canon.s);
-	if (e.canon == NULL || (r->n == r->cap && (r->cap = r->cap ? r->cap * 2 : 64,
-	                                            r->v = reallocarray(r->v, r->cap,
-	                                                                sizeof(*r->v))) == NULL)) {
+	if (e.canon == NULL ||
+	    (r->n == r->cap && (r->cap = r->cap ? r->cap * 2 : 64,
+	                        r->v = reallocarray(r->v, r->cap, sizeof(*r->v))) == NULL)) {
 		free(e.key);
 		free(e.canon);
 		return -ENOMEM;
@@ -415,7 +416,8 @@ ldm_rules_compare(const char *committed, const char *saved, char *diff, size_t d
 				x = NULL;
 		}
 		if (diff != NULL && diff_size > 0)
-			(void)snprintf(diff, diff_size, "%s: the kernel has '%s' where '%s' was committed",
+			(void)snprintf(diff, diff_size,
+			               "%s: the kernel has '%s' where '%s' was committed",
 			               x != NULL ? x->key : y->key, y != NULL ? shown(y) : "(none)",
 			               x != NULL ? shown(x) : "(none)");
 		break;

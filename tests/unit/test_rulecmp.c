@@ -105,10 +105,12 @@ test_changed(void **state)
 	expect(c, t, 1, "LDM-S5");
 	free(t);
 	/* An address widened, a negation dropped, a mark changed. */
-	t = replace(s, "-d 192.168.144.0/24 -o veth-drone -p icmp", "-d 192.168.0.0/16 -o veth-drone -p icmp");
+	t = replace(s, "-d 192.168.144.0/24 -o veth-drone -p icmp",
+	            "-d 192.168.0.0/16 -o veth-drone -p icmp");
 	expect(c, t, 1, "LDM-S5");
 	free(t);
-	t = replace(s, "-m mark ! --mark 0x8000000/0x8000000 -m cgroup", "-m mark --mark 0x8000000/0x8000000 -m cgroup");
+	t = replace(s, "-m mark ! --mark 0x8000000/0x8000000 -m cgroup",
+	            "-m mark --mark 0x8000000/0x8000000 -m cgroup");
 	expect(c, t, 1, "mangle LDM-POST");
 	free(t);
 	t = replace(s, "--set-xmark 0x8500000/0xff00000", "--set-xmark 0x8600000/0xff00000");
@@ -128,7 +130,8 @@ test_changed(void **state)
 	free(t);
 	/* A rule moved to another table's chain of the same name. */
 	t = replace(s, "-A LDM-GUARD -m cgroup --path ldmt-gold -j DROP\n", "");
-	u = replace(t, "-A LDM-POST -m mark --mark", "-A LDM-GUARD -m cgroup --path ldmt-gold -j DROP\n-A LDM-POST -m mark --mark");
+	u = replace(t, "-A LDM-POST -m mark --mark",
+	            "-A LDM-GUARD -m cgroup --path ldmt-gold -j DROP\n-A LDM-POST -m mark --mark");
 	expect(c, u, 1, NULL);
 	free(t);
 	free(u);
