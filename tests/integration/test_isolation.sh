@@ -14,6 +14,9 @@
 #      broadcast reaches the aircraft link (sent through it), never the uplink; the uplink's
 #      subnet broadcast is blocked; the kernel's looped-back copy of an allowed broadcast
 #      reaches no listener outside the session.
+#   4c. The uplink setting decides: a daemon told that the aircraft link is the uplink
+#      (--uplink veth-drone, as a Herelink-style radio would need the other way round)
+#      blocks the broadcast there and allows it on the other link.
 #   5. Attempts the kernel drops while no daemon runs are counted per session slot and
 #      logged by the next daemon: kill -9 of the daemon, 5 datagrams from a session, restart:
 #      a blocked record with count 5 and reason "enforcer not running" for that session.
@@ -255,5 +258,26 @@ tb_check "9: the tamper record names the changed rule" \
 tb_check "9: and it is repaired (rule 1 says 9999 again)" tb_wait 5 rule_says 9999
 touch "$O/end9"
 wait "$app9" 2>/dev/null
+
+# --- 4c: the uplink named in the configuration ---
+kill -TERM "$TB_DAEMON"
+wait "$TB_DAEMON" 2>/dev/null
+rm -f "$TB_SOCK"
+tb_start_daemon "$BUILD" --spares 0 --uplink veth-drone || tb_fail "the daemon restarts"
+cap_start "$TB_DRN" veth-lap "$TB_TMP/4cd.pcap" || tb_fail "capture starts"
+dcap=$TB_LAST
+cap_start "$TB_RTR" veth-lap "$TB_TMP/4cu.pcap" || tb_fail "capture starts"
+ucap=$TB_LAST
+run_app qgroundcontrol sh -c "'$NET' udp-send-from 40571 192.168.144.255 14551 2;
+	'$NET' udp-send-from 40572 203.0.113.255 14551 2" >/dev/null 2>&1
+tb_wait 3 sh -c "grep -F '\"policy\":\"qgroundcontrol\"' '$TB_LOG' | grep -qF '\"sport\":40571'"
+nd=$(cap_stop "$dcap" "$TB_TMP/4cd.pcap" "udp and dst port 14551")
+nu=$(cap_stop "$ucap" "$TB_TMP/4cu.pcap" "udp and dst host 203.0.113.255 and dst port 14551")
+tb_check "4c: with --uplink veth-drone, nothing broadcast on the aircraft link (saw $nd)" \
+	[ "$nd" = 0 ]
+tb_check "4c: and the other link's subnet broadcast is lan now (saw $nu of 2)" [ "$nu" = 2 ]
+tb_check "4c: the broadcast on the named uplink was logged as blocked" tb_wait 3 sh -c \
+	"grep -F '\"event\":\"blocked\"' '$TB_LOG' | grep -F '\"dst\":\"192.168.144.255\"' |
+	grep -qF '\"sport\":40571'"
 
 tb_summary test_isolation
