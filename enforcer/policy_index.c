@@ -387,8 +387,8 @@ peer_is_local(const struct ldm_flow *f, const struct ldm_lan *lan)
 }
 
 /*
- * Does the flow leave through the interface of its peer's route (the longest LINK, UPLINK or
- * DEFAULT entry holding the peer; several of that length: any of theirs)? A local peer
+ * Does the flow leave through the interface of its peer's route (the longest LINK, UPLINK,
+ * VIA or DEFAULT entry holding the peer; several of that length: any of theirs)? A local peer
  * goes out the loopback device: never. An unknown interface (0) is taken as the route's.
  */
 static bool

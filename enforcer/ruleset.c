@@ -476,7 +476,7 @@ ifname_seen(const struct ldm_rs_input *in, size_t i, const struct ldm_prefix *pf
 
 /*
  * An allowed address prefix, pinned to the interface of its route, as the evaluator judges
- * it: the longest LINK, UPLINK or DEFAULT entry holding all of PFX (several of that
+ * it: the longest LINK, UPLINK, VIA or DEFAULT entry holding all of PFX (several of that
  * length: one line each). A prefix with no route, with a route of no interface name, or
  * holding a longer route through another interface, is not compiled: its packets reach the
  * queue and the enforcer decides. A packet to this machine's own address leaves through

@@ -115,7 +115,7 @@ unsigned ldm_marks_slot_of(const struct ldm_marks *m, uint32_t mark);
 
 /*
  * A routing fact with its interface name (the evaluator's struct ldm_lan_entry): LINK
- * entries make `lan` and subnet `broadcast`; LINK, UPLINK and DEFAULT entries (prefix
+ * entries make `lan` and subnet `broadcast`; LINK, UPLINK, VIA and DEFAULT entries (prefix
  * length 0) say which interface an address rule is pinned to; LOCAL entries are ignored
  * here (a packet to this machine's own address goes out `lo`, which no pinned rule names).
  * An empty IFNAME means any interface (as ifindex 0 does for the evaluator): no -o is

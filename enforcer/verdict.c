@@ -9,9 +9,9 @@
 #include "packet.h"
 
 void
-ldm_verdict_flow(const struct ldm_policy *p, const struct ldm_flow *flow,
-                 const struct ldm_lan *lan, const char *const *names, size_t n_names,
-                 struct ldm_verdict *v, const char **ret_host)
+ldm_verdict_flow(const struct ldm_policy *p, const struct ldm_flow *flow, const struct ldm_lan *lan,
+                 const char *const *names, size_t n_names, struct ldm_verdict *v,
+                 const char **ret_host)
 {
 	struct ldm_flow f = *flow;
 	const char *host = n_names > 0 ? names[0] : NULL;
@@ -41,7 +41,7 @@ ldm_verdict_decide(bool allowed, bool audit, enum ldm_proto proto)
 	if (allowed || audit)
 		return LDM_DECIDE_ALLOW;
 	return proto == LDM_PROTO_TCP || proto == LDM_PROTO_UDP ? LDM_DECIDE_REJECT
-	                                                         : LDM_DECIDE_DROP;
+	                                                        : LDM_DECIDE_DROP;
 }
 
 enum ldm_decision
@@ -75,8 +75,8 @@ dns_message(const struct ldm_packet *k, const uint8_t *data, size_t plen, size_t
 }
 
 void
-ldm_verdict_dns_query(const struct ldm_policy *p, const struct ldm_packet *k,
-                      const uint8_t *data, size_t len, struct ldm_dnsq_verdict *ret)
+ldm_verdict_dns_query(const struct ldm_policy *p, const struct ldm_packet *k, const uint8_t *data,
+                      size_t len, struct ldm_dnsq_verdict *ret)
 {
 	struct ldm_dns_query q;
 	const uint8_t *msg;
@@ -94,7 +94,7 @@ ldm_verdict_dns_query(const struct ldm_policy *p, const struct ldm_packet *k,
 	memcpy(ret->name, q.name, sizeof(ret->name));
 	ret->qtype = q.qtype;
 	ret->result = ldm_policy_name_allowed(p, q.name, &ret->rule) ? LDM_DNSQ_ALLOWED
-	                                                               : LDM_DNSQ_BLOCKED;
+	                                                             : LDM_DNSQ_BLOCKED;
 }
 
 enum ldm_decision
@@ -105,8 +105,7 @@ ldm_verdict_dns_blocked(bool audit)
 
 enum ldm_decision
 ldm_verdict_dns_answer(const struct ldm_policy *p, bool audit, const struct ldm_packet *k,
-                       const uint8_t *data, size_t len, struct ldm_dns_answer *a,
-                       bool *ret_empty)
+                       const uint8_t *data, size_t len, struct ldm_dns_answer *a, bool *ret_empty)
 {
 	const uint8_t *msg;
 	size_t mlen = 0;

@@ -206,9 +206,21 @@ ldm_lan_route_parse(const struct nlmsghdr *nlh, int lo_ifindex, struct ldm_lan_e
 		*ret = e;
 		return 1;
 	}
-	if (ra.tb[RTA_GATEWAY] != NULL || ra.tb[RTA_VIA] != NULL || ra.tb[RTA_MULTIPATH] != NULL ||
-	    ra.tb[RTA_NH_ID] != NULL)
+	if (ra.tb[RTA_MULTIPATH] != NULL || ra.tb[RTA_NH_ID] != NULL)
 		return 0;
+	/* A prefix behind a gateway: where address rules for it are pinned, never `lan`. */
+	if (ra.tb[RTA_GATEWAY] != NULL || ra.tb[RTA_VIA] != NULL) {
+		if (rtm->rtm_dst_len == 0 || ra.tb[RTA_DST] == NULL || ra.tb[RTA_OIF] == NULL)
+			return 0;
+		oif = mnl_attr_get_u32(ra.tb[RTA_OIF]);
+		if (oif == 0 || oif > INT32_MAX || (int)oif == lo_ifindex)
+			return 0;
+		route_prefix(&ra, rtm->rtm_dst_len, &e.prefix);
+		e.ifindex = (int)oif;
+		e.kind = LDM_ROUTE_VIA;
+		*ret = e;
+		return 1;
+	}
 	if (ra.family == AF_INET && rtm->rtm_scope != RT_SCOPE_LINK)
 		return 0;
 	if (rtm->rtm_dst_len == 0 || ra.tb[RTA_DST] == NULL || ra.tb[RTA_OIF] == NULL)

@@ -36,6 +36,8 @@ int ldm_lan_add(struct ldm_lan_entry **v, size_t *n, const struct ldm_lan_entry 
  * than LO_IFINDEX, no gateway, via, multipath or nexthop object, and (IPv4) link scope;
  * loopback prefixes never count. A default route (LDM_ROUTE_DEFAULT, prefix length 0) is a
  * unicast main-table route of length 0 through one output interface (gateway or not; not
+ * multipath or a nexthop object). A routed prefix (LDM_ROUTE_VIA) is a unicast main-table
+ * route of a destination prefix through a gateway on one output interface (not lo, not
  * multipath or a nexthop object). A local address (LDM_ROUTE_LOCAL) is a local route of the
  * local table of full length, loopback addresses excepted. Every attribute is
  * bounds-checked. Returns 1 and fills *RET for one of these, 0 for any other route,
@@ -59,8 +61,8 @@ int ldm_lan_read(struct ldm_lan_entry **ret, size_t *ret_n);
 void ldm_lan_mark_uplinks(struct ldm_lan_entry *v, size_t n, const int *uplinks, size_t n_uplinks);
 
 /*
- * The interface the kernel's routes pick for the address: that of the longest LINK, UPLINK
- * or DEFAULT entry in V that contains it, or 0 if none does or the best entry names no
+ * The interface the kernel's routes pick for the address: that of the longest LINK, UPLINK,
+ * VIA or DEFAULT entry in V that contains it, or 0 if none does or the best entry names no
  * interface. (A LOCAL address goes out the loopback device: the caller checks that.)
  */
 int ldm_lan_ifindex(const struct ldm_lan_entry *v, size_t n, uint8_t family,

@@ -6,7 +6,7 @@
  *               [--queue N] [--mark-mask HEX] [--lan [KIND:]CIDR@IFNAME]... [--jump ok|missing|
  *               not-first] [--old-mangle CHAIN]... [--old-filter CHAIN]... [--remove]
  *
- * KIND is uplink:, default: (CIDR 0.0.0.0/0 or ::/0) or local: (IFNAME may be empty); none is
+ * KIND is uplink:, default: (CIDR 0.0.0.0/0 or ::/0), via: or local: (IFNAME may be empty); none is
  * an aircraft-side on-link prefix. Without --policy and --cgroup the state has no session. --jump applies to all three
  * built-in chains (default missing). --remove prints the removal text of the --old-* chains
  * (and of the jumps unless --jump missing). Exits 0, 1 on a refused input, 2 on usage.
@@ -57,6 +57,7 @@ parse_lan(const char *s, struct ldm_rs_lan *ret)
 		enum ldm_route_kind kind;
 	} kinds[] = { { "uplink:", LDM_ROUTE_UPLINK },
 		      { "default:", LDM_ROUTE_DEFAULT },
+		      { "via:", LDM_ROUTE_VIA },
 		      { "local:", LDM_ROUTE_LOCAL } };
 	enum ldm_route_kind kind = LDM_ROUTE_LINK;
 	const char *at;

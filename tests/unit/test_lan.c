@@ -174,8 +174,11 @@ static const struct {
 	{ { V4, "192.168.144.0", NULL, 3, RT_TABLE_MAIN }, 1, "192.168.144.0/24" },
 	/* Host bits the kernel should never send are cleared, not trusted. */
 	{ { V4, "192.168.144.9", NULL, 3 }, 1, "192.168.144.0/24" },
-	{ { V4, "10.0.0.0", "192.168.144.1", 3 }, 0 }, /* via a gateway */
-	{ { V6, "2001:db8::", "fe80::1", 3 }, 0 },     /* via a gateway */
+	/* Via a gateway: routed, never lan. */
+	{ { V4, "10.0.0.0", "192.168.144.1", 3 }, 1, "10.0.0.0/24", LDM_ROUTE_VIA },
+	{ { V6, "2001:db8::", "fe80::1", 3 }, 1, "2001:db8::/64", LDM_ROUTE_VIA },
+	{ { V4, "10.0.0.0", "192.168.144.1", 1 }, 0 }, /* through lo */
+	{ { V4, "10.0.0.0", "192.168.144.1", 0 }, 0 }, /* no interface */
 	/* Default routes (an uplink), with a gateway or not; not through lo or no device. */
 	{ { AF_INET, 0, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_MAIN, NULL, NULL, 3 },
 	  1,

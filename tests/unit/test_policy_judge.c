@@ -215,6 +215,9 @@ test_routes(void **state)
 		{ { AF_INET6, 0, { 0 } }, 4, LDM_ROUTE_DEFAULT },
 		{ { AF_INET, 32, { 192, 168, 144, 1 } }, 0, LDM_ROUTE_LOCAL },
 		{ { AF_INET, 32, { 10, 77, 0, 2 } }, 0, LDM_ROUTE_LOCAL },
+		{ { AF_INET, 16, { 10, 50 } },
+		  3,
+		  LDM_ROUTE_VIA }, /* behind the aircraft's router */
 	};
 	static const struct ldm_lan routes = { routes_v, ELEMENTSOF(routes_v) };
 	static const struct jcase cases[] = {
@@ -233,6 +236,9 @@ test_routes(void **state)
 		{ "192.168.144.10", ICMP, OUT, 0, NULL, 4, false, 0 }, /* SO_BINDTODEVICE */
 		{ "192.168.144.10", UDP, OUT, 14550, NULL, 4, false, 0 },
 		{ "10.1.9.9", TCP, OUT, 22, NULL, 4, true, 10 },
+		{ "10.50.1.1", ICMP, OUT, 0, NULL, 3, true, 7 }, /* its gateway route */
+		{ "10.50.1.1", ICMP, OUT, 0, NULL, 4, false, 0 },
+		{ "10.50.1.1", UDP, OUT, 14550, NULL, 3, false, 0 }, /* routed: not lan */
 		{ "2001:db8:5::1", TCP, OUT, 80, NULL, 4, true, 6 },
 		/* This machine's own addresses go out lo: loopback rules only. */
 		{ "192.168.144.1", ICMP, OUT, 0, NULL, 1, false, 0 },

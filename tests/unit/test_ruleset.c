@@ -66,7 +66,7 @@ static struct ldm_marks marks;
 
 /* The routing facts: the aircraft link, the uplink (its prefix and the default routes),
  * this machine's address on the aircraft link, and two more on-link prefixes. */
-static struct ldm_rs_lan lan[8];
+static struct ldm_rs_lan lan[9];
 static const struct {
 	const char *prefix, *ifname;
 	enum ldm_route_kind kind;
@@ -77,8 +77,9 @@ static const struct {
 	{ "::/0", "veth-wan", LDM_ROUTE_DEFAULT },
 	{ "203.0.113.0/24", "veth-wan", LDM_ROUTE_UPLINK }, /* never lan or broadcast */
 	{ "192.168.144.1/32", "", LDM_ROUTE_LOCAL },
-	{ "10.9.9.0/31", "wg0", LDM_ROUTE_LINK }, /* no subnet broadcast */
-	{ "172.20.0.0/16", "", LDM_ROUTE_LINK },  /* any interface */
+	{ "10.9.9.0/31", "wg0", LDM_ROUTE_LINK },       /* no subnet broadcast */
+	{ "172.20.0.0/16", "", LDM_ROUTE_LINK },        /* any interface */
+	{ "10.1.0.0/16", "veth-drone", LDM_ROUTE_VIA }, /* behind a router on the drone link */
 };
 
 static struct ldm_policy *
