@@ -353,6 +353,7 @@ ldm_policy_index_build(struct ldm_policy *p)
 struct best {
 	const struct ldm_rule *deny;
 	const struct ldm_rule *allow;
+	const struct ldm_lan *lan; /* routing facts for pinned_ok, or NULL */
 };
 
 static bool
@@ -374,13 +375,96 @@ rule_matches(const struct ldm_rule *r, const struct ldm_flow *f)
 	return false;
 }
 
+/* Is the flow's peer one of this machine's own addresses? */
+static bool
+peer_is_local(const struct ldm_flow *f, const struct ldm_lan *lan)
+{
+	for (size_t i = 0; lan != NULL && i < lan->n; i++)
+		if (lan->v[i].kind == LDM_ROUTE_LOCAL &&
+		    ldm_prefix_contains(&lan->v[i].prefix, f->family, f->addr))
+			return true;
+	return false;
+}
+
+/*
+ * Does the flow leave through the interface of its peer's route (the longest LINK, UPLINK,
+ * VIA or DEFAULT entry holding the peer; several of that length: any of theirs)? A local peer
+ * goes out the loopback device: never. An unknown interface (0) is taken as the route's.
+ */
+static bool
+route_ok(const struct ldm_flow *f, const struct ldm_lan *lan)
+{
+	int best = -1;
+
+	if (lan == NULL)
+		return true;
+	if (peer_is_local(f, lan))
+		return false;
+	if (f->ifindex == 0)
+		return true;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < lan->n; i++) {
+			const struct ldm_lan_entry *e = &lan->v[i];
+
+			if (e->kind == LDM_ROUTE_LOCAL ||
+			    !ldm_prefix_contains(&e->prefix, f->family, f->addr))
+				continue;
+			if (pass == 0 && (int)e->prefix.plen > best)
+				best = e->prefix.plen;
+			if (pass == 1 && (int)e->prefix.plen == best &&
+			    (e->ifindex == 0 || e->ifindex == f->ifindex))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The limited broadcast leaves through an aircraft-side (LINK) interface only. */
+static bool
+lbcast_ok(const struct ldm_flow *f, const struct ldm_lan *lan)
+{
+	if (lan == NULL || f->ifindex == 0)
+		return true;
+	for (size_t i = 0; i < lan->n; i++)
+		if (lan->v[i].kind == LDM_ROUTE_LINK && lan->v[i].prefix.family == f->family &&
+		    lan->v[i].ifindex != 0 && lan->v[i].ifindex == f->ifindex)
+			return true;
+	return false;
+}
+
+/*
+ * An allow rule matched by address holds only on the path its route takes (the kernel
+ * rules pin it the same way with -o): literal prefixes and `private` to their route's
+ * interface, the limited broadcast to aircraft-side interfaces. Deny rules are never
+ * narrowed.
+ */
+static bool
+pinned_ok(const struct ldm_rule *r, const struct ldm_flow *f, const struct ldm_lan *lan)
+{
+	static const uint8_t lbcast[4] = { 255, 255, 255, 255 };
+
+	if (r->action != LDM_ACTION_ALLOW)
+		return true;
+	switch (r->peer) {
+	case LDM_PEER_CIDR:
+	case LDM_PEER_PRIVATE:
+		return route_ok(f, lan);
+	case LDM_PEER_BROADCAST:
+		if (f->family == AF_INET && memcmp(f->addr, lbcast, 4) == 0)
+			return lbcast_ok(f, lan);
+		return true;
+	default:
+		return true;
+	}
+}
+
 static void
 consider(const struct ldm_policy *p, uint32_t i, const struct ldm_flow *f, struct best *b)
 {
 	const struct ldm_rule *r = &p->rules[i];
 	const struct ldm_rule **slot = r->action == LDM_ACTION_DENY ? &b->deny : &b->allow;
 
-	if (!rule_matches(r, f))
+	if (!rule_matches(r, f) || !pinned_ok(r, f, b->lan))
 		return;
 	if (*slot == NULL || r->number < (*slot)->number)
 		*slot = r;
@@ -391,6 +475,18 @@ consider_chain(const struct ldm_policy *p, uint32_t head, const struct ldm_flow 
 {
 	for (uint32_t l = head; l != END; l = p->index->links[l].next)
 		consider(p, p->index->links[l].value, f, b);
+}
+
+/* A flow to one of this machine's own addresses goes out the loopback device: `loopback`
+ * rules judge it as they judge 127.0.0.1 and ::1. */
+static void
+judge_local(const struct ldm_policy *p, const struct ldm_flow *f, struct best *b)
+{
+	if (!peer_is_local(f, b->lan))
+		return;
+	for (size_t i = 0; i < p->n_rules; i++)
+		if (p->rules[i].peer == LDM_PEER_LOOPBACK)
+			consider(p, (uint32_t)i, f, b);
 }
 
 static void
@@ -436,11 +532,13 @@ judge_lan(const struct ldm_policy *p, const struct ldm_flow *f, const struct ldm
 	const struct ldm_policy_index *ix = p->index;
 	bool on_link = false, bcast = false;
 
-	if (lan == NULL || (ix->n_lan == 0 && ix->n_bcast == 0))
-		return;
+	if (lan == NULL || (ix->n_lan == 0 && ix->n_bcast == 0) || peer_is_local(f, lan))
+		return; /* this machine's own address is no peer on the LAN */
 	for (size_t i = 0; i < lan->n; i++) {
 		const struct ldm_lan_entry *e = &lan->v[i];
 
+		if (e->kind != LDM_ROUTE_LINK)
+			continue; /* not `lan`: the uplinks' prefixes, routes, own addresses */
 		if (e->ifindex != 0 && f->ifindex != 0 && e->ifindex != f->ifindex)
 			continue;
 		if (ldm_prefix_contains(&e->prefix, f->family, f->addr))
@@ -507,7 +605,7 @@ ldm_policy_judge(const struct ldm_policy *p, const struct ldm_flow *flow, const 
 {
 	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 	struct ldm_flow f = *flow;
-	struct best b = { 0 };
+	struct best b = { .lan = lan };
 
 	*ret = (struct ldm_verdict){ .allow = false, .rule = NULL };
 	if (p == NULL || p->index == NULL || !flow_valid(flow))
@@ -519,6 +617,7 @@ ldm_policy_judge(const struct ldm_policy *p, const struct ldm_flow *flow, const 
 	}
 	judge_addr(p, &f, &b);
 	judge_lan(p, &f, lan, &b);
+	judge_local(p, &f, &b);
 	if (f.host != NULL && f.dir == LDM_DIR_OUT) {
 		struct host_walk w = { p, &f, &b };
 

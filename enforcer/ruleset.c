@@ -249,6 +249,8 @@ lan_valid(const struct ldm_rs_lan *e)
 		return false;
 	if (n > 0 && !word_valid(e->ifname, sizeof(e->ifname) - 1))
 		return false;
+	if (e->kind > LDM_ROUTE_LOCAL || (e->kind == LDM_ROUTE_DEFAULT && e->prefix.plen != 0))
+		return false;
 	if (e->prefix.family == AF_INET)
 		return e->prefix.plen <= 32;
 	return e->prefix.family == AF_INET6 && e->prefix.plen <= 128;
@@ -430,7 +432,10 @@ subnet_broadcast(const struct ldm_prefix *lp, struct ldm_prefix *ret)
 	return true;
 }
 
-/* lan: each on-link prefix of this family; broadcast: each IPv4 subnet broadcast address. */
+/*
+ * lan: each aircraft-side on-link prefix of this family; broadcast: each IPv4 subnet
+ * broadcast address of one. The uplinks' prefixes are never `lan`.
+ */
 static void
 each_lan_peer(struct ctx *c, const struct ldm_rule *r, bool deny, peer_fn fn)
 {
@@ -438,13 +443,114 @@ each_lan_peer(struct ctx *c, const struct ldm_rule *r, bool deny, peer_fn fn)
 		const struct ldm_rs_lan *e = &c->in->lan[i];
 		struct peer p = { .ifname = deny || e->ifname[0] == '\0' ? NULL : e->ifname };
 
-		if (e->prefix.family != c->in->family)
+		if (e->prefix.family != c->in->family || e->kind != LDM_ROUTE_LINK)
 			continue;
 		if (r->peer == LDM_PEER_LAN)
 			p.prefix = e->prefix;
 		else if (!subnet_broadcast(&e->prefix, &p.prefix))
 			continue;
 		fn(c, r, &p);
+	}
+}
+
+/* Is prefix IN inside prefix OUT (or equal)? */
+static bool
+prefix_within(const struct ldm_prefix *in, const struct ldm_prefix *out)
+{
+	return out->plen <= in->plen && ldm_prefix_contains(out, in->family, in->addr);
+}
+
+/* Has an earlier routing entry than I at the same length holding PFX the same name? */
+static bool
+ifname_seen(const struct ldm_rs_input *in, size_t i, const struct ldm_prefix *pfx, unsigned plen)
+{
+	for (size_t j = 0; j < i; j++) {
+		const struct ldm_rs_lan *e = &in->lan[j];
+
+		if (e->kind != LDM_ROUTE_LOCAL && e->prefix.plen == plen &&
+		    prefix_within(pfx, &e->prefix) && strcmp(e->ifname, in->lan[i].ifname) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An allowed address prefix, pinned to the interface of its route, as the evaluator judges
+ * it: the longest LINK, UPLINK, VIA or DEFAULT entry holding all of PFX (several of that
+ * length: one line each). A prefix with no route, with a route of no interface name, or
+ * holding a longer route through another interface, is not compiled: its packets reach the
+ * queue and the enforcer decides. A packet to this machine's own address leaves through
+ * `lo` and never matches.
+ */
+static void
+pinned_peer(struct ctx *c, const struct ldm_rule *r, const struct ldm_prefix *pfx, peer_fn fn)
+{
+	const struct ldm_rs_input *in = c->in;
+	const char *name = NULL;
+	bool one = true;
+	int best = -1;
+
+	for (size_t i = 0; i < in->n_lan; i++) {
+		const struct ldm_rs_lan *e = &in->lan[i];
+
+		if (e->kind != LDM_ROUTE_LOCAL && prefix_within(pfx, &e->prefix) &&
+		    (int)e->prefix.plen > best)
+			best = e->prefix.plen;
+	}
+	if (best < 0)
+		return;
+	for (size_t i = 0; i < in->n_lan; i++) {
+		const struct ldm_rs_lan *e = &in->lan[i];
+
+		if (e->kind == LDM_ROUTE_LOCAL || e->prefix.family != pfx->family)
+			continue;
+		if ((int)e->prefix.plen == best && prefix_within(pfx, &e->prefix)) {
+			if (e->ifname[0] == '\0')
+				return;
+			one = one && (name == NULL || strcmp(name, e->ifname) == 0);
+			name = e->ifname;
+		}
+	}
+	for (size_t i = 0; i < in->n_lan; i++) {
+		const struct ldm_rs_lan *e = &in->lan[i];
+
+		if (e->kind == LDM_ROUTE_LOCAL || e->prefix.plen <= pfx->plen ||
+		    !prefix_within(&e->prefix, pfx))
+			continue;
+		if (!one || strcmp(e->ifname, name) != 0)
+			return; /* a longer route inside it leaves elsewhere */
+	}
+	for (size_t i = 0; i < in->n_lan; i++) {
+		const struct ldm_rs_lan *e = &in->lan[i];
+		struct peer p = { .prefix = *pfx, .ifname = e->ifname };
+
+		if (e->kind == LDM_ROUTE_LOCAL || (int)e->prefix.plen != best ||
+		    !prefix_within(pfx, &e->prefix) || ifname_seen(in, i, pfx, (unsigned)best))
+			continue;
+		fn(c, r, &p);
+	}
+}
+
+/* The limited broadcast, allowed: one line per aircraft-side (LINK) interface. */
+static void
+lbcast_peer(struct ctx *c, const struct ldm_rule *r, const struct ldm_prefix *pfx, peer_fn fn)
+{
+	const struct ldm_rs_input *in = c->in;
+
+	for (size_t i = 0; i < in->n_lan; i++) {
+		const struct ldm_rs_lan *e = &in->lan[i];
+		struct peer p = { .prefix = *pfx, .ifname = e->ifname };
+		bool seen = false;
+
+		if (e->kind != LDM_ROUTE_LINK || e->prefix.family != AF_INET ||
+		    e->ifname[0] == '\0')
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = in->lan[j].kind == LDM_ROUTE_LINK &&
+			       in->lan[j].prefix.family == AF_INET &&
+			       strcmp(in->lan[j].ifname, e->ifname) == 0;
+		if (!seen)
+			fn(c, r, &p);
 	}
 }
 
@@ -456,10 +562,13 @@ each_peer(struct ctx *c, const struct ldm_rule *r, bool deny, peer_fn fn)
 
 	switch (r->peer) {
 	case LDM_PEER_CIDR:
-		if (r->prefix.family == c->in->family) {
-			p.prefix = r->prefix;
+		if (r->prefix.family != c->in->family)
+			return 0;
+		p.prefix = r->prefix;
+		if (deny)
 			fn(c, r, &p);
-		}
+		else
+			pinned_peer(c, r, &p.prefix, fn);
 		return 0;
 	case LDM_PEER_HOST:
 		return 0;
@@ -481,7 +590,15 @@ each_peer(struct ctx *c, const struct ldm_rule *r, bool deny, peer_fn fn)
 		rc = ldm_prefix_parse(ldm_keyword_prefixes[k].cidr, &p.prefix);
 		if (rc < 0)
 			return rc;
-		if (p.prefix.family == c->in->family)
+		if (p.prefix.family != c->in->family)
+			continue;
+		if (deny)
+			fn(c, r, &p);
+		else if (r->peer == LDM_PEER_PRIVATE)
+			pinned_peer(c, r, &p.prefix, fn);
+		else if (r->peer == LDM_PEER_BROADCAST)
+			lbcast_peer(c, r, &p.prefix, fn);
+		else
 			fn(c, r, &p);
 	}
 	if (r->peer == LDM_PEER_BROADCAST)
@@ -515,8 +632,11 @@ session_chain(struct ctx *c)
 	unsigned n = c->s->slot;
 	int rc;
 
-	put(c->t, "-A LDM-S%u -m connmark --mark 0x%08x/0x%08x -j ACCEPT\n", n, m->approved,
-	    m->approved);
+	/* Only this slot's approvals: a connection another session's policy approved (the
+	 * same 5-tuple) is judged again under this one. LDM-A writes the mark, so that the
+	 * guards see the approval on the packet itself. */
+	put(c->t, "-A LDM-S%u -m connmark --mark 0x%08x/0x%08x -j LDM-A%u\n", n,
+	    m->approved | ldm_marks_slot(m, n), m->approved | m->slot_mask, n);
 	put(c->t, "-A LDM-S%u -m conntrack --ctstate INVALID,UNTRACKED -j DROP\n", n);
 	rc = session_rules(c, LDM_ACTION_DENY);
 	if (rc < 0)
@@ -541,10 +661,12 @@ session_targets(struct ctx *c)
 
 	put(c->t, "-A LDM-A%u -j MARK --set-xmark 0x%08x/0x%08x\n", n, m->approved | v, m->mask);
 	put(c->t, "-A LDM-A%u -j ACCEPT\n", n);
+	/* --queue-bypass: with no daemon bound to the queue the packet goes on, unjudged, to
+	 * LDM-GUARD, which drops it and counts it for this slot (the next daemon logs it). */
 	put(c->t, "-A LDM-Q%u -j MARK --set-xmark 0x%08x/0x%08x\n", n, v, m->mask);
-	put(c->t, "-A LDM-Q%u -j NFQUEUE --queue-num %u\n", n, c->in->queue);
+	put(c->t, "-A LDM-Q%u -j NFQUEUE --queue-num %u --queue-bypass\n", n, c->in->queue);
 	put(c->t, "-A LDM-R%u -j MARK --set-xmark 0x%08x/0x%08x\n", n, m->reply | v, m->mask);
-	put(c->t, "-A LDM-R%u -j NFQUEUE --queue-num %u\n", n, c->in->queue);
+	put(c->t, "-A LDM-R%u -j NFQUEUE --queue-num %u --queue-bypass\n", n, c->in->queue);
 }
 
 /* Is NAME a mangle chain of the new state? */
@@ -620,11 +742,11 @@ mangle_post(struct ctx *c)
 	    "-A LDM-POST -m mark --mark 0x%08x/0x%08x -m connmark ! --mark 0x%08x/0x%08x"
 	    " -j LDM-SAVE\n",
 	    m->approved, m->approved, m->approved, m->approved);
-	/* Cheap matches first: an approved packet leaves at the first one. */
-	put(c->t,
-	    "-A LDM-POST -m mark ! --mark 0x%08x/0x%08x -m connmark ! --mark 0x%08x/0x%08x"
-	    " -m cgroup --path %s -j DROP\n",
-	    m->approved, m->approved, m->approved, m->approved, c->in->root);
+	/* Cheap matches first: an approved packet leaves at the first one. The packet mark
+	 * alone decides: every session packet got it (whole mask) from its own slot's
+	 * chains, while a connmark may carry another session's approval. */
+	put(c->t, "-A LDM-POST -m mark ! --mark 0x%08x/0x%08x -m cgroup --path %s -j DROP\n",
+	    m->approved, m->approved, c->in->root);
 	for (const char *const *p = (const char *const[]){ "udp", "tcp", NULL }; *p; p++) {
 		put(c->t,
 		    "-A LDM-SAVE -p %s --dport 53 -j CONNMARK --save-mark --nfmask 0x%08x"
@@ -642,6 +764,17 @@ static void
 mangle_in(struct ctx *c)
 {
 	const struct ldm_marks *m = c->in->marks;
+
+	/* The kernel loops a copy of every broadcast (and multicast) a socket sends back to
+	 * this machine's own listeners (dev_loopback_xmit): it arrives here with the
+	 * session's connection, in its original direction. It would reach programs outside
+	 * the session that the policy does not allow: dropped. */
+	for (const char *const *t = (const char *const[]){ "broadcast", "multicast", NULL }; *t;
+	     t++)
+		put(c->t,
+		    "-A LDM-IN -m pkttype --pkt-type %s -m connmark ! --mark 0x0/0x%08x"
+		    " -m conntrack --ctdir ORIGINAL -j DROP\n",
+		    *t, m->slot_mask);
 
 	for (const char *const *p = (const char *const[]){ "udp", "tcp", NULL }; *p; p++) {
 		put(c->t,
@@ -699,11 +832,11 @@ filter_table(struct ctx *c)
 
 	put(c->t, "*filter\n:LDM-GUARD - [0:0]\n");
 	stale_chains(c, in->old_filter, in->n_old_filter, filter_live, false);
-	/* Approved traffic first (one mark match and out): a packet the enforcer rejects
-	 * never carries A, nor does its connection. */
+	/* Approved traffic first (one mark match and out). Only the packet mark counts: a
+	 * session's packet carries A only if its own slot's chain (LDM-A<slot>) or the
+	 * enforcer's verdict for it set A, while a connmark may hold another session's
+	 * approval of the same 5-tuple. A packet the enforcer rejects never carries A. */
 	put(c->t, "-A LDM-GUARD -m mark --mark 0x%08x/0x%08x -j RETURN\n", m->approved,
-	    m->approved);
-	put(c->t, "-A LDM-GUARD -m connmark --mark 0x%08x/0x%08x -j RETURN\n", m->approved,
 	    m->approved);
 	put(c->t,
 	    "-A LDM-GUARD -p tcp -m mark --mark 0x%08x/0x%08x -m cgroup --path %s"
@@ -713,6 +846,14 @@ filter_table(struct ctx *c)
 	    "-A LDM-GUARD -m mark --mark 0x%08x/0x%08x -m cgroup --path %s"
 	    " -j REJECT --reject-with %s\n",
 	    m->reject, m->reject, in->root, unreach);
+	/* A session packet that left LDM-Q/LDM-R unjudged (no daemon was bound to the queue):
+	 * dropped and counted per slot, for the next daemon to log. */
+	for (size_t i = 0; i < in->n_sessions; i++)
+		put(c->t,
+		    "-A LDM-GUARD -m mark --mark 0x%08x/0x%08x -m cgroup --path %s"
+		    " -m comment --comment \"" LDM_UNJUDGED_COMMENT "%u\" -j DROP\n",
+		    ldm_marks_slot(m, in->sessions[i].slot), m->approved | m->reject | m->slot_mask,
+		    in->root, in->sessions[i].slot);
 	put(c->t, "-A LDM-GUARD -m cgroup --path %s -j DROP\n", in->root);
 	stale_chains(c, in->old_filter, in->n_old_filter, filter_live, true);
 	jump(c->t, "OUTPUT", "LDM-GUARD", in->jump_filter_output);

@@ -18,7 +18,10 @@
  *   mangle OUTPUT      -> LDM-OUT (first rule)
  *   LDM-OUT            one jump per session: -m cgroup --path CG -j LDM-S<slot>;
  *                      then -m cgroup --path ROOT -j DROP (a process in no live session)
- *   LDM-S<slot>        1. connmark has A: ACCEPT (an approved flow stays in the kernel)
+ *   LDM-S<slot>        1. connmark is A|slot (this slot's approval, mask A|slot bits):
+ *                         -j LDM-A<slot> (an approved flow stays in the kernel; its packets
+ *                         get the mark too). A connection another session approved (the
+ *                         same 5-tuple) is judged again under this session's policy.
  *                      2. ctstate INVALID,UNTRACKED: DROP
  *                      3. deny rules: -j LDM-Q<slot> (the enforcer logs and blocks them)
  *                      4. DNS (udp/tcp 53, any address): -j LDM-Q<slot>
@@ -26,27 +29,44 @@
  *                      6. everything else: reply direction -j LDM-R<slot>, the rest
  *                         -j LDM-Q<slot>
  *   LDM-A<slot>        MARK --set-xmark A|slot/M, ACCEPT
- *   LDM-Q<slot>        MARK --set-xmark slot/M, NFQUEUE --queue-num Q (no bypass)
- *   LDM-R<slot>        MARK --set-xmark D|slot/M, NFQUEUE --queue-num Q: D tells the
- *                      enforcer the packet is in the reply direction (the queue carries no
- *                      conntrack information on this kernel)
+ *   LDM-Q<slot>        MARK --set-xmark slot/M, NFQUEUE --queue-num Q --queue-bypass
+ *   LDM-R<slot>        MARK --set-xmark D|slot/M, NFQUEUE --queue-num Q --queue-bypass: D
+ *                      tells the enforcer the packet is in the reply direction (the queue
+ *                      carries no conntrack information on this kernel). Bypass only acts
+ *                      when no daemon is bound to the queue (a full queue still drops):
+ *                      the packet then leaves the mangle table unjudged (the kernel goes on
+ *                      with the next hook, not the next rule) and LDM-GUARD drops and
+ *                      counts it for its slot.
  *   mangle POSTROUTING -> LDM-POST (first rule)
- *   LDM-POST           mark has A: -j LDM-SAVE; then the second guard: a ROOT packet whose
- *                      mark and connmark both lack A is dropped (e.g. a rejected packet
- *                      when filter was flushed)
+ *   LDM-POST           mark has A, connmark has not: -j LDM-SAVE; then the second guard:
+ *                      a ROOT packet whose mark lacks A is dropped (e.g. a rejected packet
+ *                      when filter was flushed). The connmark is never trusted here.
  *   LDM-SAVE           DNS (udp/tcp dport 53): CONNMARK --save-mark of the slot bits only,
  *                      RETURN (a query flow is never approved: each query is judged);
  *                      else CONNMARK --save-mark (the verdict's mark reaches the
  *                      connection: the verdict itself cannot set the connmark here)
  *   mangle INPUT       -> LDM-IN (first rule)
- *   LDM-IN             udp/tcp sport 53 whose connmark has a slot and no A (an answer to a
+ *   LDM-IN             first: broadcast and multicast packets (pkttype) of a session's
+ *                      connection in its original direction: DROP. These are the copies
+ *                      the kernel loops back to this machine's own listeners
+ *                      (dev_loopback_xmit) of what a session sent; they would reach
+ *                      programs outside the session.
+ *                      udp/tcp sport 53 whose connmark has a slot and no A (an answer to a
  *                      session's query): CONNMARK --restore-mark of the slot, NFQUEUE Q; the
  *                      enforcer records the answer's addresses before it lets it in
  *   filter OUTPUT      -> LDM-GUARD (first rule)
- *   LDM-GUARD          mark or connmark has A: RETURN (first: the common case leaves
- *                      after one match); ROOT packets with R: REJECT (tcp-reset for TCP,
- *                      port unreachable otherwise) so apps fail fast; any other ROOT
- *                      packet: DROP
+ *   LDM-GUARD          mark has A: RETURN (first: the common case leaves after one
+ *                      match; a session packet carries A only if its own slot's chain or
+ *                      the verdict on it set it, never from another session's connmark);
+ *                      ROOT packets with R: REJECT (tcp-reset for TCP, port unreachable
+ *                      otherwise) so apps fail fast; per session, a ROOT packet whose mark
+ *                      is the bare slot (queued, unjudged: no daemon): DROP with comment
+ *                      LDM_UNJUDGED_COMMENT<slot>, whose counter the next daemon reads
+ *                      (iptables-save -c) and logs before its first commit resets it; any
+ *                      other ROOT packet: DROP
+ *
+ * Conntrack entries outlive sessions: when a slot is freed, the daemon deletes every
+ * conntrack entry whose connmark names that slot, before the slot can serve another session.
  *
  * Allow rules with direction "in" match the app's replies: -m conntrack --ctdir REPLY
  * -d PEER --sport PORT (the reply's destination is the peer, its source port the app's local
@@ -67,7 +87,9 @@
 #include "ldm/policy.h"
 
 #define LDM_DEFAULT_MARK_MASK 0x0ff00000u
-#define LDM_IFNAME_MAX        16
+/* The comment of a slot's counting drop in LDM-GUARD, followed by the slot number. */
+#define LDM_UNJUDGED_COMMENT "ldm-unjudged-slot-"
+#define LDM_IFNAME_MAX       16
 
 /*
  * How the mark bits are used: the top bit of the mask approves (A), the next rejects (R),
@@ -92,12 +114,17 @@ uint32_t ldm_marks_slot(const struct ldm_marks *m, unsigned slot);
 unsigned ldm_marks_slot_of(const struct ldm_marks *m, uint32_t mark);
 
 /*
- * An on-link prefix with its interface name, for `lan` and subnet `broadcast`. An empty
- * IFNAME means any interface (as ifindex 0 does for the evaluator): no -o is written.
+ * A routing fact with its interface name (the evaluator's struct ldm_lan_entry): LINK
+ * entries make `lan` and subnet `broadcast`; LINK, UPLINK, VIA and DEFAULT entries (prefix
+ * length 0) say which interface an address rule is pinned to; LOCAL entries are ignored
+ * here (a packet to this machine's own address goes out `lo`, which no pinned rule names).
+ * An empty IFNAME means any interface (as ifindex 0 does for the evaluator): no -o is
+ * written for `lan`, and a literal prefix whose route has no name is not compiled.
  */
 struct ldm_rs_lan {
 	struct ldm_prefix prefix;
 	char ifname[LDM_IFNAME_MAX];
+	enum ldm_route_kind kind;
 };
 
 struct ldm_rs_session {

@@ -45,7 +45,7 @@ set_path(char *dst, size_t size, const char *what, const char *v)
 	return 0;
 }
 
-enum { OPT_SPARES = 256 };
+enum { OPT_SPARES = 256, OPT_UPLINK };
 
 static int
 set_spares(struct ldm_config *c, long long n, const char *text)
@@ -152,8 +152,58 @@ file_policy_dirs(const config_t *cf, struct ldm_config *c)
 	return 0;
 }
 
-static const char *const file_keys[] = { "socket",      "policy_dirs", "log",       "state_dir",
-	                                 "cgroup_root", "queue",       "mark_mask", "spares" };
+/* An interface name: 1-15 bytes of [A-Za-z0-9._@:-], not "." or "..". */
+static int
+add_uplink(struct ldm_config *c, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 15 ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	              "0123456789._@:-") != n ||
+	    v[0] == '-' || strcmp(v, ".") == 0 || strcmp(v, "..") == 0) {
+		fprintf(stderr, "ldm-enforcerd: uplink: '%s' is not an interface name\n", v);
+		return -EINVAL;
+	}
+	if (c->n_uplinks >= LDM_MAX_UPLINKS) {
+		fprintf(stderr, "ldm-enforcerd: uplink: at most %d interfaces\n", LDM_MAX_UPLINKS);
+		return -EINVAL;
+	}
+	memcpy(c->uplinks[c->n_uplinks++], v, n + 1);
+	c->uplinks_given = true;
+	return 0;
+}
+
+static int
+file_uplinks(const config_t *cf, struct ldm_config *c)
+{
+	config_setting_t *s = config_lookup(cf, "uplink");
+	int r;
+
+	if (s == NULL)
+		return 0;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		fprintf(stderr, "ldm-enforcerd: %s: uplink: a list of interface names\n",
+		        c->config_file);
+		return -EINVAL;
+	}
+	c->n_uplinks = 0;
+	c->uplinks_given = true; /* [ ]: no interface is an uplink */
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const char *v = config_setting_get_string_elem(s, i);
+
+		if (v == NULL)
+			return -EINVAL;
+		r = add_uplink(c, v);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static const char *const file_keys[] = { "socket",    "policy_dirs", "log",
+	                                 "state_dir", "cgroup_root", "queue",
+	                                 "mark_mask", "spares",      "uplink" };
 
 static int
 file_check_keys(const config_t *cf, const char *file)
@@ -172,7 +222,7 @@ file_check_keys(const config_t *cf, const char *file)
 			fprintf(stderr,
 			        "ldm-enforcerd: %s: unknown setting '%s' (expected socket, "
 			        "policy_dirs, log, state_dir, cgroup_root, queue, mark_mask, "
-			        "spares)\n",
+			        "spares, uplink)\n",
 			        file, key);
 			r = -EINVAL;
 		}
@@ -237,6 +287,8 @@ read_file(struct ldm_config *c)
 		r = file_string(&cf, "cgroup_root", c->cgroup_root, sizeof(c->cgroup_root));
 	if (r == 0)
 		r = file_numbers(&cf, c);
+	if (r == 0)
+		r = file_uplinks(&cf, c);
 	config_destroy(&cf);
 	return r;
 }
@@ -260,6 +312,8 @@ static const char usage[] =
         "  -k, --keep-rules      leave the base rules in place on exit (sessions still end)\n"
         "      --spares N        sessions kept ready so that a launch waits for no rule\n"
         "                        commit (0-4, default 2; 0: every launch commits first)\n"
+        "      --uplink IF       IF is an uplink, never lan or broadcast (repeatable;\n"
+        "                        default: the interfaces that carry a default route)\n"
         "  -h, --help            show this help\n"
         "  -V, --version         show the version\n"
         "\n"
@@ -313,6 +367,12 @@ apply_flag(struct ldm_config *c, int opt, const char *arg)
 		return set_mask(c, arg);
 	case OPT_SPARES:
 		return set_spares_text(c, arg);
+	case OPT_UPLINK:
+		if (!c->uplinks_from_flags) {
+			c->uplinks_from_flags = true;
+			c->n_uplinks = 0;
+		}
+		return add_uplink(c, arg);
 	default:
 		fprintf(stderr, "Try 'ldm-enforcerd --help'.\n");
 		return -EINVAL;
@@ -334,6 +394,7 @@ ldm_config_parse(struct ldm_config *c, int argc, char **argv)
 		{ "mark-mask", required_argument, NULL, 'm' },
 		{ "keep-rules", no_argument, NULL, 'k' },
 		{ "spares", required_argument, NULL, OPT_SPARES },
+		{ "uplink", required_argument, NULL, OPT_UPLINK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },

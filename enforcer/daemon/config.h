@@ -9,6 +9,7 @@
 #define LDM_MAX_POLICY_DIRS 8
 #define LDM_DEFAULT_SPARES  2
 #define LDM_MAX_SPARES      4
+#define LDM_MAX_UPLINKS     8
 
 struct ldm_config {
 	char config_file[4096];
@@ -25,6 +26,11 @@ struct ldm_config {
 	uint16_t queue;
 	uint32_t mark_mask;
 	unsigned spares; /* sessions kept ready (cgroup and rules in), 0..LDM_MAX_SPARES */
+	/* The uplink interfaces (never `lan` or broadcast) when named; otherwise those that
+	 * carry a default route. */
+	bool uplinks_given, uplinks_from_flags;
+	char uplinks[LDM_MAX_UPLINKS][16];
+	size_t n_uplinks;
 };
 
 /* Fills the defaults. */

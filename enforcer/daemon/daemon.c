@@ -167,6 +167,13 @@ ldm_daemon_init(struct daemon *d)
 		die("binding the NFQUEUE (another daemon on this queue?)", r);
 	if ((r = ldm_session_restore(d)) < 0)
 		die("restoring sessions", r);
+	/* Connections of sessions that ended while no daemon ran keep their slot's approval in
+	 * the connmark: forgotten before a free slot serves anyone. */
+	for (unsigned i = 1; i <= d->marks.max_slots && i <= LDM_MAX_SESSIONS; i++)
+		if (d->sessions[i].state == SESSION_FREE &&
+		    (r = ldm_conntrack_forget_slot(d, i)) < 0)
+			die("deleting the conntrack entries of ended sessions", r);
+	ldm_rules_log_unjudged(d);
 	if (ldm_rules_commit(d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ldm-enforcerd: cannot install the rules: %s\n", err);
 		exit(1);
@@ -228,9 +235,13 @@ check_rules(struct daemon *d)
 		if (++d->tamper_in_window > 5)
 			d->rules_hold_until = now + 1000;
 		ldm_event_init(&e, LDM_EVENT_TAMPER, NULL);
-		e.reason = "the LDM- rules were changed or removed by another program; "
-		           "reinstalled";
+		(void)snprintf(err, sizeof(err),
+		               "the LDM- rules were changed or removed by another program; "
+		               "reinstalled (%s)",
+		               d->verify_diff[0] != '\0' ? d->verify_diff : "changed");
+		e.reason = err;
 		ldm_daemon_log(d, &e);
+		d->verify_diff[0] = '\0';
 	}
 	if (ldm_rules_commit(d, err, sizeof(err)) < 0)
 		ldm_daemon_log_error(d, NULL, "cannot reinstall the rules: %s", err);

@@ -131,7 +131,8 @@ struct daemon {
 	uint64_t tamper_window, tamper_in_window, rules_hold_until; /* repair rate limit */
 
 	struct kernel_view kernel[2]; /* IPv4, IPv6: what the next commit starts from */
-	char *last_rules[2]; /* the last committed text, IPv4 and IPv6: what verify expects */
+	char *last_rules[2];   /* the last committed text, IPv4 and IPv6: what verify expects */
+	char verify_diff[400]; /* what the last check that disagreed found first */
 	bool committed[LDM_MAX_SESSIONS + 1]; /* slots whose chains the last commit holds */
 	bool commit_wanted;                   /* a background commit is due */
 	struct ldm_ipt_commit bg;             /* the background commit running, if any */
@@ -174,7 +175,15 @@ int ldm_session_restore(struct daemon *d);
 struct session *ldm_session_by_id(struct daemon *d, uint64_t id);
 void ldm_session_fill_event(const struct session *s, struct ldm_event *e);
 
+/* conntrack.c: deletes every conntrack entry whose connmark matches MARK under MASK (this
+ * network namespace, both families), or of SLOT's sessions. 0 or -errno. */
+int ldm_conntrack_forget(uint32_t mark, uint32_t mask);
+int ldm_conntrack_forget_slot(struct daemon *d, unsigned slot);
+
 /* rules.c: the kernel ruleset of the current state */
+/* Logs what the kernel dropped unjudged per session while no daemon ran (before the first
+ * commit resets the counters). */
+void ldm_rules_log_unjudged(struct daemon *d);
 int ldm_rules_commit(struct daemon *d, char *err, size_t err_size);
 int ldm_rules_verify(struct daemon *d);
 /* Commits in the background (the event loop goes on); ldm_rules_tick starts it and takes

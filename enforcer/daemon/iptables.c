@@ -340,11 +340,11 @@ ldm_ipt_restore(int family, const char *text, char *err, size_t err_size)
 	                          : ldm_ipt_restore_both(text, NULL, err, err_size);
 }
 
-int
-ldm_ipt_save(int family, const char *table, char **ret)
+static int
+save(int family, const char *table, bool counters, char **ret)
 {
 	const char *tool = family == AF_INET6 ? "ip6tables-save" : "iptables-save";
-	char *const argv[] = { (char *)tool, "-t", (char *)table, NULL };
+	char *const argv[] = { (char *)tool, "-t", (char *)table, counters ? "-c" : NULL, NULL };
 	struct ldm_ipt_tool t;
 	struct stat st;
 	char *out = NULL;
@@ -371,4 +371,16 @@ ldm_ipt_save(int family, const char *table, char **ret)
 	out[n] = '\0';
 	*ret = out;
 	return 0;
+}
+
+int
+ldm_ipt_save(int family, const char *table, char **ret)
+{
+	return save(family, table, false, ret);
+}
+
+int
+ldm_ipt_save_counters(int family, const char *table, char **ret)
+{
+	return save(family, table, true, ret);
 }

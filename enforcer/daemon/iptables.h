@@ -44,5 +44,7 @@ int ldm_ipt_restore(int family, const char *text, char *err, size_t err_size);
 bool ldm_ipt_is_ours(pid_t pid);
 /* Runs `iptables-save -t TABLE`; returns 0 and the output in *ret (free it). */
 int ldm_ipt_save(int family, const char *table, char **ret);
+/* The same with each rule's [packets:bytes] counters (iptables-save -c). */
+int ldm_ipt_save_counters(int family, const char *table, char **ret);
 
 #endif

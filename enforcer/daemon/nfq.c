@@ -3,9 +3,10 @@
  * covers, a deny to log, DNS, a reply to a flow the peer opened) arrive here; each is judged
  * and answered. Verdicts of one receive buffer go back in one send.
  *
- * Fail closed: the queue is bound without NFQA_CFG_F_FAIL_OPEN and the rules queue without
- * --queue-bypass, so packets are dropped whenever nobody answers. Here, a verdict starts as
- * DROP; a packet we cannot attribute, parse or judge stays dropped and is counted or logged.
+ * Fail closed: the queue is bound without NFQA_CFG_F_FAIL_OPEN, so packets are dropped when
+ * the queue is full; the rules queue with --queue-bypass, which only acts when no daemon is
+ * bound: LDM-GUARD then drops the packet and counts it for its slot (logged by the next
+ * daemon, ldm_rules_log_unjudged). Here, a verdict starts as DROP; a packet we cannot attribute, parse or judge stays dropped and is counted or logged.
  *
  * Trust: packet bytes are untrusted (the app chose them): ldm_packet_parse() bounds every
  * read. The mark is ours (set by our chains), but is checked against live sessions anyway.
@@ -30,6 +31,7 @@
 #include "ldm/util.h"
 #include "dns.h"
 #include "nametab.h"
+#include "ldm/verdict.h"
 #include "packet.h"
 
 #define COPY_RANGE   0xffff /* whole packets: DNS answers and queries are judged by content */
@@ -147,14 +149,6 @@ put_verdict(struct daemon *d, uint32_t id, int verdict, bool set_mark, uint32_t 
 	txlen += NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
-/* What the enforcer decided for one packet. */
-enum decision {
-	DECIDE_DROP = 0, /* the default */
-	DECIDE_PASS,     /* an inbound DNS answer whose addresses are recorded: let it in */
-	DECIDE_REJECT,   /* blocked TCP/UDP: the guard chain answers RST / ICMP, then drops */
-	DECIDE_ALLOW,    /* approved: the flow's later packets stay in the kernel */
-};
-
 struct pkt {
 	uint32_t id, mark, uid;
 	uint8_t hook; /* NF_INET_LOCAL_OUT, or NF_INET_LOCAL_IN for DNS answers */
@@ -163,21 +157,21 @@ struct pkt {
 	size_t len;
 };
 
-/* The one place a decision becomes an NF verdict; only DECIDE_ALLOW carries approval. */
+/* The one place a decision becomes an NF verdict; only LDM_DECIDE_ALLOW carries approval. */
 static void
-answer(struct daemon *d, const struct pkt *p, unsigned slot, enum decision dec)
+answer(struct daemon *d, const struct pkt *p, unsigned slot, enum ldm_decision dec)
 {
 	const struct ldm_marks *m = &d->marks;
 	uint32_t base = (p->mark & ~m->mask) | ldm_marks_slot(m, slot);
 
 	switch (dec) {
-	case DECIDE_ALLOW:
+	case LDM_DECIDE_ALLOW:
 		put_verdict(d, p->id, NF_ACCEPT, true, base | m->approved);
 		break;
-	case DECIDE_REJECT:
+	case LDM_DECIDE_REJECT:
 		put_verdict(d, p->id, NF_ACCEPT, true, base | m->reject);
 		break;
-	case DECIDE_PASS:
+	case LDM_DECIDE_PASS:
 		put_verdict(d, p->id, NF_ACCEPT, false, 0); /* inbound: no guard, no approval */
 		break;
 	default:
@@ -237,21 +231,14 @@ is_probe(const struct session *s, const struct ldm_packet *k)
 	       k->dport == s->probe_port;
 }
 
-static enum decision
-from_flowval(const struct session *s, const struct ldm_flowval *fv, const struct ldm_packet *k)
+static enum ldm_decision
+from_flowval(const struct ldm_flowval *fv, const struct ldm_packet *k)
 {
-	if (fv->verdict == LDM_FLOW_ALLOW || fv->verdict == LDM_FLOW_WOULD_BLOCK)
-		return DECIDE_ALLOW;
-	(void)s;
-	return k->proto == LDM_PROTO_TCP || k->proto == LDM_PROTO_UDP ? DECIDE_REJECT : DECIDE_DROP;
+	return ldm_verdict_decide(fv->verdict == LDM_FLOW_ALLOW,
+	                          fv->verdict == LDM_FLOW_WOULD_BLOCK, k->proto);
 }
 
-/*
- * Judges FLOW by its address and, for each name this session resolved to that address, by
- * the name (host rules): allowed if one allows and none denies. *RET_HOST names the name
- * that decided (or, when blocked by default, the first one: the log says what the app was
- * after).
- */
+/* Judges FLOW by its address and by each name this session resolved to that address. */
 static void
 judge_flow(struct daemon *d, struct session *s, struct ldm_flow *f, struct ldm_verdict *v,
            const char **ret_host)
@@ -261,26 +248,11 @@ judge_flow(struct daemon *d, struct session *s, struct ldm_flow *f, struct ldm_v
 	int n = ldm_nametab_lookup(d->names, s->id, f->family, f->addr, ldm_now_ms(), names,
 	                           ELEMENTSOF(names));
 
-	*ret_host = n > 0 ? names[0] : NULL;
-	if (ldm_policy_judge(s->policy, f, &lan, v) < 0)
-		*v = (struct ldm_verdict){ 0 }; /* cannot judge: blocked */
-	/* Every name counts: a deny for any of them wins, as a matching deny always does. */
-	for (int i = 0; i < n && (v->allow || v->rule == NULL); i++) {
-		struct ldm_verdict vn;
-
-		f->host = names[i];
-		if (ldm_policy_judge(s->policy, f, &lan, &vn) < 0 || vn.rule == NULL)
-			continue;
-		if (!vn.allow || !v->allow) {
-			*v = vn;
-			*ret_host = names[i];
-		}
-	}
-	f->host = NULL;
+	ldm_verdict_flow(s->policy, f, &lan, names, n > 0 ? (size_t)n : 0, v, ret_host);
 }
 
 /* Judges a parsed packet of session S: policy, then audit mode, then the answer. */
-static enum decision
+static enum ldm_decision
 judge(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p,
       bool reply)
 {
@@ -293,7 +265,7 @@ judge(struct daemon *d, struct session *s, const struct ldm_packet *k, const str
 
 	ldm_flowkey_from_packet(s->id, k, &key);
 	if (ldm_flowtab_lookup(d->flows, &key, now, &fv) == 0)
-		return from_flowval(s, &fv, k);
+		return from_flowval(&fv, k);
 	if (!k->is_fragment && ldm_packet_flow(k, reply, &f) == 0) {
 		f.ifindex = p->outdev;
 		judge_flow(d, s, &f, &v, &host);
@@ -311,7 +283,7 @@ judge(struct daemon *d, struct session *s, const struct ldm_packet *k, const str
 	}
 	fv.rule = v.rule != NULL ? v.rule->number : 0;
 	(void)ldm_flowtab_insert(d->flows, &key, &fv, now, FLOW_TTL_MS);
-	return from_flowval(s, &fv, k);
+	return from_flowval(&fv, k);
 }
 
 /* DNS. */
@@ -321,29 +293,6 @@ is_dns(const struct ldm_packet *k, bool answer)
 {
 	return (k->proto == LDM_PROTO_UDP || k->proto == LDM_PROTO_TCP) && k->has_ports &&
 	       (answer ? k->sport : k->dport) == 53;
-}
-
-/* The one DNS message in a packet's payload (TCP: one whole framed message), or NULL. An
- * empty TCP segment (handshake, ACK) sets *RET_EMPTY. */
-static const uint8_t *
-dns_message(const struct ldm_packet *k, const struct pkt *p, size_t *ret_len, bool *ret_empty)
-{
-	const uint8_t *msg = p->data + k->payload_offset;
-	size_t len = k->payload_len;
-
-	*ret_empty = false;
-	if (k->payload_truncated || k->payload_offset > p->len || len > p->len - k->payload_offset)
-		return NULL;
-	if (k->proto == LDM_PROTO_TCP) {
-		if (len == 0) {
-			*ret_empty = true;
-			return NULL;
-		}
-		if (ldm_dns_tcp_frame(msg, len, &msg, &len) < 0)
-			return NULL;
-	}
-	*ret_len = len;
-	return msg;
 }
 
 static void
@@ -392,61 +341,53 @@ qtype_name(uint16_t t, char *buf, size_t size)
 }
 
 /* A query leaves only if its name is allowed (host rules, dns_allow): the name is data. */
-static enum decision
+static enum ldm_decision
 dns_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p)
 {
-	const struct ldm_rule *rule = NULL;
-	struct ldm_dns_query q;
-	const uint8_t *msg;
-	char qbuf[16];
-	bool empty;
-	size_t len;
+	struct ldm_dnsq_verdict q;
+	char qbuf[16], reason[96];
 
-	msg = dns_message(k, p, &len, &empty);
-	if (empty)
-		return DECIDE_ALLOW; /* a TCP handshake or ACK carries no name */
-	if (msg == NULL || ldm_dns_parse_query(msg, len, &q) < 0) {
-		log_query(d, s, k, p, NULL, NULL, "a DNS query the enforcer cannot read");
-	} else if (ldm_policy_name_allowed(s->policy, q.name, &rule)) {
+	ldm_verdict_dns_query(s->policy, k, p->data, p->len, &q);
+	switch (q.result) {
+	case LDM_DNSQ_EMPTY:
+		return LDM_DECIDE_ALLOW; /* a TCP handshake or ACK carries no name */
+	case LDM_DNSQ_ALLOWED:
 		s->allowed++;
-		return DECIDE_ALLOW;
-	} else {
-		char reason[96];
-
+		return LDM_DECIDE_ALLOW;
+	case LDM_DNSQ_UNREADABLE:
+		log_query(d, s, k, p, NULL, NULL, "a DNS query the enforcer cannot read");
+		break;
+	default:
 		(void)snprintf(reason, sizeof(reason), "DNS query (%s) for a name %s",
 		               qtype_name(q.qtype, qbuf, sizeof(qbuf)),
-		               rule != NULL ? "a deny rule names" : "no rule allows");
-		log_query(d, s, k, p, q.name, rule, reason);
+		               q.rule != NULL ? "a deny rule names" : "no rule allows");
+		log_query(d, s, k, p, q.name, q.rule, reason);
+		break;
 	}
-	if (s->audit) {
+	if (s->audit)
 		s->would_block++;
-		return DECIDE_ALLOW;
-	}
-	s->blocked++;
-	return DECIDE_REJECT;
+	else
+		s->blocked++;
+	return ldm_verdict_dns_blocked(s->audit);
 }
 
 /* An answer to an allowed query: its addresses are recorded for the session (with their
  * TTL) before it is let in, so the connection that follows is judged by name. */
-static enum decision
+static enum ldm_decision
 dns_answer(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p)
 {
 	struct ldm_nametab_stats before, after;
 	struct ldm_dns_answer a;
-	const uint8_t *msg;
 	uint64_t now = ldm_now_ms();
 	bool empty;
-	size_t len;
 
-	msg = dns_message(k, p, &len, &empty);
-	if (empty)
-		return DECIDE_PASS;
-	/* Audit mode let the query out whatever its name: its answer comes in too. */
-	if (msg == NULL || ldm_dns_parse_answer(msg, len, &a) < 0 ||
-	    (!s->audit && !ldm_policy_name_allowed(s->policy, a.qname, NULL))) {
+	if (ldm_verdict_dns_answer(s->policy, s->audit, k, p->data, p->len, &a, &empty) !=
+	    LDM_DECIDE_PASS) {
 		d->bad_packets++;
-		return DECIDE_DROP; /* not an answer to a query we let out */
+		return LDM_DECIDE_DROP; /* not an answer to a query we let out */
 	}
+	if (empty)
+		return LDM_DECIDE_PASS;
 	ldm_nametab_stats(d->names, &before);
 	for (size_t i = 0; i < a.n_addrs; i++)
 		(void)ldm_nametab_add(d->names, s->id, a.addrs[i].family, a.addrs[i].addr, a.qname,
@@ -460,7 +401,7 @@ dns_answer(struct daemon *d, struct session *s, const struct ldm_packet *k, cons
 		                     "the resolved-name table is full: older addresses were "
 		                     "forgotten, connections to them are blocked");
 	}
-	return DECIDE_PASS;
+	return LDM_DECIDE_PASS;
 }
 
 static void
@@ -484,32 +425,32 @@ decide(struct daemon *d, const struct pkt *p)
 	bool reply = (p->mark & d->marks.reply) != 0;
 	struct session *s = slot <= LDM_MAX_SESSIONS ? &d->sessions[slot] : NULL;
 	struct ldm_packet k;
-	enum decision dec;
+	enum ldm_decision dec;
 
 	if (slot == 0 || s == NULL || !SESSION_ACTIVE(s)) {
 		d->no_session++;
-		answer(d, p, 0, DECIDE_DROP);
+		answer(d, p, 0, LDM_DECIDE_DROP);
 		return;
 	}
 	if (ldm_packet_parse(p->data, p->len, &k) < 0) {
 		log_bad_packet(d, s, p);
-		answer(d, p, slot, DECIDE_DROP);
+		answer(d, p, slot, LDM_DECIDE_DROP);
 		return;
 	}
 	if (is_probe(s, &k)) {
-		answer(d, p, slot, DECIDE_DROP);
+		answer(d, p, slot, LDM_DECIDE_DROP);
 		ldm_session_probe_seen(d, s, k.family);
 		return;
 	}
 	if (p->hook == NF_INET_LOCAL_IN)
-		dec = is_dns(&k, true) ? dns_answer(d, s, &k, p) : DECIDE_DROP;
+		dec = is_dns(&k, true) ? dns_answer(d, s, &k, p) : LDM_DECIDE_DROP;
 	else if (!reply && is_dns(&k, false))
 		dec = dns_query(d, s, &k, p);
 	else
 		dec = judge(d, s, &k, p, reply);
 	/* An ending session's app is gone: what it queued last is judged and logged, and
 	 * nothing of it is let out any more. */
-	answer(d, p, slot, s->state == SESSION_ENDING && dec != DECIDE_PASS ? DECIDE_DROP : dec);
+	answer(d, p, slot, ldm_verdict_final(dec, s->state == SESSION_ENDING));
 }
 
 static int

@@ -15,6 +15,8 @@
 #include "iptables.h"
 #include "ldm/util.h"
 #include "procparse.h"
+#include "rulecmp.h"
+#include "unjudged.h"
 
 static const char *const slot_prefixes[] = { "LDM-S", "LDM-A", "LDM-Q", "LDM-R" };
 
@@ -321,19 +323,6 @@ ldm_rules_tick(struct daemon *d, bool may_start, uint64_t now)
 	(void)ldm_ipt_commit_start(&d->bg, d->bg_text[0], d->bg_text[1]);
 }
 
-/* Counts the "-A LDM-" rules in TEXT: what a save of ours holds, whatever its format. */
-static size_t
-count_our_rules(const char *text)
-{
-	size_t n = 0;
-
-	for (const char *p = text; p != NULL && (p = strstr(p, "\n-A LDM-")) != NULL; p++)
-		n++;
-	if (text != NULL && strncmp(text, "-A LDM-", 7) == 0)
-		n++;
-	return n;
-}
-
 static int
 family_verify(struct daemon *d, int family)
 {
@@ -349,11 +338,24 @@ family_verify(struct daemon *d, int family)
 	ok = jump_state(v.mangle.jump_output, v.mangle.n_output_jumps) == LDM_JUMP_OK &&
 	     jump_state(v.mangle.jump_postrouting, v.mangle.n_postrouting_jumps) == LDM_JUMP_OK &&
 	     jump_state(v.mangle.jump_input, v.mangle.n_input_jumps) == LDM_JUMP_OK &&
-	     jump_state(v.filter.jump_output, v.filter.n_output_jumps) == LDM_JUMP_OK &&
-	     (expected == NULL || count_our_rules(text) == count_our_rules(expected));
-	for (size_t i = 0; ok && i < v.mangle.n_chains; i++)
+	     jump_state(v.filter.jump_output, v.filter.n_output_jumps) == LDM_JUMP_OK;
+	if (!ok)
+		(void)snprintf(d->verify_diff, sizeof(d->verify_diff),
+		               "a jump to our chains is missing or not first");
+	for (size_t i = 0; ok && i < v.mangle.n_chains; i++) {
 		ok = chain_expected(d, v.mangle.chains[i], false);
+		if (!ok)
+			(void)snprintf(d->verify_diff, sizeof(d->verify_diff),
+			               "an unexpected chain %s", v.mangle.chains[i]);
+	}
 	view_clear(&v);
+	/* Rule by rule: a rule changed in place, or swapped for another, differs. */
+	if (ok && expected != NULL) {
+		r = ldm_rules_compare(expected, text, d->verify_diff, sizeof(d->verify_diff));
+		if (r < 0)
+			return r;
+		ok = r == 0;
+	}
 	return ok ? 0 : 1;
 }
 
@@ -430,17 +432,33 @@ ldm_lan_refresh(struct daemon *d, bool *ret_changed)
 	*ret_changed = false;
 	if (r < 0)
 		return r;
+	if (d->cfg.uplinks_given) {
+		int up[LDM_MAX_UPLINKS];
+		size_t k_up = 0;
+
+		/* A named uplink that does not exist (yet) has no routes to mark. */
+		for (size_t i = 0; i < d->cfg.n_uplinks; i++) {
+			unsigned idx = if_nametoindex(d->cfg.uplinks[i]);
+
+			if (idx > 0 && idx <= INT32_MAX)
+				up[k_up++] = (int)idx;
+		}
+		ldm_lan_mark_uplinks(e, n, up, k_up);
+	}
 	rs = calloc(n > 0 ? n : 1, sizeof(*rs));
 	if (rs == NULL)
 		return -ENOMEM;
-	/* An interface without a name (gone meanwhile) cannot be named in a rule: skip it. */
+	/* An interface without a name (gone meanwhile) cannot be named in a rule: skip it.
+	 * This machine's own addresses need none. */
 	for (size_t i = 0; i < n; i++) {
 		char name[IF_NAMESIZE];
 
-		if (if_indextoname((unsigned)e[i].ifindex, name) == NULL ||
-		    ldm_strscpy(rs[k].ifname, sizeof(rs[k].ifname), name) < 0)
+		if (e[i].kind != LDM_ROUTE_LOCAL &&
+		    (if_indextoname((unsigned)e[i].ifindex, name) == NULL ||
+		     ldm_strscpy(rs[k].ifname, sizeof(rs[k].ifname), name) < 0))
 			continue;
 		rs[k].prefix = e[i].prefix;
+		rs[k].kind = e[i].kind;
 		e[k++] = e[i];
 	}
 	if (d->lan_valid && lan_equal(rs, k, d->lan, d->n_lan)) {
@@ -455,4 +473,53 @@ ldm_lan_refresh(struct daemon *d, bool *ret_changed)
 	d->lan_valid = true;
 	*ret_changed = true;
 	return 0;
+}
+
+/*
+ * What the kernel dropped unjudged while no daemon was bound to the queue, per slot (the
+ * LDM-GUARD counting rules of the last commit, IPv4 and IPv6 summed), logged as blocked
+ * records with their count for the sessions that hold the slots. Called at start, after the
+ * sessions are taken up again and before the first commit resets the counters.
+ */
+void
+ldm_rules_log_unjudged(struct daemon *d)
+{
+	uint64_t counts[LDM_MAX_SESSIONS + 1] = { 0 };
+
+	for (int k = 0; k < (d->v6 ? 2 : 1); k++) {
+		_cleanup_free_ char *text = NULL;
+		int family = k == 0 ? AF_INET : AF_INET6;
+		int r = ldm_ipt_save_counters(family, "filter", &text);
+
+		if (r == 0)
+			r = ldm_unjudged_parse(text, strlen(text), counts, ELEMENTSOF(counts));
+		if (r < 0)
+			ldm_daemon_log_error(
+			        d, NULL,
+			        "cannot read what the kernel dropped while no enforcer "
+			        "ran (%s, %s): those attempts are not logged",
+			        family == AF_INET ? "IPv4" : "IPv6", strerror(-r));
+	}
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
+		struct session *s = &d->sessions[i];
+		struct ldm_event e;
+
+		if (counts[i] == 0)
+			continue;
+		if (!SESSION_ACTIVE(s)) {
+			ldm_daemon_log_error(
+			        d, NULL,
+			        "%llu packets of session slot %u were dropped while no "
+			        "enforcer ran; no session holds that slot now",
+			        (unsigned long long)counts[i], i);
+			continue;
+		}
+		ldm_event_init(&e, LDM_EVENT_BLOCKED, NULL);
+		ldm_session_fill_event(s, &e);
+		e.uid = s->uid;
+		e.count = counts[i];
+		e.reason = "enforcer not running";
+		s->blocked += counts[i];
+		ldm_daemon_log(d, &e);
+	}
 }

@@ -286,15 +286,33 @@ session_free(struct daemon *d, struct session *s)
  * commit will put it there) it stays CLOSING: its slot is not reused, so a packet its chain
  * still queues cannot be taken for another session's, and its cgroup stays (a rule naming a
  * missing cgroup fails the whole commit). Once a commit without it is in, both go
- * (ldm_session_committed). A slot the kernel never held goes at once. (Not covered: a late
- * DNS answer to one of its queries, whose connection keeps the slot bits until conntrack
- * forgets it, is taken for the slot's next session's; README, known gaps.)
+ * (ldm_session_committed). A slot the kernel does not hold goes at once. Either way its
+ * conntrack entries are deleted first (slot_forgotten).
  */
+/*
+ * The connections of a slot's session keep its approval (and its DNS queries the slot) in
+ * their connmark: deleted before the slot serves another session. On failure the slot
+ * stays closed (retried after the next commit).
+ */
+static bool
+slot_forgotten(struct daemon *d, unsigned slot)
+{
+	int r = ldm_conntrack_forget_slot(d, slot);
+
+	if (r < 0)
+		ldm_daemon_log_error(d, NULL,
+		                     "cannot delete the conntrack entries of slot %u (%s): the "
+		                     "slot stays closed",
+		                     slot, strerror(-r));
+	return r == 0;
+}
+
 static void
 close_slot(struct daemon *d, struct session *s)
 {
 	ldm_rules_commit_later(d);
-	if (d->committed[s->slot] || (d->bg.running && d->bg_live[s->slot])) {
+	if (d->committed[s->slot] || (d->bg.running && d->bg_live[s->slot]) ||
+	    !slot_forgotten(d, s->slot)) {
 		s->state = SESSION_CLOSING;
 		s->client = -1;
 		s->end_at = 0;
@@ -478,6 +496,8 @@ ldm_session_committed(struct daemon *d)
 		struct session *s = &d->sessions[i];
 
 		if (s->state != SESSION_CLOSING || d->committed[i])
+			continue;
+		if (!slot_forgotten(d, i))
 			continue;
 		if (ldm_cgroup_remove(&d->cg, s->name) < 0)
 			ldm_daemon_log_error(d, NULL, "cannot remove cgroup %s", s->cgroup);

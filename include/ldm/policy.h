@@ -214,10 +214,23 @@ void ldm_diags_clear(struct ldm_diags *d);
 int ldm_diags_add(struct ldm_diags *d, const char *file, unsigned line, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 
-/* The on-link prefixes that `lan` (and subnet `broadcast`) means right now. */
+/*
+ * What the routing table says right now. `lan` (and subnet `broadcast`) means the LINK
+ * entries; address rules are pinned to the interface of their route (the longest LINK,
+ * UPLINK, VIA or DEFAULT entry); an address of a LOCAL entry is this machine's own.
+ */
+enum ldm_route_kind {
+	LDM_ROUTE_LINK = 0, /* an on-link prefix on the aircraft side: `lan` */
+	LDM_ROUTE_UPLINK,   /* an on-link prefix on an uplink interface: never `lan` */
+	LDM_ROUTE_DEFAULT,  /* a default route (prefix length 0) through IFINDEX */
+	LDM_ROUTE_VIA,      /* a prefix routed through a gateway on IFINDEX: never `lan` */
+	LDM_ROUTE_LOCAL,    /* one of this machine's addresses (/32, /128); keep it last */
+};
+
 struct ldm_lan_entry {
 	struct ldm_prefix prefix;
 	int ifindex; /* 0: any interface */
+	enum ldm_route_kind kind;
 };
 
 struct ldm_lan {

@@ -21,8 +21,8 @@
 static bool
 entry_equal(const struct ldm_lan_entry *a, const struct ldm_lan_entry *b)
 {
-	return a->ifindex == b->ifindex && a->prefix.family == b->prefix.family &&
-	       a->prefix.plen == b->prefix.plen &&
+	return a->ifindex == b->ifindex && a->kind == b->kind &&
+	       a->prefix.family == b->prefix.family && a->prefix.plen == b->prefix.plen &&
 	       memcmp(a->prefix.addr, b->prefix.addr, sizeof(a->prefix.addr)) == 0;
 }
 
@@ -180,12 +180,47 @@ ldm_lan_route_parse(const struct nlmsghdr *nlh, int lo_ifindex, struct ldm_lan_e
 	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, &ra) != MNL_CB_OK)
 		return -EINVAL;
 	table = ra.tb[RTA_TABLE] != NULL ? mnl_attr_get_u32(ra.tb[RTA_TABLE]) : rtm->rtm_table;
-	if (table != RT_TABLE_MAIN || rtm->rtm_type != RTN_UNICAST ||
-	    (rtm->rtm_flags & RTM_F_CLONED) != 0)
+	if ((rtm->rtm_flags & RTM_F_CLONED) != 0)
 		return 0;
-	if (ra.tb[RTA_GATEWAY] != NULL || ra.tb[RTA_VIA] != NULL || ra.tb[RTA_MULTIPATH] != NULL ||
-	    ra.tb[RTA_NH_ID] != NULL)
+	/* This machine's own addresses: the local table's local routes. */
+	if (table == RT_TABLE_LOCAL && rtm->rtm_type == RTN_LOCAL && ra.tb[RTA_DST] != NULL &&
+	    rtm->rtm_dst_len == (ra.family == AF_INET ? 32 : 128)) {
+		route_prefix(&ra, rtm->rtm_dst_len, &e.prefix);
+		if (prefix_is_loopback(&e.prefix))
+			return 0;
+		e.kind = LDM_ROUTE_LOCAL;
+		*ret = e;
+		return 1;
+	}
+	if (table != RT_TABLE_MAIN || rtm->rtm_type != RTN_UNICAST)
 		return 0;
+	/* A default route through one interface (with or without a gateway): an uplink. */
+	if (rtm->rtm_dst_len == 0 && ra.tb[RTA_OIF] != NULL && ra.tb[RTA_MULTIPATH] == NULL &&
+	    ra.tb[RTA_NH_ID] == NULL) {
+		oif = mnl_attr_get_u32(ra.tb[RTA_OIF]);
+		if (oif == 0 || oif > INT32_MAX || (int)oif == lo_ifindex)
+			return 0;
+		e.prefix.family = ra.family;
+		e.ifindex = (int)oif;
+		e.kind = LDM_ROUTE_DEFAULT;
+		*ret = e;
+		return 1;
+	}
+	if (ra.tb[RTA_MULTIPATH] != NULL || ra.tb[RTA_NH_ID] != NULL)
+		return 0;
+	/* A prefix behind a gateway: where address rules for it are pinned, never `lan`. */
+	if (ra.tb[RTA_GATEWAY] != NULL || ra.tb[RTA_VIA] != NULL) {
+		if (rtm->rtm_dst_len == 0 || ra.tb[RTA_DST] == NULL || ra.tb[RTA_OIF] == NULL)
+			return 0;
+		oif = mnl_attr_get_u32(ra.tb[RTA_OIF]);
+		if (oif == 0 || oif > INT32_MAX || (int)oif == lo_ifindex)
+			return 0;
+		route_prefix(&ra, rtm->rtm_dst_len, &e.prefix);
+		e.ifindex = (int)oif;
+		e.kind = LDM_ROUTE_VIA;
+		*ret = e;
+		return 1;
+	}
 	if (ra.family == AF_INET && rtm->rtm_scope != RT_SCOPE_LINK)
 		return 0;
 	if (rtm->rtm_dst_len == 0 || ra.tb[RTA_DST] == NULL || ra.tb[RTA_OIF] == NULL)
@@ -201,12 +236,36 @@ ldm_lan_route_parse(const struct nlmsghdr *nlh, int lo_ifindex, struct ldm_lan_e
 	return 1;
 }
 
+void
+ldm_lan_mark_uplinks(struct ldm_lan_entry *v, size_t n, const int *uplinks, size_t n_uplinks)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool up = false;
+
+		if (v[i].kind != LDM_ROUTE_LINK && v[i].kind != LDM_ROUTE_UPLINK)
+			continue;
+		if (uplinks != NULL) {
+			for (size_t k = 0; k < n_uplinks && !up; k++)
+				up = v[i].ifindex != 0 && v[i].ifindex == uplinks[k];
+		} else {
+			for (size_t k = 0; k < n && !up; k++)
+				up = v[k].kind == LDM_ROUTE_DEFAULT && v[i].ifindex != 0 &&
+				     v[k].ifindex == v[i].ifindex;
+		}
+		v[i].kind = up ? LDM_ROUTE_UPLINK : LDM_ROUTE_LINK;
+	}
+}
+
 int
 ldm_lan_ifindex(const struct ldm_lan_entry *v, size_t n, uint8_t family, const uint8_t addr[16])
 {
 	const struct ldm_lan_entry *best = NULL;
 
 	for (size_t i = 0; i < n; i++) {
+		if (v[i].kind == LDM_ROUTE_LOCAL)
+			continue;
+		if (v[i].kind == LDM_ROUTE_DEFAULT && v[i].prefix.family != family)
+			continue;
 		if (!ldm_prefix_contains(&v[i].prefix, family, addr))
 			continue;
 		if (best == NULL || v[i].prefix.plen > best->prefix.plen)
@@ -259,7 +318,7 @@ dump_family(struct mnl_socket *nl, uint8_t family, uint32_t seq, struct dump_sta
 	nlh->nlmsg_seq = seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = family;
-	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_table = RT_TABLE_UNSPEC; /* all tables: main for routes, local for addresses */
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	while (r > MNL_CB_STOP) {
@@ -317,6 +376,7 @@ ldm_lan_read(struct ldm_lan_entry **ret, size_t *ret_n)
 			free(st.v);
 			continue;
 		}
+		ldm_lan_mark_uplinks(st.v, st.n, NULL, 0);
 		*ret = st.v;
 		*ret_n = st.n;
 	}

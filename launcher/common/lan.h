@@ -31,11 +31,17 @@ int ldm_lan_parse_cidrs(const char *list, struct ldm_lan_entry **v, size_t *n,
 int ldm_lan_add(struct ldm_lan_entry **v, size_t *n, const struct ldm_lan_entry *e);
 
 /*
- * Judges one RTM_NEWROUTE message of a route dump. An on-link route is a unicast route of
- * the main table with a destination prefix (not a default route), an output interface
- * other than LO_IFINDEX, no gateway, via, multipath or nexthop object, and (IPv4) link
- * scope; loopback prefixes never count. Every attribute is bounds-checked. Returns 1 and
- * fills *RET for an on-link route, 0 for any other route, -EINVAL for a malformed message.
+ * Judges one RTM_NEWROUTE message of a route dump. An on-link route (LDM_ROUTE_LINK) is a
+ * unicast route of the main table with a destination prefix, an output interface other
+ * than LO_IFINDEX, no gateway, via, multipath or nexthop object, and (IPv4) link scope;
+ * loopback prefixes never count. A default route (LDM_ROUTE_DEFAULT, prefix length 0) is a
+ * unicast main-table route of length 0 through one output interface (gateway or not; not
+ * multipath or a nexthop object). A routed prefix (LDM_ROUTE_VIA) is a unicast main-table
+ * route of a destination prefix through a gateway on one output interface (not lo, not
+ * multipath or a nexthop object). A local address (LDM_ROUTE_LOCAL) is a local route of the
+ * local table of full length, loopback addresses excepted. Every attribute is
+ * bounds-checked. Returns 1 and fills *RET for one of these, 0 for any other route,
+ * -EINVAL for a malformed message.
  */
 int ldm_lan_route_parse(const struct nlmsghdr *nlh, int lo_ifindex, struct ldm_lan_entry *ret);
 
@@ -48,8 +54,16 @@ int ldm_lan_route_parse(const struct nlmsghdr *nlh, int lo_ifindex, struct ldm_l
 int ldm_lan_read(struct ldm_lan_entry **ret, size_t *ret_n);
 
 /*
- * The interface of the longest prefix in V that contains the address, or 0 if none does
- * or the best entry names no interface.
+ * Marks each on-link entry (LINK or UPLINK) of V as UPLINK when its interface is an uplink,
+ * else LINK. The uplinks are the interfaces UPLINKS names (N_UPLINKS of them, possibly none)
+ * or, when UPLINKS is NULL, the interfaces of V's DEFAULT entries.
+ */
+void ldm_lan_mark_uplinks(struct ldm_lan_entry *v, size_t n, const int *uplinks, size_t n_uplinks);
+
+/*
+ * The interface the kernel's routes pick for the address: that of the longest LINK, UPLINK,
+ * VIA or DEFAULT entry in V that contains it, or 0 if none does or the best entry names no
+ * interface. (A LOCAL address goes out the loopback device: the caller checks that.)
  */
 int ldm_lan_ifindex(const struct ldm_lan_entry *v, size_t n, uint8_t family,
                     const uint8_t addr[16]);

@@ -10,6 +10,7 @@
 
 #include "common/lan.h"
 #include "ldm/policy.h"
+#include "ldm/verdict.h"
 #include "ldm/util.h"
 #include "ldmctl/ldmctl.h"
 
@@ -319,6 +320,9 @@ judge(const struct ldm_policy *p, struct explain_args *a, struct ldm_flow *flow)
 		ldmctl_err("explain: the policy cannot judge this flow (%s)", strerror(-r));
 		return LDMCTL_EXIT_USAGE;
 	}
+	/* The enforcer's own decision: by the address, and by the name it was resolved from. */
+	ldm_verdict_flow(p, flow, &lan, (const char *const[]){ flow->host },
+	                 flow->host != NULL ? 1 : 0, &v, NULL);
 	return print_verdict(p, &v, flow->host);
 }
 

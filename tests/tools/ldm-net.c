@@ -18,6 +18,12 @@
  *                                           socket; prints "dns-time p50 US p99 US" (µs)
  *   ldm-net udp-spray ADDR PORT COUNT       COUNT datagrams, each from a new socket bound to
  *                                           its own source port (40000 + i: a new flow each)
+ *   ldm-net udp-send-from SPORT ADDR PORT COUNT [IFACE|- [PAYLOAD]]
+ *                                           COUNT datagrams (PAYLOAD, default "ldm-test"),
+ *                                           50 ms apart, from one socket bound to source
+ *                                           port SPORT (SO_REUSEADDR, SO_BROADCAST) and, with
+ *                                           IFACE, to that device (SO_BINDTODEVICE); 0 all
+ *                                           sent, 1 not
  *
  * Exit 4 means a usage error. Addresses are IPv4 or IPv6 literals.
  */
@@ -90,6 +96,41 @@ udp_send(const char *a, const char *port, int count)
 		else
 			fprintf(stderr, "udp-send: %s\n", strerror(errno));
 	printf("sent %d of %d\n", sent, count);
+	return sent == count ? 0 : 1;
+}
+
+static int
+udp_send_from(const char *sport, const char *a, const char *port, int count, const char *dev,
+              const char *payload)
+{
+	size_t plen = strlen(payload);
+	struct sockaddr_storage ss, local;
+	socklen_t len, llen;
+	int fam = parse_addr(a, port, &ss, &len), fd, on = 1, sent = 0;
+
+	if (fam < 0 || parse_addr(fam == AF_INET ? "0.0.0.0" : "::", sport, &local, &llen) < 0 ||
+	    (fd = socket(fam, SOCK_DGRAM, 0)) < 0)
+		return 4;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	(void)setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on));
+	if (dev != NULL && strcmp(dev, "-") != 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t)strlen(dev)) < 0) {
+		fprintf(stderr, "udp-send-from: SO_BINDTODEVICE %s: %s\n", dev, strerror(errno));
+		return 4;
+	}
+	if (bind(fd, (struct sockaddr *)&local, llen) < 0) {
+		fprintf(stderr, "udp-send-from: bind: %s\n", strerror(errno));
+		return 4;
+	}
+	for (int i = 0; i < count; i++) {
+		if (sendto(fd, payload, plen, 0, (struct sockaddr *)&ss, len) == (ssize_t)plen)
+			sent++;
+		else
+			fprintf(stderr, "udp-send-from: %s\n", strerror(errno));
+		(void)nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+	printf("sent %d of %d\n", sent, count);
+	close(fd);
 	return sent == count ? 0 : 1;
 }
 
@@ -402,6 +443,9 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (strcmp(cmd, "udp-send") == 0 && argc >= 4)
 		return udp_send(argv[2], argv[3], seconds(argc, argv, 4, 1));
+	if (strcmp(cmd, "udp-send-from") == 0 && argc >= 6)
+		return udp_send_from(argv[2], argv[3], argv[4], seconds(argc, argv, 5, 1),
+		                     argc > 6 ? argv[6] : NULL, argc > 7 ? argv[7] : "ldm-test");
 	if (strcmp(cmd, "udp-ask") == 0 && argc >= 4)
 		return udp_ask(argv[2], argv[3], seconds(argc, argv, 4, 3));
 	if (strcmp(cmd, "udp-echo") == 0 && argc >= 4)

@@ -3,10 +3,11 @@
  * ldm_ruleset_remove()) writes for one session, for the kernel test and for people.
  *
  *   ldm-ruleset --family 4|6 --root ROOT [--policy FILE --cgroup PATH] [--slot N]
- *               [--queue N] [--mark-mask HEX] [--lan CIDR@IFNAME]... [--jump ok|missing|
+ *               [--queue N] [--mark-mask HEX] [--lan [KIND:]CIDR@IFNAME]... [--jump ok|missing|
  *               not-first] [--old-mangle CHAIN]... [--old-filter CHAIN]... [--remove]
  *
- * Without --policy and --cgroup the state has no session. --jump applies to all three
+ * KIND is uplink:, default: (CIDR 0.0.0.0/0 or ::/0), via: or local: (IFNAME may be empty); none is
+ * an aircraft-side on-link prefix. Without --policy and --cgroup the state has no session. --jump applies to all three
  * built-in chains (default missing). --remove prints the removal text of the --old-* chains
  * (and of the jumps unless --jump missing). Exits 0, 1 on a refused input, 2 on usage.
  */
@@ -51,14 +52,30 @@ usage(void)
 static int
 parse_lan(const char *s, struct ldm_rs_lan *ret)
 {
-	const char *at = strchr(s, '@');
+	static const struct {
+		const char *prefix;
+		enum ldm_route_kind kind;
+	} kinds[] = { { "uplink:", LDM_ROUTE_UPLINK },
+		      { "default:", LDM_ROUTE_DEFAULT },
+		      { "via:", LDM_ROUTE_VIA },
+		      { "local:", LDM_ROUTE_LOCAL } };
+	enum ldm_route_kind kind = LDM_ROUTE_LINK;
+	const char *at;
 	char cidr[64];
 
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strncmp(s, kinds[i].prefix, strlen(kinds[i].prefix)) == 0) {
+			kind = kinds[i].kind;
+			s += strlen(kinds[i].prefix);
+			break;
+		}
+	}
+	at = strchr(s, '@');
 	if (at == NULL || (size_t)(at - s) >= sizeof(cidr))
 		return -EINVAL;
 	memcpy(cidr, s, (size_t)(at - s));
 	cidr[at - s] = '\0';
-	*ret = (struct ldm_rs_lan){ 0 };
+	*ret = (struct ldm_rs_lan){ .kind = kind };
 	if (ldm_prefix_parse(cidr, &ret->prefix) < 0)
 		return -EINVAL;
 	return ldm_strscpy(ret->ifname, sizeof(ret->ifname), at + 1);

@@ -166,6 +166,7 @@ static const struct {
 	struct route rt;
 	int rc;
 	const char *out;
+	enum ldm_route_kind kind;
 } route_cases[] = {
 	{ { V4, "192.168.144.0", NULL, 3 }, 1, "192.168.144.0/24" },
 	{ { V6, "fd00:1::", NULL, 3 }, 1, "fd00:1::/64" },
@@ -173,9 +174,43 @@ static const struct {
 	{ { V4, "192.168.144.0", NULL, 3, RT_TABLE_MAIN }, 1, "192.168.144.0/24" },
 	/* Host bits the kernel should never send are cleared, not trusted. */
 	{ { V4, "192.168.144.9", NULL, 3 }, 1, "192.168.144.0/24" },
-	{ { V4, "10.0.0.0", "192.168.144.1", 3 }, 0 }, /* via a gateway */
-	{ { V6, "2001:db8::", "fe80::1", 3 }, 0 },     /* via a gateway */
-	{ { AF_INET, 0, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_MAIN, NULL, NULL, 3 }, 0 },
+	/* Via a gateway: routed, never lan. */
+	{ { V4, "10.0.0.0", "192.168.144.1", 3 }, 1, "10.0.0.0/24", LDM_ROUTE_VIA },
+	{ { V6, "2001:db8::", "fe80::1", 3 }, 1, "2001:db8::/64", LDM_ROUTE_VIA },
+	{ { V4, "10.0.0.0", "192.168.144.1", 1 }, 0 }, /* through lo */
+	{ { V4, "10.0.0.0", "192.168.144.1", 0 }, 0 }, /* no interface */
+	/* Default routes (an uplink), with a gateway or not; not through lo or no device. */
+	{ { AF_INET, 0, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_MAIN, NULL, NULL, 3 },
+	  1,
+	  "0.0.0.0/0",
+	  LDM_ROUTE_DEFAULT },
+	{ { AF_INET, 0, RTN_UNICAST, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, NULL, "10.77.0.1", 4 },
+	  1,
+	  "0.0.0.0/0",
+	  LDM_ROUTE_DEFAULT },
+	{ { AF_INET6, 0, RTN_UNICAST, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, NULL, "fe80::1", 4 },
+	  1,
+	  "::/0",
+	  LDM_ROUTE_DEFAULT },
+	{ { AF_INET, 0, RTN_UNICAST, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, NULL, "10.77.0.1", 1 }, 0 },
+	{ { AF_INET, 0, RTN_UNICAST, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, NULL, "10.77.0.1", 0 }, 0 },
+	{ { AF_INET, 0, RTN_UNICAST, RT_SCOPE_UNIVERSE, RT_TABLE_COMPAT, NULL, "10.77.0.1", 4,
+	    1000 },
+	  0 }, /* another table's default */
+	/* This machine's own addresses: local routes of the local table, full length. */
+	{ { AF_INET, 32, RTN_LOCAL, RT_SCOPE_HOST, RT_TABLE_LOCAL, "192.168.144.1", NULL, 3 },
+	  1,
+	  "192.168.144.1",
+	  LDM_ROUTE_LOCAL },
+	{ { AF_INET6, 128, RTN_LOCAL, RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, "2001:db8:144::1", NULL,
+	    3 },
+	  1,
+	  "2001:db8:144::1",
+	  LDM_ROUTE_LOCAL },
+	{ { AF_INET, 32, RTN_LOCAL, RT_SCOPE_HOST, RT_TABLE_LOCAL, "127.0.0.1", NULL, 1 }, 0 },
+	{ { AF_INET, 24, RTN_LOCAL, RT_SCOPE_HOST, RT_TABLE_LOCAL, "192.168.144.0", NULL, 3 }, 0 },
+	{ { AF_INET, 32, RTN_BROADCAST, RT_SCOPE_LINK, RT_TABLE_LOCAL, "192.168.144.255", NULL, 3 },
+	  0 },
 	{ { AF_INET, 24, RTN_LOCAL, RT_SCOPE_HOST, RT_TABLE_MAIN, "192.168.144.0", NULL, 3 }, 0 },
 	{ { AF_INET, 24, RTN_BROADCAST, RT_SCOPE_LINK, RT_TABLE_MAIN, "192.168.144.0", NULL, 3 },
 	  0 },
@@ -218,7 +253,9 @@ test_route_parse(void **state)
 		if (rc == 1) {
 			assert_int_equal(ldm_prefix_format(&e.prefix, out, sizeof(out)), 0);
 			assert_string_equal(out, route_cases[i].out);
-			assert_int_equal(e.ifindex, (int)route_cases[i].rt.oif);
+			assert_int_equal(e.kind, route_cases[i].kind);
+			if (e.kind != LDM_ROUTE_LOCAL)
+				assert_int_equal(e.ifindex, (int)route_cases[i].rt.oif);
 		} else {
 			assert_int_equal(e.ifindex, 77);
 		}
@@ -265,6 +302,7 @@ test_ifindex(void **state)
 	for (size_t i = 0; i < ELEMENTSOF(items); i++) {
 		assert_int_equal(ldm_prefix_parse(items[i], &v[i].prefix), 0);
 		v[i].ifindex = (int)i + 2;
+		v[i].kind = LDM_ROUTE_LINK;
 	}
 	assert_int_equal(ldm_addr_parse("192.168.144.10", &fam, a), 0);
 	assert_int_equal(ldm_lan_ifindex(v, 3, fam, a), 3);
@@ -276,10 +314,59 @@ test_ifindex(void **state)
 	assert_int_equal(ldm_lan_ifindex(v, 3, fam, a), 0);
 }
 
+/* Uplinks: the default routes' interfaces, or the ones named; only on-link entries change. */
+static void
+test_mark_uplinks(void **state)
+{
+	static const struct {
+		const char *prefix;
+		int ifindex;
+		enum ldm_route_kind kind;
+	} items[] = {
+		{ "192.168.144.0/24", 3, LDM_ROUTE_LINK }, { "10.77.0.0/24", 4, LDM_ROUTE_LINK },
+		{ "0.0.0.0/0", 4, LDM_ROUTE_DEFAULT },     { "10.77.0.2/32", 0, LDM_ROUTE_LOCAL },
+		{ "192.168.0.0/24", 5, LDM_ROUTE_UPLINK },
+	};
+	struct ldm_lan_entry v[ELEMENTSOF(items)];
+	const int named[] = { 3 };
+	uint8_t fam, a[16];
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(items); i++) {
+		assert_int_equal(ldm_prefix_parse(items[i].prefix, &v[i].prefix), 0);
+		v[i].ifindex = items[i].ifindex;
+		v[i].kind = items[i].kind;
+	}
+	ldm_lan_mark_uplinks(v, ELEMENTSOF(v), NULL, 0);
+	assert_int_equal(v[0].kind, LDM_ROUTE_LINK);
+	assert_int_equal(v[1].kind, LDM_ROUTE_UPLINK); /* on the default route's interface */
+	assert_int_equal(v[2].kind, LDM_ROUTE_DEFAULT);
+	assert_int_equal(v[3].kind, LDM_ROUTE_LOCAL);
+	assert_int_equal(v[4].kind, LDM_ROUTE_LINK); /* no default route through 5 */
+	/* Named (the Herelink case: the radio's interface hands out a default route). */
+	ldm_lan_mark_uplinks(v, ELEMENTSOF(v), named, 1);
+	assert_int_equal(v[0].kind, LDM_ROUTE_UPLINK);
+	assert_int_equal(v[1].kind, LDM_ROUTE_LINK);
+	assert_int_equal(v[4].kind, LDM_ROUTE_LINK);
+	ldm_lan_mark_uplinks(v, ELEMENTSOF(v), named, 0); /* uplink = [ ]: none */
+	assert_int_equal(v[0].kind, LDM_ROUTE_LINK);
+	assert_int_equal(v[2].kind, LDM_ROUTE_DEFAULT);
+	/* The kernel's choice: the longest route, the default one last, never a local entry. */
+	assert_int_equal(ldm_addr_parse("198.51.100.7", &fam, a), 0);
+	assert_int_equal(ldm_lan_ifindex(v, ELEMENTSOF(v), fam, a), 4);
+	assert_int_equal(ldm_addr_parse("192.168.144.9", &fam, a), 0);
+	assert_int_equal(ldm_lan_ifindex(v, ELEMENTSOF(v), fam, a), 3);
+	assert_int_equal(ldm_addr_parse("10.77.0.2", &fam, a), 0);
+	assert_int_equal(ldm_lan_ifindex(v, ELEMENTSOF(v), fam, a), 4);
+	assert_int_equal(ldm_addr_parse("fd00::1", &fam, a), 0);
+	assert_int_equal(ldm_lan_ifindex(v, ELEMENTSOF(v), fam, a), 0); /* no IPv6 route */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mark_uplinks),
 		cmocka_unit_test(test_parse_cidrs),
 		cmocka_unit_test(test_parse_cidrs_append),
 		cmocka_unit_test(test_cap),

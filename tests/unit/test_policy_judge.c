@@ -80,8 +80,16 @@ struct jcase {
 	unsigned rule; /* 0: default deny */
 };
 
+static void run_cases_lan(const struct jcase *cases, size_t n, const struct ldm_lan *l);
+
 static void
 run_cases(const struct jcase *cases, size_t n)
+{
+	run_cases_lan(cases, n, &lan);
+}
+
+static void
+run_cases_lan(const struct jcase *cases, size_t n, const struct ldm_lan *l)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct ldm_flow f = { .proto = cases[i].proto,
@@ -93,7 +101,7 @@ run_cases(const struct jcase *cases, size_t n)
 
 		f.family = strchr(cases[i].addr, ':') ? AF_INET6 : AF_INET;
 		assert_int_equal(inet_pton(f.family, cases[i].addr, f.addr), 1);
-		assert_int_equal(ldm_policy_judge(policy, &f, &lan, &v), 0);
+		assert_int_equal(ldm_policy_judge(policy, &f, l, &v), 0);
 		if (v.allow != cases[i].allow || (v.rule ? v.rule->number : 0) != cases[i].rule)
 			fail_msg("case %zu %s port %u: got %s rule %u, want %s rule %u", i,
 			         cases[i].addr, cases[i].port, v.allow ? "allow" : "block",
@@ -191,6 +199,61 @@ test_lan_interface(void **state)
 	run_cases(cases, ELEMENTSOF(cases));
 }
 
+/*
+ * Routing facts: the aircraft link (ifindex 3), the uplink 10.77.0.0/24 with the default
+ * routes (4), this machine's addresses on both; lo is 1. Address allow rules hold only on
+ * their route's interface, `lan` and `broadcast` never reach the uplink, and this machine's
+ * own addresses are judged as loopback.
+ */
+static void
+test_routes(void **state)
+{
+	static const struct ldm_lan_entry routes_v[] = {
+		{ { AF_INET, 24, { 192, 168, 144, 0 } }, 3, LDM_ROUTE_LINK },
+		{ { AF_INET, 24, { 10, 77, 0, 0 } }, 4, LDM_ROUTE_UPLINK },
+		{ { AF_INET, 0, { 0 } }, 4, LDM_ROUTE_DEFAULT },
+		{ { AF_INET6, 0, { 0 } }, 4, LDM_ROUTE_DEFAULT },
+		{ { AF_INET, 32, { 192, 168, 144, 1 } }, 0, LDM_ROUTE_LOCAL },
+		{ { AF_INET, 32, { 10, 77, 0, 2 } }, 0, LDM_ROUTE_LOCAL },
+		{ { AF_INET, 16, { 10, 50 } },
+		  3,
+		  LDM_ROUTE_VIA }, /* behind the aircraft's router */
+	};
+	static const struct ldm_lan routes = { routes_v, ELEMENTSOF(routes_v) };
+	static const struct jcase cases[] = {
+		{ "192.168.144.10", UDP, OUT, 14550, NULL, 3, true, 1 },
+		{ "10.77.0.1", UDP, OUT, 14550, NULL, 4, false, 0 },   /* the uplink's gateway */
+		{ "10.77.0.255", UDP, OUT, 14550, NULL, 4, false, 0 }, /* its subnet broadcast */
+		{ "10.77.0.9", UDP, IN, 14550, NULL, 4, false, 0 },
+		{ "255.255.255.255", UDP, OUT, 14550, NULL, 4, false, 0 }, /* out the uplink */
+		{ "255.255.255.255", UDP, OUT, 14550, NULL, 3, true, 9 },
+		{ "192.168.144.255", UDP, OUT, 14550, NULL, 3, true, 1 },
+		{ "192.168.42.1", TCP, OUT, 554, NULL, 4, true, 3 },  /* via the default route */
+		{ "192.168.42.1", TCP, OUT, 554, NULL, 3, false, 0 }, /* not its route */
+		{ "192.168.42.1", TCP, OUT, 554, NULL, 0, true, 3 },  /* interface unknown */
+		{ "10.9.9.9", ICMP, OUT, 0, NULL, 4, true, 7 },
+		{ "192.168.144.10", ICMP, OUT, 0, NULL, 3, true, 7 },
+		{ "192.168.144.10", ICMP, OUT, 0, NULL, 4, false, 0 }, /* SO_BINDTODEVICE */
+		{ "192.168.144.10", UDP, OUT, 14550, NULL, 4, false, 0 },
+		{ "10.1.9.9", TCP, OUT, 22, NULL, 4, true, 10 },
+		{ "10.50.1.1", ICMP, OUT, 0, NULL, 3, true, 7 }, /* its gateway route */
+		{ "10.50.1.1", ICMP, OUT, 0, NULL, 4, false, 0 },
+		{ "10.50.1.1", UDP, OUT, 14550, NULL, 3, false, 0 }, /* routed: not lan */
+		{ "2001:db8:5::1", TCP, OUT, 80, NULL, 4, true, 6 },
+		/* This machine's own addresses go out lo: loopback rules only. */
+		{ "192.168.144.1", ICMP, OUT, 0, NULL, 1, false, 0 },
+		{ "192.168.144.1", ICMP, OUT, 0, NULL, 0, false, 0 },
+		{ "192.168.144.1", UDP, OUT, 14550, NULL, 1, false, 0 },
+		{ "192.168.144.1", UDP, OUT, 14550, NULL, 3, false, 0 },
+		{ "192.168.144.1", TCP, OUT, 5760, NULL, 1, true, 8 },
+		{ "10.77.0.2", ICMP, OUT, 0, NULL, 1, false, 0 },
+		{ "10.77.0.2", UDP, OUT, 5760, NULL, 1, true, 8 },
+	};
+
+	(void)state;
+	run_cases_lan(cases, ELEMENTSOF(cases), &routes);
+}
+
 static void
 test_hosts(void **state)
 {
@@ -277,8 +340,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipv4),      cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_direction), cmocka_unit_test(test_lan_interface),
-		cmocka_unit_test(test_hosts),     cmocka_unit_test(test_names),
-		cmocka_unit_test(test_bad_flow),  cmocka_unit_test(test_format),
+		cmocka_unit_test(test_routes),    cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_names),     cmocka_unit_test(test_bad_flow),
+		cmocka_unit_test(test_format),
 	};
 
 	return cmocka_run_group_tests_name("policy_judge", tests, setup, teardown);

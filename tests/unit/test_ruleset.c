@@ -64,12 +64,22 @@ static const char mixed_text[] =
 static struct ldm_policy *qgc, *mixed;
 static struct ldm_marks marks;
 
-static struct ldm_rs_lan lan[4];
-static const char *const lan_spec[][2] = {
-	{ "192.168.144.0/24", "veth-drone" },
-	{ "2001:db8:144::/64", "veth-drone" },
-	{ "10.9.9.0/31", "wg0" }, /* no subnet broadcast */
-	{ "172.20.0.0/16", "" },  /* any interface */
+/* The routing facts: the aircraft link, the uplink (its prefix and the default routes),
+ * this machine's address on the aircraft link, and two more on-link prefixes. */
+static struct ldm_rs_lan lan[9];
+static const struct {
+	const char *prefix, *ifname;
+	enum ldm_route_kind kind;
+} lan_spec[] = {
+	{ "192.168.144.0/24", "veth-drone", LDM_ROUTE_LINK },
+	{ "2001:db8:144::/64", "veth-drone", LDM_ROUTE_LINK },
+	{ "0.0.0.0/0", "veth-wan", LDM_ROUTE_DEFAULT },
+	{ "::/0", "veth-wan", LDM_ROUTE_DEFAULT },
+	{ "203.0.113.0/24", "veth-wan", LDM_ROUTE_UPLINK }, /* never lan or broadcast */
+	{ "192.168.144.1/32", "", LDM_ROUTE_LOCAL },
+	{ "10.9.9.0/31", "wg0", LDM_ROUTE_LINK },       /* no subnet broadcast */
+	{ "172.20.0.0/16", "", LDM_ROUTE_LINK },        /* any interface */
+	{ "10.1.0.0/16", "veth-drone", LDM_ROUTE_VIA }, /* behind a router on the drone link */
 };
 
 static struct ldm_policy *
@@ -95,9 +105,10 @@ setup(void **state)
 	if (qgc == NULL || mixed == NULL || ldm_marks_init(LDM_DEFAULT_MARK_MASK, &marks) < 0)
 		return -1;
 	for (size_t i = 0; i < ELEMENTSOF(lan); i++) {
-		if (ldm_prefix_parse(lan_spec[i][0], &lan[i].prefix) < 0 ||
-		    ldm_strscpy(lan[i].ifname, sizeof(lan[i].ifname), lan_spec[i][1]) < 0)
+		if (ldm_prefix_parse(lan_spec[i].prefix, &lan[i].prefix) < 0 ||
+		    ldm_strscpy(lan[i].ifname, sizeof(lan[i].ifname), lan_spec[i].ifname) < 0)
 			return -1;
+		lan[i].kind = lan_spec[i].kind;
 	}
 	return 0;
 }
@@ -208,7 +219,7 @@ test_qgc(void **state)
 	(void)state;
 	one.policy = qgc;
 	in = input(AF_INET, &one, 1);
-	in.n_lan = 2; /* the drone link only */
+	in.n_lan = 6; /* the drone link, the uplink and this machine's address */
 	build_golden("qgc-v4", &in);
 	in.family = AF_INET6;
 	build_golden("qgc-v6", &in);
@@ -241,7 +252,7 @@ test_two_sessions(void **state)
 	s[0].policy = qgc;
 	s[1].policy = mixed;
 	in = input(AF_INET, s, 2);
-	in.n_lan = 1;
+	in.n_lan = 3; /* the drone link and the default route */
 	in.jump_mangle_output = in.jump_mangle_postrouting = in.jump_mangle_input =
 	        in.jump_filter_output = LDM_JUMP_OK;
 	in.queue = 65535;
@@ -436,6 +447,10 @@ test_invalid_other(void **state)
 	memset(l.ifname, 'a', sizeof(l.ifname)); /* not terminated */
 	in.lan = &l;
 	in.n_lan = 1;
+	assert_int_equal(ldm_ruleset_build(&in, &text), -EINVAL);
+	l = (struct ldm_rs_lan){ .prefix = lan[0].prefix, .kind = LDM_ROUTE_DEFAULT };
+	assert_int_equal(ldm_ruleset_build(&in, &text), -EINVAL); /* a default route is /0 */
+	l.kind = (enum ldm_route_kind)(LDM_ROUTE_LOCAL + 1);
 	assert_int_equal(ldm_ruleset_build(&in, &text), -EINVAL);
 	in = input(AF_INET, NULL, 0);
 	in.old_mangle = bad_chain;
