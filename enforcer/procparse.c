@@ -35,16 +35,21 @@ take_field(const char **sp, char *buf, size_t size)
 	return 0;
 }
 
-/* Parses one mountinfo line: is it cgroup2? Its mount point goes to MNT. */
+/* Parses one mountinfo line: is it cgroup2? Its mount point goes to MNT, its root (the
+ * cgroup shown at the mount point) to ROOT when ROOT is not NULL. */
 static bool
-line_is_cgroup2(const char *line, char *mnt, size_t size)
+line_is_cgroup2_root(const char *line, char *mnt, size_t size, char *root, size_t root_size)
 {
 	char field[LDM_PATH_MAX];
 	const char *s = line, *sep;
 
-	for (int i = 0; i < 5; i++) /* id, parent, dev, root, mount point */
-		if (take_field(&s, i == 4 ? mnt : field, i == 4 ? size : sizeof(field)) < 0)
+	for (int i = 0; i < 5; i++) { /* id, parent, dev, root, mount point */
+		char *dst = i == 4 ? mnt : i == 3 && root != NULL ? root : field;
+		size_t n = i == 4 ? size : i == 3 && root != NULL ? root_size : sizeof(field);
+
+		if (take_field(&s, dst, n) < 0)
 			return false;
+	}
 	sep = strstr(s, " - ");
 	if (sep == NULL)
 		return false;
@@ -52,6 +57,31 @@ line_is_cgroup2(const char *line, char *mnt, size_t size)
 	if (take_field(&s, field, sizeof(field)) < 0)
 		return false;
 	return strcmp(field, "cgroup2") == 0;
+}
+
+static bool
+line_is_cgroup2(const char *line, char *mnt, size_t size)
+{
+	return line_is_cgroup2_root(line, mnt, size, NULL, 0);
+}
+
+int
+ldm_mountinfo_cgroup2_root(const char *text, const char *mnt, char *buf, size_t size)
+{
+	char m[LDM_PATH_MAX], root[LDM_PATH_MAX], found[LDM_PATH_MAX];
+	bool seen = false;
+
+	for (const char *line = text; line != NULL && *line != '\0';) {
+		const char *nl = strchr(line, '\n');
+
+		if (line_is_cgroup2_root(line, m, sizeof(m), root, sizeof(root)) &&
+		    strcmp(m, mnt) == 0) {
+			memcpy(found, root, sizeof(found));
+			seen = true;
+		}
+		line = nl != NULL ? nl + 1 : NULL;
+	}
+	return seen ? ldm_strscpy(buf, size, found) : -ENOENT;
 }
 
 int

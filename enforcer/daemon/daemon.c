@@ -147,6 +147,8 @@ ldm_daemon_init(struct daemon *d)
 		die(d->cfg.state_dir, r);
 	if ((r = ldm_cgroup_init(d->cfg.cgroup_root, &d->cg)) < 0)
 		die(r == -EXDEV ? "cgroup root must be below the cgroup2 mount" : "cgroup v2", r);
+	if ((r = ldm_peerns_init(d)) < 0)
+		die("reading the daemon's own namespaces in /proc", r);
 	d->v6 = access("/proc/net/if_inet6", F_OK) == 0;
 	d->flows = ldm_flowtab_new(FLOWTAB_CAPACITY);
 	d->names = ldm_nametab_new(NAMETAB_CAPACITY);

@@ -90,6 +90,12 @@ struct client {
 	uint32_t reports_in_window;
 };
 
+/* A namespace (or a per-namespace /proc entry) as stat() names it. */
+struct ldm_ns_id {
+	dev_t dev;
+	ino_t ino;
+};
+
 struct ldm_flowtab;
 struct ldm_nametab;
 struct ldm_fold;
@@ -100,6 +106,8 @@ struct daemon {
 	struct ldm_config cfg;
 	struct ldm_marks marks;
 	struct ldm_cgroups cg;
+	struct ldm_ns_id own_net, own_cgns; /* the daemon's network and cgroup namespaces */
+	char own_cgroot[LDM_PATH_MAX];      /* the root of its cgroup2 mount, as it sees it */
 	struct session sessions[LDM_MAX_SESSIONS + 1]; /* by slot; [0] unused */
 	uint64_t next_id;
 	struct client clients[LDM_MAX_CLIENTS];
@@ -195,6 +203,12 @@ void ldm_server_tick(struct daemon *d, uint64_t now);
 int ldm_server_send(struct daemon *d, int client, const void *msg);
 void ldm_server_send_error(struct daemon *d, int client, int code, const char *text);
 void ldm_server_close(struct daemon *d, int client);
+
+/* peerns.c: the requester's namespaces must be the daemon's */
+int ldm_peerns_init(struct daemon *d);
+/* Returns 0 when PID's network namespace and cgroup view are the daemon's; otherwise
+ * -EXDEV (or -errno when they cannot be told) and the reason in ERR. */
+int ldm_peerns_check(const struct daemon *d, pid_t pid, char *err, size_t err_size);
 
 /* nfq.c: the queue */
 int ldm_nfq_open(struct daemon *d);

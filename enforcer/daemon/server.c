@@ -185,6 +185,13 @@ on_session_request(struct daemon *d, int client, const struct ldm_msg_session_re
 		ldm_server_close(d, client);
 		return;
 	}
+	if (ldm_peerns_check(d, c->pid, err, sizeof(err)) < 0) {
+		ldm_daemon_log_error(d, NULL, "session for pid %d uid %u policy '%s' %s",
+		                     (int)c->pid, (unsigned)c->uid, m->policy, err);
+		ldm_server_send_error(d, client, -EXDEV, err);
+		ldm_server_close(d, client);
+		return;
+	}
 	if (ldm_session_request(d, client, m, err, sizeof(err)) < 0) {
 		ldm_daemon_log_error(d, NULL, "session for pid %d uid %u policy '%s' refused: %s",
 		                     (int)c->pid, (unsigned)c->uid, m->policy, err);

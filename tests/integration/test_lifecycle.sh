@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# The daemon's session lifecycle against the real kernel, in private namespaces: requesters
+# from another network or cgroup namespace are refused, a session whose program ended while
+# the daemon was down ends at once after the restart with counts that match its records,
+# `session_end` and ldm-run's summary are final (a child blocked after the program exited, a
+# flood that folds), a process moved out of its session is logged as an escape, session ids
+# survive a reboot, and `ldmctl status` shows an ordinary user only their own sessions.
+# Usage: test_lifecycle.sh BUILD_DIR
+set -u
+BUILD=$(cd "${1:-build}" && pwd)
+. "$(dirname "$0")/lib.sh"
+NET="$BUILD/tests/tools/ldm-net"
+RUN="$BUILD/ldm-run"
+CTL="$BUILD/ldmctl"
+OTHER_NS=""
+ESC_CG=""
+USER2=ldmtest2
+
+lc_cleanup() {
+	[ -n "$OTHER_NS" ] && ip netns del "$OTHER_NS" 2>/dev/null
+	tb_cleanup
+	if [ -n "$ESC_CG" ] && [ -d "$ESC_CG" ]; then
+		rmdir "$ESC_CG" 2>/dev/null || tb_log "cleanup: cgroup $ESC_CG still busy"
+	fi
+}
+
+tb_init
+trap lc_cleanup EXIT
+OUT="$TB_TMP/out"
+PERSIST="$TB_TMP/persist"
+mkdir -m 0755 "$PERSIST"
+PFLAG=(--persist-dir "$PERSIST")
+[ -n "${LDMT_OLD:-}" ] && PFLAG=() # to see the tests fail on code without the flag
+
+tb_policy t 'name = "t";
+allow = ( { proto = "udp"; to = "lan"; ports = "14550"; comment = "MAVLink" } );'
+
+tb_start_daemon "$BUILD" "${PFLAG[@]}" || {
+	tb_fail "daemon starts"
+	tb_summary
+	exit 1
+}
+
+run_app() {
+	tb_as_user "$TB_LAP" "$RUN" --socket "$TB_SOCK" --policy t -- "$@"
+}
+
+# The id of the newest session_start record.
+last_session() {
+	grep -F '"event":"session_start"' "$TB_LOG" | tail -1 | sed -n 's/.*"session":\([0-9]*\).*/\1/p'
+}
+# The session_end record of session $1.
+end_record() { grep -F '"event":"session_end"' "$TB_LOG" | grep -F "\"session\":$1,"; }
+has_end() { [ -n "$(end_record "$1")" ]; }
+end_field() { end_record "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
+# The sum of the counts of session $1's blocked records.
+blocked_sum() { tb_log_sum '"event":"blocked"' "\"session\":$1,"; }
+
+# --- 1. A requester in another network namespace (its packets would never meet our rules)
+# is refused: exit 125, the program never runs, the reason is printed and logged.
+OTHER_NS="$TB_ID-oth"
+ip netns add "$OTHER_NS"
+ip -n "$OTHER_NS" link set lo up
+before=$(tb_log_count '"event":"session_start"')
+out=$(tb_as_user "$OTHER_NS" "$RUN" --socket "$TB_SOCK" --policy t -- \
+	sh -c "touch $OUT/netns.marker" 2>&1)
+rc=$?
+tb_check "ldm-run from another network namespace exits 125 (rc $rc)" [ "$rc" = 125 ]
+tb_check "and the program never ran" [ ! -e "$OUT/netns.marker" ]
+tb_check "ldm-run says why ($out)" sh -c "printf '%s' \"\$1\" | grep -q 'network namespace'" _ "$out"
+tb_check "the daemon logs why" [ "$(tb_log_count '"event":"error"' 'network namespace')" -ge 1 ]
+tb_check "and started no session" [ "$(tb_log_count '"event":"session_start"')" = "$before" ]
+
+# The same from a private cgroup namespace (its view of the cgroup tree is not ours).
+out=$(ASAN_OPTIONS=detect_leaks=0 nsenter --net="/run/netns/$TB_LAP" -- unshare --cgroup -- \
+	setpriv --reuid="$TB_USER" --regid="$TB_USER" --clear-groups --inh-caps=-all \
+	--bounding-set=-all -- "$RUN" --socket "$TB_SOCK" --policy t -- \
+	sh -c "touch $OUT/cgns.marker" 2>&1)
+rc=$?
+tb_check "ldm-run from another cgroup namespace exits 125 (rc $rc)" [ "$rc" = 125 ]
+tb_check "and the program never ran" [ ! -e "$OUT/cgns.marker" ]
+tb_check "ldm-run says why ($out)" sh -c "printf '%s' \"\$1\" | grep -q 'cgroup namespace'" _ "$out"
+tb_check "and started no session" [ "$(tb_log_count '"event":"session_start"')" = "$before" ]
+# The same with another cgroup2 mount in view: a cgroup bound over the mount point (as a
+# container's own /sys/fs/cgroup shows only its part of the tree); no cgroup namespace.
+CGMNT=$(tb_cgroup2_mount)
+mkdir "$CGMNT/$TB_ID-view"
+TB_CGROUPS+=("$CGMNT/$TB_ID-view")
+out=$(ASAN_OPTIONS=detect_leaks=0 nsenter --net="/run/netns/$TB_LAP" -- unshare --mount \
+	--propagation private -- sh -c "mount --bind '$CGMNT/$TB_ID-view' '$CGMNT' && exec setpriv \
+	--reuid=$TB_USER --regid=$TB_USER --clear-groups --inh-caps=-all --bounding-set=-all -- \
+	'$RUN' --socket '$TB_SOCK' --policy t -- sh -c 'touch $OUT/cgmnt.marker'" 2>&1)
+rc=$?
+tb_check "ldm-run seeing another cgroup2 mount exits 125 (rc $rc)" [ "$rc" = 125 ]
+tb_check "and the program never ran" [ ! -e "$OUT/cgmnt.marker" ]
+tb_check "ldm-run says why ($out)" sh -c "printf '%s' \"\$1\" | grep -q 'cgroup file system'" _ "$out"
+tb_check "and started no session" [ "$(tb_log_count '"event":"session_start"')" = "$before" ]
+# The daemon's own namespaces still serve.
+tb_check "a session from the daemon's namespaces runs" run_app true
+
+# --- 2. kill -9 of the daemon; blocked attempts before; the program exits while the daemon
+# is down; the restart ends the session within a second, and session_end counts every
+# blocked record of the session (a flood folded before the kill included).
+tb_spawn run_app sh -c "$NET udp-send $INET4 9999 1; $NET tcp-connect $INET4 443 1; \
+	$NET udp-spray $INET4 7001 50; touch $OUT/r.sent; \
+	while [ ! -e $OUT/r.go ]; do sleep 0.05; done"
+app=$TB_LAST
+tb_wait 10 test -e "$OUT/r.sent"
+sid=$(last_session)
+tb_check "session $sid: its attempts are logged before the kill" \
+	tb_wait 3 sh -c "[ \"\$(grep -cF '\"session\":$sid,' '$TB_LOG')\" -ge 4 ]"
+kill -9 "$TB_DAEMON"
+wait "$TB_DAEMON" 2>/dev/null
+touch "$OUT/r.go"
+wait "$app"
+tb_check "the program ended while the daemon was down" [ ! -e "/proc/$app" ]
+start=$(date +%s%N)
+tb_start_daemon "$BUILD" "${PFLAG[@]}" || tb_fail "the daemon restarts"
+tb_wait 3 has_end "$sid"
+ms=$(tb_ms_since "$start")
+tb_check "session $sid ended ${ms} ms after the restart (< 1000)" \
+	sh -c "[ $ms -lt 1000 ] && [ -n \"\$(grep -F '\"event\":\"session_end\"' '$TB_LOG' | \
+	grep -F '\"session\":$sid,')\" ]"
+b=$(end_field "$sid" blocked)
+sum=$(blocked_sum "$sid")
+tb_check "its session_end counts blocked ${b:-none} = the sum of its blocked records ($sum)" \
+	[ "${b:-x}" = "$sum" ]
+tb_check "which is every attempt made (52)" [ "$sum" = 52 ]
+
+# --- 3. A process that leaves the session (moved by root, as systemd's PID 1 does for a
+# scope) is logged at once as an escape, and the session's end and summary say so.
+ESC_CG="$(tb_cgroup2_mount)/$TB_ID-esc"
+mkdir "$ESC_CG"
+tb_spawn run_app sh -c "sleep 20 & echo \$! >$OUT/esc.pid; \
+	while [ ! -e $OUT/esc.go ]; do sleep 0.05; done"
+app=$TB_LAST
+tb_wait 10 test -s "$OUT/esc.pid"
+sid=$(last_session)
+epid=$(cat "$OUT/esc.pid")
+start=$(date +%s%N)
+echo "$epid" >"$ESC_CG/cgroup.procs"
+esc_logged() { [ "$(tb_log_count '"event":"tamper"' "\"session\":$sid," "\"pid\":$epid,")" -ge 1 ]; }
+tb_wait 3 esc_logged
+ms=$(tb_ms_since "$start")
+tb_check "the move out of session $sid is logged as tamper within ${ms} ms (< 1000)" \
+	sh -c "[ $ms -lt 1000 ]" && esc_logged
+tb_check "naming the program and where it went" \
+	[ "$(tb_log_count '"event":"tamper"' "\"pid\":$epid," 'sleep' "$TB_ID-esc")" -ge 1 ]
+touch "$OUT/esc.go"
+wait "$app"
+tb_check "the session ends" tb_wait 3 has_end "$sid"
+tb_check "and its end says a process left ($(end_record "$sid"))" \
+	sh -c "printf '%s' \"\$1\" | grep -q 'left the session'" _ "$(end_record "$sid")"
+kill -KILL "$epid" 2>/dev/null
+tb_wait 3 sh -c "! grep -q . '$ESC_CG/cgroup.procs'"
+rmdir "$ESC_CG" 2>/dev/null
+
+# ldm-run's summary says so in words a pilot understands (a process of the program left).
+tb_spawn sh -c "exec 2>$OUT/esc2.err; exec nsenter --net=/run/netns/$TB_LAP -- setpriv \
+	--reuid=$TB_USER --regid=$TB_USER --clear-groups --inh-caps=-all --bounding-set=-all -- \
+	env ASAN_OPTIONS=detect_leaks=0 $RUN --socket $TB_SOCK --policy t -- sh -c \
+	'sleep 20 & echo \$! >$OUT/esc2.pid; while [ ! -e $OUT/esc2.go ]; do sleep 0.05; done'"
+app=$TB_LAST
+mkdir "$ESC_CG"
+tb_wait 10 test -s "$OUT/esc2.pid"
+epid=$(cat "$OUT/esc2.pid")
+echo "$epid" >"$ESC_CG/cgroup.procs"
+sleep 0.5
+touch "$OUT/esc2.go"
+wait "$app"
+tb_check "ldm-run's summary warns that a process left the sandbox ($(cat "$OUT/esc2.err"))" \
+	grep -q 'left the sandbox' "$OUT/esc2.err"
+kill -KILL "$epid" 2>/dev/null
+tb_wait 3 sh -c "! grep -q . '$ESC_CG/cgroup.procs'"
+rmdir "$ESC_CG" 2>/dev/null
+
+# --- 4. Final counts: a background child blocked after the program exited, and a flood
+# that folds. ldm-run's summary, session_end and the records all say the same number.
+summary_n() { sed -n 's/.*ended: \([0-9]*\) connections\{0,1\} blocked.*/\1/p' "$1"; }
+tb_as_user "$TB_LAP" "$RUN" --socket "$TB_SOCK" --policy t -- \
+	sh -c "(sleep 0.5; $NET udp-send $INET4 9998 1) >/dev/null 2>&1 & exit 0" 2>"$OUT/late.err"
+sid=$(last_session)
+tb_wait 3 has_end "$sid"
+n=$(summary_n "$OUT/late.err")
+tb_check "a child blocked after the program exited is in the summary (${n:-none} = 1)" \
+	[ "${n:-x}" = 1 ]
+tb_check "and in session_end ($(end_field "$sid" blocked))" [ "$(end_field "$sid" blocked)" = 1 ]
+tb_check "and in the records ($(blocked_sum "$sid"))" [ "$(blocked_sum "$sid")" = 1 ]
+
+tb_as_user "$TB_LAP" "$RUN" --socket "$TB_SOCK" --policy t -- \
+	"$NET" udp-spray "$INET4" 7003 300 >/dev/null 2>"$OUT/flood.err"
+sid=$(last_session)
+tb_wait 3 has_end "$sid"
+n=$(summary_n "$OUT/flood.err")
+sum=$(blocked_sum "$sid")
+tb_check "a folded flood: summary ${n:-none}, session_end $(end_field "$sid" blocked), records $sum" \
+	[ "${n:-x}" = 300 -a "$(end_field "$sid" blocked)" = 300 -a "$sum" = 300 ]
+last_rec=$(grep -nF "\"session\":$sid," "$TB_LOG" | tail -1)
+tb_check "session_end is the session's last record" \
+	sh -c "printf '%s' \"\$1\" | grep -qF '\"event\":\"session_end\"'" _ "$last_rec"
+
+tb_summary test_lifecycle
