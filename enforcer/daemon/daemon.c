@@ -54,12 +54,18 @@ emit_event(const struct ldm_event *e, void *u)
 	struct daemon *d = u;
 
 	(void)ldm_eventlog_write(d->log, e); /* a failure is counted there, never a verdict */
+	ldm_counts_written(d, e);
 }
 
-/* Logs E; blocked attempts go through the folding table first. */
+/* Logs E; blocked attempts go through the folding table first. The session's counters
+ * (changed by the caller just before) reach its state file first. */
 void
 ldm_daemon_log(struct daemon *d, struct ldm_event *e)
 {
+	struct session *s = e->session != 0 ? ldm_session_by_id(d, e->session) : NULL;
+
+	if (s != NULL)
+		ldm_counts_sync(s);
 	if (e->event == LDM_EVENT_BLOCKED || e->event == LDM_EVENT_WOULD_BLOCK) {
 		if (ldm_fold_offer(d->fold, e, ldm_now_ms(), emit_event, d) == LDM_FOLD_COUNTED)
 			return;

@@ -70,8 +70,11 @@ struct session {
 	uint16_t probe_port;
 	bool probe4_seen, probe6_seen, probe6_wanted;
 	pid_t probe_pid;
-	/* Counters for the summary and session_end. */
+	/* Counters for the summary and session_end; all but allowed are also kept in the
+	 * state directory (counts.c), so that a restarted daemon goes on from them. */
 	uint64_t blocked, would_block, syscalls_denied, allowed;
+	uint64_t escapes; /* processes seen leaving the session cgroup alive */
+	struct ldm_session_counts *counts;
 };
 
 struct client {
@@ -181,6 +184,24 @@ void ldm_session_probe_seen(struct daemon *d, struct session *s, int family);
 int ldm_session_restore(struct daemon *d);
 struct session *ldm_session_by_id(struct daemon *d, uint64_t id);
 void ldm_session_fill_event(const struct session *s, struct ldm_event *e);
+
+/* counts.c: a session's counters, surviving a SIGKILL of the daemon */
+/* Maps the counters of S (sessions/<id>.counts). RESTORE: takes up the values a former
+ * daemon left (and logs what its log folding still held); otherwise starts from zero.
+ * Returns 0 or -errno (the session then runs with counters in memory only). */
+int ldm_counts_open(struct daemon *d, struct session *s, bool restore);
+void ldm_counts_close(struct session *s);
+void ldm_counts_remove(const struct daemon *d, const struct session *s);
+/* Copies S's counters into its file: after every change of them. */
+void ldm_counts_sync(struct session *s);
+/* E was written to the log: its attempts are no longer held by folding. */
+void ldm_counts_written(struct daemon *d, const struct ldm_event *e);
+/*
+ * Counts N attempts of session S that the kernel blocked without the daemon (its final
+ * guards while no daemon listened) and logs them as one `blocked` record with count N and
+ * REASON (e.g. "enforcer not running"). Nothing happens for N = 0.
+ */
+void ldm_session_count_dropped(struct daemon *d, struct session *s, uint64_t n, const char *reason);
 
 /* rules.c: the kernel ruleset of the current state */
 int ldm_rules_commit(struct daemon *d, char *err, size_t err_size);

@@ -229,6 +229,7 @@ on_syscall_denied(struct daemon *d, int client, const struct ldm_msg_syscall_den
 		s->syscalls_denied += m->args[0] < 1000000 ? m->args[0] : 1000000;
 	else
 		s->syscalls_denied++;
+	ldm_counts_sync(s);
 	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
 	if (!report_allowed(c, ldm_now_ms()))
 		return; /* counted in the session, not logged: a flood must not fill the disk */

@@ -140,6 +140,7 @@ forget_session_file(const struct daemon *d, const struct session *s)
 	(void)snprintf(name, sizeof(name), "sessions/%llu", (unsigned long long)s->id);
 	if (state_path(d, name, path, sizeof(path)) == 0)
 		(void)unlink(path);
+	ldm_counts_remove(d, s);
 }
 
 static void
@@ -277,6 +278,7 @@ session_free(struct daemon *d, struct session *s)
 	}
 	if (s->wd >= 0)
 		(void)inotify_rm_watch(d->inotify_fd, s->wd);
+	ldm_counts_close(s);
 	ldm_policy_free(s->policy);
 	*s = (struct session){ .state = SESSION_FREE, .wd = -1, .client = -1 };
 }
@@ -401,7 +403,8 @@ establish(struct daemon *d, struct session *s, bool spare, char *err, size_t err
 	}
 	/* From here on the requester is inside: failures end the session, never undo it. */
 	s->wd = ldm_cgroup_watch(&d->cg, s->name, d->inotify_fd);
-	if (s->wd < 0 || save_session(d, s) < 0 || start_probe(d, s) < 0) {
+	if (s->wd < 0 || save_session(d, s) < 0 || ldm_counts_open(d, s, false) < 0 ||
+	    start_probe(d, s) < 0) {
 		(void)snprintf(err, err_size, "cannot watch or record the session");
 		s->state = SESSION_ENDING;
 		ldm_rules_commit_later(d);
@@ -761,6 +764,7 @@ restore_one(struct daemon *d, const struct saved *v)
 {
 	struct session *s = &d->sessions[v->slot];
 	char err[LDM_CTL_TEXT_MAX];
+	int populated;
 
 	if (s->state != SESSION_FREE || v->slot > d->marks.max_slots)
 		return;
@@ -779,17 +783,23 @@ restore_one(struct daemon *d, const struct saved *v)
 	(void)ldm_strscpy(s->policy_name, sizeof(s->policy_name), v->policy);
 	(void)ldm_strscpy(s->user, sizeof(s->user), v->user);
 	(void)ldm_strscpy(s->app, sizeof(s->app), v->app);
-	if (ldm_cgroup_populated(&d->cg, s->name) != 1 ||
-	    load_policy(d, s->policy_name, &s->policy, err, sizeof(err)) < 0) {
+	if (v->id >= d->next_id)
+		d->next_id = v->id + 1;
+	if (ldm_counts_open(d, s, true) < 0)
+		ldm_daemon_log_error(d, s, "cannot keep the session's counters in %s",
+		                     d->cfg.state_dir);
+	populated = ldm_cgroup_populated(&d->cg, s->name);
+	if (populated != 1 || load_policy(d, s->policy_name, &s->policy, err, sizeof(err)) < 0) {
 		/* Gone, or its policy is now refused: nothing of it may stay allowed. The
-		 * cgroup's processes (if any) fall to the sandbox root's drop rule. */
+		 * cgroup's processes (if any) fall to the sandbox root's drop rule. An empty
+		 * one ends now (no cgroup event will come to say so). */
 		s->state = SESSION_ENDING;
 		s->wd = ldm_cgroup_watch(&d->cg, s->name, d->inotify_fd);
+		if (populated != 1)
+			s->end_at = ldm_now_ms() + LDM_END_GRACE_MS;
 		return;
 	}
 	s->wd = ldm_cgroup_watch(&d->cg, s->name, d->inotify_fd);
-	if (v->id >= d->next_id)
-		d->next_id = v->id + 1;
 	log_session(d, s, LDM_EVENT_SESSION_START, "resumed after a daemon restart");
 }
 
