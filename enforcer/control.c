@@ -80,8 +80,18 @@ check_payload(const struct ldm_msg_hdr *h)
 
 		return STR_OK(m->name) && m->reserved == 0;
 	}
-	case LDM_MSG_SUMMARY:
-		return STR_OK(((const struct ldm_msg_summary *)(const void *)h)->policy);
+	case LDM_MSG_SUMMARY_REQUEST: {
+		const struct ldm_msg_summary_request *m = (const void *)h;
+
+		return (m->flags & ~LDM_SUMMARY_F_FINAL) == 0 &&
+		       m->wait_ms <= LDM_SUMMARY_WAIT_MAX_MS;
+	}
+	case LDM_MSG_SUMMARY: {
+		const struct ldm_msg_summary *m = (const void *)h;
+
+		return STR_OK(m->policy) && m->reserved == 0 &&
+		       (m->flags & ~(LDM_SUMMARY_R_FINAL | LDM_SUMMARY_R_ESCAPED)) == 0;
+	}
 	case LDM_MSG_STATUS_LINE:
 		return STR_OK(((const struct ldm_msg_text *)(const void *)h)->text);
 	default:

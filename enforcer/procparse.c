@@ -130,6 +130,67 @@ ldm_proc_cgroup2_path(const char *text, char *buf, size_t size)
 }
 
 int
+ldm_parse_pid_list(const char *text, int *pids, size_t max)
+{
+	size_t n = 0;
+
+	for (const char *line = text; *line != '\0';) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+		char num[16];
+		uint32_t v;
+
+		if (len == 0 || len >= sizeof(num))
+			return -EINVAL;
+		memcpy(num, line, len);
+		num[len] = '\0';
+		if (ldm_parse_u32(num, &v) < 0 || v == 0 || v > (1u << 22))
+			return -EINVAL;
+		if (n == max)
+			return -E2BIG;
+		pids[n++] = (int)v;
+		line = nl != NULL ? nl + 1 : line + len;
+	}
+	return (int)n;
+}
+
+int
+ldm_proc_stat_parse(const char *text, char *ret_state, uint64_t *ret_start, char *comm,
+                    size_t comm_size)
+{
+	const char *open = strchr(text, '('), *close = strrchr(text, ')'), *s;
+	size_t len;
+	char num[24];
+	uint64_t start;
+
+	if (open == NULL || close == NULL || close < open || close[1] != ' ' || close[2] == '\0' ||
+	    close[3] != ' ' || comm_size == 0)
+		return -EINVAL;
+	s = close + 3;
+	for (int field = 4; field < 22; field++) { /* to the start of field 22 */
+		s = strchr(s, ' ');
+		if (s == NULL)
+			return -EINVAL;
+		s++;
+	}
+	len = strcspn(s, " \n");
+	if (len == 0 || len >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	if (ldm_parse_u64(num, UINT64_MAX, &start) < 0)
+		return -EINVAL;
+	len = (size_t)(close - open - 1);
+	if (len >= comm_size)
+		len = comm_size - 1;
+	memcpy(comm, open + 1, len);
+	comm[len] = '\0';
+	*ret_state = close[2];
+	*ret_start = start;
+	return 0;
+}
+
+int
 ldm_cgroup_events_populated(const char *text)
 {
 	for (const char *line = text; line != NULL && *line != '\0';) {

@@ -48,8 +48,8 @@ ldm_daemon_watch_fd(struct daemon *d, int fd, uint32_t events)
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static void
-emit_event(const struct ldm_event *e, void *u)
+void
+ldm_daemon_emit(const struct ldm_event *e, void *u)
 {
 	struct daemon *d = u;
 
@@ -67,10 +67,11 @@ ldm_daemon_log(struct daemon *d, struct ldm_event *e)
 	if (s != NULL)
 		ldm_counts_sync(s);
 	if (e->event == LDM_EVENT_BLOCKED || e->event == LDM_EVENT_WOULD_BLOCK) {
-		if (ldm_fold_offer(d->fold, e, ldm_now_ms(), emit_event, d) == LDM_FOLD_COUNTED)
+		if (ldm_fold_offer(d->fold, e, ldm_now_ms(), ldm_daemon_emit, d) ==
+		    LDM_FOLD_COUNTED)
 			return;
 	}
-	emit_event(e, d);
+	ldm_daemon_emit(e, d);
 }
 
 void
@@ -136,7 +137,7 @@ ldm_daemon_init(struct daemon *d)
 	d->epfd = d->sigfd = d->listen_fd = d->inotify_fd = d->timer_fd = -1;
 	d->rtnl_fd = d->nft_fd = -1;
 	for (unsigned i = 0; i <= LDM_MAX_SESSIONS; i++)
-		d->sessions[i] = (struct session){ .wd = -1, .client = -1 };
+		d->sessions[i] = (struct session){ .wd = -1, .client = -1, .final_client = -1 };
 	for (int i = 0; i < LDM_MAX_CLIENTS; i++)
 		d->clients[i].fd = -1;
 	if ((r = ldm_eventlog_open(d->cfg.log, d->cfg.foreground, &d->log)) < 0)
@@ -255,11 +256,12 @@ tick(struct daemon *d, uint64_t now)
 {
 	bool changed = false, probe;
 
+	ldm_procs_tick(d, now);
 	ldm_session_tick(d, now);
 	probe = probing(d); /* nothing below starts or ends a self-test */
 	ldm_server_tick(d, now);
 	ldm_watch_tick(d, now);
-	(void)ldm_fold_flush(d->fold, now, false, emit_event, d);
+	(void)ldm_fold_flush(d->fold, now, false, ldm_daemon_emit, d);
 	if (d->lan_check_at != 0 && now >= d->lan_check_at) {
 		d->lan_check_at = 0;
 		if (ldm_lan_refresh(d, &changed) == 0 && changed)
@@ -304,6 +306,8 @@ next_timeout(const struct daemon *d, uint64_t now)
 		next = d->nft_pending_until;
 	if (fold != 0 && fold < next)
 		next = fold;
+	if (ldm_procs_next(d) < next)
+		next = ldm_procs_next(d);
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
 		if (d->sessions[i].state == SESSION_PROBING && d->sessions[i].probe_deadline < next)
 			next = d->sessions[i].probe_deadline;
@@ -371,7 +375,7 @@ ldm_daemon_done(struct daemon *d)
 {
 	unsigned live = live_sessions(d);
 
-	(void)ldm_fold_flush(d->fold, ldm_now_ms(), true, emit_event, d);
+	(void)ldm_fold_flush(d->fold, ldm_now_ms(), true, ldm_daemon_emit, d);
 	ldm_rules_wait(d);
 	if (live == 0 && !d->cfg.keep_rules)
 		(void)ldm_rules_remove_all(d);

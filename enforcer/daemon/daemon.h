@@ -23,7 +23,10 @@
 #define LDM_MAX_CLIENTS       64
 #define LDM_CLIENT_TIMEOUT_MS 10000
 #define LDM_PROBE_TIMEOUT_MS  3000
-#define LDM_END_GRACE_MS      300 /* packets still queued when a session empties are judged */
+#define LDM_END_GRACE_MS      300  /* packets still queued when a session empties are judged */
+#define LDM_MAX_SESSION_PROCS 4096 /* processes of a session followed one by one */
+#define LDM_PROCS_SCAN_MS     200  /* how often a session's processes are looked at */
+#define LDM_PROCS_FINAL_MS    20   /* the same, while ldm-run waits for its final counts */
 
 enum session_state {
 	SESSION_FREE = 0,
@@ -75,6 +78,14 @@ struct session {
 	uint64_t blocked, would_block, syscalls_denied, allowed;
 	uint64_t escapes; /* processes seen leaving the session cgroup alive */
 	struct ldm_session_counts *counts;
+	/* Its processes as last seen in cgroup.procs (procs.c). */
+	struct ldm_proc_seen *procs;
+	size_t n_procs;
+	uint64_t procs_scan_at;
+	/* ldm-run waiting for the final counts: its client (-1 none), pid and deadline. */
+	int final_client;
+	pid_t final_pid;
+	uint64_t final_deadline;
 };
 
 struct client {
@@ -164,6 +175,8 @@ int ldm_daemon_run(struct daemon *d);
 void ldm_daemon_done(struct daemon *d);
 int ldm_daemon_watch_fd(struct daemon *d, int fd, uint32_t events);
 void ldm_daemon_log(struct daemon *d, struct ldm_event *e);
+/* Writes E now, past folding (a record folding emits, or one that must not wait). */
+void ldm_daemon_emit(const struct ldm_event *e, void *d);
 void ldm_daemon_log_error(struct daemon *d, const struct session *s, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
@@ -203,6 +216,16 @@ void ldm_counts_written(struct daemon *d, const struct ldm_event *e);
  */
 void ldm_session_count_dropped(struct daemon *d, struct session *s, uint64_t n, const char *reason);
 
+/* procs.c: a session's processes: escapes, and the final summary */
+void ldm_procs_scan(struct daemon *d, struct session *s);
+void ldm_procs_tick(struct daemon *d, uint64_t now);
+uint64_t ldm_procs_next(const struct daemon *d); /* when ldm_procs_tick has work */
+void ldm_procs_free(struct session *s);
+/* Writes now the folded records the log still holds for S (before its end or summary). */
+void ldm_procs_flush_folds(struct daemon *d, struct session *s);
+/* CLIENT (inside S) waits for S's final counts, at most WAIT_MS. 0, or -EBUSY. */
+int ldm_procs_wait_final(struct daemon *d, int client, struct session *s, uint32_t wait_ms);
+
 /* rules.c: the kernel ruleset of the current state */
 int ldm_rules_commit(struct daemon *d, char *err, size_t err_size);
 int ldm_rules_verify(struct daemon *d);
@@ -224,6 +247,10 @@ void ldm_server_tick(struct daemon *d, uint64_t now);
 int ldm_server_send(struct daemon *d, int client, const void *msg);
 void ldm_server_send_error(struct daemon *d, int client, int code, const char *text);
 void ldm_server_close(struct daemon *d, int client);
+/* Sends S's counters to CLIENT; FINAL: nothing but the caller is left in S; RUNNING: how
+ * many processes of S (the caller not counted) still run. */
+void ldm_server_send_summary(struct daemon *d, int client, const struct session *s, bool final,
+                             unsigned running);
 
 /* peerns.c: the requester's namespaces must be the daemon's */
 int ldm_peerns_init(struct daemon *d);

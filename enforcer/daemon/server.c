@@ -60,9 +60,12 @@ ldm_server_close(struct daemon *d, int client)
 		return;
 	close(c->fd); /* leaves the epoll set with it */
 	c->fd = -1;
-	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
 		if (d->sessions[i].client == client)
 			d->sessions[i].client = -1;
+		if (d->sessions[i].final_client == client)
+			d->sessions[i].final_client = -1;
+	}
 }
 
 static int
@@ -247,12 +250,30 @@ on_syscall_denied(struct daemon *d, int client, const struct ldm_msg_syscall_den
 	ldm_daemon_log(d, &e);
 }
 
+void
+ldm_server_send_summary(struct daemon *d, int client, const struct session *s, bool final,
+                        unsigned running)
+{
+	struct ldm_msg_summary r = { 0 };
+
+	ldm_msg_init(&r.hdr, LDM_MSG_SUMMARY);
+	r.session = s->id;
+	r.blocked = s->blocked;
+	r.would_block = s->would_block;
+	r.syscalls_denied = s->syscalls_denied;
+	r.flags = (final ? LDM_SUMMARY_R_FINAL : 0) | (s->escapes > 0 ? LDM_SUMMARY_R_ESCAPED : 0);
+	r.escapes = s->escapes < UINT32_MAX ? (uint32_t)s->escapes : UINT32_MAX;
+	r.running = running;
+	(void)ldm_msg_set_str(r.policy, sizeof(r.policy), s->policy_name);
+	(void)ldm_server_send(d, client, &r);
+}
+
 static void
 on_summary(struct daemon *d, int client, const struct ldm_msg_summary_request *m)
 {
 	const struct client *c = &d->clients[client];
-	struct ldm_msg_summary r = { 0 };
 	struct session *s;
+	bool inside;
 
 	ldm_nfq_input(d); /* the app's last packets are queued already: count them first */
 	s = ldm_session_by_id(d, m->session);
@@ -260,13 +281,12 @@ on_summary(struct daemon *d, int client, const struct ldm_msg_summary_request *m
 		ldm_server_send_error(d, client, -ENOENT, "no such session of yours");
 		return;
 	}
-	ldm_msg_init(&r.hdr, LDM_MSG_SUMMARY);
-	r.session = s->id;
-	r.blocked = s->blocked;
-	r.would_block = s->would_block;
-	r.syscalls_denied = s->syscalls_denied;
-	(void)ldm_msg_set_str(r.policy, sizeof(r.policy), s->policy_name);
-	(void)ldm_server_send(d, client, &r);
+	/* Waiting for the final counts is for a process inside the session (ldm-run): the
+	 * answer comes once nothing else is left there. */
+	if ((m->flags & LDM_SUMMARY_F_FINAL) && peer_session(d, c, &inside) == s &&
+	    ldm_procs_wait_final(d, client, s, m->wait_ms) == 0)
+		return;
+	ldm_server_send_summary(d, client, s, false, 0);
 }
 
 static void

@@ -279,8 +279,9 @@ session_free(struct daemon *d, struct session *s)
 	if (s->wd >= 0)
 		(void)inotify_rm_watch(d->inotify_fd, s->wd);
 	ldm_counts_close(s);
+	ldm_procs_free(s);
 	ldm_policy_free(s->policy);
-	*s = (struct session){ .state = SESSION_FREE, .wd = -1, .client = -1 };
+	*s = (struct session){ .state = SESSION_FREE, .wd = -1, .client = -1, .final_client = -1 };
 }
 
 /*
@@ -600,11 +601,25 @@ void
 ldm_session_end(struct daemon *d, struct session *s, const char *why)
 {
 	bool was_ready = s->was_ready;
+	char text[LDM_CTL_TEXT_MAX];
 
 	if (!SESSION_ACTIVE(s))
 		return;
 	if (s->client >= 0)
 		ldm_server_send_error(d, s->client, -ECANCELED, "the session ended");
+	if (s->final_client >= 0)
+		ldm_server_send_summary(d, s->final_client, s, true, 0);
+	s->final_client = -1;
+	/* Final counts: the queue was drained by the caller; folded repeats are written
+	 * before session_end, which is the session's last record. */
+	ldm_procs_flush_folds(d, s);
+	if (s->escapes > 0) {
+		(void)snprintf(text, sizeof(text),
+		               "%s; %llu process%s left the session earlier and ran on without "
+		               "its rules (see the tamper records)",
+		               why, (unsigned long long)s->escapes, s->escapes == 1 ? "" : "es");
+		why = text;
+	}
 	if (was_ready)
 		log_session(d, s, LDM_EVENT_SESSION_END, why);
 	ldm_flowtab_forget_session(d->flows, s->id);
@@ -630,6 +645,7 @@ ldm_session_events(struct daemon *d)
 
 		if (!SESSION_ACTIVE(s) || s->state == SESSION_PROBING || s->end_at != 0)
 			continue;
+		ldm_procs_scan(d, s); /* whoever is gone: ended or left? */
 		if (ldm_cgroup_populated(&d->cg, s->name) != 1) {
 			s->state = SESSION_ENDING;
 			s->end_at = ldm_now_ms() + LDM_END_GRACE_MS;
@@ -776,7 +792,8 @@ restore_one(struct daemon *d, const struct saved *v)
 		               .pid = v->pid,
 		               .audit = v->audit != 0,
 		               .wd = -1,
-		               .client = -1 };
+		               .client = -1,
+		               .final_client = -1 };
 	s->started.tv_sec = v->started;
 	(void)ldm_strscpy(s->name, sizeof(s->name), v->name);
 	set_cgroup_path(d, s);

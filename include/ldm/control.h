@@ -101,21 +101,39 @@ struct ldm_msg_syscall_denied {
 };
 _Static_assert(sizeof(struct ldm_msg_syscall_denied) == 16 + 24 + 48 + 32, "wire size");
 
+/*
+ * LDM_SUMMARY_F_FINAL: the caller (inside the session) waits for the final counts: the
+ * daemon answers once no other process is left in the session (their last packets judged,
+ * their folded records written), or after WAIT_MS (at most LDM_SUMMARY_WAIT_MAX_MS) with the
+ * counts so far.
+ */
+#define LDM_SUMMARY_F_FINAL     0x1u
+#define LDM_SUMMARY_WAIT_MAX_MS 30000
 struct ldm_msg_summary_request {
 	struct ldm_msg_hdr hdr;
 	uint64_t session;
+	uint32_t flags; /* LDM_SUMMARY_F_* */
+	uint32_t wait_ms;
 };
-_Static_assert(sizeof(struct ldm_msg_summary_request) == 24, "wire size");
+_Static_assert(sizeof(struct ldm_msg_summary_request) == 32, "wire size");
 
+/* Reply flags: FINAL, nothing but the caller is left in the session (the counts are final);
+ * ESCAPED, processes left the session cgroup alive (counted in escapes). */
+#define LDM_SUMMARY_R_FINAL   0x1u
+#define LDM_SUMMARY_R_ESCAPED 0x2u
 struct ldm_msg_summary {
 	struct ldm_msg_hdr hdr;
 	uint64_t session;
 	uint64_t blocked;     /* flows blocked (folded repeats counted) */
 	uint64_t would_block; /* audit mode */
 	uint64_t syscalls_denied;
+	uint32_t flags;   /* LDM_SUMMARY_R_* */
+	uint32_t escapes; /* processes seen leaving the session alive */
+	uint32_t running; /* processes of the session still running, the caller not counted */
+	uint32_t reserved;
 	char policy[LDM_CTL_NAME_MAX];
 };
-_Static_assert(sizeof(struct ldm_msg_summary) == 16 + 32 + 72, "wire size");
+_Static_assert(sizeof(struct ldm_msg_summary) == 16 + 32 + 16 + 72, "wire size");
 
 struct ldm_msg_status_request {
 	struct ldm_msg_hdr hdr;

@@ -16,7 +16,8 @@
 #include "run/run.h"
 
 #define SESSION_TIMEOUT_MS 30000 /* the daemon installs and proves rules before "ready" */
-#define SUMMARY_TIMEOUT_MS 3000
+#define SUMMARY_WAIT_MS    5000  /* for processes the program left in the session */
+#define SUMMARY_TIMEOUT_MS (SUMMARY_WAIT_MS + 3000)
 #define CGROUP_FILE_MAX    8192
 
 static void
@@ -139,11 +140,31 @@ plural(uint64_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+/* The warnings after the counts: processes that left the sandbox, or still run in it. */
+static int
+format_warnings(char *buf, size_t size, const struct ldm_msg_summary *sum)
+{
+	int n = 0;
+
+	buf[0] = '\0';
+	if (sum->escapes > 0)
+		n = snprintf(buf, size,
+		             " \u2014 WARNING: %" PRIu32 " %s of the program left the sandbox "
+		             "while it ran and %s no longer restricted",
+		             sum->escapes, plural(sum->escapes, "process", "processes"),
+		             plural(sum->escapes, "was", "were"));
+	if (n >= 0 && (size_t)n < size && !(sum->flags & LDM_SUMMARY_R_FINAL) && sum->running > 0)
+		n += snprintf(buf + n, size - (size_t)n,
+		              " \u2014 %" PRIu32 " %s still running in the session: counts so far",
+		              sum->running, plural(sum->running, "process is", "processes are"));
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
 int
 ldm_run_format_summary(char *buf, size_t size, uint64_t session, const char *policy, bool audit,
                        const struct ldm_msg_summary *sum)
 {
-	char counts[160] = "";
+	char counts[160] = "", warn[256] = "";
 	int n;
 
 	if (sum != NULL && audit)
@@ -159,9 +180,11 @@ ldm_run_format_summary(char *buf, size_t size, uint64_t session, const char *pol
 		n = snprintf(counts + n, sizeof(counts) - (size_t)n, ", %" PRIu64 " %s denied",
 		             sum->syscalls_denied,
 		             plural(sum->syscalls_denied, "syscall", "syscalls"));
+	if (sum != NULL && format_warnings(warn, sizeof(warn), sum) < 0)
+		return -ENAMETOOLONG;
 	n = snprintf(buf, size,
-	             "ldm: session %" PRIu64 " (%s) ended%s \u2014 see: ldmctl log %" PRIu64,
-	             session, policy, counts, session);
+	             "ldm: session %" PRIu64 " (%s) ended%s%s \u2014 see: ldmctl log %" PRIu64,
+	             session, policy, counts, warn, session);
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
 	return 0;
@@ -178,6 +201,8 @@ get_summary(const char *socket, uint64_t session, struct ldm_msg_summary *ret)
 	memset(&req, 0, sizeof(req));
 	ldm_msg_init(&req.hdr, LDM_MSG_SUMMARY_REQUEST);
 	req.session = session;
+	req.flags = LDM_SUMMARY_F_FINAL;
+	req.wait_ms = SUMMARY_WAIT_MS;
 	r = ldm_client_call(socket, &req.hdr, &m, SUMMARY_TIMEOUT_MS);
 	if (r < 0)
 		return r;
@@ -191,7 +216,7 @@ void
 ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s)
 {
 	struct ldm_msg_summary sum;
-	char line[LDM_CTL_NAME_MAX + 256];
+	char line[LDM_CTL_NAME_MAX + 512];
 	bool have = get_summary(socket, s->session, &sum) == 0;
 
 	if (ldm_run_format_summary(line, sizeof(line), s->session, s->policy,
