@@ -279,6 +279,7 @@ static const struct key keys[] = {
 	{ "syscall", S(syscall, LDM_EVENT_SYSCALL_MAX) },
 	{ "nr", NUM(K_I32, W_SYSCALL, nr) },
 	{ "errno", NUM(K_I32, W_SYSCALL, err) },
+	{ "machine", S(machine, LDM_EVENT_MACHINE_MAX) },
 };
 
 static const void *

@@ -29,6 +29,7 @@ ldm_config_defaults(struct ldm_config *c)
 	c->n_policy_dirs = 2;
 	(void)ldm_strscpy(c->log, sizeof(c->log), "/var/log/ldm/events.jsonl");
 	(void)ldm_strscpy(c->state_dir, sizeof(c->state_dir), "/run/ldm");
+	(void)ldm_strscpy(c->persist_dir, sizeof(c->persist_dir), "/var/lib/ldm");
 }
 
 static int
@@ -45,7 +46,7 @@ set_path(char *dst, size_t size, const char *what, const char *v)
 	return 0;
 }
 
-enum { OPT_SPARES = 256 };
+enum { OPT_SPARES = 256, OPT_PERSIST_DIR };
 
 static int
 set_spares(struct ldm_config *c, long long n, const char *text)
@@ -152,8 +153,9 @@ file_policy_dirs(const config_t *cf, struct ldm_config *c)
 	return 0;
 }
 
-static const char *const file_keys[] = { "socket",      "policy_dirs", "log",       "state_dir",
-	                                 "cgroup_root", "queue",       "mark_mask", "spares" };
+static const char *const file_keys[] = { "socket",    "policy_dirs", "log",
+	                                 "state_dir", "persist_dir", "cgroup_root",
+	                                 "queue",     "mark_mask",   "spares" };
 
 static int
 file_check_keys(const config_t *cf, const char *file)
@@ -171,8 +173,8 @@ file_check_keys(const config_t *cf, const char *file)
 		if (j == ELEMENTSOF(file_keys)) {
 			fprintf(stderr,
 			        "ldm-enforcerd: %s: unknown setting '%s' (expected socket, "
-			        "policy_dirs, log, state_dir, cgroup_root, queue, mark_mask, "
-			        "spares)\n",
+			        "policy_dirs, log, state_dir, persist_dir, cgroup_root, queue, "
+			        "mark_mask, spares)\n",
 			        file, key);
 			r = -EINVAL;
 		}
@@ -234,6 +236,8 @@ read_file(struct ldm_config *c)
 	if (r == 0)
 		r = file_string(&cf, "state_dir", c->state_dir, sizeof(c->state_dir));
 	if (r == 0)
+		r = file_string(&cf, "persist_dir", c->persist_dir, sizeof(c->persist_dir));
+	if (r == 0)
 		r = file_string(&cf, "cgroup_root", c->cgroup_root, sizeof(c->cgroup_root));
 	if (r == 0)
 		r = file_numbers(&cf, c);
@@ -253,6 +257,8 @@ static const char usage[] =
         "/ldm/policies)\n"
         "  -l, --log FILE        JSON event log (default /var/log/ldm/events.jsonl)\n"
         "  -S, --state-dir DIR   live session state (default /run/ldm)\n"
+        "      --persist-dir DIR what outlives a reboot: the session id counter\n"
+        "                        (default /var/lib/ldm)\n"
         "  -C, --cgroup-root DIR where session cgroups are made, in the cgroup2 file system\n"
         "                        (default: beside the daemon's own cgroup, in 'ldm')\n"
         "  -q, --queue N         NFQUEUE number (default 4242)\n"
@@ -313,6 +319,8 @@ apply_flag(struct ldm_config *c, int opt, const char *arg)
 		return set_mask(c, arg);
 	case OPT_SPARES:
 		return set_spares_text(c, arg);
+	case OPT_PERSIST_DIR:
+		return set_path(c->persist_dir, sizeof(c->persist_dir), "persist dir", arg);
 	default:
 		fprintf(stderr, "Try 'ldm-enforcerd --help'.\n");
 		return -EINVAL;
@@ -334,6 +342,7 @@ ldm_config_parse(struct ldm_config *c, int argc, char **argv)
 		{ "mark-mask", required_argument, NULL, 'm' },
 		{ "keep-rules", no_argument, NULL, 'k' },
 		{ "spares", required_argument, NULL, OPT_SPARES },
+		{ "persist-dir", required_argument, NULL, OPT_PERSIST_DIR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },

@@ -52,8 +52,10 @@ void
 ldm_daemon_emit(const struct ldm_event *e, void *u)
 {
 	struct daemon *d = u;
+	struct ldm_event m = *e;
 
-	(void)ldm_eventlog_write(d->log, e); /* a failure is counted there, never a verdict */
+	m.machine = d->machine_id; /* (machine, session) names a session in merged logs */
+	(void)ldm_eventlog_write(d->log, &m); /* a failure is counted there, never a verdict */
 	ldm_counts_written(d, e);
 }
 
@@ -111,11 +113,11 @@ open_signals(struct daemon *d)
 }
 
 static int
-make_dirs(const struct daemon *d)
+make_dirs(struct daemon *d)
 {
 	if (mkdir(d->cfg.state_dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	return 0;
+	return ldm_ids_init(d);
 }
 
 static void
@@ -151,7 +153,7 @@ ldm_daemon_init(struct daemon *d)
 	if ((r = ldm_daemon_watch_fd(d, d->inotify_fd, EPOLLIN)) < 0 || (r = open_signals(d)) < 0)
 		die("signals", r);
 	if ((r = make_dirs(d)) < 0)
-		die(d->cfg.state_dir, r);
+		die("the state or persistent directory", r);
 	if ((r = ldm_cgroup_init(d->cfg.cgroup_root, &d->cg)) < 0)
 		die(r == -EXDEV ? "cgroup root must be below the cgroup2 mount" : "cgroup v2", r);
 	if ((r = ldm_peerns_init(d)) < 0)

@@ -123,7 +123,9 @@ struct daemon {
 	struct ldm_ns_id own_net, own_cgns; /* the daemon's network and cgroup namespaces */
 	char own_cgroot[LDM_PATH_MAX];      /* the root of its cgroup2 mount, as it sees it */
 	struct session sessions[LDM_MAX_SESSIONS + 1]; /* by slot; [0] unused */
-	uint64_t next_id;
+	uint64_t next_id;                              /* the next session id */
+	uint64_t id_limit; /* ids below it are reserved in persist_dir/next-id */
+	char machine_id[LDM_EVENT_MACHINE_MAX + 1]; /* "" when unknown */
 	struct client clients[LDM_MAX_CLIENTS];
 	bool v6; /* the kernel has IPv6: rules for it are required */
 
@@ -180,7 +182,13 @@ void ldm_daemon_emit(const struct ldm_event *e, void *d);
 void ldm_daemon_log_error(struct daemon *d, const struct session *s, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* ids.c: session ids unique on this machine across reboots */
+int ldm_ids_init(struct daemon *d);
+int ldm_ids_take(struct daemon *d, uint64_t *ret);
+
 /* session.c */
+/* Writes PATH atomically and durably (a synced temporary file renamed over it). */
+int ldm_write_file_atomic(const char *path, const char *text);
 int ldm_session_request(struct daemon *d, int client, const struct ldm_msg_session_request *m,
                         char *err, size_t err_size);
 void ldm_session_end(struct daemon *d, struct session *s, const char *why);

@@ -71,9 +71,8 @@ free_slot(const struct daemon *d)
 	return 0;
 }
 
-/* Writes PATH atomically (a temporary file renamed over it). */
-static int
-write_file_atomic(const char *path, const char *text)
+int
+ldm_write_file_atomic(const char *path, const char *text)
 {
 	char tmp[4200];
 	_cleanup_close_ int fd = -1;
@@ -98,21 +97,6 @@ state_path(const struct daemon *d, const char *name, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* Session ids are never reused, across restarts too: the next one is kept on disk. */
-static int
-take_id(struct daemon *d, uint64_t *ret)
-{
-	char path[4200], text[32];
-
-	if (state_path(d, "next-id", path, sizeof(path)) < 0)
-		return -ENAMETOOLONG;
-	(void)snprintf(text, sizeof(text), "%llu\n", (unsigned long long)d->next_id + 1);
-	if (write_file_atomic(path, text) < 0)
-		return -EIO;
-	*ret = d->next_id++;
-	return 0;
-}
-
 static int
 save_session(const struct daemon *d, const struct session *s)
 {
@@ -129,7 +113,7 @@ save_session(const struct daemon *d, const struct session *s)
 	             s->audit, (int)s->pid, (long long)s->started.tv_sec, s->user, s->app);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -ENAMETOOLONG;
-	return write_file_atomic(path, text);
+	return ldm_write_file_atomic(path, text);
 }
 
 static void
@@ -342,10 +326,10 @@ prepare(struct daemon *d, struct session *s, int client, const struct ldm_msg_se
 		return -E2BIG;
 	}
 	if (!spare) {
-		r = take_id(d, &s->id);
+		r = ldm_ids_take(d, &s->id);
 		if (r < 0 || getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
-			(void)snprintf(err, err_size, "cannot record the session in %s",
-			               d->cfg.state_dir);
+			(void)snprintf(err, err_size, "cannot record the session id in %s",
+			               d->cfg.persist_dir);
 			return -EIO;
 		}
 		(void)snprintf(s->name, sizeof(s->name), "s%llu-%08x", (unsigned long long)s->id,
@@ -454,7 +438,7 @@ ldm_session_spare(struct daemon *d)
 	slot = free_slot(d);
 	if (slot == 0)
 		return;
-	if (take_id(d, &id) < 0 || getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+	if (ldm_ids_take(d, &id) < 0 || getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
 		d->spare_hold_until = ldm_now_ms() + 10000;
 		return;
 	}
@@ -820,26 +804,6 @@ restore_one(struct daemon *d, const struct saved *v)
 	log_session(d, s, LDM_EVENT_SESSION_START, "resumed after a daemon restart");
 }
 
-static void
-read_next_id(struct daemon *d)
-{
-	char path[4200], text[32];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-	uint64_t v;
-
-	d->next_id = 1;
-	if (state_path(d, "next-id", path, sizeof(path)) < 0)
-		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || (n = read(fd, text, sizeof(text) - 1)) <= 0)
-		return;
-	text[n] = '\0';
-	text[strcspn(text, "\n")] = '\0';
-	if (ldm_parse_u64(text, UINT64_MAX - 1, &v) == 0 && v > 0)
-		d->next_id = v;
-}
-
 int
 ldm_session_restore(struct daemon *d)
 {
@@ -848,7 +812,6 @@ ldm_session_restore(struct daemon *d)
 	char **names = NULL;
 	size_t n = 0;
 
-	read_next_id(d);
 	if (state_path(d, "sessions", path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)

@@ -28,6 +28,8 @@
  *   blocked, would_block, syscalls_denied   session_end only, always there
  *   syscall   string, syscall_denied only
  *   nr, errno syscall_denied only, always there
+ *   machine   string: the machine's id (/etc/machine-id, 32 hex digits); session ids are
+ *             unique per machine, so (machine, session) names a session in merged logs
  *
  * Strings are JSON-escaped: '"' and '\' with a backslash, control characters (0x00-0x1f,
  * 0x7f) and C1 controls (U+0080-U+009F) as \u00XX; valid UTF-8 (RFC 3629: no overlongs,
@@ -59,6 +61,7 @@
 #define LDM_EVENT_COMMENT_MAX LDM_MAX_TEXT_LEN
 #define LDM_EVENT_REASON_MAX  LDM_MAX_TEXT_LEN
 #define LDM_EVENT_SYSCALL_MAX 31
+#define LDM_EVENT_MACHINE_MAX 32
 
 /* A buffer this large always holds one record, JSON or text, "\n" and NUL included. */
 #define LDM_EVENT_LINE_MAX 16384
@@ -117,6 +120,7 @@ struct ldm_event {
 	const char *syscall;
 	int32_t nr;
 	int32_t err; /* the errno the call got */
+	const char *machine;
 };
 
 /*
@@ -161,6 +165,7 @@ struct ldm_event_view {
 	char comment[LDM_EVENT_COMMENT_MAX + 1];
 	char reason[LDM_EVENT_REASON_MAX + 1];
 	char syscall[LDM_EVENT_SYSCALL_MAX + 1];
+	char machine[LDM_EVENT_MACHINE_MAX + 1];
 };
 
 /*

@@ -27,15 +27,11 @@ lc_cleanup() {
 tb_init
 trap lc_cleanup EXIT
 OUT="$TB_TMP/out"
-PERSIST="$TB_TMP/persist"
-mkdir -m 0755 "$PERSIST"
-PFLAG=(--persist-dir "$PERSIST")
-[ -n "${LDMT_OLD:-}" ] && PFLAG=() # to see the tests fail on code without the flag
 
 tb_policy t 'name = "t";
 allow = ( { proto = "udp"; to = "lan"; ports = "14550"; comment = "MAVLink" } );'
 
-tb_start_daemon "$BUILD" "${PFLAG[@]}" || {
+tb_start_daemon "$BUILD" || {
 	tb_fail "daemon starts"
 	tb_summary
 	exit 1
@@ -115,7 +111,7 @@ touch "$OUT/r.go"
 wait "$app"
 tb_check "the program ended while the daemon was down" [ ! -e "/proc/$app" ]
 start=$(date +%s%N)
-tb_start_daemon "$BUILD" "${PFLAG[@]}" || tb_fail "the daemon restarts"
+tb_start_daemon "$BUILD" || tb_fail "the daemon restarts"
 tb_wait 3 has_end "$sid"
 ms=$(tb_ms_since "$start")
 tb_check "session $sid ended ${ms} ms after the restart (< 1000)" \
@@ -203,5 +199,28 @@ sleep 1.2 # past the fold window: a record folding held back would be written by
 last_rec=$(grep -nF "\"session\":$sid," "$TB_LOG" | tail -1)
 tb_check "session_end is the session's last record" \
 	sh -c "printf '%s' \"\$1\" | grep -qF '\"event\":\"session_end\"'" _ "$last_rec"
+
+# --- 5. Session ids survive a reboot: a fresh state directory (/run is empty after a boot),
+# the same persistent directory; and every record names the machine.
+ids() { sed -n 's/.*"event":"session_start","session":\([0-9]*\),.*/\1/p' "$TB_LOG" | sort -n; }
+before_ids=$(ids)
+max_before=$(printf '%s\n' "$before_ids" | tail -1)
+tb_stop_daemon
+rm -rf "$TB_TMP/state"
+mkdir -m 0755 "$TB_TMP/state"
+tb_start_daemon "$BUILD" || tb_fail "the daemon starts after the simulated reboot"
+run_app true 2>/dev/null
+run_app true 2>/dev/null
+new_ids=$(ids | tail -2)
+tb_check "ids after the reboot ($(echo $new_ids)) come after those before (max $max_before)" \
+	sh -c "for i in $(echo $new_ids); do [ \$i -gt $max_before ] || exit 1; done"
+tb_check "and none repeats" [ -z "$(ids | uniq -d)" ]
+if [ -s /etc/machine-id ]; then
+	mid=$(head -c 32 /etc/machine-id)
+	tb_wait 3 has_end "$(echo $new_ids | cut -d' ' -f1)"
+	tb_check "records carry the machine id" \
+		[ "$(tb_log_count "\"session\":$(echo $new_ids | cut -d' ' -f1)," "\"machine\":\"$mid\"")" -ge 2 ]
+fi
+tb_check "the counter is in the persistent directory" test -s "$TB_TMP/persist/next-id"
 
 tb_summary test_lifecycle
