@@ -17,6 +17,8 @@ static const size_t sizes[] = {
 	[LDM_MSG_STATUS_LINE] = sizeof(struct ldm_msg_text),
 	[LDM_MSG_END] = sizeof(struct ldm_msg_empty),
 	[LDM_MSG_ACK] = sizeof(struct ldm_msg_empty),
+	[LDM_MSG_LOG_REQUEST] = sizeof(struct ldm_msg_log_request),
+	[LDM_MSG_LOG_READY] = sizeof(struct ldm_msg_empty),
 };
 
 size_t
@@ -91,6 +93,11 @@ check_payload(const struct ldm_msg_hdr *h)
 
 		return STR_OK(m->policy) && m->reserved == 0 &&
 		       (m->flags & ~(LDM_SUMMARY_R_FINAL | LDM_SUMMARY_R_ESCAPED)) == 0;
+	}
+	case LDM_MSG_LOG_REQUEST: {
+		const struct ldm_msg_log_request *m = (const void *)h;
+
+		return (m->flags & ~LDM_LOG_F_FOLLOW) == 0 && m->reserved == 0;
 	}
 	case LDM_MSG_STATUS_LINE:
 		return STR_OK(((const struct ldm_msg_text *)(const void *)h)->text);

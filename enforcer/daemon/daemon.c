@@ -207,6 +207,7 @@ on_signal(struct daemon *d)
 			(void)ldm_eventlog_reopen(d->log);
 		} else if (si.ssi_signo == SIGCHLD) {
 			ldm_session_reap_probes(d);
+			ldm_logserve_reap(d, false);
 		} else {
 			d->stopping = true;
 		}
@@ -394,6 +395,7 @@ ldm_daemon_done(struct daemon *d)
 		if (s->state == SESSION_SPARE || s->state == SESSION_CLOSING)
 			(void)ldm_cgroup_remove(&d->cg, s->name);
 	}
+	ldm_logserve_reap(d, true);
 	ldm_nfq_close(d);
 	ldm_rules_forget_kernel(d);
 	free(d->last_rules[0]);

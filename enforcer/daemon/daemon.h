@@ -27,6 +27,7 @@
 #define LDM_MAX_SESSION_PROCS 4096 /* processes of a session followed one by one */
 #define LDM_PROCS_SCAN_MS     200  /* how often a session's processes are looked at */
 #define LDM_PROCS_FINAL_MS    20   /* the same, while ldm-run waits for its final counts */
+#define LDM_LOG_READERS       8    /* `ldmctl log` readers for ordinary users at once */
 
 enum session_state {
 	SESSION_FREE = 0,
@@ -142,6 +143,7 @@ struct daemon {
 	struct ldm_nametab *names; /* addresses each session resolved, with their names */
 	struct ldm_fold *fold;
 	struct ldm_eventlog *log;
+	pid_t log_readers[LDM_LOG_READERS]; /* logserve.c's children, 0 free */
 
 	bool stopping;
 	uint64_t stop_deadline;
@@ -265,6 +267,10 @@ int ldm_peerns_init(struct daemon *d);
 /* Returns 0 when PID's network namespace and cgroup view are the daemon's; otherwise
  * -EXDEV (or -errno when they cannot be told) and the reason in ERR. */
 int ldm_peerns_check(const struct daemon *d, pid_t pid, char *err, size_t err_size);
+
+/* logserve.c: the log records of a user's own sessions, for ldmctl log */
+void ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_request *m);
+void ldm_logserve_reap(struct daemon *d, bool kill_all); /* SIGCHLD; the stop */
 
 /* nfq.c: the queue */
 int ldm_nfq_open(struct daemon *d);

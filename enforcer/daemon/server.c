@@ -306,6 +306,7 @@ on_status(struct daemon *d, int client)
 	char line[LDM_CTL_TEXT_MAX];
 	const char *states[] = { "free", "starting", "running", "ending" };
 	unsigned spares = 0;
+	uid_t uid = d->clients[client].uid;
 
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
 		spares += d->sessions[i].state == SESSION_SPARE && d->committed[i];
@@ -323,7 +324,9 @@ on_status(struct daemon *d, int client)
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS && d->clients[client].fd >= 0; i++) {
 		const struct session *s = &d->sessions[i];
 
-		if (!SESSION_ACTIVE(s))
+		/* An ordinary user (an app inside a session too) sees its own sessions only:
+		 * other users' programs and pids are not theirs to know. */
+		if (!SESSION_ACTIVE(s) || (uid != 0 && s->uid != uid))
 			continue;
 		(void)snprintf(line, sizeof(line),
 		               "session %llu: %s, policy %s%s, user %s, pid %d, blocked %llu, "
@@ -355,6 +358,10 @@ dispatch(struct daemon *d, int client)
 		break;
 	case LDM_MSG_STATUS_REQUEST:
 		on_status(d, client);
+		break;
+	case LDM_MSG_LOG_REQUEST:
+		ldm_logserve_start(d, client, (const void *)h);
+		ldm_server_close(d, client); /* the pipe (or the error) was its one answer */
 		break;
 	default:
 		refuse(d, client, "a message type clients do not send");

@@ -37,6 +37,8 @@ enum ldm_msg_type {
 	LDM_MSG_STATUS_LINE = 8,     /* daemon -> ldmctl, one per line of text */
 	LDM_MSG_END = 9,             /* daemon -> client: no more lines */
 	LDM_MSG_ACK = 10,            /* daemon -> client: report taken */
+	LDM_MSG_LOG_REQUEST = 11,    /* ldmctl -> daemon: the log records I may read */
+	LDM_MSG_LOG_READY = 12,      /* daemon -> ldmctl: a pipe of them comes with it */
 };
 
 struct ldm_msg_hdr {
@@ -151,6 +153,23 @@ _Static_assert(sizeof(struct ldm_msg_text) == 16 + 512, "wire size");
 struct ldm_msg_empty {
 	struct ldm_msg_hdr hdr;
 };
+
+/*
+ * The log for a user who may not read the file (it is root's): the daemon answers
+ * LDM_MSG_LOG_READY with one file descriptor (SCM_RIGHTS), the read end of a pipe carrying
+ * the JSON lines of the log that belong to the caller's own sessions (root: every record),
+ * of SESSION only when not 0, as the file holds them; EOF at its end, or with
+ * LDM_LOG_F_FOLLOW not before the caller closes the pipe (later records follow, across
+ * rotation).
+ */
+#define LDM_LOG_F_FOLLOW 0x1u
+struct ldm_msg_log_request {
+	struct ldm_msg_hdr hdr;
+	uint64_t session;
+	uint32_t flags;
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct ldm_msg_log_request) == 32, "wire size");
 
 /* The largest message of any type: a reader's buffer size. */
 #define LDM_MSG_MAX sizeof(struct ldm_msg_session_ready)

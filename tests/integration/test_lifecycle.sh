@@ -200,7 +200,73 @@ last_rec=$(grep -nF "\"session\":$sid," "$TB_LOG" | tail -1)
 tb_check "session_end is the session's last record" \
 	sh -c "printf '%s' \"\$1\" | grep -qF '\"event\":\"session_end\"'" _ "$last_rec"
 
-# --- 5. Session ids survive a reboot: a fresh state directory (/run is empty after a boot),
+# --- 5. `ldmctl status` and `ldmctl log` show an ordinary user their own sessions only
+# (from outside and from inside a session); root sees all.
+id "$USER2" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$USER2"
+as_user2() {
+	ASAN_OPTIONS=detect_leaks=0 nsenter --net="/run/netns/$TB_LAP" -- setpriv --reuid="$USER2" \
+		--regid="$USER2" --clear-groups --inh-caps=-all --bounding-set=-all -- "$@"
+}
+status_lines() { grep '^session ' | sed 's/, app .*//'; }
+tb_spawn run_app sh -c "$NET udp-send $INET4 9997 1 >/dev/null 2>&1; \
+	while [ ! -e $OUT/st.go ]; do sleep 0.05; done"
+app=$TB_LAST
+tb_spawn as_user2 "$RUN" --socket "$TB_SOCK" --policy t -- sh -c \
+	"$NET udp-send $INET4 9996 1 >/dev/null 2>&1; \
+	'$CTL' status --socket '$TB_SOCK' >$OUT/st2.in 2>&1; \
+	while [ ! -e $OUT/st.go ]; do sleep 0.05; done"
+app2=$TB_LAST
+two_sessions() { [ "$("$CTL" status --socket "$TB_SOCK" | grep -c '^session .*running')" -ge 2 ]; }
+tb_check "root: two users' sessions are running" tb_wait 5 two_sessions
+tb_wait 5 test -s "$OUT/st2.in"
+as_user2 "$CTL" status --socket "$TB_SOCK" >"$OUT/st2.out" 2>&1
+tb_check "$USER2 outside a session sees only their own session ($(status_lines <"$OUT/st2.out" | tr '\n' ';'))" \
+	sh -c "[ \"\$(grep -c '^session ' '$OUT/st2.out')\" = 1 ] && grep -q '^session .*, user $USER2,' '$OUT/st2.out'"
+tb_check "$USER2 inside a session sees only their own ($(status_lines <"$OUT/st2.in" | tr '\n' ';'))" \
+	sh -c "[ \"\$(grep -c '^session ' '$OUT/st2.in')\" = 1 ] && grep -q '^session .*, user $USER2,' '$OUT/st2.in'"
+tb_as_user "$TB_LAP" "$CTL" status --socket "$TB_SOCK" >"$OUT/st1.out" 2>&1
+tb_check "$TB_USER sees only theirs" \
+	sh -c "[ \"\$(grep -c '^session ' '$OUT/st1.out')\" = 1 ] && grep -q '^session .*, user $TB_USER,' '$OUT/st1.out'"
+uid1=$(id -u "$TB_USER")
+uid2=$(id -u "$USER2")
+tb_check "the log file is root's" sh -c "! ASAN_OPTIONS=detect_leaks=0 \
+	setpriv --reuid=$USER2 --regid=$USER2 --clear-groups cat '$TB_LOG' >/dev/null 2>&1"
+as_user2 "$CTL" log --json --socket "$TB_SOCK" >"$OUT/log2.out" 2>"$OUT/log2.err"
+rc=$?
+n_own=$(grep -c "\"uid\":$uid2," "$OUT/log2.out")
+want=$(tb_log_count '"session":' "\"uid\":$uid2,")
+tb_check "$USER2's ldmctl log (rc $rc) has their $want records ($n_own)" [ "$rc" = 0 -a "$n_own" = "$want" -a "$want" -ge 2 ]
+tb_check "and nothing else ($(grep -vc "\"uid\":$uid2," "$OUT/log2.out") others; $(cat "$OUT/log2.err"))" \
+	[ "$(grep -vc "\"uid\":$uid2," "$OUT/log2.out")" = 0 ]
+tb_as_user "$TB_LAP" "$CTL" log --json --socket "$TB_SOCK" >"$OUT/log1.out" 2>&1
+tb_check "$TB_USER's has none of $USER2's" [ "$(grep -c "\"uid\":$uid2," "$OUT/log1.out")" = 0 ]
+tb_check "and all of their own" [ "$(grep -c "\"uid\":$uid1," "$OUT/log1.out")" = \
+	"$(tb_log_count '"session":' "\"uid\":$uid1,")" ]
+s2=$(sed -n 's/^session \([0-9]*\):.*/\1/p' "$OUT/st2.out")
+as_user2 "$CTL" log "$s2" --socket "$TB_SOCK" >"$OUT/log2s.out" 2>&1
+tb_check "$USER2's ldmctl log $s2 prints that session's records as text" \
+	grep -q "^blocked udp .*198.51.100.7:9996 .*session $s2 " "$OUT/log2s.out"
+# --follow through the daemon: a later block of their own shows up, and the daemon's reader
+# ends when the caller goes.
+ASAN_OPTIONS=detect_leaks=0 nsenter --net="/run/netns/$TB_LAP" -- setpriv --reuid="$USER2" \
+	--regid="$USER2" --clear-groups --inh-caps=-all --bounding-set=-all -- \
+	"$CTL" log --follow --socket "$TB_SOCK" >"$OUT/follow2.out" 2>&1 &
+follower=$! # ldmctl's own pid: nsenter and setpriv exec
+TB_PIDS+=("$follower")
+tb_wait 5 grep -q '"session"\|^session_start' "$OUT/follow2.out"
+as_user2 "$RUN" --socket "$TB_SOCK" --policy t --quiet -- "$NET" udp-send "$INET4" 9995 1 \
+	>/dev/null 2>&1
+tb_check "$USER2's ldmctl log --follow shows their new block" \
+	tb_wait 5 grep -q "^blocked udp .*198.51.100.7:9995 " "$OUT/follow2.out"
+tb_check "and no other user's record" [ "$(grep -c "user $TB_USER " "$OUT/follow2.out")" = 0 ]
+kill -TERM "$follower" 2>/dev/null
+wait "$follower" 2>/dev/null
+no_children() { [ -z "$(ps -o pid= --ppid "$TB_DAEMON")" ]; }
+tb_check "the daemon's log reader ends with its caller" tb_wait 3 no_children
+touch "$OUT/st.go"
+wait "$app" "$app2"
+
+# --- 6. Session ids survive a reboot: a fresh state directory (/run is empty after a boot),
 # the same persistent directory; and every record names the machine.
 ids() { sed -n 's/.*"event":"session_start","session":\([0-9]*\),.*/\1/p' "$TB_LOG" | sort -n; }
 before_ids=$(ids)
