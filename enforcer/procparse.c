@@ -81,7 +81,12 @@ ldm_mountinfo_cgroup2_root(const char *text, const char *mnt, char *buf, size_t 
 		}
 		line = nl != NULL ? nl + 1 : NULL;
 	}
-	return seen ? ldm_strscpy(buf, size, found) : -ENOENT;
+	if (!seen)
+		return -ENOENT;
+	if (strlen(found) >= size)
+		return -ENAMETOOLONG; /* BUF untouched */
+	memcpy(buf, found, strlen(found) + 1);
+	return 0;
 }
 
 int
@@ -166,7 +171,7 @@ ldm_proc_stat_parse(const char *text, char *ret_state, uint64_t *ret_start, char
 	if (open == NULL || close == NULL || close < open || close[1] != ' ' || close[2] == '\0' ||
 	    close[3] != ' ' || comm_size == 0)
 		return -EINVAL;
-	s = close + 3;
+	s = close + 4;                             /* field 4 */
 	for (int field = 4; field < 22; field++) { /* to the start of field 22 */
 		s = strchr(s, ' ');
 		if (s == NULL)

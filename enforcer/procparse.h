@@ -20,7 +20,7 @@ int ldm_mountinfo_cgroup2(const char *text, char *buf, size_t size);
 
 /* The root of the cgroup2 mount at MNT in mountinfo TEXT: the cgroup its mount point shows,
  * as the reader's cgroup namespace sees it ("/" for the whole tree). Returns 0, -ENOENT if
- * no cgroup2 file system is mounted there, -ENAMETOOLONG. A later mount over the same point
+ * no cgroup2 file system is mounted there, -ENAMETOOLONG; BUF is written only on success. A later mount over the same point
  * wins, as it hides the earlier one. */
 int ldm_mountinfo_cgroup2_root(const char *text, const char *mnt, char *buf, size_t size);
 

@@ -200,6 +200,20 @@ last_rec=$(grep -nF "\"session\":$sid," "$TB_LOG" | tail -1)
 tb_check "session_end is the session's last record" \
 	sh -c "printf '%s' \"\$1\" | grep -qF '\"event\":\"session_end\"'" _ "$last_rec"
 
+# A child that lives on: the summary waits 5 s at most, then gives the counts so far and
+# says that a process still runs.
+start=$(date +%s%N)
+tb_as_user "$TB_LAP" "$RUN" --socket "$TB_SOCK" --policy t -- \
+	sh -c "sleep 30 >/dev/null 2>&1 & echo \$! >$OUT/linger.pid" 2>"$OUT/linger.err"
+ms=$(tb_ms_since "$start")
+tb_check "with a child left running, ldm-run waits 5 s at most (${ms} ms)" \
+	[ "$ms" -ge 4500 -a "$ms" -lt 8000 ]
+tb_check "and its summary says a process still runs ($(cat "$OUT/linger.err"))" \
+	grep -q '1 process is still running in the session: counts so far' "$OUT/linger.err"
+kill -KILL "$(cat "$OUT/linger.pid")" 2>/dev/null
+lsid=$(sed -n 's/^ldm: session \([0-9]*\) .*/\1/p' "$OUT/linger.err")
+tb_check "and that session ends once the child does" tb_wait 3 has_end "$lsid"
+
 # --- 5. `ldmctl status` and `ldmctl log` show an ordinary user their own sessions only
 # (from outside and from inside a session); root sees all.
 id "$USER2" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$USER2"
