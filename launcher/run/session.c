@@ -122,6 +122,13 @@ ldm_run_session_check_cgroup(const struct ldm_msg_session_ready *s)
 		return -errno;
 	}
 	buf[n] = '\0';
+	/* A path above our cgroup namespace's root: the daemon names cgroups from its own. */
+	if (strstr(buf, "0::/..") != NULL) {
+		fprintf(stderr, "ldm-run: refused: ldm-run runs in another cgroup namespace than "
+		                "ldm-enforcerd, so it cannot check that it is in the session; the "
+		                "program was not started\n");
+		return -EXDEV;
+	}
 	/* An empty name would be the root: never a session's cgroup. */
 	if (s->cgroup[0] == '\0' || s->cgroup[0] == '/' ||
 	    !ldm_run_cgroup_matches(buf, s->cgroup)) {

@@ -67,8 +67,13 @@ tb_check "ldm-run says why ($out)" sh -c "printf '%s' \"\$1\" | grep -q 'network
 tb_check "the daemon logs why" [ "$(tb_log_count '"event":"error"' 'network namespace')" -ge 1 ]
 tb_check "and started no session" [ "$(tb_log_count '"event":"session_start"')" = "$before" ]
 
-# The same from a private cgroup namespace (its view of the cgroup tree is not ours).
-out=$(ASAN_OPTIONS=detect_leaks=0 nsenter --net="/run/netns/$TB_LAP" -- unshare --cgroup -- \
+# The same from a private cgroup namespace (its view of the cgroup tree is not ours: its root
+# is a cgroup of its own, as a container's is).
+CGMNT=$(tb_cgroup2_mount)
+mkdir "$CGMNT/$TB_ID-cgns"
+TB_CGROUPS+=("$CGMNT/$TB_ID-cgns")
+out=$(ASAN_OPTIONS=detect_leaks=0 nsenter --net="/run/netns/$TB_LAP" -- sh -c \
+	"echo \$\$ >'$CGMNT/$TB_ID-cgns/cgroup.procs' && exec \"\$@\"" sh unshare --cgroup -- \
 	setpriv --reuid="$TB_USER" --regid="$TB_USER" --clear-groups --inh-caps=-all \
 	--bounding-set=-all -- "$RUN" --socket "$TB_SOCK" --policy t -- \
 	sh -c "touch $OUT/cgns.marker" 2>&1)
@@ -79,7 +84,6 @@ tb_check "ldm-run says why ($out)" sh -c "printf '%s' \"\$1\" | grep -q 'cgroup 
 tb_check "and started no session" [ "$(tb_log_count '"event":"session_start"')" = "$before" ]
 # The same with another cgroup2 mount in view: a cgroup bound over the mount point (as a
 # container's own /sys/fs/cgroup shows only its part of the tree); no cgroup namespace.
-CGMNT=$(tb_cgroup2_mount)
 mkdir "$CGMNT/$TB_ID-view"
 TB_CGROUPS+=("$CGMNT/$TB_ID-view")
 out=$(ASAN_OPTIONS=detect_leaks=0 nsenter --net="/run/netns/$TB_LAP" -- unshare --mount \
