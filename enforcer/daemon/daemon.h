@@ -19,15 +19,16 @@
 #include "procparse.h"
 #include "ruleset.h"
 
-#define LDM_MAX_SESSIONS      255 /* also capped by the mark bits: max_slots */
-#define LDM_MAX_CLIENTS       64
-#define LDM_CLIENT_TIMEOUT_MS 10000
-#define LDM_PROBE_TIMEOUT_MS  3000
-#define LDM_END_GRACE_MS      300  /* packets still queued when a session empties are judged */
-#define LDM_MAX_SESSION_PROCS 4096 /* processes of a session followed one by one */
-#define LDM_PROCS_SCAN_MS     200  /* how often a session's processes are looked at */
-#define LDM_PROCS_FINAL_MS    20   /* the same, while ldm-run waits for its final counts */
-#define LDM_LOG_READERS       8    /* `ldmctl log` readers for ordinary users at once */
+#define LDM_MAX_SESSIONS        255 /* also capped by the mark bits: max_slots */
+#define LDM_MAX_CLIENTS         64
+#define LDM_CLIENT_TIMEOUT_MS   10000
+#define LDM_PROBE_TIMEOUT_MS    3000
+#define LDM_END_GRACE_MS        300  /* packets still queued when a session empties are judged */
+#define LDM_MAX_SESSION_PROCS   4096 /* processes of a session followed one by one */
+#define LDM_PROCS_SCAN_MS       200  /* how often a session's processes are looked at */
+#define LDM_PROCS_FINAL_MS      20   /* the same, while ldm-run waits for its final counts */
+#define LDM_LOG_READERS         16   /* `ldmctl log` readers for ordinary users at once */
+#define LDM_LOG_READERS_PER_UID 4    /* of them, one user's */
 
 enum session_state {
 	SESSION_FREE = 0,
@@ -144,6 +145,7 @@ struct daemon {
 	struct ldm_fold *fold;
 	struct ldm_eventlog *log;
 	pid_t log_readers[LDM_LOG_READERS]; /* logserve.c's children, 0 free */
+	uid_t log_reader_uids[LDM_LOG_READERS];
 
 	bool stopping;
 	uint64_t stop_deadline;

@@ -9,8 +9,8 @@
  * The reader closes every descriptor of the daemon first (the queue's netlink socket
  * above all: a reader left behind must not keep the queue bound), reads nothing but the log
  * file, never execs, and ends at the end of the file, or with --follow when the caller
- * closes the pipe. At most LDM_LOG_READERS run at once; they are reaped on SIGCHLD and
- * killed when the daemon stops.
+ * closes the pipe. At most LDM_LOG_READERS run at once, LDM_LOG_READERS_PER_UID of one
+ * user; they are reaped on SIGCHLD and killed when the daemon stops.
  *
  * Trust: the request is checked by ldm_msg_check(); the uid is SO_PEERCRED's. The file's
  * lines are parsed strictly (ldm_event_parse_json): a line that does not parse is not
@@ -155,13 +155,20 @@ send_fd(struct daemon *d, int client, int fd)
 	return 0;
 }
 
+/* A free reader slot, or -1: none free, or UID has LDM_LOG_READERS_PER_UID already (so that
+ * one user's --follow readers cannot keep every other user from the log). */
 static int
-free_reader(const struct daemon *d)
+free_reader(const struct daemon *d, uid_t uid)
 {
-	for (int i = 0; i < LDM_LOG_READERS; i++)
-		if (d->log_readers[i] <= 0)
-			return i;
-	return -1;
+	int slot = -1, mine = 0;
+
+	for (int i = 0; i < LDM_LOG_READERS; i++) {
+		if (d->log_readers[i] <= 0 && slot < 0)
+			slot = i;
+		else if (d->log_readers[i] > 0 && d->log_reader_uids[i] == uid)
+			mine++;
+	}
+	return mine < LDM_LOG_READERS_PER_UID ? slot : -1;
 }
 
 void
@@ -170,7 +177,7 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 	const struct filter f = { .uid = d->clients[client].uid,
 		                  .session = m->session,
 		                  .follow = (m->flags & LDM_LOG_F_FOLLOW) != 0 };
-	int slot = free_reader(d), p[2];
+	int slot = free_reader(d, f.uid), p[2];
 	pid_t pid;
 
 	if (slot < 0) {
@@ -196,8 +203,10 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 			(void)kill(pid, SIGKILL);
 	}
 	(void)close(p[0]);
-	if (pid > 0)
+	if (pid > 0) {
 		d->log_readers[slot] = pid;
+		d->log_reader_uids[slot] = f.uid;
+	}
 }
 
 void

@@ -281,10 +281,10 @@ on_summary(struct daemon *d, int client, const struct ldm_msg_summary_request *m
 		ldm_server_send_error(d, client, -ENOENT, "no such session of yours");
 		return;
 	}
-	/* Waiting for the final counts is for a process inside the session (ldm-run): the
-	 * answer comes once nothing else is left there. */
-	if ((m->flags & LDM_SUMMARY_F_FINAL) && peer_session(d, c, &inside) == s &&
-	    ldm_procs_wait_final(d, client, s, m->wait_ms) == 0)
+	/* Waiting for the final counts is for the session's ldm-run (its requester, inside
+	 * it), never the app: the answer comes once nothing else is left there. */
+	if ((m->flags & LDM_SUMMARY_F_FINAL) && c->pid == s->pid &&
+	    peer_session(d, c, &inside) == s && ldm_procs_wait_final(d, client, s, m->wait_ms) == 0)
 		return;
 	ldm_server_send_summary(d, client, s, false, 0);
 }
