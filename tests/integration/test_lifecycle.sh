@@ -178,6 +178,17 @@ kill -KILL "$epid" 2>/dev/null
 tb_wait 3 sh -c "! grep -q . '$ESC_CG/cgroup.procs'"
 rmdir "$ESC_CG" 2>/dev/null
 
+# Exits are never escapes: 200 children that end at once (zombies, dying processes), then
+# the program, log no tamper record.
+tampers=$(tb_log_count '"event":"tamper"')
+run_app sh -c 'i=0; while [ $i -lt 200 ]; do true & i=$((i + 1)); done; wait' 2>/dev/null
+sid=$(last_session)
+tb_wait 3 has_end "$sid"
+tb_check "200 children that ended are no escape ($(($(tb_log_count '"event":"tamper"') - tampers)) tamper records)" \
+	[ "$(tb_log_count '"event":"tamper"')" = "$tampers" ]
+tb_check "and the session's end is a plain one" \
+	sh -c "printf '%s' \"\$1\" | grep -q '\"reason\":\"the last process ended\"'" _ "$(end_record "$sid")"
+
 # --- 4. Final counts: a background child blocked after the program exited, and a flood
 # that folds. ldm-run's summary, session_end and the records all say the same number.
 summary_n() { sed -n 's/.*ended: \([0-9]*\) connections\{0,1\} blocked.*/\1/p' "$1"; }
@@ -306,5 +317,7 @@ if [ -s /etc/machine-id ]; then
 		[ "$(tb_log_count "\"session\":$(echo $new_ids | cut -d' ' -f1)," "\"machine\":\"$mid\"")" -ge 2 ]
 fi
 tb_check "the counter is in the persistent directory" test -s "$TB_TMP/persist/next-id"
+
+tb_check "the only tamper records are the two escapes" [ "$(tb_log_count '"event":"tamper"')" = 2 ]
 
 tb_summary test_lifecycle
