@@ -269,6 +269,8 @@ int ldm_peerns_init(struct daemon *d);
 /* Returns 0 when PID's network namespace and cgroup view are the daemon's; otherwise
  * -EXDEV (or -errno when they cannot be told) and the reason in ERR. */
 int ldm_peerns_check(const struct daemon *d, pid_t pid, char *err, size_t err_size);
+/* 1 when PID is in the daemon's network namespace, 0 when not, -errno (gone). */
+int ldm_peerns_same_net(const struct daemon *d, pid_t pid);
 
 /* logserve.c: the log records of a user's own sessions, for ldmctl log */
 void ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_request *m);

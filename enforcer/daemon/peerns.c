@@ -93,6 +93,18 @@ ldm_peerns_init(struct daemon *d)
 }
 
 int
+ldm_peerns_same_net(const struct daemon *d, pid_t pid)
+{
+	char path[64];
+	struct ldm_ns_id id;
+	int r;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/net/dev", (int)pid);
+	r = stat_id(path, &id);
+	return r < 0 ? r : same_id(&id, &d->own_net);
+}
+
+int
 ldm_peerns_check(const struct daemon *d, pid_t pid, char *err, size_t err_size)
 {
 	char path[64], p[32], root[LDM_PATH_MAX];

@@ -39,6 +39,7 @@
 struct ldm_proc_seen {
 	int pid;
 	uint64_t start;
+	bool fresh; /* first seen in the last read */
 };
 
 static int
@@ -94,10 +95,17 @@ log_escape(struct daemon *d, struct session *s, int pid, const char *comm, const
 	struct ldm_event e;
 
 	s->escapes++;
-	(void)snprintf(reason, sizeof(reason),
-	               "process %d (%s) left the session cgroup for %.300s while it ran: its "
-	               "traffic is no longer judged by this session's policy",
-	               pid, comm, where);
+	if (where != NULL)
+		(void)snprintf(reason, sizeof(reason),
+		               "process %d (%s) left the session cgroup for %.300s while it ran: "
+		               "its traffic is no longer judged by this session's policy",
+		               pid, comm, where);
+	else
+		(void)snprintf(reason, sizeof(reason),
+		               "process %d (%s) of the session runs in another network namespace "
+		               "than the daemon's: its traffic is not judged by this session's "
+		               "policy",
+		               pid, comm);
 	ldm_event_init(&e, LDM_EVENT_TAMPER, NULL);
 	ldm_session_fill_event(s, &e);
 	e.pid = (uint32_t)pid;
@@ -149,7 +157,11 @@ new_list(const struct session *s, const int *pids, size_t n, size_t *ret_n)
 		if (old != NULL)
 			v[k++] = *old;
 		else if (proc_stat(pids[i], &state, &start, comm, sizeof(comm)) == 0)
-			v[k++] = (struct ldm_proc_seen){ .pid = pids[i], .start = start };
+			v[k++] = (struct ldm_proc_seen){ .pid = pids[i],
+				                         .start = start,
+				                         .fresh = true };
+		if (old != NULL)
+			v[k - 1].fresh = false;
 	}
 	*ret_n = k;
 	return v;
@@ -178,6 +190,17 @@ ldm_procs_scan(struct daemon *d, struct session *s)
 	v = new_list(s, pids, r >= 0 ? (size_t)r : LDM_MAX_SESSION_PROCS, &n);
 	if (v == NULL)
 		return;
+	/* A new process in another network namespace (put there by root, or by a client
+	 * other than ldm-run before its exec) sends where the rules do not look. */
+	for (size_t k = 0; k < n; k++) {
+		char comm[COMM_MAX], state;
+		uint64_t start;
+
+		if (v[k].fresh && ldm_peerns_same_net(d, v[k].pid) == 0 &&
+		    proc_stat(v[k].pid, &state, &start, comm, sizeof(comm)) == 0 &&
+		    start == v[k].start)
+			log_escape(d, s, v[k].pid, comm, NULL);
+	}
 	for (size_t i = 0; i < s->n_procs; i++) {
 		bool still = false;
 
