@@ -394,7 +394,13 @@ open_via_daemon(const struct ldmctl_ctx *ctx, const struct log_args *a)
 	fflush(stdout);
 	if (r == LDM_MSG_ERROR)
 		fprintf(stderr, "ldmctl: log: ldm-enforcerd: %s\n", m.error.text);
-	else
+	else if (r == -ENOENT || r == -ECONNREFUSED) {
+		fputs("ldmctl: log: ldm-enforcerd is not running (no daemon at ", stderr);
+		ldmctl_put_escaped(stderr, socket, false);
+		fputs("), and only it passes on the records of your sessions; root can read the "
+		      "log file ('sudo ldmctl log')\n",
+		      stderr);
+	} else
 		fprintf(stderr, "ldmctl: log: cannot get your records from ldm-enforcerd: %s\n",
 		        strerror(r < 0 ? -r : EPROTO));
 	return r < 0 ? r : -EPROTO;
