@@ -3,8 +3,10 @@
 # from another network or cgroup namespace are refused, a session whose program ended while
 # the daemon was down ends at once after the restart with counts that match its records,
 # `session_end` and ldm-run's summary are final (a child blocked after the program exited, a
-# flood that folds), a process moved out of its session is logged as an escape, session ids
-# survive a reboot, and `ldmctl status` shows an ordinary user only their own sessions.
+# flood that folds), a process moved out of its session (or into it from another network
+# namespace) is logged as an escape and an exit never is, session ids survive a reboot, and
+# `ldmctl status` and `ldmctl log` show an ordinary user only their own sessions (a second
+# system user, ldmtest2, is created for that if missing, and stays, as ldmtest does).
 # Usage: test_lifecycle.sh BUILD_DIR
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
