@@ -7,8 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "common/client.h"
@@ -164,6 +167,8 @@ format_warnings(char *buf, size_t size, const struct ldm_msg_summary *sum)
 		n += snprintf(buf + n, size - (size_t)n,
 		              " \u2014 %" PRIu32 " %s still running in the session: counts so far",
 		              sum->running, plural(sum->running, "process is", "processes are"));
+	else if (n >= 0 && (size_t)n < size && !(sum->flags & LDM_SUMMARY_R_FINAL))
+		n += snprintf(buf + n, size - (size_t)n, " \u2014 counts so far");
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
@@ -197,20 +202,75 @@ ldm_run_format_summary(char *buf, size_t size, uint64_t session, const char *pol
 	return 0;
 }
 
-/* The session's counters, or -errno. */
+/* Asks for the counts with FLAGS on a connection of its own; the reply in *RET. */
 static int
-get_summary(const char *socket, uint64_t session, struct ldm_msg_summary *ret)
+ask_summary(const char *socket, uint64_t session, uint32_t flags, int *ret_fd)
 {
 	struct ldm_msg_summary_request req;
-	union ldm_msg_any m;
-	int r;
+	int fd = ldm_client_connect(socket), r;
 
+	if (fd < 0)
+		return fd;
 	memset(&req, 0, sizeof(req));
 	ldm_msg_init(&req.hdr, LDM_MSG_SUMMARY_REQUEST);
 	req.session = session;
-	req.flags = LDM_SUMMARY_F_FINAL;
-	req.wait_ms = SUMMARY_WAIT_MS;
-	r = ldm_client_call(socket, &req.hdr, &m, SUMMARY_TIMEOUT_MS);
+	req.flags = flags;
+	req.wait_ms = flags & LDM_SUMMARY_F_FINAL ? SUMMARY_WAIT_MS : 0;
+	r = ldm_client_send(fd, &req.hdr);
+	if (r < 0) {
+		(void)close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* True when SFD (the supervisor's signalfd) holds a signal that asks ldm-run to stop. */
+static bool
+interrupted(int sfd)
+{
+	struct signalfd_siginfo si;
+	bool stop = false;
+
+	while (sfd >= 0 && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		stop |= si.ssi_signo != SIGCHLD && si.ssi_signo != SIGWINCH;
+	return stop;
+}
+
+/*
+ * The session's final counters, or -errno. The daemon answers once the session holds
+ * nothing but ldm-run (or after SUMMARY_WAIT_MS); a signal to stop (Ctrl-C) on SFD ends the
+ * wait, and the counts so far are asked for instead.
+ */
+static int
+get_summary(const char *socket, uint64_t session, int sfd, struct ldm_msg_summary *ret)
+{
+	_cleanup_close_ int fd = -1;
+	union ldm_msg_any m;
+	int r = ask_summary(socket, session, LDM_SUMMARY_F_FINAL, &fd);
+
+	while (r == 0) {
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+			               { .fd = sfd, .events = POLLIN } };
+		int n = poll(p, sfd >= 0 ? 2 : 1, SUMMARY_TIMEOUT_MS);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -ETIMEDOUT;
+			break;
+		}
+		if (p[0].revents != 0)
+			break;
+		/* Only a stop ends the wait, once: the counts so far come at once. */
+		if ((p[1].revents & POLLIN) && interrupted(sfd)) {
+			(void)close(TAKE_FD(fd));
+			r = ask_summary(socket, session, 0, &fd);
+			sfd = -1;
+		}
+	}
+	if (r == 0)
+		r = ldm_client_recv(fd, &m, SUMMARY_TIMEOUT_MS);
 	if (r < 0)
 		return r;
 	if (r != LDM_MSG_SUMMARY || m.summary.session != session)
@@ -220,11 +280,11 @@ get_summary(const char *socket, uint64_t session, struct ldm_msg_summary *ret)
 }
 
 void
-ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s)
+ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s, int sfd)
 {
 	struct ldm_msg_summary sum;
 	char line[LDM_CTL_NAME_MAX + 512];
-	bool have = get_summary(socket, s->session, &sum) == 0;
+	bool have = get_summary(socket, s->session, sfd, &sum) == 0;
 
 	if (ldm_run_format_summary(line, sizeof(line), s->session, s->policy,
 	                           (s->flags & LDM_READY_F_AUDIT) != 0, have ? &sum : NULL) == 0)

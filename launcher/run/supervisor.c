@@ -266,11 +266,11 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 		(void)close(sp.rep.fd);
 	if (sp.sock >= 0)
 		(void)close(sp.sock);
-	if (sp.sfd >= 0)
-		(void)close(sp.sfd);
 	seccomp_notify_free(sp.req, sp.resp);
 	if (!o->quiet)
-		ldm_run_session_summary(socket, s);
+		ldm_run_session_summary(socket, s, sp.sfd);
+	if (sp.sfd >= 0)
+		(void)close(sp.sfd);
 	return r < 0 ? LDM_RUN_EXIT_FAIL : ldm_run_exit_status(sp.status);
 }
 

@@ -253,6 +253,26 @@ kill -KILL "$(cat "$OUT/linger.pid")" 2>/dev/null
 lsid=$(sed -n 's/^ldm: session \([0-9]*\) .*/\1/p' "$OUT/linger.err")
 tb_check "and that session ends once the child does" tb_wait 3 has_end "$lsid"
 
+# A stop signal (Ctrl-C) during that wait ends it at once: the counts so far are printed.
+ASAN_OPTIONS=detect_leaks=0 nsenter --net="/run/netns/$TB_LAP" -- setpriv --reuid="$TB_USER" \
+	--regid="$TB_USER" --clear-groups --inh-caps=-all --bounding-set=-all -- \
+	"$RUN" --socket "$TB_SOCK" --policy t -- \
+	sh -c "sleep 30 >/dev/null 2>&1 & echo \$! >$OUT/int.pid" 2>"$OUT/int.err" &
+rpid=$! # ldm-run's own pid: nsenter and setpriv exec
+TB_PIDS+=("$rpid")
+tb_wait 5 test -s "$OUT/int.pid"
+sleep 0.5 # ldm-run is waiting for the final counts now
+start=$(date +%s%N)
+kill -INT "$rpid"
+wait "$rpid"
+ms=$(tb_ms_since "$start")
+tb_check "SIGINT ends ldm-run's wait in ${ms} ms (< 1000)" [ "$ms" -lt 1000 ]
+tb_check "and its summary gives the counts so far ($(cat "$OUT/int.err"))" \
+	grep -q 'ended: 0 connections blocked .* counts so far' "$OUT/int.err"
+kill -KILL "$(cat "$OUT/int.pid")" 2>/dev/null
+lsid=$(sed -n 's/^ldm: session \([0-9]*\) .*/\1/p' "$OUT/int.err")
+tb_wait 3 has_end "$lsid"
+
 # --- 5. `ldmctl status` and `ldmctl log` show an ordinary user their own sessions only
 # (from outside and from inside a session); root sees all.
 id "$USER2" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$USER2"

@@ -247,9 +247,13 @@ test_cgroup_matches(void **state)
 static void
 test_format_summary(void **state)
 {
-	static const struct ldm_msg_summary s3 = { .blocked = 3, .would_block = 0 };
-	static const struct ldm_msg_summary s1 = { .blocked = 1, .syscalls_denied = 2 };
-	static const struct ldm_msg_summary a1 = { .blocked = 0, .would_block = 1 };
+#define FINAL LDM_SUMMARY_R_FINAL
+	static const struct ldm_msg_summary s3 = { .blocked = 3, .would_block = 0, .flags = FINAL };
+	static const struct ldm_msg_summary s1 = { .blocked = 1,
+		                                   .syscalls_denied = 2,
+		                                   .flags = FINAL };
+	static const struct ldm_msg_summary a1 = { .blocked = 0, .would_block = 1, .flags = FINAL };
+	static const struct ldm_msg_summary n5 = { .blocked = 5 }; /* not final: interrupted */
 	static const struct ldm_msg_summary e1 = {
 		.flags = LDM_SUMMARY_R_FINAL | LDM_SUMMARY_R_ESCAPED, .escapes = 1
 	};
@@ -285,6 +289,10 @@ test_format_summary(void **state)
 		  "ldmctl log 12" },
 		{ 13, "qgc", false, &f2,
 		  "ldm: session 13 (qgc) ended: 0 connections blocked \u2014 see: ldmctl log 13" },
+		{ 14, "qgc", false, &n5,
+		  "ldm: session 14 (qgc) ended: 5 connections blocked \u2014 counts so far \u2014 "
+		  "see: "
+		  "ldmctl log 14" },
 	};
 	char buf[512];
 
