@@ -19,6 +19,8 @@ static const size_t sizes[] = {
 	[LDM_MSG_ACK] = sizeof(struct ldm_msg_empty),
 	[LDM_MSG_SESSION_ITEM] = sizeof(struct ldm_msg_session_item),
 	[LDM_MSG_WRITE_DENIED] = sizeof(struct ldm_msg_write_denied),
+	[LDM_MSG_LOG_REQUEST] = sizeof(struct ldm_msg_log_request),
+	[LDM_MSG_LOG_READY] = sizeof(struct ldm_msg_empty),
 };
 
 size_t
@@ -94,8 +96,23 @@ check_payload(const struct ldm_msg_hdr *h)
 		return STR_OK(m->name) && STR_OK(m->path) && m->path[0] == '/' &&
 		       (m->err == EACCES || m->err == EPERM) && m->reserved == 0;
 	}
-	case LDM_MSG_SUMMARY:
-		return STR_OK(((const struct ldm_msg_summary *)(const void *)h)->policy);
+	case LDM_MSG_SUMMARY_REQUEST: {
+		const struct ldm_msg_summary_request *m = (const void *)h;
+
+		return (m->flags & ~LDM_SUMMARY_F_FINAL) == 0 &&
+		       m->wait_ms <= LDM_SUMMARY_WAIT_MAX_MS;
+	}
+	case LDM_MSG_SUMMARY: {
+		const struct ldm_msg_summary *m = (const void *)h;
+
+		return STR_OK(m->policy) && m->reserved == 0 &&
+		       (m->flags & ~(LDM_SUMMARY_R_FINAL | LDM_SUMMARY_R_ESCAPED)) == 0;
+	}
+	case LDM_MSG_LOG_REQUEST: {
+		const struct ldm_msg_log_request *m = (const void *)h;
+
+		return (m->flags & ~LDM_LOG_F_FOLLOW) == 0 && m->reserved == 0;
+	}
 	case LDM_MSG_STATUS_LINE:
 		return STR_OK(((const struct ldm_msg_text *)(const void *)h)->text);
 	default:

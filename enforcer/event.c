@@ -281,6 +281,7 @@ static const struct key keys[] = {
 	{ "nr", NUM(K_I32, W_SYSCALL, nr) },
 	{ "errno", NUM(K_I32, W_SYSCALL, err) },
 	{ "path", S(path, LDM_EVENT_PATH_MAX) },
+	{ "machine", S(machine, LDM_EVENT_MACHINE_MAX) },
 };
 
 static const void *

@@ -250,6 +250,27 @@ ldm_fold_flush(struct ldm_fold *f, uint64_t now_ms, bool all, ldm_fold_emit_fn e
 	return emitted;
 }
 
+size_t
+ldm_fold_flush_session(struct ldm_fold *f, uint64_t session, ldm_fold_emit_fn emit, void *userdata)
+{
+	size_t emitted = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		struct entry *en = &f->v[(f->head + i) % f->cap];
+		uint64_t count = en->ev.count;
+
+		if (en->ev.session != session || en->repeats == 0)
+			continue;
+		en->ev.count = en->repeats;
+		f->pending -= en->repeats;
+		emit(&en->ev, userdata);
+		en->ev.count = count;
+		en->repeats = 0;
+		emitted++;
+	}
+	return emitted;
+}
+
 /* A repeat: the record will carry the time, source and pid of the last one. */
 static void
 count_repeat(struct ldm_fold *f, struct entry *en, const struct ldm_event *e)

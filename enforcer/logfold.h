@@ -73,6 +73,14 @@ size_t ldm_fold_flush(struct ldm_fold *f, uint64_t now_ms, bool all, ldm_fold_em
                       void *userdata);
 
 /*
+ * Emits now the count record of every window of SESSION that has repeats (a session's
+ * records are complete before its session_end). The windows stay open, emptied: a later
+ * repeat is counted into them as usual. Returns the number of records emitted.
+ */
+size_t ldm_fold_flush_session(struct ldm_fold *f, uint64_t session, ldm_fold_emit_fn emit,
+                              void *userdata);
+
+/*
  * When the oldest open window ends (call ldm_fold_flush() then), or UINT64_MAX if none. That
  * window may have nothing to emit: the wake-up only frees it.
  */

@@ -59,7 +59,8 @@ scan_dir(const char *dir, char **v, size_t *n)
 		char name[LDM_MAX_NAME_LEN + 1];
 		bool seen = false;
 
-		if (len <= 5 || len - 5 > LDM_MAX_NAME_LEN || strcmp(de->d_name + len - 5, ".conf") != 0)
+		if (len <= 5 || len - 5 > LDM_MAX_NAME_LEN ||
+		    strcmp(de->d_name + len - 5, ".conf") != 0)
 			continue;
 		memcpy(name, de->d_name, len - 5);
 		name[len - 5] = '\0';

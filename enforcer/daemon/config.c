@@ -29,6 +29,7 @@ ldm_config_defaults(struct ldm_config *c)
 	c->n_policy_dirs = 2;
 	(void)ldm_strscpy(c->log, sizeof(c->log), "/var/log/ldm/events.jsonl");
 	(void)ldm_strscpy(c->state_dir, sizeof(c->state_dir), "/run/ldm");
+	(void)ldm_strscpy(c->persist_dir, sizeof(c->persist_dir), "/var/lib/ldm");
 }
 
 static int
@@ -45,7 +46,7 @@ set_path(char *dst, size_t size, const char *what, const char *v)
 	return 0;
 }
 
-enum { OPT_SPARES = 256, OPT_UPLINK };
+enum { OPT_SPARES = 256, OPT_UPLINK, OPT_PERSIST_DIR };
 
 static int
 set_spares(struct ldm_config *c, long long n, const char *text)
@@ -201,9 +202,9 @@ file_uplinks(const config_t *cf, struct ldm_config *c)
 	return 0;
 }
 
-static const char *const file_keys[] = { "socket",    "policy_dirs", "log",
-	                                 "state_dir", "cgroup_root", "queue",
-	                                 "mark_mask", "spares",      "uplink" };
+static const char *const file_keys[] = { "socket",      "policy_dirs", "log",   "state_dir",
+	                                 "persist_dir", "cgroup_root", "queue", "mark_mask",
+	                                 "spares",      "uplink" };
 
 static int
 file_check_keys(const config_t *cf, const char *file)
@@ -221,8 +222,8 @@ file_check_keys(const config_t *cf, const char *file)
 		if (j == ELEMENTSOF(file_keys)) {
 			fprintf(stderr,
 			        "ldm-enforcerd: %s: unknown setting '%s' (expected socket, "
-			        "policy_dirs, log, state_dir, cgroup_root, queue, mark_mask, "
-			        "spares, uplink)\n",
+			        "policy_dirs, log, state_dir, persist_dir, cgroup_root, queue, "
+			        "mark_mask, spares, uplink)\n",
 			        file, key);
 			r = -EINVAL;
 		}
@@ -284,6 +285,8 @@ read_file(struct ldm_config *c)
 	if (r == 0)
 		r = file_string(&cf, "state_dir", c->state_dir, sizeof(c->state_dir));
 	if (r == 0)
+		r = file_string(&cf, "persist_dir", c->persist_dir, sizeof(c->persist_dir));
+	if (r == 0)
 		r = file_string(&cf, "cgroup_root", c->cgroup_root, sizeof(c->cgroup_root));
 	if (r == 0)
 		r = file_numbers(&cf, c);
@@ -305,6 +308,8 @@ static const char usage[] =
         "/ldm/policies)\n"
         "  -l, --log FILE        JSON event log (default /var/log/ldm/events.jsonl)\n"
         "  -S, --state-dir DIR   live session state (default /run/ldm)\n"
+        "      --persist-dir DIR what outlives a reboot: the session id counter\n"
+        "                        (default /var/lib/ldm)\n"
         "  -C, --cgroup-root DIR where session cgroups are made, in the cgroup2 file system\n"
         "                        (default: beside the daemon's own cgroup, in 'ldm')\n"
         "  -q, --queue N         NFQUEUE number (default 4242)\n"
@@ -373,6 +378,8 @@ apply_flag(struct ldm_config *c, int opt, const char *arg)
 			c->n_uplinks = 0;
 		}
 		return add_uplink(c, arg);
+	case OPT_PERSIST_DIR:
+		return set_path(c->persist_dir, sizeof(c->persist_dir), "persist dir", arg);
 	default:
 		fprintf(stderr, "Try 'ldm-enforcerd --help'.\n");
 		return -EINVAL;
@@ -395,6 +402,7 @@ ldm_config_parse(struct ldm_config *c, int argc, char **argv)
 		{ "keep-rules", no_argument, NULL, 'k' },
 		{ "spares", required_argument, NULL, OPT_SPARES },
 		{ "uplink", required_argument, NULL, OPT_UPLINK },
+		{ "persist-dir", required_argument, NULL, OPT_PERSIST_DIR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },

@@ -22,6 +22,7 @@ struct ldm_config {
 	bool dirs_from_flags;
 	char log[4096];
 	char state_dir[4096];
+	char persist_dir[4096]; /* what outlives a reboot: the session id counter */
 	char cgroup_root[4096]; /* absolute path in the cgroup2 file system, "" = default */
 	uint16_t queue;
 	uint32_t mark_mask;

@@ -48,23 +48,32 @@ ldm_daemon_watch_fd(struct daemon *d, int fd, uint32_t events)
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static void
-emit_event(const struct ldm_event *e, void *u)
+void
+ldm_daemon_emit(const struct ldm_event *e, void *u)
 {
 	struct daemon *d = u;
+	struct ldm_event m = *e;
 
-	(void)ldm_eventlog_write(d->log, e); /* a failure is counted there, never a verdict */
+	m.machine = d->machine_id; /* (machine, session) names a session in merged logs */
+	(void)ldm_eventlog_write(d->log, &m); /* a failure is counted there, never a verdict */
+	ldm_counts_written(d, e);
 }
 
-/* Logs E; blocked attempts go through the folding table first. */
+/* Logs E; blocked attempts go through the folding table first. The session's counters
+ * (changed by the caller just before) reach its state file first. */
 void
 ldm_daemon_log(struct daemon *d, struct ldm_event *e)
 {
+	struct session *s = e->session != 0 ? ldm_session_by_id(d, e->session) : NULL;
+
+	if (s != NULL)
+		ldm_counts_sync(s);
 	if (e->event == LDM_EVENT_BLOCKED || e->event == LDM_EVENT_WOULD_BLOCK) {
-		if (ldm_fold_offer(d->fold, e, ldm_now_ms(), emit_event, d) == LDM_FOLD_COUNTED)
+		if (ldm_fold_offer(d->fold, e, ldm_now_ms(), ldm_daemon_emit, d) ==
+		    LDM_FOLD_COUNTED)
 			return;
 	}
-	emit_event(e, d);
+	ldm_daemon_emit(e, d);
 }
 
 void
@@ -104,11 +113,11 @@ open_signals(struct daemon *d)
 }
 
 static int
-make_dirs(const struct daemon *d)
+make_dirs(struct daemon *d)
 {
 	if (mkdir(d->cfg.state_dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	return 0;
+	return ldm_ids_init(d);
 }
 
 static void
@@ -130,7 +139,7 @@ ldm_daemon_init(struct daemon *d)
 	d->epfd = d->sigfd = d->listen_fd = d->inotify_fd = d->timer_fd = -1;
 	d->rtnl_fd = d->nft_fd = -1;
 	for (unsigned i = 0; i <= LDM_MAX_SESSIONS; i++)
-		d->sessions[i] = (struct session){ .wd = -1, .client = -1 };
+		d->sessions[i] = (struct session){ .wd = -1, .client = -1, .final_client = -1 };
 	for (int i = 0; i < LDM_MAX_CLIENTS; i++)
 		d->clients[i].fd = -1;
 	if ((r = ldm_eventlog_open(d->cfg.log, d->cfg.foreground, &d->log)) < 0)
@@ -147,9 +156,11 @@ ldm_daemon_init(struct daemon *d)
 	if ((r = ldm_daemon_watch_fd(d, d->inotify_fd, EPOLLIN)) < 0 || (r = open_signals(d)) < 0)
 		die("signals", r);
 	if ((r = make_dirs(d)) < 0)
-		die(d->cfg.state_dir, r);
+		die("the state or persistent directory", r);
 	if ((r = ldm_cgroup_init(d->cfg.cgroup_root, &d->cg)) < 0)
 		die(r == -EXDEV ? "cgroup root must be below the cgroup2 mount" : "cgroup v2", r);
+	if ((r = ldm_peerns_init(d)) < 0)
+		die("reading the daemon's own namespaces in /proc", r);
 	d->v6 = access("/proc/net/if_inet6", F_OK) == 0;
 	d->flows = ldm_flowtab_new(FLOWTAB_CAPACITY);
 	d->names = ldm_nametab_new(NAMETAB_CAPACITY);
@@ -206,6 +217,7 @@ on_signal(struct daemon *d)
 			(void)ldm_eventlog_reopen(d->log);
 		} else if (si.ssi_signo == SIGCHLD) {
 			ldm_session_reap_probes(d);
+			ldm_logserve_reap(d, false);
 		} else {
 			d->stopping = true;
 		}
@@ -261,11 +273,12 @@ tick(struct daemon *d, uint64_t now)
 {
 	bool changed = false, probe;
 
+	ldm_procs_tick(d, now);
 	ldm_session_tick(d, now);
 	probe = probing(d); /* nothing below starts or ends a self-test */
 	ldm_server_tick(d, now);
 	ldm_watch_tick(d, now);
-	(void)ldm_fold_flush(d->fold, now, false, emit_event, d);
+	(void)ldm_fold_flush(d->fold, now, false, ldm_daemon_emit, d);
 	if (d->lan_check_at != 0 && now >= d->lan_check_at) {
 		d->lan_check_at = 0;
 		if (ldm_lan_refresh(d, &changed) == 0 && changed)
@@ -310,6 +323,8 @@ next_timeout(const struct daemon *d, uint64_t now)
 		next = d->nft_pending_until;
 	if (fold != 0 && fold < next)
 		next = fold;
+	if (ldm_procs_next(d) < next)
+		next = ldm_procs_next(d);
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
 		if (d->sessions[i].state == SESSION_PROBING && d->sessions[i].probe_deadline < next)
 			next = d->sessions[i].probe_deadline;
@@ -377,7 +392,7 @@ ldm_daemon_done(struct daemon *d)
 {
 	unsigned live = live_sessions(d);
 
-	(void)ldm_fold_flush(d->fold, ldm_now_ms(), true, emit_event, d);
+	(void)ldm_fold_flush(d->fold, ldm_now_ms(), true, ldm_daemon_emit, d);
 	ldm_rules_wait(d);
 	if (live == 0 && !d->cfg.keep_rules)
 		(void)ldm_rules_remove_all(d);
@@ -394,6 +409,7 @@ ldm_daemon_done(struct daemon *d)
 		if (s->state == SESSION_SPARE || s->state == SESSION_CLOSING)
 			(void)ldm_cgroup_remove(&d->cg, s->name);
 	}
+	ldm_logserve_reap(d, true);
 	ldm_nfq_close(d);
 	ldm_rules_forget_kernel(d);
 	free(d->last_rules[0]);

@@ -19,11 +19,16 @@
 #include "procparse.h"
 #include "ruleset.h"
 
-#define LDM_MAX_SESSIONS      255 /* also capped by the mark bits: max_slots */
-#define LDM_MAX_CLIENTS       64
-#define LDM_CLIENT_TIMEOUT_MS 10000
-#define LDM_PROBE_TIMEOUT_MS  3000
-#define LDM_END_GRACE_MS      300 /* packets still queued when a session empties are judged */
+#define LDM_MAX_SESSIONS        255 /* also capped by the mark bits: max_slots */
+#define LDM_MAX_CLIENTS         64
+#define LDM_CLIENT_TIMEOUT_MS   10000
+#define LDM_PROBE_TIMEOUT_MS    3000
+#define LDM_END_GRACE_MS        300  /* packets still queued when a session empties are judged */
+#define LDM_MAX_SESSION_PROCS   4096 /* processes of a session followed one by one */
+#define LDM_PROCS_SCAN_MS       200  /* how often a session's processes are looked at */
+#define LDM_PROCS_FINAL_MS      20   /* the same, while ldm-run waits for its final counts */
+#define LDM_LOG_READERS         16   /* `ldmctl log` readers for ordinary users at once */
+#define LDM_LOG_READERS_PER_UID 4    /* of them, one user's */
 
 enum session_state {
 	SESSION_FREE = 0,
@@ -70,8 +75,19 @@ struct session {
 	uint16_t probe_port;
 	bool probe4_seen, probe6_seen, probe6_wanted;
 	pid_t probe_pid;
-	/* Counters for the summary and session_end. */
+	/* Counters for the summary and session_end; all but allowed are also kept in the
+	 * state directory (counts.c), so that a restarted daemon goes on from them. */
 	uint64_t blocked, would_block, syscalls_denied, allowed;
+	uint64_t escapes; /* processes seen leaving the session cgroup alive */
+	struct ldm_session_counts *counts;
+	/* Its processes as last seen in cgroup.procs (procs.c). */
+	struct ldm_proc_seen *procs;
+	size_t n_procs;
+	uint64_t procs_scan_at;
+	/* ldm-run waiting for the final counts: its client (-1 none), pid and deadline. */
+	int final_client;
+	pid_t final_pid;
+	uint64_t final_deadline;
 };
 
 struct client {
@@ -90,6 +106,12 @@ struct client {
 	uint32_t reports_in_window;
 };
 
+/* A namespace (or a per-namespace /proc entry) as stat() names it. */
+struct ldm_ns_id {
+	dev_t dev;
+	ino_t ino;
+};
+
 struct ldm_flowtab;
 struct ldm_nametab;
 struct ldm_fold;
@@ -100,8 +122,12 @@ struct daemon {
 	struct ldm_config cfg;
 	struct ldm_marks marks;
 	struct ldm_cgroups cg;
+	struct ldm_ns_id own_net, own_cgns; /* the daemon's network and cgroup namespaces */
+	char own_cgroot[LDM_PATH_MAX];      /* the root of its cgroup2 mount, as it sees it */
 	struct session sessions[LDM_MAX_SESSIONS + 1]; /* by slot; [0] unused */
-	uint64_t next_id;
+	uint64_t next_id;                              /* the next session id */
+	uint64_t id_limit; /* ids below it are reserved in persist_dir/next-id */
+	char machine_id[LDM_EVENT_MACHINE_MAX + 1]; /* "" when unknown */
 	struct client clients[LDM_MAX_CLIENTS];
 	bool v6; /* the kernel has IPv6: rules for it are required */
 
@@ -118,6 +144,8 @@ struct daemon {
 	struct ldm_nametab *names; /* addresses each session resolved, with their names */
 	struct ldm_fold *fold;
 	struct ldm_eventlog *log;
+	pid_t log_readers[LDM_LOG_READERS]; /* logserve.c's children, 0 free */
+	uid_t log_reader_uids[LDM_LOG_READERS];
 
 	bool stopping;
 	uint64_t stop_deadline;
@@ -154,10 +182,18 @@ int ldm_daemon_run(struct daemon *d);
 void ldm_daemon_done(struct daemon *d);
 int ldm_daemon_watch_fd(struct daemon *d, int fd, uint32_t events);
 void ldm_daemon_log(struct daemon *d, struct ldm_event *e);
+/* Writes E now, past folding (a record folding emits, or one that must not wait). */
+void ldm_daemon_emit(const struct ldm_event *e, void *d);
 void ldm_daemon_log_error(struct daemon *d, const struct session *s, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* ids.c: session ids unique on this machine across reboots */
+int ldm_ids_init(struct daemon *d);
+int ldm_ids_take(struct daemon *d, uint64_t *ret);
+
 /* session.c */
+/* Writes PATH atomically and durably (a synced temporary file renamed over it). */
+int ldm_write_file_atomic(const char *path, const char *text);
 int ldm_session_request(struct daemon *d, int client, const struct ldm_msg_session_request *m,
                         char *err, size_t err_size);
 void ldm_session_end(struct daemon *d, struct session *s, const char *why);
@@ -179,6 +215,33 @@ void ldm_session_fill_event(const struct session *s, struct ldm_event *e);
  * network namespace, both families), or of SLOT's sessions. 0 or -errno. */
 int ldm_conntrack_forget(uint32_t mark, uint32_t mask);
 int ldm_conntrack_forget_slot(struct daemon *d, unsigned slot);
+/* counts.c: a session's counters, surviving a SIGKILL of the daemon */
+/* Maps the counters of S (sessions/<id>.counts). RESTORE: takes up the values a former
+ * daemon left (and logs what its log folding still held); otherwise starts from zero.
+ * Returns 0 or -errno (the session then runs with counters in memory only). */
+int ldm_counts_open(struct daemon *d, struct session *s, bool restore);
+void ldm_counts_close(struct session *s);
+void ldm_counts_remove(const struct daemon *d, const struct session *s);
+/* Copies S's counters into its file: after every change of them. */
+void ldm_counts_sync(struct session *s);
+/* E was written to the log: its attempts are no longer held by folding. */
+void ldm_counts_written(struct daemon *d, const struct ldm_event *e);
+/*
+ * Counts N attempts of session S that the kernel blocked without the daemon (its final
+ * guards while no daemon listened) and logs them as one `blocked` record with count N and
+ * REASON (e.g. "enforcer not running"). Nothing happens for N = 0.
+ */
+void ldm_session_count_dropped(struct daemon *d, struct session *s, uint64_t n, const char *reason);
+
+/* procs.c: a session's processes: escapes, and the final summary */
+void ldm_procs_scan(struct daemon *d, struct session *s);
+void ldm_procs_tick(struct daemon *d, uint64_t now);
+uint64_t ldm_procs_next(const struct daemon *d); /* when ldm_procs_tick has work */
+void ldm_procs_free(struct session *s);
+/* Writes now the folded records the log still holds for S (before its end or summary). */
+void ldm_procs_flush_folds(struct daemon *d, struct session *s);
+/* CLIENT (inside S) waits for S's final counts, at most WAIT_MS. 0, or -EBUSY. */
+int ldm_procs_wait_final(struct daemon *d, int client, struct session *s, uint32_t wait_ms);
 
 /* rules.c: the kernel ruleset of the current state */
 /* Logs what the kernel dropped unjudged per session while no daemon ran (before the first
@@ -211,6 +274,22 @@ int ldm_server_send(struct daemon *d, int client, const void *msg);
 int ldm_server_reserve(struct daemon *d, int client, size_t bytes);
 void ldm_server_send_error(struct daemon *d, int client, int code, const char *text);
 void ldm_server_close(struct daemon *d, int client);
+/* Sends S's counters to CLIENT; FINAL: nothing but the caller is left in S; RUNNING: how
+ * many processes of S (the caller not counted) still run. */
+void ldm_server_send_summary(struct daemon *d, int client, const struct session *s, bool final,
+                             unsigned running);
+
+/* peerns.c: the requester's namespaces must be the daemon's */
+int ldm_peerns_init(struct daemon *d);
+/* Returns 0 when PID's network namespace and cgroup view are the daemon's; otherwise
+ * -EXDEV (or -errno when they cannot be told) and the reason in ERR. */
+int ldm_peerns_check(const struct daemon *d, pid_t pid, char *err, size_t err_size);
+/* 1 when PID is in the daemon's network namespace, 0 when not, -errno (gone). */
+int ldm_peerns_same_net(const struct daemon *d, pid_t pid);
+
+/* logserve.c: the log records of a user's own sessions, for ldmctl log */
+void ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_request *m);
+void ldm_logserve_reap(struct daemon *d, bool kill_all); /* SIGCHLD; the stop */
 
 /* nfq.c: the queue */
 int ldm_nfq_open(struct daemon *d);

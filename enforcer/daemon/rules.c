@@ -502,7 +502,6 @@ ldm_rules_log_unjudged(struct daemon *d)
 	}
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
 		struct session *s = &d->sessions[i];
-		struct ldm_event e;
 
 		if (counts[i] == 0)
 			continue;
@@ -514,12 +513,7 @@ ldm_rules_log_unjudged(struct daemon *d)
 			        (unsigned long long)counts[i], i);
 			continue;
 		}
-		ldm_event_init(&e, LDM_EVENT_BLOCKED, NULL);
-		ldm_session_fill_event(s, &e);
-		e.uid = s->uid;
-		e.count = counts[i];
-		e.reason = "enforcer not running";
-		s->blocked += counts[i];
-		ldm_daemon_log(d, &e);
+		/* Counted with the session's other blocks (its counters file), and logged. */
+		ldm_session_count_dropped(d, s, counts[i], "enforcer not running");
 	}
 }

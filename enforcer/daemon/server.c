@@ -61,9 +61,12 @@ ldm_server_close(struct daemon *d, int client)
 		return;
 	close(c->fd); /* leaves the epoll set with it */
 	c->fd = -1;
-	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
 		if (d->sessions[i].client == client)
 			d->sessions[i].client = -1;
+		if (d->sessions[i].final_client == client)
+			d->sessions[i].final_client = -1;
+	}
 }
 
 static int
@@ -201,6 +204,13 @@ on_session_request(struct daemon *d, int client, const struct ldm_msg_session_re
 		ldm_server_close(d, client);
 		return;
 	}
+	if (ldm_peerns_check(d, c->pid, err, sizeof(err)) < 0) {
+		ldm_daemon_log_error(d, NULL, "session for pid %d uid %u policy '%s' %s",
+		                     (int)c->pid, (unsigned)c->uid, m->policy, err);
+		ldm_server_send_error(d, client, -EXDEV, err);
+		ldm_server_close(d, client);
+		return;
+	}
 	if (ldm_session_request(d, client, m, err, sizeof(err)) < 0) {
 		ldm_daemon_log_error(d, NULL, "session for pid %d uid %u policy '%s' refused: %s",
 		                     (int)c->pid, (unsigned)c->uid, m->policy, err);
@@ -238,6 +248,7 @@ on_syscall_denied(struct daemon *d, int client, const struct ldm_msg_syscall_den
 		s->syscalls_denied += m->args[0] < 1000000 ? m->args[0] : 1000000;
 	else
 		s->syscalls_denied++;
+	ldm_counts_sync(s);
 	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
 	if (!report_allowed(c, ldm_now_ms()))
 		return; /* counted in the session, not logged: a flood must not fill the disk */
@@ -253,6 +264,24 @@ on_syscall_denied(struct daemon *d, int client, const struct ldm_msg_syscall_den
 		e.reason = "more denied syscalls than the supervisor reports one by one";
 	}
 	ldm_daemon_log(d, &e);
+}
+
+void
+ldm_server_send_summary(struct daemon *d, int client, const struct session *s, bool final,
+                        unsigned running)
+{
+	struct ldm_msg_summary r = { 0 };
+
+	ldm_msg_init(&r.hdr, LDM_MSG_SUMMARY);
+	r.session = s->id;
+	r.blocked = s->blocked;
+	r.would_block = s->would_block;
+	r.syscalls_denied = s->syscalls_denied;
+	r.flags = (final ? LDM_SUMMARY_R_FINAL : 0) | (s->escapes > 0 ? LDM_SUMMARY_R_ESCAPED : 0);
+	r.escapes = s->escapes < UINT32_MAX ? (uint32_t)s->escapes : UINT32_MAX;
+	r.running = running;
+	(void)ldm_msg_set_str(r.policy, sizeof(r.policy), s->policy_name);
+	(void)ldm_server_send(d, client, &r);
 }
 
 static void
@@ -288,8 +317,8 @@ static void
 on_summary(struct daemon *d, int client, const struct ldm_msg_summary_request *m)
 {
 	const struct client *c = &d->clients[client];
-	struct ldm_msg_summary r = { 0 };
 	struct session *s;
+	bool inside;
 
 	ldm_nfq_input(d); /* the app's last packets are queued already: count them first */
 	s = ldm_session_by_id(d, m->session);
@@ -297,13 +326,12 @@ on_summary(struct daemon *d, int client, const struct ldm_msg_summary_request *m
 		ldm_server_send_error(d, client, -ENOENT, "no such session of yours");
 		return;
 	}
-	ldm_msg_init(&r.hdr, LDM_MSG_SUMMARY);
-	r.session = s->id;
-	r.blocked = s->blocked;
-	r.would_block = s->would_block;
-	r.syscalls_denied = s->syscalls_denied;
-	(void)ldm_msg_set_str(r.policy, sizeof(r.policy), s->policy_name);
-	(void)ldm_server_send(d, client, &r);
+	/* Waiting for the final counts is for the session's ldm-run (its requester, inside
+	 * it), never the app: the answer comes once nothing else is left there. */
+	if ((m->flags & LDM_SUMMARY_F_FINAL) && c->pid == s->pid &&
+	    peer_session(d, c, &inside) == s && ldm_procs_wait_final(d, client, s, m->wait_ms) == 0)
+		return;
+	ldm_server_send_summary(d, client, s, false, 0);
 }
 
 static void
@@ -323,6 +351,7 @@ on_status(struct daemon *d, int client)
 	char line[LDM_CTL_TEXT_MAX];
 	const char *states[] = { "free", "starting", "running", "ending" };
 	unsigned spares = 0;
+	uid_t uid = d->clients[client].uid;
 
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
 		spares += d->sessions[i].state == SESSION_SPARE && d->committed[i];
@@ -340,7 +369,9 @@ on_status(struct daemon *d, int client)
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS && d->clients[client].fd >= 0; i++) {
 		const struct session *s = &d->sessions[i];
 
-		if (!SESSION_ACTIVE(s))
+		/* An ordinary user (an app inside a session too) sees its own sessions only:
+		 * other users' programs and pids are not theirs to know. */
+		if (!SESSION_ACTIVE(s) || (uid != 0 && s->uid != uid))
 			continue;
 		(void)snprintf(line, sizeof(line),
 		               "session %llu: %s, policy %s%s, user %s, pid %d, blocked %llu, "
@@ -375,6 +406,10 @@ dispatch(struct daemon *d, int client)
 		break;
 	case LDM_MSG_STATUS_REQUEST:
 		on_status(d, client);
+		break;
+	case LDM_MSG_LOG_REQUEST:
+		ldm_logserve_start(d, client, (const void *)h);
+		ldm_server_close(d, client); /* the pipe (or the error) was its one answer */
 		break;
 	default:
 		refuse(d, client, "a message type clients do not send");

@@ -71,9 +71,8 @@ free_slot(const struct daemon *d)
 	return 0;
 }
 
-/* Writes PATH atomically (a temporary file renamed over it). */
-static int
-write_file_atomic(const char *path, const char *text)
+int
+ldm_write_file_atomic(const char *path, const char *text)
 {
 	char tmp[4200];
 	_cleanup_close_ int fd = -1;
@@ -98,21 +97,6 @@ state_path(const struct daemon *d, const char *name, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* Session ids are never reused, across restarts too: the next one is kept on disk. */
-static int
-take_id(struct daemon *d, uint64_t *ret)
-{
-	char path[4200], text[32];
-
-	if (state_path(d, "next-id", path, sizeof(path)) < 0)
-		return -ENAMETOOLONG;
-	(void)snprintf(text, sizeof(text), "%llu\n", (unsigned long long)d->next_id + 1);
-	if (write_file_atomic(path, text) < 0)
-		return -EIO;
-	*ret = d->next_id++;
-	return 0;
-}
-
 static int
 save_session(const struct daemon *d, const struct session *s)
 {
@@ -129,7 +113,7 @@ save_session(const struct daemon *d, const struct session *s)
 	             s->audit, (int)s->pid, (long long)s->started.tv_sec, s->user, s->app);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -ENAMETOOLONG;
-	return write_file_atomic(path, text);
+	return ldm_write_file_atomic(path, text);
 }
 
 static void
@@ -140,6 +124,7 @@ forget_session_file(const struct daemon *d, const struct session *s)
 	(void)snprintf(name, sizeof(name), "sessions/%llu", (unsigned long long)s->id);
 	if (state_path(d, name, path, sizeof(path)) == 0)
 		(void)unlink(path);
+	ldm_counts_remove(d, s);
 }
 
 static void
@@ -277,8 +262,10 @@ session_free(struct daemon *d, struct session *s)
 	}
 	if (s->wd >= 0)
 		(void)inotify_rm_watch(d->inotify_fd, s->wd);
+	ldm_counts_close(s);
+	ldm_procs_free(s);
 	ldm_policy_free(s->policy);
-	*s = (struct session){ .state = SESSION_FREE, .wd = -1, .client = -1 };
+	*s = (struct session){ .state = SESSION_FREE, .wd = -1, .client = -1, .final_client = -1 };
 }
 
 /*
@@ -360,10 +347,10 @@ prepare(struct daemon *d, struct session *s, int client, const struct ldm_msg_se
 		return -E2BIG;
 	}
 	if (!spare) {
-		r = take_id(d, &s->id);
+		r = ldm_ids_take(d, &s->id);
 		if (r < 0 || getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
-			(void)snprintf(err, err_size, "cannot record the session in %s",
-			               d->cfg.state_dir);
+			(void)snprintf(err, err_size, "cannot record the session id in %s",
+			               d->cfg.persist_dir);
 			return -EIO;
 		}
 		(void)snprintf(s->name, sizeof(s->name), "s%llu-%08x", (unsigned long long)s->id,
@@ -422,7 +409,8 @@ establish(struct daemon *d, struct session *s, bool spare, char *err, size_t err
 	}
 	/* From here on the requester is inside: failures end the session, never undo it. */
 	s->wd = ldm_cgroup_watch(&d->cg, s->name, d->inotify_fd);
-	if (s->wd < 0 || save_session(d, s) < 0 || start_probe(d, s) < 0) {
+	if (s->wd < 0 || save_session(d, s) < 0 || ldm_counts_open(d, s, false) < 0 ||
+	    start_probe(d, s) < 0) {
 		(void)snprintf(err, err_size, "cannot watch or record the session");
 		s->state = SESSION_ENDING;
 		ldm_rules_commit_later(d);
@@ -471,7 +459,7 @@ ldm_session_spare(struct daemon *d)
 	slot = free_slot(d);
 	if (slot == 0)
 		return;
-	if (take_id(d, &id) < 0 || getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+	if (ldm_ids_take(d, &id) < 0 || getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
 		d->spare_hold_until = ldm_now_ms() + 10000;
 		return;
 	}
@@ -646,11 +634,25 @@ void
 ldm_session_end(struct daemon *d, struct session *s, const char *why)
 {
 	bool was_ready = s->was_ready;
+	char text[LDM_CTL_TEXT_MAX];
 
 	if (!SESSION_ACTIVE(s))
 		return;
 	if (s->client >= 0)
 		ldm_server_send_error(d, s->client, -ECANCELED, "the session ended");
+	if (s->final_client >= 0)
+		ldm_server_send_summary(d, s->final_client, s, true, 0);
+	s->final_client = -1;
+	/* Final counts: the queue was drained by the caller; folded repeats are written
+	 * before session_end, which is the session's last record. */
+	ldm_procs_flush_folds(d, s);
+	if (s->escapes > 0) {
+		(void)snprintf(text, sizeof(text),
+		               "%s; %llu process%s left the session earlier and ran on without "
+		               "its rules (see the tamper records)",
+		               why, (unsigned long long)s->escapes, s->escapes == 1 ? "" : "es");
+		why = text;
+	}
 	if (was_ready)
 		log_session(d, s, LDM_EVENT_SESSION_END, why);
 	ldm_flowtab_forget_session(d->flows, s->id);
@@ -676,6 +678,7 @@ ldm_session_events(struct daemon *d)
 
 		if (!SESSION_ACTIVE(s) || s->state == SESSION_PROBING || s->end_at != 0)
 			continue;
+		ldm_procs_scan(d, s); /* whoever is gone: ended or left? */
 		if (ldm_cgroup_populated(&d->cg, s->name) != 1) {
 			s->state = SESSION_ENDING;
 			s->end_at = ldm_now_ms() + LDM_END_GRACE_MS;
@@ -810,6 +813,7 @@ restore_one(struct daemon *d, const struct saved *v)
 {
 	struct session *s = &d->sessions[v->slot];
 	char err[LDM_CTL_TEXT_MAX];
+	int populated;
 
 	if (s->state != SESSION_FREE || v->slot > d->marks.max_slots)
 		return;
@@ -821,45 +825,32 @@ restore_one(struct daemon *d, const struct saved *v)
 		               .pid = v->pid,
 		               .audit = v->audit != 0,
 		               .wd = -1,
-		               .client = -1 };
+		               .client = -1,
+		               .final_client = -1 };
 	s->started.tv_sec = v->started;
 	(void)ldm_strscpy(s->name, sizeof(s->name), v->name);
 	set_cgroup_path(d, s);
 	(void)ldm_strscpy(s->policy_name, sizeof(s->policy_name), v->policy);
 	(void)ldm_strscpy(s->user, sizeof(s->user), v->user);
 	(void)ldm_strscpy(s->app, sizeof(s->app), v->app);
-	if (ldm_cgroup_populated(&d->cg, s->name) != 1 ||
-	    load_policy(d, s->policy_name, &s->policy, err, sizeof(err)) < 0) {
+	if (v->id >= d->next_id)
+		d->next_id = v->id + 1;
+	if (ldm_counts_open(d, s, true) < 0)
+		ldm_daemon_log_error(d, s, "cannot keep the session's counters in %s",
+		                     d->cfg.state_dir);
+	populated = ldm_cgroup_populated(&d->cg, s->name);
+	if (populated != 1 || load_policy(d, s->policy_name, &s->policy, err, sizeof(err)) < 0) {
 		/* Gone, or its policy is now refused: nothing of it may stay allowed. The
-		 * cgroup's processes (if any) fall to the sandbox root's drop rule. */
+		 * cgroup's processes (if any) fall to the sandbox root's drop rule. An empty
+		 * one ends now (no cgroup event will come to say so). */
 		s->state = SESSION_ENDING;
 		s->wd = ldm_cgroup_watch(&d->cg, s->name, d->inotify_fd);
+		if (populated != 1)
+			s->end_at = ldm_now_ms() + LDM_END_GRACE_MS;
 		return;
 	}
 	s->wd = ldm_cgroup_watch(&d->cg, s->name, d->inotify_fd);
-	if (v->id >= d->next_id)
-		d->next_id = v->id + 1;
 	log_session(d, s, LDM_EVENT_SESSION_START, "resumed after a daemon restart");
-}
-
-static void
-read_next_id(struct daemon *d)
-{
-	char path[4200], text[32];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-	uint64_t v;
-
-	d->next_id = 1;
-	if (state_path(d, "next-id", path, sizeof(path)) < 0)
-		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || (n = read(fd, text, sizeof(text) - 1)) <= 0)
-		return;
-	text[n] = '\0';
-	text[strcspn(text, "\n")] = '\0';
-	if (ldm_parse_u64(text, UINT64_MAX - 1, &v) == 0 && v > 0)
-		d->next_id = v;
 }
 
 int
@@ -870,7 +861,6 @@ ldm_session_restore(struct daemon *d)
 	char **names = NULL;
 	size_t n = 0;
 
-	read_next_id(d);
 	if (state_path(d, "sessions", path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)

@@ -39,6 +39,8 @@ enum ldm_msg_type {
 	LDM_MSG_ACK = 10,            /* daemon -> client: report taken */
 	LDM_MSG_SESSION_ITEM = 11,   /* daemon -> ldm-run, before READY: one launcher item */
 	LDM_MSG_WRITE_DENIED = 12,   /* supervisor -> daemon: a write outside the write scope */
+	LDM_MSG_LOG_REQUEST = 13,    /* ldmctl -> daemon: the log records I may read */
+	LDM_MSG_LOG_READY = 14,      /* daemon -> ldmctl: a pipe of them comes with it */
 };
 
 struct ldm_msg_hdr {
@@ -151,21 +153,39 @@ struct ldm_msg_write_denied {
 };
 _Static_assert(sizeof(struct ldm_msg_write_denied) == 16 + 24 + 32 + 512, "wire size");
 
+/*
+ * LDM_SUMMARY_F_FINAL: the caller (inside the session) waits for the final counts: the
+ * daemon answers once no other process is left in the session (their last packets judged,
+ * their folded records written), or after WAIT_MS (at most LDM_SUMMARY_WAIT_MAX_MS) with the
+ * counts so far.
+ */
+#define LDM_SUMMARY_F_FINAL     0x1u
+#define LDM_SUMMARY_WAIT_MAX_MS 30000
 struct ldm_msg_summary_request {
 	struct ldm_msg_hdr hdr;
 	uint64_t session;
+	uint32_t flags; /* LDM_SUMMARY_F_* */
+	uint32_t wait_ms;
 };
-_Static_assert(sizeof(struct ldm_msg_summary_request) == 24, "wire size");
+_Static_assert(sizeof(struct ldm_msg_summary_request) == 32, "wire size");
 
+/* Reply flags: FINAL, nothing but the caller is left in the session (the counts are final);
+ * ESCAPED, processes left the session cgroup alive (counted in escapes). */
+#define LDM_SUMMARY_R_FINAL   0x1u
+#define LDM_SUMMARY_R_ESCAPED 0x2u
 struct ldm_msg_summary {
 	struct ldm_msg_hdr hdr;
 	uint64_t session;
 	uint64_t blocked;     /* flows blocked (folded repeats counted) */
 	uint64_t would_block; /* audit mode */
 	uint64_t syscalls_denied;
+	uint32_t flags;   /* LDM_SUMMARY_R_* */
+	uint32_t escapes; /* processes seen leaving the session alive */
+	uint32_t running; /* processes of the session still running, the caller not counted */
+	uint32_t reserved;
 	char policy[LDM_CTL_NAME_MAX];
 };
-_Static_assert(sizeof(struct ldm_msg_summary) == 16 + 32 + 72, "wire size");
+_Static_assert(sizeof(struct ldm_msg_summary) == 16 + 32 + 16 + 72, "wire size");
 
 struct ldm_msg_status_request {
 	struct ldm_msg_hdr hdr;
@@ -183,6 +203,23 @@ _Static_assert(sizeof(struct ldm_msg_text) == 16 + 512, "wire size");
 struct ldm_msg_empty {
 	struct ldm_msg_hdr hdr;
 };
+
+/*
+ * The log for a user who may not read the file (it is root's): the daemon answers
+ * LDM_MSG_LOG_READY with one file descriptor (SCM_RIGHTS), the read end of a pipe carrying
+ * the JSON lines of the log that belong to the caller's own sessions (root: every record),
+ * of SESSION only when not 0, as the file holds them; EOF at its end, or with
+ * LDM_LOG_F_FOLLOW not before the caller closes the pipe (later records follow, across
+ * rotation).
+ */
+#define LDM_LOG_F_FOLLOW 0x1u
+struct ldm_msg_log_request {
+	struct ldm_msg_hdr hdr;
+	uint64_t session;
+	uint32_t flags;
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct ldm_msg_log_request) == 32, "wire size");
 
 /* The largest message of any type: a reader's buffer size. */
 #define LDM_MSG_MAX                                                                                \

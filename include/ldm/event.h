@@ -30,6 +30,8 @@
  *   nr, errno syscall_denied only, always there
  *   path      string: the file a refused write named (syscall_denied of a write outside
  *             the write scope)
+ *   machine   string: the machine's id (/etc/machine-id, 32 hex digits); session ids are
+ *             unique per machine, so (machine, session) names a session in merged logs
  *
  * In the log file each line then carries the hash chain's keys, "seq" and "prev", as its
  * last keys (ldm/logchain.h); ldm_chain_unseal() gives back the record this writes.
@@ -65,6 +67,7 @@
 #define LDM_EVENT_REASON_MAX  LDM_MAX_TEXT_LEN
 #define LDM_EVENT_SYSCALL_MAX 31
 #define LDM_EVENT_PATH_MAX    255
+#define LDM_EVENT_MACHINE_MAX 32
 
 /* A buffer this large always holds one record, JSON or text, "\n" and NUL included. */
 #define LDM_EVENT_LINE_MAX 16384
@@ -124,6 +127,7 @@ struct ldm_event {
 	int32_t nr;
 	int32_t err; /* the errno the call got */
 	const char *path;
+	const char *machine;
 };
 
 /*
@@ -169,6 +173,7 @@ struct ldm_event_view {
 	char reason[LDM_EVENT_REASON_MAX + 1];
 	char syscall[LDM_EVENT_SYSCALL_MAX + 1];
 	char path[LDM_EVENT_PATH_MAX + 1];
+	char machine[LDM_EVENT_MACHINE_MAX + 1];
 };
 
 /*

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/client.h"
 #include "ldm/util.h"
@@ -121,6 +122,67 @@ ldm_client_recv(int fd, union ldm_msg_any *ret, int timeout_ms)
 	if (r < 0)
 		return r;
 	return ret->hdr.type;
+}
+
+/* Reads the first bytes of a message with recvmsg(), taking a descriptor passed along. */
+static int
+recv_first(int fd, void *buf, size_t size, int64_t deadline, int *ret_fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr mh = { .msg_iov = &iov,
+		             .msg_iovlen = 1,
+		             .msg_control = u.buf,
+		             .msg_controllen = sizeof(u.buf) };
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int64_t left = deadline < 0 ? -1 : deadline - now_ms();
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (deadline >= 0 && left <= 0)
+		return -ETIMEDOUT;
+	if (poll(&pfd, 1, left < 0 ? -1 : (int)left) <= 0)
+		return -ETIMEDOUT;
+	n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return n == 0 ? -ECONNRESET : -errno;
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)) && *ret_fd < 0)
+			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+		else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			return -EBADMSG; /* more than one: not our daemon's answer */
+	if (mh.msg_flags & MSG_CTRUNC)
+		return -EBADMSG;
+	return (int)n;
+}
+
+int
+ldm_client_recv_fd(int fd, union ldm_msg_any *ret, int timeout_ms, int *ret_fd)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int got, r;
+
+	*ret_fd = -1;
+	got = recv_first(fd, &ret->hdr, sizeof(ret->hdr), deadline, ret_fd);
+	if (got < 0)
+		return got;
+	r = read_full(fd, (char *)&ret->hdr + got, sizeof(ret->hdr) - (size_t)got, deadline);
+	if (r == 0)
+		r = ldm_msg_check_hdr(&ret->hdr);
+	if (r == 0)
+		r = read_full(fd, ret->bytes + sizeof(ret->hdr), ret->hdr.len - sizeof(ret->hdr),
+		              deadline);
+	if (r == 0)
+		r = ldm_msg_check(&ret->hdr);
+	if (r < 0 && *ret_fd >= 0) {
+		(void)close(*ret_fd);
+		*ret_fd = -1;
+	}
+	return r < 0 ? r : ret->hdr.type;
 }
 
 int

@@ -45,6 +45,12 @@ int ldm_client_send(int fd, const struct ldm_msg_hdr *msg);
 int ldm_client_recv(int fd, union ldm_msg_any *ret, int timeout_ms);
 
 /*
+ * As ldm_client_recv(), and a descriptor the daemon passed with the message (SCM_RIGHTS,
+ * made CLOEXEC) goes to *RET_FD (-1 if none; closed again on any error).
+ */
+int ldm_client_recv_fd(int fd, union ldm_msg_any *ret, int timeout_ms, int *ret_fd);
+
+/*
  * connect + send REQ + recv into *RET on a connection of its own, closed afterwards. Returns
  * the reply's type or -errno as the steps do.
  */

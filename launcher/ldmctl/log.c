@@ -19,19 +19,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/client.h"
+#include "ldm/control.h"
 #include "ldm/event.h"
 #include "ldm/logchain.h"
 #include "ldm/util.h"
 #include "ldmctl/ldmctl.h"
 
-#define LOG_DEFAULT_PATH "/var/log/ldm/events.jsonl"
-#define FOLLOW_POLL_NS   (200L * 1000 * 1000) /* --follow looks for more every 200 ms */
+#define LOG_DEFAULT_PATH      "/var/log/ldm/events.jsonl"
+#define FOLLOW_POLL_NS        (200L * 1000 * 1000) /* --follow looks for more every 200 ms */
+#define LOG_DAEMON_TIMEOUT_MS 5000
 
 struct log_args {
 	uint64_t session; /* 0: every session */
 	bool json;
 	bool follow;
 	const char *path;
+	bool path_given; /* --log: that file, never the daemon's records */
 };
 
 /* Whole lines of a file that may grow, each at most LDM_LOG_LINE_MAX bytes with "\n". */
@@ -48,15 +52,18 @@ enum { LINE_NONE, LINE_OK, LINE_LONG };
 static void
 log_usage(FILE *f)
 {
-	fputs("Usage: ldmctl log [SESSION] [--json] [--follow] [--log FILE]\n"
+	fputs("Usage: ldmctl log [SESSION] [--json] [--follow] [--log FILE] [--socket PATH]\n"
 	      "\n"
 	      "Prints the records of ldm-enforcerd's event log, one line each: blocked flows,\n"
-	      "sessions started and ended, denied syscalls, tampering.\n"
+	      "sessions started and ended, denied syscalls, tampering. Root reads the file;\n"
+	      "an ordinary user gets the records of their own sessions from the daemon.\n"
 	      "  SESSION       only the records of this session number (see ldmctl status)\n"
 	      "  --json        print each record as the JSON line the daemon wrote\n"
 	      "  --follow      keep printing records as they are written (also across log\n"
 	      "                rotation and truncation); stop with Ctrl-C\n"
-	      "  --log FILE    the log to read (default " LOG_DEFAULT_PATH ")\n"
+	      "  --log FILE    read this file (default, as root: " LOG_DEFAULT_PATH ")\n"
+	      "  --socket PATH the daemon's control socket (ordinary users; default\n"
+	      "                $LDM_SOCKET, else " LDM_CONTROL_SOCKET ")\n"
 	      "\n"
 	      "A line that is not a record is reported as 'FILE:LINE: unreadable record' on\n"
 	      "stderr and skipped.\n"
@@ -228,7 +235,9 @@ open_error(const char *path, int err)
 			fputs(" and group ", stderr);
 			ldmctl_put_escaped(stderr, g->gr_name, false);
 		}
-		fputs(" only; run 'sudo ldmctl log'", stderr);
+		fputs(" only; run 'sudo ldmctl log', or 'ldmctl log' without --log for the "
+		      "records of your own sessions",
+		      stderr);
 	} else if (err == -ENOENT) {
 		fputs(" \xe2\x80\x94 ldm-enforcerd creates it when it starts; is the path right "
 		      "(--log FILE)?",
@@ -319,6 +328,7 @@ log_option(struct ldmctl_ctx *ctx, struct log_args *a, int c, const char *arg)
 		if (arg[0] == '\0')
 			return ldmctl_usage_error("log", "--log needs a file, not an empty string");
 		a->path = arg;
+		a->path_given = true;
 		return 0;
 	case '?':
 		return ldmctl_usage_hint("log");
@@ -360,21 +370,75 @@ parse_args(struct ldmctl_ctx *ctx, int argc, char **argv, struct log_args *a)
 	return 0;
 }
 
+/*
+ * The log through the daemon, for a user who may not read the file: a pipe of the records
+ * of their own sessions (ldm-enforcerd filters by the caller's uid). Returns the pipe's fd,
+ * or -errno after saying why.
+ */
+static int
+open_via_daemon(const struct ldmctl_ctx *ctx, const struct log_args *a)
+{
+	struct ldm_msg_log_request req;
+	const char *socket = ldm_client_socket_path(ctx->socket);
+	_cleanup_close_ int fd = ldm_client_connect(socket);
+	union ldm_msg_any m;
+	int pipe_fd = -1, r;
+
+	memset(&req, 0, sizeof(req));
+	ldm_msg_init(&req.hdr, LDM_MSG_LOG_REQUEST);
+	req.session = a->session;
+	req.flags = a->follow ? LDM_LOG_F_FOLLOW : 0;
+	r = fd < 0 ? fd : ldm_client_send(fd, &req.hdr);
+	if (r == 0)
+		r = ldm_client_recv_fd(fd, &m, LOG_DAEMON_TIMEOUT_MS, &pipe_fd);
+	if (r == LDM_MSG_LOG_READY && pipe_fd >= 0)
+		return pipe_fd;
+	if (pipe_fd >= 0)
+		(void)close(pipe_fd);
+	fflush(stdout);
+	if (r == LDM_MSG_ERROR)
+		fprintf(stderr, "ldmctl: log: ldm-enforcerd: %s\n", m.error.text);
+	else if (r == -ENOENT || r == -ECONNREFUSED) {
+		fputs("ldmctl: log: ldm-enforcerd is not running (no daemon at ", stderr);
+		ldmctl_put_escaped(stderr, socket, false);
+		fputs("), and only it passes on the records of your sessions; root can read the "
+		      "log file ('sudo ldmctl log')\n",
+		      stderr);
+	} else
+		fprintf(stderr, "ldmctl: log: cannot get your records from ldm-enforcerd: %s\n",
+		        strerror(r < 0 ? -r : EPROTO));
+	return r < 0 ? r : -EPROTO;
+}
+
 int
 ldmctl_log(struct ldmctl_ctx *ctx, int argc, char **argv)
 {
 	static struct reader r; /* 32 KiB: not on the stack */
 	struct log_args a = { .path = LOG_DEFAULT_PATH };
+	bool via_daemon = false;
 	int fd, k;
 
 	k = parse_args(ctx, argc, argv, &a);
 	if (k != 0)
 		return k < 0 ? LDMCTL_EXIT_OK : k;
-	fd = open_log(a.path);
-	if (fd < 0)
-		return LDMCTL_EXIT_FAIL;
+	/* The log is root's: an ordinary user gets the records of their own sessions from
+	 * the daemon (which knows its log file); only --log FILE reads a file itself. */
+	if (!a.path_given && geteuid() != 0) {
+		fd = open_via_daemon(ctx, &a);
+		if (fd < 0)
+			return LDMCTL_EXIT_FAIL;
+		via_daemon = true;
+		a.path = "ldm-enforcerd";
+		if (a.follow)
+			setvbuf(stdout, NULL, _IOLBF, 0);
+	} else {
+		fd = open_log(a.path);
+		if (fd < 0)
+			return LDMCTL_EXIT_FAIL;
+	}
 	reader_reset(&r, fd);
-	k = a.follow ? follow(&a, &r) : drain(&a, &r, true);
+	/* Through the daemon its reader follows the file: the pipe ends when it does. */
+	k = a.follow && !via_daemon ? follow(&a, &r) : drain(&a, &r, true);
 	(void)close(r.fd);
 	return k < 0 ? LDMCTL_EXIT_FAIL : LDMCTL_EXIT_OK;
 }

@@ -187,8 +187,14 @@ int ldm_run_session_check_cgroup(const struct ldm_msg_session_ready *s);
 int ldm_run_format_summary(char *buf, size_t size, uint64_t session, const char *policy, bool audit,
                            const struct ldm_msg_summary *sum);
 
-/* Asks the daemon for the session's counters and prints the summary line on stderr. */
-void ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s);
+/*
+ * Asks the daemon for the session's final counters and prints the summary line on stderr.
+ * The daemon answers once nothing but ldm-run is left in the session (a child the program
+ * left behind may still be blocked), or after 5 s with the counts so far and how many
+ * processes still run; the line then says so. A signal to stop on SFD (the supervisor's
+ * signalfd, or -1), such as Ctrl-C, ends the wait: the line gives the counts so far.
+ */
+void ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s, int sfd);
 
 /*
  * Blocks the signals the supervisor handles, forks, and runs the program in the child

@@ -7,8 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "common/client.h"
@@ -16,7 +19,8 @@
 #include "run/run.h"
 
 #define SESSION_TIMEOUT_MS 30000 /* the daemon installs and proves rules before "ready" */
-#define SUMMARY_TIMEOUT_MS 3000
+#define SUMMARY_WAIT_MS    5000  /* for processes the program left in the session */
+#define SUMMARY_TIMEOUT_MS (SUMMARY_WAIT_MS + 3000)
 #define CGROUP_FILE_MAX    8192
 
 static void
@@ -133,6 +137,13 @@ ldm_run_session_check_cgroup(const struct ldm_msg_session_ready *s)
 		return -errno;
 	}
 	buf[n] = '\0';
+	/* A path above our cgroup namespace's root: the daemon names cgroups from its own. */
+	if (strstr(buf, "0::/..") != NULL) {
+		fprintf(stderr, "ldm-run: refused: ldm-run runs in another cgroup namespace than "
+		                "ldm-enforcerd, so it cannot check that it is in the session; the "
+		                "program was not started\n");
+		return -EXDEV;
+	}
 	/* An empty name would be the root: never a session's cgroup. */
 	if (s->cgroup[0] == '\0' || s->cgroup[0] == '/' ||
 	    !ldm_run_cgroup_matches(buf, s->cgroup)) {
@@ -151,11 +162,33 @@ plural(uint64_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+/* The warnings after the counts: processes that left the sandbox, or still run in it. */
+static int
+format_warnings(char *buf, size_t size, const struct ldm_msg_summary *sum)
+{
+	int n = 0;
+
+	buf[0] = '\0';
+	if (sum->escapes > 0)
+		n = snprintf(buf, size,
+		             " \u2014 WARNING: %" PRIu32 " %s of the program left the sandbox "
+		             "while it ran and %s no longer restricted",
+		             sum->escapes, plural(sum->escapes, "process", "processes"),
+		             plural(sum->escapes, "was", "were"));
+	if (n >= 0 && (size_t)n < size && !(sum->flags & LDM_SUMMARY_R_FINAL) && sum->running > 0)
+		n += snprintf(buf + n, size - (size_t)n,
+		              " \u2014 %" PRIu32 " %s still running in the session: counts so far",
+		              sum->running, plural(sum->running, "process is", "processes are"));
+	else if (n >= 0 && (size_t)n < size && !(sum->flags & LDM_SUMMARY_R_FINAL))
+		n += snprintf(buf + n, size - (size_t)n, " \u2014 counts so far");
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
 int
 ldm_run_format_summary(char *buf, size_t size, uint64_t session, const char *policy, bool audit,
                        const struct ldm_msg_summary *sum)
 {
-	char counts[160] = "";
+	char counts[160] = "", warn[256] = "";
 	int n;
 
 	if (sum != NULL && audit)
@@ -171,26 +204,85 @@ ldm_run_format_summary(char *buf, size_t size, uint64_t session, const char *pol
 		n = snprintf(counts + n, sizeof(counts) - (size_t)n, ", %" PRIu64 " %s denied",
 		             sum->syscalls_denied,
 		             plural(sum->syscalls_denied, "syscall", "syscalls"));
+	if (sum != NULL && format_warnings(warn, sizeof(warn), sum) < 0)
+		return -ENAMETOOLONG;
 	n = snprintf(buf, size,
-	             "ldm: session %" PRIu64 " (%s) ended%s \u2014 see: ldmctl log %" PRIu64,
-	             session, policy, counts, session);
+	             "ldm: session %" PRIu64 " (%s) ended%s%s \u2014 see: ldmctl log %" PRIu64,
+	             session, policy, counts, warn, session);
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
 	return 0;
 }
 
-/* The session's counters, or -errno. */
+/* Asks for the counts with FLAGS on a connection of its own; the reply in *RET. */
 static int
-get_summary(const char *socket, uint64_t session, struct ldm_msg_summary *ret)
+ask_summary(const char *socket, uint64_t session, uint32_t flags, int *ret_fd)
 {
 	struct ldm_msg_summary_request req;
-	union ldm_msg_any m;
-	int r;
+	int fd = ldm_client_connect(socket), r;
 
+	if (fd < 0)
+		return fd;
 	memset(&req, 0, sizeof(req));
 	ldm_msg_init(&req.hdr, LDM_MSG_SUMMARY_REQUEST);
 	req.session = session;
-	r = ldm_client_call(socket, &req.hdr, &m, SUMMARY_TIMEOUT_MS);
+	req.flags = flags;
+	req.wait_ms = flags & LDM_SUMMARY_F_FINAL ? SUMMARY_WAIT_MS : 0;
+	r = ldm_client_send(fd, &req.hdr);
+	if (r < 0) {
+		(void)close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* True when SFD (the supervisor's signalfd) holds a signal that asks ldm-run to stop. */
+static bool
+interrupted(int sfd)
+{
+	struct signalfd_siginfo si;
+	bool stop = false;
+
+	while (sfd >= 0 && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		stop |= si.ssi_signo != SIGCHLD && si.ssi_signo != SIGWINCH;
+	return stop;
+}
+
+/*
+ * The session's final counters, or -errno. The daemon answers once the session holds
+ * nothing but ldm-run (or after SUMMARY_WAIT_MS); a signal to stop (Ctrl-C) on SFD ends the
+ * wait, and the counts so far are asked for instead.
+ */
+static int
+get_summary(const char *socket, uint64_t session, int sfd, struct ldm_msg_summary *ret)
+{
+	_cleanup_close_ int fd = -1;
+	union ldm_msg_any m;
+	int r = ask_summary(socket, session, LDM_SUMMARY_F_FINAL, &fd);
+
+	while (r == 0) {
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+			               { .fd = sfd, .events = POLLIN } };
+		int n = poll(p, sfd >= 0 ? 2 : 1, SUMMARY_TIMEOUT_MS);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -ETIMEDOUT;
+			break;
+		}
+		if (p[0].revents != 0)
+			break;
+		/* Only a stop ends the wait, once: the counts so far come at once. */
+		if ((p[1].revents & POLLIN) && interrupted(sfd)) {
+			(void)close(TAKE_FD(fd));
+			r = ask_summary(socket, session, 0, &fd);
+			sfd = -1;
+		}
+	}
+	if (r == 0)
+		r = ldm_client_recv(fd, &m, SUMMARY_TIMEOUT_MS);
 	if (r < 0)
 		return r;
 	if (r != LDM_MSG_SUMMARY || m.summary.session != session)
@@ -200,11 +292,11 @@ get_summary(const char *socket, uint64_t session, struct ldm_msg_summary *ret)
 }
 
 void
-ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s)
+ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s, int sfd)
 {
 	struct ldm_msg_summary sum;
-	char line[LDM_CTL_NAME_MAX + 256];
-	bool have = get_summary(socket, s->session, &sum) == 0;
+	char line[LDM_CTL_NAME_MAX + 512];
+	bool have = get_summary(socket, s->session, sfd, &sum) == 0;
 
 	if (ldm_run_format_summary(line, sizeof(line), s->session, s->policy,
 	                           (s->flags & LDM_READY_F_AUDIT) != 0, have ? &sum : NULL) == 0)

@@ -370,12 +370,12 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 	report_close(&sp.rep);
 	if (sp.sock >= 0)
 		(void)close(sp.sock);
-	if (sp.sfd >= 0)
-		(void)close(sp.sfd);
 	seccomp_notify_free(sp.req, sp.resp);
 	ldm_run_writelog_clear(&sp.wl);
 	if (!o->quiet)
-		ldm_run_session_summary(socket, s);
+		ldm_run_session_summary(socket, s, sp.sfd);
+	if (sp.sfd >= 0)
+		(void)close(sp.sfd);
 	return r < 0 ? LDM_RUN_EXIT_FAIL : ldm_run_exit_status(sp.status);
 }
 

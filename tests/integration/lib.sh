@@ -177,7 +177,8 @@ tb_start_daemon() {
 	rm -f "$TB_SOCK"
 	# nsenter execs the daemon in place, so TB_DAEMON is the daemon's own pid.
 	nsenter --net="/run/netns/$TB_LAP" -- "$build/ldm-enforcerd" --foreground --socket "$TB_SOCK" \
-		--policy-dir "$TB_TMP/policies" --state-dir "$TB_TMP/state" --log "$TB_LOG" \
+		--policy-dir "$TB_TMP/policies" --state-dir "$TB_TMP/state" \
+		--persist-dir "$TB_TMP/persist" --log "$TB_LOG" \
 		--cgroup-root "$TB_CGROOT" --queue 4242 "$@" >>"$TB_TMP/daemon.out" 2>&1 &
 	TB_DAEMON=$!
 	TB_PIDS+=("$TB_DAEMON")
@@ -230,7 +231,7 @@ tb_init() {
 	trap 'exit 130' INT TERM
 	TB_TMP=$(mktemp -d /tmp/ldm-it.XXXXXX)
 	chmod 0755 "$TB_TMP"
-	mkdir -m 0755 "$TB_TMP/policies" "$TB_TMP/state"
+	mkdir -m 0755 "$TB_TMP/policies" "$TB_TMP/state" "$TB_TMP/persist"
 	mkdir -m 1777 "$TB_TMP/out" # where sandboxed programs may write
 	tb_ensure_user
 	tb_setup_net

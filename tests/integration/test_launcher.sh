@@ -87,7 +87,8 @@ chmod 0644 "$TMP/policies/"*.conf
 ip netns add "$NS" || skip "cannot create network namespace $NS"
 ip -n "$NS" link set lo up
 nsenter --net=/run/netns/"$NS" "$B/ldm-enforcerd" --foreground --socket "$TMP/control.sock" \
-	--policy-dir "$TMP/policies" --state-dir "$TMP/state" --log "$TMP/events.jsonl" \
+	--policy-dir "$TMP/policies" --state-dir "$TMP/state" --persist-dir "$TMP/persist" \
+	--log "$TMP/events.jsonl" \
 	--cgroup-root "$CG" --queue 7 >"$TMP/daemon.log" 2>&1 &
 DPID=$!
 for _ in $(seq 100); do [ -S "$TMP/control.sock" ] && break; sleep 0.1; done

@@ -195,6 +195,7 @@ st=$(pkg_status)
 tb_check "apt-get purge purges it" [ -z "$st" -o "$st" = "unknown ok not-installed" ]
 tb_check "/etc/ldm is gone" [ ! -e /etc/ldm ]
 tb_check "/var/log/ldm is gone" [ ! -e /var/log/ldm ]
+tb_check "/var/lib/ldm (the session id counter) is gone" [ ! -e /var/lib/ldm ]
 tb_check "/run/ldm is gone" [ ! -e /run/ldm ]
 tb_check "the unit is no longer enabled" \
 	[ ! -e /etc/systemd/system/multi-user.target.wants/ldm-enforcerd.service ]

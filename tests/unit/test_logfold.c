@@ -252,6 +252,40 @@ test_sum(void **state)
 	}
 }
 
+/* A session's windows flushed at its end: its repeats now, other sessions' untouched, and
+ * the counts still add up to the attempts (a later repeat folds into the emptied window). */
+static void
+test_flush_session(void **state)
+{
+	_cleanup_(ldm_fold_freep) struct ldm_fold *f = NULL;
+	struct sink sink = { 0 };
+	struct ldm_event e;
+
+	(void)state;
+	assert_int_equal(ldm_fold_new(16, &f), 0);
+	for (int i = 0; i < 5; i++) { /* session 7: 1 written, 4 held; 8: 1 written, 4 held */
+		make(&e, V_BASE, 100);
+		(void)ldm_fold_offer(f, &e, 100, collect, &sink);
+		make(&e, V_SESSION, 100);
+		(void)ldm_fold_offer(f, &e, 100, collect, &sink);
+	}
+	make(&e, V_DPORT, 100); /* session 7, another window, no repeat */
+	(void)ldm_fold_offer(f, &e, 100, collect, &sink);
+	assert_int_equal(ldm_fold_pending(f), 8);
+	assert_int_equal(ldm_fold_flush_session(f, 7, collect, &sink), 1);
+	assert_int_equal(sink.n, 1);
+	assert_int_equal(sink.v[0].count, 4);
+	assert_int_equal(ldm_fold_pending(f), 4);
+	assert_int_equal(ldm_fold_flush_session(f, 7, collect, &sink), 0);
+	assert_int_equal(ldm_fold_flush_session(f, 99, collect, &sink), 0);
+	make(&e, V_BASE, 200);
+	assert_int_equal(ldm_fold_offer(f, &e, 200, collect, &sink), LDM_FOLD_COUNTED);
+	(void)ldm_fold_flush(f, 0, true, collect, &sink);
+	assert_int_equal(sink.n, 3); /* 8's 4 repeats, then 7's late one */
+	assert_int_equal(sink.total, 4 + 4 + 1);
+	assert_int_equal(ldm_fold_pending(f), 0);
+}
+
 /* The table keeps its own copies of the strings, cut to their caps. */
 static void
 test_strings(void **state)
@@ -336,11 +370,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_windows),
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_sum),
-		cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_deadline_and_new),
+		cmocka_unit_test(test_windows),   cmocka_unit_test(test_full),
+		cmocka_unit_test(test_sum),       cmocka_unit_test(test_flush_session),
+		cmocka_unit_test(test_strings),   cmocka_unit_test(test_deadline_and_new),
 		cmocka_unit_test(test_fold_host),
 	};
 

@@ -50,25 +50,30 @@ static const struct {
 	int ifindex;
 	enum ldm_route_kind kind;
 } facts[] = {
-	{ "192.168.144.0/24", 3, LDM_ROUTE_LINK },   { "2001:db8:144::/64", 3, LDM_ROUTE_LINK },
-	{ "203.0.113.0/24", 4, LDM_ROUTE_UPLINK },   { "2001:db8:1::/64", 4, LDM_ROUTE_UPLINK },
-	{ "0.0.0.0/0", 4, LDM_ROUTE_DEFAULT },       { "::/0", 4, LDM_ROUTE_DEFAULT },
-	{ "10.9.9.0/31", 5, LDM_ROUTE_LINK },        { "10.1.0.0/16", 6, LDM_ROUTE_VIA },
-	{ "192.168.144.1/32", 0, LDM_ROUTE_LOCAL },  { "203.0.113.2/32", 0, LDM_ROUTE_LOCAL },
+	{ "192.168.144.0/24", 3, LDM_ROUTE_LINK },     { "2001:db8:144::/64", 3, LDM_ROUTE_LINK },
+	{ "203.0.113.0/24", 4, LDM_ROUTE_UPLINK },     { "2001:db8:1::/64", 4, LDM_ROUTE_UPLINK },
+	{ "0.0.0.0/0", 4, LDM_ROUTE_DEFAULT },         { "::/0", 4, LDM_ROUTE_DEFAULT },
+	{ "10.9.9.0/31", 5, LDM_ROUTE_LINK },          { "10.1.0.0/16", 6, LDM_ROUTE_VIA },
+	{ "192.168.144.1/32", 0, LDM_ROUTE_LOCAL },    { "203.0.113.2/32", 0, LDM_ROUTE_LOCAL },
 	{ "2001:db8:144::1/128", 0, LDM_ROUTE_LOCAL },
 };
 
 /* Addresses to try: in, at the edges of, and around every prefix above and in the policy. */
 static const char *const addrs[] = {
-	"192.168.144.1",   "192.168.144.10",  "192.168.144.99", "192.168.144.255", "192.168.145.1",
-	"192.168.1.1",     "203.0.113.1",     "203.0.113.2",    "203.0.113.255",   "10.9.9.0",
-	"10.9.9.1",        "10.9.9.2",        "10.1.0.1",       "10.1.255.255",    "10.2.0.1",
-	"172.16.0.1",      "198.51.100.7",    "198.51.100.8",   "127.0.0.1",       "255.255.255.255",
-	"224.0.0.251",     "2001:db8:144::1", "2001:db8:144::7", "2001:db8:1::9",  "2001:db8:1:2::9",
-	"2001:db8:100::7", "::1",             "ff02::fb",       "fd00::1",         "::ffff:10.1.0.1",
+	"192.168.144.1",   "192.168.144.10",  "192.168.144.99",
+	"192.168.144.255", "192.168.145.1",   "192.168.1.1",
+	"203.0.113.1",     "203.0.113.2",     "203.0.113.255",
+	"10.9.9.0",        "10.9.9.1",        "10.9.9.2",
+	"10.1.0.1",        "10.1.255.255",    "10.2.0.1",
+	"172.16.0.1",      "198.51.100.7",    "198.51.100.8",
+	"127.0.0.1",       "255.255.255.255", "224.0.0.251",
+	"2001:db8:144::1", "2001:db8:144::7", "2001:db8:1::9",
+	"2001:db8:1:2::9", "2001:db8:100::7", "::1",
+	"ff02::fb",        "fd00::1",         "::ffff:10.1.0.1",
 };
 
-static const uint16_t ports[] = { 22, 53, 80, 100, 150, 200, 201, 443, 5353, 5760, 8080, 14550, 14551 };
+static const uint16_t ports[] = { 22,  53,   80,   100,  150,   200,  201,
+	                          443, 5353, 5760, 8080, 14550, 14551 };
 
 struct line {
 	bool reply, allow;
@@ -181,8 +186,14 @@ check_family(struct ldm_policy *p, int family, const struct ldm_lan *lan,
 {
 	struct ldm_marks marks;
 	struct ldm_rs_session s = { 1, 1, "ldm/s1", p };
-	struct ldm_rs_input in = { .family = family, .marks = &marks, .queue = 1, .root = "ldm",
-		                   .sessions = &s, .n_sessions = 1, .lan = rs, .n_lan = n_rs };
+	struct ldm_rs_input in = { .family = family,
+		                   .marks = &marks,
+		                   .queue = 1,
+		                   .root = "ldm",
+		                   .sessions = &s,
+		                   .n_sessions = 1,
+		                   .lan = rs,
+		                   .n_lan = n_rs };
 	struct line lines[256];
 	size_t n_lines = 0;
 	char *text = NULL, *save = NULL;
@@ -204,7 +215,8 @@ check_family(struct ldm_policy *p, int family, const struct ldm_lan *lan,
 			for (size_t pi = 0; pi < ELEMENTSOF(ports); pi++) {
 				for (int dir = 0; dir < 2; dir++) {
 					for (int ifx = 1; ifx < (int)ELEMENTSOF(ifnames); ifx++) {
-						bool local = false, queued = false, accepted = false;
+						bool local = false, queued = false,
+						     accepted = false;
 						struct ldm_verdict v;
 
 						if (ifnames[ifx][0] == '\0')
@@ -215,15 +227,19 @@ check_family(struct ldm_policy *p, int family, const struct ldm_lan *lan,
 						f.ifindex = ifx;
 						for (size_t k = 0; k < lan->n; k++)
 							local = local ||
-							        (lan->v[k].kind == LDM_ROUTE_LOCAL &&
-							         ldm_prefix_contains(&lan->v[k].prefix,
-							                             f.family, f.addr));
+							        (lan->v[k].kind ==
+							                 LDM_ROUTE_LOCAL &&
+							         ldm_prefix_contains(
+							                 &lan->v[k].prefix,
+							                 f.family, f.addr));
 						/* This machine's own addresses go out lo, nothing else does. */
 						if (local != (ifx == 1))
 							continue;
 						/* The chain in order: the first line that matches decides. */
-						for (size_t i = 0; i < n_lines && !queued && !accepted; i++) {
-							bool m = line_matches(&lines[i], &f, ifx, dir == 1,
+						for (size_t i = 0;
+						     i < n_lines && !queued && !accepted; i++) {
+							bool m = line_matches(&lines[i], &f, ifx,
+							                      dir == 1,
 							                      lines[i].allow);
 
 							if (m && lines[i].allow)
@@ -232,18 +248,22 @@ check_family(struct ldm_policy *p, int family, const struct ldm_lan *lan,
 								queued = true;
 						}
 						if (!queued && !dir &&
-						    (proto == LDM_PROTO_TCP || proto == LDM_PROTO_UDP) &&
+						    (proto == LDM_PROTO_TCP ||
+						     proto == LDM_PROTO_UDP) &&
 						    f.port == 53)
 							continue; /* DNS lines queue it (they come first) */
 						if (!accepted)
 							continue;
 						(*ret_matched)++;
-						assert_int_equal(ldm_policy_judge(p, &f, lan, &v), 0);
+						assert_int_equal(ldm_policy_judge(p, &f, lan, &v),
+						                 0);
 						if (!v.allow)
-							fail_msg("the kernel accepts %s %s port %u %s via %s; "
+							fail_msg("the kernel accepts %s %s port %u "
+							         "%s via %s; "
 							         "the evaluator blocks it",
-							         ldm_proto_name(f.proto), addrs[a], f.port,
-							         dir ? "in" : "out", ifnames[ifx]);
+							         ldm_proto_name(f.proto), addrs[a],
+							         f.port, dir ? "in" : "out",
+							         ifnames[ifx]);
 					}
 				}
 			}

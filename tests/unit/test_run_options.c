@@ -247,9 +247,18 @@ test_cgroup_matches(void **state)
 static void
 test_format_summary(void **state)
 {
-	static const struct ldm_msg_summary s3 = { .blocked = 3, .would_block = 0 };
-	static const struct ldm_msg_summary s1 = { .blocked = 1, .syscalls_denied = 2 };
-	static const struct ldm_msg_summary a1 = { .blocked = 0, .would_block = 1 };
+#define FINAL LDM_SUMMARY_R_FINAL
+	static const struct ldm_msg_summary s3 = { .blocked = 3, .would_block = 0, .flags = FINAL };
+	static const struct ldm_msg_summary s1 = { .blocked = 1,
+		                                   .syscalls_denied = 2,
+		                                   .flags = FINAL };
+	static const struct ldm_msg_summary a1 = { .blocked = 0, .would_block = 1, .flags = FINAL };
+	static const struct ldm_msg_summary n5 = { .blocked = 5 }; /* not final: interrupted */
+	static const struct ldm_msg_summary e1 = {
+		.flags = LDM_SUMMARY_R_FINAL | LDM_SUMMARY_R_ESCAPED, .escapes = 1
+	};
+	static const struct ldm_msg_summary r2 = { .blocked = 4, .escapes = 2, .running = 2 };
+	static const struct ldm_msg_summary f2 = { .flags = LDM_SUMMARY_R_FINAL, .running = 2 };
 	static const struct {
 		uint64_t session;
 		const char *policy;
@@ -268,8 +277,24 @@ test_format_summary(void **state)
 		  "ldmctl log 9" },
 		{ 10, "qgc", false, NULL,
 		  "ldm: session 10 (qgc) ended (counts unavailable) \u2014 see: ldmctl log 10" },
+		{ 11, "offline", false, &e1,
+		  "ldm: session 11 (offline) ended: 0 connections blocked \u2014 WARNING: 1 "
+		  "process "
+		  "of the program left the sandbox while it ran and was no longer restricted "
+		  "\u2014 see: ldmctl log 11" },
+		{ 12, "qgc", false, &r2,
+		  "ldm: session 12 (qgc) ended: 4 connections blocked \u2014 WARNING: 2 processes "
+		  "of the program left the sandbox while it ran and were no longer restricted "
+		  "\u2014 2 processes are still running in the session: counts so far \u2014 see: "
+		  "ldmctl log 12" },
+		{ 13, "qgc", false, &f2,
+		  "ldm: session 13 (qgc) ended: 0 connections blocked \u2014 see: ldmctl log 13" },
+		{ 14, "qgc", false, &n5,
+		  "ldm: session 14 (qgc) ended: 5 connections blocked \u2014 counts so far \u2014 "
+		  "see: "
+		  "ldmctl log 14" },
 	};
-	char buf[256];
+	char buf[512];
 
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

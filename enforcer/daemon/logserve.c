@@ -1,0 +1,225 @@
+/*
+ * The log for ordinary users. The log file is root's (it names every user's programs and
+ * destinations); a user asks the daemon, which forks a reader: it reads the file, keeps
+ * the records of that user's own sessions (a record's session and uid: both are the
+ * daemon's own words) and writes them, as they are, into a pipe whose read end the daemon
+ * hands to the caller (SCM_RIGHTS). The event loop never reads the log itself, so a slow
+ * reader or a big file cannot stall enforcement.
+ *
+ * The reader closes every descriptor of the daemon first (the queue's netlink socket
+ * above all: a reader left behind must not keep the queue bound), reads nothing but the log
+ * file, never execs, and ends at the end of the file, or with --follow when the caller
+ * closes the pipe. At most LDM_LOG_READERS run at once, LDM_LOG_READERS_PER_UID of one
+ * user; they are reaped on SIGCHLD and killed when the daemon stops.
+ *
+ * Trust: the request is checked by ldm_msg_check(); the uid is SO_PEERCRED's. The file's
+ * lines are parsed strictly (ldm_event_parse_json): a line that does not parse is not
+ * passed on, so what the caller gets is exactly what the daemon wrote for its sessions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "ldm/util.h"
+
+#define FOLLOW_POLL_MS 200
+
+struct filter {
+	uid_t uid;
+	uint64_t session;
+	bool follow;
+};
+
+static bool
+wanted(const struct filter *f, const char *line, size_t len)
+{
+	static struct ldm_event_view v;
+
+	if (ldm_event_parse_json(line, len, &v) < 0 || v.ev.session == 0)
+		return false;
+	return (f->uid == 0 || v.ev.uid == f->uid) &&
+	       (f->session == 0 || v.ev.session == f->session);
+}
+
+/* Writes the wanted whole lines of BUF[0..*LEN) to OUT; keeps the unfinished rest. */
+static int
+pass_lines(const struct filter *f, int out, char *buf, size_t *len, bool *skipping)
+{
+	size_t start = 0;
+	char *nl;
+
+	while ((nl = memchr(buf + start, '\n', *len - start)) != NULL) {
+		size_t n = (size_t)(nl - (buf + start));
+
+		if (!*skipping && n + 1 <= LDM_EVENT_LINE_MAX && wanted(f, buf + start, n) &&
+		    write(out, buf + start, n + 1) != (ssize_t)(n + 1))
+			return -EPIPE;
+		*skipping = false;
+		start += n + 1;
+	}
+	memmove(buf, buf + start, *len - start);
+	*len -= start;
+	if (*len >= LDM_EVENT_LINE_MAX) { /* no "\n" where a record must have one */
+		*skipping = true;
+		*len = 0;
+	}
+	return 0;
+}
+
+/* After EOF with --follow: waits a little; 1 when the file was rotated or truncated (start
+ * over on PATH), -EPIPE once the caller is gone. */
+static int
+follow_wait(int out, int fd, const char *path)
+{
+	struct pollfd p = { .fd = out, .events = 0 };
+	struct stat now, cur;
+
+	if (poll(&p, 1, FOLLOW_POLL_MS) > 0 && (p.revents & (POLLERR | POLLHUP)))
+		return -EPIPE;
+	if (fstat(fd, &cur) < 0)
+		return -EIO;
+	if (stat(path, &now) == 0 && (now.st_ino != cur.st_ino || now.st_dev != cur.st_dev))
+		return 1;
+	return cur.st_size < lseek(fd, 0, SEEK_CUR) ? 1 : 0;
+}
+
+static void __attribute__((noreturn)) reader_main(const char *path, int out, const struct filter *f)
+{
+	static char buf[2 * LDM_EVENT_LINE_MAX];
+	size_t len = 0;
+	bool skipping = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+
+	while (fd >= 0) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - len);
+		int r;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (n > 0) {
+			len += (size_t)n;
+			if (pass_lines(f, out, buf, &len, &skipping) < 0)
+				break;
+			continue;
+		}
+		if (!f->follow)
+			break;
+		r = follow_wait(out, fd, path);
+		if (r < 0)
+			break;
+		if (r > 0) { /* rotated: the rest of the old file was read; the new one */
+			(void)close(fd);
+			fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+			len = 0;
+			skipping = false;
+		}
+	}
+	_exit(0);
+}
+
+/* Sends LDM_MSG_LOG_READY with FD to CLIENT. */
+static int
+send_fd(struct daemon *d, int client, int fd)
+{
+	struct ldm_msg_empty m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov,
+		             .msg_iovlen = 1,
+		             .msg_control = u.buf,
+		             .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	memset(&u, 0, sizeof(u));
+	ldm_msg_init(&m.hdr, LDM_MSG_LOG_READY);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(d->clients[client].fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(m))
+		return -EIO;
+	return 0;
+}
+
+/* A free reader slot, or -1: none free, or UID has LDM_LOG_READERS_PER_UID already (so that
+ * one user's --follow readers cannot keep every other user from the log). */
+static int
+free_reader(const struct daemon *d, uid_t uid)
+{
+	int slot = -1, mine = 0;
+
+	for (int i = 0; i < LDM_LOG_READERS; i++) {
+		if (d->log_readers[i] <= 0 && slot < 0)
+			slot = i;
+		else if (d->log_readers[i] > 0 && d->log_reader_uids[i] == uid)
+			mine++;
+	}
+	return mine < LDM_LOG_READERS_PER_UID ? slot : -1;
+}
+
+void
+ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_request *m)
+{
+	const struct filter f = { .uid = d->clients[client].uid,
+		                  .session = m->session,
+		                  .follow = (m->flags & LDM_LOG_F_FOLLOW) != 0 };
+	int slot = free_reader(d, f.uid), p[2];
+	pid_t pid;
+
+	if (slot < 0) {
+		ldm_server_send_error(d, client, -EBUSY, "too many log readers; try again");
+		return;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		ldm_server_send_error(d, client, -errno, "cannot make a pipe for the log");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		/* Only the pipe's write end (as fd 3) and stdio stay open. */
+		if (dup2(p[1], 3) < 0 || close_range(4, ~0u, 0) < 0)
+			_exit(1);
+		reader_main(d->cfg.log, 3, &f);
+	}
+	(void)close(p[1]);
+	if (pid < 0 || send_fd(d, client, p[0]) < 0) {
+		if (pid < 0)
+			ldm_server_send_error(d, client, -EAGAIN, "cannot start a log reader");
+		if (pid > 0)
+			(void)kill(pid, SIGKILL);
+	}
+	(void)close(p[0]);
+	if (pid > 0) {
+		d->log_readers[slot] = pid;
+		d->log_reader_uids[slot] = f.uid;
+	}
+}
+
+void
+ldm_logserve_reap(struct daemon *d, bool kill_all)
+{
+	for (int i = 0; i < LDM_LOG_READERS; i++) {
+		pid_t pid = d->log_readers[i];
+
+		if (pid <= 0)
+			continue;
+		if (kill_all)
+			(void)kill(pid, SIGKILL);
+		if (waitpid(pid, NULL, kill_all ? 0 : WNOHANG) == pid)
+			d->log_readers[i] = 0;
+	}
+}
