@@ -82,6 +82,14 @@ bool ldm_run_cgroup_matches(const char *text, const char *cgroup);
  */
 int ldm_run_appimage_prepare(char *path, size_t size, const char *argv0);
 
+/*
+ * The session cgroup's cgroup.procs (CGROUP relative to the cgroup2 mount, as READY names
+ * it) into BUF; and how many processes other than this one are in it (-errno when it
+ * cannot be read: the caller then keeps serving, failing safe).
+ */
+int ldm_run_session_procs_path(const char *cgroup, char *buf, size_t size);
+int ldm_run_session_others(const char *procs_path);
+
 /* The launcher items of a session (ldm/control.h), as the daemon sent them. */
 struct ldm_run_item {
 	uint32_t kind; /* LDM_ITEM_* */
@@ -193,8 +201,11 @@ int ldm_run_format_summary(char *buf, size_t size, uint64_t session, const char 
  * left behind may still be blocked), or after 5 s with the counts so far and how many
  * processes still run; the line then says so. A signal to stop on SFD (the supervisor's
  * signalfd, or -1), such as Ctrl-C, ends the wait: the line gives the counts so far.
+ * OWN_HELPERS of the processes still in the session are ldm-run's own (its keeper), not
+ * the program's.
  */
-void ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s, int sfd);
+void ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s, int sfd,
+                             unsigned own_helpers);
 
 /*
  * Blocks the signals the supervisor handles, forks, and runs the program in the child

@@ -292,12 +292,16 @@ get_summary(const char *socket, uint64_t session, int sfd, struct ldm_msg_summar
 }
 
 void
-ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s, int sfd)
+ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s, int sfd,
+                        unsigned own_helpers)
 {
 	struct ldm_msg_summary sum;
 	char line[LDM_CTL_NAME_MAX + 512];
 	bool have = get_summary(socket, s->session, sfd, &sum) == 0;
 
+	/* ldm-run's own helpers (the keeper) are no process of the program's. */
+	if (have)
+		sum.running = sum.running > own_helpers ? sum.running - own_helpers : 0;
 	if (ldm_run_format_summary(line, sizeof(line), s->session, s->policy,
 	                           (s->flags & LDM_READY_F_AUDIT) != 0, have ? &sum : NULL) == 0)
 		fprintf(stderr, "%s\n", line);

@@ -40,6 +40,7 @@
 #include "run/run.h"
 
 #define REPORT_SEND_TIMEOUT_MS 200
+#define KEEPER_CHECK_MS        200 /* the keeper looks who is left in the session */
 
 struct reporter {
 	const char *socket;
@@ -61,6 +62,7 @@ struct sup {
 	struct seccomp_notif_resp *resp;
 	struct reporter rep;
 	struct ldm_run_writelog wl;
+	char procs[4200]; /* the session cgroup's cgroup.procs; "" if unknown */
 };
 
 static uint64_t
@@ -279,7 +281,7 @@ drain_listener(struct sup *sp)
  * process takes the listener over, in its own process group with stdio on /dev/null, and
  * serves it until the last of them is gone (POLLHUP), reporting as we do.
  */
-static void
+static bool
 keep_listener(struct sup *sp)
 {
 	struct pollfd p = { .fd = sp->nfd, .events = POLLIN };
@@ -287,16 +289,16 @@ keep_listener(struct sup *sp)
 	int fd;
 
 	if (sp->nfd < 0 || poll(&p, 1, 0) < 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL)))
-		return; /* nobody left: drain_listener() answers what is pending */
+		return false; /* nobody left: drain_listener() answers what is pending */
 	report_flush(&sp->rep, true);
 	report_close(&sp->rep); /* the keeper makes its own connection: none is shared */
 	k = fork();
 	if (k < 0)
-		return;
+		return false;
 	if (k > 0) {
 		(void)close(sp->nfd);
 		sp->nfd = -1;
-		return;
+		return true;
 	}
 	(void)setpgid(0, 0);
 	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -307,13 +309,17 @@ keep_listener(struct sup *sp)
 	sp->rep.retry_at = 0;
 	for (;;) {
 		p = (struct pollfd){ .fd = sp->nfd, .events = POLLIN };
-		if (poll(&p, 1, sp->rep.rl.suppressed > 0 ? 1000 : -1) < 0 && errno != EINTR)
+		if (poll(&p, 1, KEEPER_CHECK_MS) < 0 && errno != EINTR)
 			break;
 		if (p.revents & POLLIN)
 			handle_notification(sp);
 		else if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
 			break;
 		report_flush(&sp->rep, false);
+		/* Only processes that left the session use the filter now (escapes, which the
+		 * daemon logs): they are not served, and the session may end. */
+		if (sp->procs[0] != '\0' && ldm_run_session_others(sp->procs) == 0)
+			break;
 	}
 	report_flush(&sp->rep, true);
 	report_close(&sp->rep);
@@ -351,8 +357,11 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 		.rep = { .socket = socket, .session = s->session, .fd = -1 },
 	};
 	int r = sup_init(&sp);
+	bool keeper = false;
 
 	(void)items; /* the write scope's paths come from writescope.c */
+	if (ldm_run_session_procs_path(s->cgroup, sp.procs, sizeof(sp.procs)) < 0)
+		sp.procs[0] = '\0'; /* the keeper then serves until the filter has no user */
 	if (r < 0) {
 		/* The program runs already: it must not run unsupervised. */
 		fprintf(stderr, "ldm-run: cannot supervise the program: %s\n", strerror(-r));
@@ -364,7 +373,7 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 		while (waitpid(child, &sp.status, 0) < 0 && errno == EINTR)
 			;
 	if (r >= 0)
-		keep_listener(&sp);
+		keeper = keep_listener(&sp);
 	drain_listener(&sp);
 	report_flush(&sp.rep, true);
 	report_close(&sp.rep);
@@ -373,7 +382,7 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 	seccomp_notify_free(sp.req, sp.resp);
 	ldm_run_writelog_clear(&sp.wl);
 	if (!o->quiet)
-		ldm_run_session_summary(socket, s, sp.sfd);
+		ldm_run_session_summary(socket, s, sp.sfd, keeper ? 1 : 0);
 	if (sp.sfd >= 0)
 		(void)close(sp.sfd);
 	return r < 0 ? LDM_RUN_EXIT_FAIL : ldm_run_exit_status(sp.status);

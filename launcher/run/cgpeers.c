@@ -1,0 +1,76 @@
+/*
+ * Who else is in the session: the supervisor (or its keeper) serves the seccomp listener
+ * while processes of the session remain, and stops once it is the last one in the session's
+ * cgroup. A process that left the session (moved out: an escape, logged by the daemon) keeps
+ * the filter but loses its supervisor: its notified calls then fail with ENOSYS, closed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ldm/util.h"
+#include "procparse.h"
+#include "run/run.h"
+
+#define PEERS_TEXT_MAX (256 * 1024)
+#define PEERS_MAX      4096
+
+static ssize_t
+read_text(const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+int
+ldm_run_session_procs_path(const char *cgroup, char *buf, size_t size)
+{
+	_cleanup_free_ char *text = malloc(PEERS_TEXT_MAX);
+	char mnt[LDM_PATH_MAX];
+	int n;
+
+	if (text == NULL)
+		return -ENOMEM;
+	if (read_text("/proc/self/mountinfo", text, PEERS_TEXT_MAX) < 0 ||
+	    ldm_mountinfo_cgroup2(text, mnt, sizeof(mnt)) < 0)
+		return -ENOENT;
+	n = snprintf(buf, size, "%s/%s/cgroup.procs", mnt, cgroup);
+	return n > 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
+}
+
+int
+ldm_run_session_others(const char *procs_path)
+{
+	_cleanup_free_ char *text = malloc(PEERS_TEXT_MAX);
+	_cleanup_free_ int *pids = calloc(PEERS_MAX, sizeof(int));
+	int n, others = 0;
+
+	if (text == NULL || pids == NULL)
+		return -ENOMEM;
+	if (read_text(procs_path, text, PEERS_TEXT_MAX) < 0)
+		return -EIO;
+	n = ldm_parse_pid_list(text, pids, PEERS_MAX);
+	if (n == -E2BIG)
+		return PEERS_MAX; /* more than we read: surely others */
+	if (n < 0)
+		return -EIO;
+	for (int i = 0; i < n; i++)
+		others += pids[i] != (int)getpid();
+	return others;
+}
