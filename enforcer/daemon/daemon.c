@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/random.h>
@@ -27,9 +28,11 @@
 #include "logfold.h"
 #include "nametab.h"
 
-#define POLL_RULES_MS    5000 /* the backstop to nf_tables notifications */
-#define FLOWTAB_CAPACITY 65536
-#define NAMETAB_CAPACITY 16384
+#define POLL_RULES_MS      5000 /* the backstop to nf_tables notifications */
+#define FLOWTAB_CAPACITY   65536
+#define NAMETAB_CAPACITY   16384
+#define STOP_DRAIN_ROUNDS  64 /* at stop: read what is queued, at most this many times */
+#define STOP_DRAIN_WAIT_MS 20
 
 uint64_t
 ldm_now_ms(void)
@@ -392,6 +395,15 @@ ldm_daemon_done(struct daemon *d)
 {
 	unsigned live = live_sessions(d);
 
+	/* Packets still queued are judged and logged before the queue closes (closing it
+	 * would drop them unseen), then the records folding still holds are written. */
+	for (int i = 0; d->nfq != NULL && i < STOP_DRAIN_ROUNDS; i++) {
+		struct pollfd p = { .fd = mnl_fd(d), .events = POLLIN };
+
+		if (poll(&p, 1, STOP_DRAIN_WAIT_MS) <= 0 || !(p.revents & POLLIN))
+			break;
+		ldm_nfq_input(d);
+	}
 	(void)ldm_fold_flush(d->fold, ldm_now_ms(), true, ldm_daemon_emit, d);
 	ldm_rules_wait(d);
 	if (live == 0 && !d->cfg.keep_rules)

@@ -10,7 +10,8 @@
  * above all: a reader left behind must not keep the queue bound), reads nothing but the log
  * file, never execs, and ends at the end of the file, or with --follow when the caller
  * closes the pipe. At most LDM_LOG_READERS run at once, LDM_LOG_READERS_PER_UID of one
- * user; they are reaped on SIGCHLD and killed when the daemon stops.
+ * user; they are reaped on SIGCHLD, killed when the daemon stops, die with it if it is
+ * killed (PR_SET_PDEATHSIG), and end when their caller takes nothing for 30 s.
  *
  * Trust: the request is checked by ldm_msg_check(); the uid is SO_PEERCRED's. The file's
  * lines are parsed strictly (ldm_event_parse_json): a line that does not parse is not
@@ -23,15 +24,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon.h"
+#include "ldm/logchain.h"
 #include "ldm/util.h"
 
 #define FOLLOW_POLL_MS 200
+#define STALL_MAX_MS   30000 /* a caller that takes nothing for this long is dropped */
 
 struct filter {
 	uid_t uid;
@@ -50,6 +54,30 @@ wanted(const struct filter *f, const char *line, size_t len)
 	       (f->session == 0 || v.ev.session == f->session);
 }
 
+/*
+ * Writes N bytes to the non-blocking pipe OUT; a caller that reads nothing for
+ * STALL_MAX_MS (holding a reader slot by not reading) ends the reader. 0 or -EPIPE.
+ */
+static int
+write_all(int out, const char *p, size_t n)
+{
+	while (n > 0) {
+		struct pollfd pfd = { .fd = out, .events = POLLOUT };
+		ssize_t w = write(out, p, n);
+
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN && errno != EINTR)
+			return -EPIPE;
+		if (poll(&pfd, 1, STALL_MAX_MS) <= 0 || (pfd.revents & (POLLERR | POLLHUP)))
+			return -EPIPE;
+	}
+	return 0;
+}
+
 /* Writes the wanted whole lines of BUF[0..*LEN) to OUT; keeps the unfinished rest. */
 static int
 pass_lines(const struct filter *f, int out, char *buf, size_t *len, bool *skipping)
@@ -60,15 +88,15 @@ pass_lines(const struct filter *f, int out, char *buf, size_t *len, bool *skippi
 	while ((nl = memchr(buf + start, '\n', *len - start)) != NULL) {
 		size_t n = (size_t)(nl - (buf + start));
 
-		if (!*skipping && n + 1 <= LDM_EVENT_LINE_MAX && wanted(f, buf + start, n) &&
-		    write(out, buf + start, n + 1) != (ssize_t)(n + 1))
+		if (!*skipping && n + 1 <= LDM_LOG_LINE_MAX && wanted(f, buf + start, n) &&
+		    write_all(out, buf + start, n + 1) < 0)
 			return -EPIPE;
 		*skipping = false;
 		start += n + 1;
 	}
 	memmove(buf, buf + start, *len - start);
 	*len -= start;
-	if (*len >= LDM_EVENT_LINE_MAX) { /* no "\n" where a record must have one */
+	if (*len >= LDM_LOG_LINE_MAX) { /* no "\n" where a record must have one */
 		*skipping = true;
 		*len = 0;
 	}
@@ -94,7 +122,7 @@ follow_wait(int out, int fd, const char *path)
 
 static void __attribute__((noreturn)) reader_main(const char *path, int out, const struct filter *f)
 {
-	static char buf[2 * LDM_EVENT_LINE_MAX];
+	static char buf[2 * LDM_LOG_LINE_MAX];
 	size_t len = 0;
 	bool skipping = false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
@@ -178,7 +206,7 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 		                  .session = m->session,
 		                  .follow = (m->flags & LDM_LOG_F_FOLLOW) != 0 };
 	int slot = free_reader(d, f.uid), p[2];
-	pid_t pid;
+	pid_t pid, parent;
 
 	if (slot < 0) {
 		ldm_server_send_error(d, client, -EBUSY, "too many log readers; try again");
@@ -188,10 +216,15 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 		ldm_server_send_error(d, client, -errno, "cannot make a pipe for the log");
 		return;
 	}
+	parent = getpid();
 	pid = fork();
 	if (pid == 0) {
-		/* Only the pipe's write end (as fd 3) and stdio stay open. */
-		if (dup2(p[1], 3) < 0 || close_range(4, ~0u, 0) < 0)
+		/* Only the pipe's write end (as fd 3) and stdio stay open. The reader dies with
+		 * the daemon (a reader of a crashed daemon must not live on as root), and never
+		 * blocks on a caller that does not read. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
+		    dup2(p[1], 3) < 0 || close_range(4, ~0u, 0) < 0 ||
+		    fcntl(3, F_SETFL, O_NONBLOCK) < 0)
 			_exit(1);
 		reader_main(d->cfg.log, 3, &f);
 	}

@@ -131,13 +131,38 @@ judge_gone(struct daemon *d, struct session *s, const struct ldm_proc_seen *p)
 	log_escape(d, s, p->pid, comm, where);
 }
 
+static int
+cmp_pid(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* S's list is sorted by pid (new_list builds it from sorted pids): a binary search, so a
+ * session of thousands of processes costs the daemon n log n, not n^2, every scan. */
+static const struct ldm_proc_seen *
+find_in(const struct ldm_proc_seen *v, size_t n, int pid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].pid == pid)
+			return &v[mid];
+		if (v[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 static const struct ldm_proc_seen *
 find_seen(const struct session *s, int pid)
 {
-	for (size_t i = 0; i < s->n_procs; i++)
-		if (s->procs[i].pid == pid)
-			return &s->procs[i];
-	return NULL;
+	return find_in(s->procs, s->n_procs, pid);
 }
 
 /* The new list from PIDS: start times known from the old list, or read now. */
@@ -187,6 +212,7 @@ ldm_procs_scan(struct daemon *d, struct session *s)
 	 * past the cap look gone, and are judged too (a process inside is no escape). */
 	if (r < 0 && r != -E2BIG)
 		return;
+	qsort(pids, r >= 0 ? (size_t)r : LDM_MAX_SESSION_PROCS, sizeof(*pids), cmp_pid);
 	v = new_list(s, pids, r >= 0 ? (size_t)r : LDM_MAX_SESSION_PROCS, &n);
 	if (v == NULL)
 		return;
@@ -201,14 +227,9 @@ ldm_procs_scan(struct daemon *d, struct session *s)
 		    start == v[k].start)
 			log_escape(d, s, v[k].pid, comm, NULL);
 	}
-	for (size_t i = 0; i < s->n_procs; i++) {
-		bool still = false;
-
-		for (size_t k = 0; k < n && !still; k++)
-			still = v[k].pid == s->procs[i].pid;
-		if (!still)
+	for (size_t i = 0; i < s->n_procs; i++)
+		if (find_in(v, n, s->procs[i].pid) == NULL)
 			judge_gone(d, s, &s->procs[i]);
-	}
 	free(s->procs);
 	s->procs = v;
 	s->n_procs = n;
