@@ -280,6 +280,12 @@ ldm_server_send_summary(struct daemon *d, int client, const struct session *s, b
 	r.flags = (final ? LDM_SUMMARY_R_FINAL : 0) | (s->escapes > 0 ? LDM_SUMMARY_R_ESCAPED : 0);
 	r.escapes = s->escapes < UINT32_MAX ? (uint32_t)s->escapes : UINT32_MAX;
 	r.running = running;
+	{
+		uint8_t head[LDM_CHAIN_HASH_LEN];
+
+		ldm_eventlog_chain_head(d->log, &r.log_seq, head);
+		memcpy(r.log_hash, head, sizeof(r.log_hash));
+	}
 	(void)ldm_msg_set_str(r.policy, sizeof(r.policy), s->policy_name);
 	(void)ldm_server_send(d, client, &r);
 }

@@ -183,9 +183,13 @@ struct ldm_msg_summary {
 	uint32_t escapes; /* processes seen leaving the session alive */
 	uint32_t running; /* processes of the session still running, the caller not counted */
 	uint32_t reserved;
+	/* The log's hash chain when the counts were taken (ldm/logchain.h): the number of the
+	 * last record written and the first bytes of its hash, for `ldmctl verify --expect`. */
+	uint64_t log_seq; /* 0: no chain (no log record written yet) */
+	uint8_t log_hash[8];
 	char policy[LDM_CTL_NAME_MAX];
 };
-_Static_assert(sizeof(struct ldm_msg_summary) == 16 + 32 + 16 + 72, "wire size");
+_Static_assert(sizeof(struct ldm_msg_summary) == 16 + 32 + 16 + 16 + 72, "wire size");
 
 struct ldm_msg_status_request {
 	struct ldm_msg_hdr hdr;

@@ -305,4 +305,16 @@ ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *
 	if (ldm_run_format_summary(line, sizeof(line), s->session, s->policy,
 	                           (s->flags & LDM_READY_F_AUDIT) != 0, have ? &sum : NULL) == 0)
 		fprintf(stderr, "%s\n", line);
+	/* What the pilot saw, to hold the log to later: a log cut short or edited up to here
+	 * fails `ldmctl verify --expect`. */
+	if (have && sum.log_seq != 0) {
+		char hex[2 * sizeof(sum.log_hash) + 1];
+
+		for (size_t i = 0; i < sizeof(sum.log_hash); i++)
+			(void)snprintf(hex + 2 * i, 3, "%02x", sum.log_hash[i]);
+		fprintf(stderr,
+		        "ldm: log record %" PRIu64 ", sha256 %s (check the log: ldmctl verify "
+		        "--expect %" PRIu64 ":%s)\n",
+		        sum.log_seq, hex, sum.log_seq, hex);
+	}
 }

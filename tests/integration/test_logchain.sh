@@ -127,6 +127,20 @@ sed -i '$d' "$TB_TMP/t"
 tb_check "--expect: a log cut short fails" verify_says "record $last_seq is not in the log"
 tb_check "--expect refuses a malformed value" \
 	bash -c "'$CTL' verify --log '$TB_TMP/orig' --expect 12:xyz 2>/dev/null; [ \$? = 2 ]"
+# ldm-run shows the pilot the chain's head at the end of a session; the log is held to it.
+tb_as_user "$TB_LAP" "$RUN" --socket "$TB_SOCK" --policy t -- \
+	"$NET" tcp-connect "$INET4" 443 2 >/dev/null 2>"$TB_TMP/summary.err"
+tb_check "ldm-run's summary names a log record and its hash" \
+	grep -Eq '^ldm: log record [0-9]+, sha256 [0-9a-f]{16} \(check the log: ldmctl verify --expect [0-9]+:[0-9a-f]{16}\)$' \
+	"$TB_TMP/summary.err"
+expect=$(sed -n 's/.*--expect \([0-9]*:[0-9a-f]*\)).*/\1/p' "$TB_TMP/summary.err")
+verify --log "$TB_LOG" --expect "$expect"
+tb_check "the live log holds that record ($expect)" verify_says 'chain intact'
+seq_shown=${expect%%:*}
+awk -v n="$seq_shown" -F'"seq":' '{ split($2, a, ","); if (a[1] < n) print }' "$TB_LOG" >"$TB_TMP/cut"
+! verify --log "$TB_TMP/cut" --expect "$expect"
+tb_check "a log cut before it fails against what the pilot saw" \
+	verify_says "record $seq_shown is not in the log"
 tb_check "ldmctl log still reads sealed records" \
 	bash -c "'$CTL' log --log '$TB_LOG' | grep -q '^blocked tcp '"
 
