@@ -113,6 +113,11 @@ check_payload(const struct ldm_msg_hdr *h)
 
 		return (m->flags & ~LDM_LOG_F_FOLLOW) == 0 && m->reserved == 0;
 	}
+	case LDM_MSG_STATUS_REQUEST: {
+		const struct ldm_msg_status_request *m = (const void *)h;
+
+		return (m->flags & ~LDM_STATUS_F_JSON) == 0 && m->reserved == 0;
+	}
 	case LDM_MSG_STATUS_LINE:
 		return STR_OK(((const struct ldm_msg_text *)(const void *)h)->text);
 	default:

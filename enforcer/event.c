@@ -144,6 +144,19 @@ put_json_str(struct out *o, const char *s, size_t cap)
 	put_mem(o, "\"", 1);
 }
 
+int
+ldm_json_quote(const char *s, size_t cap, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0, false };
+
+	if (size == 0)
+		return -ENOBUFS;
+	put_json_str(&o, s != NULL ? s : "", cap);
+	if (!o.full)
+		o.buf[o.len] = '\0';
+	return put_end(&o, 0);
+}
+
 /* Writes the first CAP bytes of S for a text line: C-like escapes, nothing raw but text. */
 static void
 put_text_str(struct out *o, const char *s, size_t cap)

@@ -350,27 +350,74 @@ send_line(struct daemon *d, int client, const char *text)
 	(void)ldm_server_send(d, client, &m);
 }
 
+/* A session's status line as one JSON object (ldmctl status --json). */
 static void
-on_status(struct daemon *d, int client)
+session_json(const struct session *s, const char *state, char *line, size_t size)
+{
+	char policy[LDM_CTL_TEXT_MAX], user[LDM_CTL_TEXT_MAX], app[LDM_CTL_TEXT_MAX];
+	int n;
+
+	/* The app path is the requester's word: quoted, and left out (null) when the
+	 * escaped line would not fit. */
+	if (ldm_json_quote(s->policy_name, LDM_CTL_NAME_MAX, policy, sizeof(policy)) < 0)
+		(void)snprintf(policy, sizeof(policy), "null");
+	if (ldm_json_quote(s->user, sizeof(s->user), user, sizeof(user)) < 0)
+		(void)snprintf(user, sizeof(user), "null");
+	if (ldm_json_quote(s->app, LDM_CTL_PATH_MAX, app, sizeof(app)) < 0)
+		(void)snprintf(app, sizeof(app), "null");
+	for (int k = 0; k < 2; k++) {
+		n = snprintf(line, size,
+		             "{\"session\":%llu,\"state\":\"%s\",\"policy\":%s,\"audit\":%s,"
+		             "\"uid\":%u,\"user\":%s,\"pid\":%d,\"blocked\":%llu,"
+		             "\"would_block\":%llu,\"syscalls_denied\":%llu,\"app\":%s}",
+		             (unsigned long long)s->id, state, policy, s->audit ? "true" : "false",
+		             (unsigned)s->uid, user, (int)s->pid, (unsigned long long)s->blocked,
+		             (unsigned long long)s->would_block,
+		             (unsigned long long)s->syscalls_denied, app);
+		if (n >= 0 && (size_t)n < size)
+			return;
+		(void)snprintf(app, sizeof(app), "null");
+	}
+	(void)snprintf(line, size, "{\"session\":%llu}", (unsigned long long)s->id);
+}
+
+static void
+on_status(struct daemon *d, int client, const struct ldm_msg_status_request *m)
 {
 	struct ldm_msg_empty end;
 	char line[LDM_CTL_TEXT_MAX];
 	const char *states[] = { "free", "starting", "running", "ending" };
 	unsigned spares = 0;
 	uid_t uid = d->clients[client].uid;
+	bool json = (m->flags & LDM_STATUS_F_JSON) != 0;
 
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
 		spares += d->sessions[i].state == SESSION_SPARE && d->committed[i];
-	(void)snprintf(
-	        line, sizeof(line),
-	        "daemon: queue %u, cgroup root /%.200s, mark mask 0x%08x, %s, spares ready %u, "
-	        "rule commits %llu (%llu failed), rule checks %llu, tamper events %llu, "
-	        "queue overruns %llu, bad packets %llu, log write failures %llu",
-	        d->cfg.queue, d->cg.root, d->marks.mask, d->v6 ? "IPv4+IPv6" : "IPv4 only", spares,
-	        (unsigned long long)d->commits, (unsigned long long)d->commit_errors,
-	        (unsigned long long)d->rule_checks, (unsigned long long)d->tamper_events,
-	        (unsigned long long)d->enobufs, (unsigned long long)d->bad_packets,
-	        (unsigned long long)ldm_eventlog_failures(d->log));
+	if (json)
+		(void)snprintf(
+		        line, sizeof(line),
+		        "{\"daemon\":{\"queue\":%u,\"mark_mask\":\"0x%08x\",\"ipv6\":%s,"
+		        "\"spares_ready\":%u,\"rule_commits\":%llu,\"rule_commit_failures\":%llu,"
+		        "\"rule_checks\":%llu,\"tamper_events\":%llu,\"queue_overruns\":%llu,"
+		        "\"bad_packets\":%llu,\"log_write_failures\":%llu}}",
+		        d->cfg.queue, d->marks.mask, d->v6 ? "true" : "false", spares,
+		        (unsigned long long)d->commits, (unsigned long long)d->commit_errors,
+		        (unsigned long long)d->rule_checks, (unsigned long long)d->tamper_events,
+		        (unsigned long long)d->enobufs, (unsigned long long)d->bad_packets,
+		        (unsigned long long)ldm_eventlog_failures(d->log));
+	else
+		(void)snprintf(
+		        line, sizeof(line),
+		        "daemon: queue %u, cgroup root /%.200s, mark mask 0x%08x, %s, spares ready "
+		        "%u, "
+		        "rule commits %llu (%llu failed), rule checks %llu, tamper events %llu, "
+		        "queue overruns %llu, bad packets %llu, log write failures %llu",
+		        d->cfg.queue, d->cg.root, d->marks.mask, d->v6 ? "IPv4+IPv6" : "IPv4 only",
+		        spares, (unsigned long long)d->commits,
+		        (unsigned long long)d->commit_errors, (unsigned long long)d->rule_checks,
+		        (unsigned long long)d->tamper_events, (unsigned long long)d->enobufs,
+		        (unsigned long long)d->bad_packets,
+		        (unsigned long long)ldm_eventlog_failures(d->log));
 	send_line(d, client, line);
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS && d->clients[client].fd >= 0; i++) {
 		const struct session *s = &d->sessions[i];
@@ -379,6 +426,11 @@ on_status(struct daemon *d, int client)
 		 * other users' programs and pids are not theirs to know. */
 		if (!SESSION_ACTIVE(s) || (uid != 0 && s->uid != uid))
 			continue;
+		if (json) {
+			session_json(s, states[s->state], line, sizeof(line));
+			send_line(d, client, line);
+			continue;
+		}
 		(void)snprintf(line, sizeof(line),
 		               "session %llu: %s, policy %s%s, user %s, pid %d, blocked %llu, "
 		               "would block %llu, syscalls denied %llu, app %s",
@@ -411,7 +463,7 @@ dispatch(struct daemon *d, int client)
 		on_summary(d, client, (const void *)h);
 		break;
 	case LDM_MSG_STATUS_REQUEST:
-		on_status(d, client);
+		on_status(d, client, (const void *)h);
 		break;
 	case LDM_MSG_LOG_REQUEST:
 		ldm_logserve_start(d, client, (const void *)h);

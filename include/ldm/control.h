@@ -191,9 +191,11 @@ struct ldm_msg_summary {
 };
 _Static_assert(sizeof(struct ldm_msg_summary) == 16 + 32 + 16 + 16 + 72, "wire size");
 
+/* LDM_STATUS_F_JSON: each STATUS_LINE is one JSON object (the daemon's, then a session's). */
+#define LDM_STATUS_F_JSON 0x1u
 struct ldm_msg_status_request {
 	struct ldm_msg_hdr hdr;
-	uint32_t flags;
+	uint32_t flags; /* LDM_STATUS_F_* */
 	uint32_t reserved;
 };
 _Static_assert(sizeof(struct ldm_msg_status_request) == 24, "wire size");

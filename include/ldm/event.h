@@ -136,6 +136,12 @@ struct ldm_event {
  */
 void ldm_event_init(struct ldm_event *e, enum ldm_event_type type, const struct timespec *ts);
 
+/*
+ * S (at most CAP bytes of it) as a JSON string, quotes included, escaped as the records
+ * are, into BUF (NUL-terminated). Returns its length, or -ENOBUFS (BUF holds "").
+ */
+int ldm_json_quote(const char *s, size_t cap, char *buf, size_t size);
+
 /* "blocked", "would_block", ...; NULL for a value out of the enum. */
 const char *ldm_event_type_name(enum ldm_event_type t);
 

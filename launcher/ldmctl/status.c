@@ -22,10 +22,12 @@
 static void
 status_usage(FILE *f)
 {
-	fputs("Usage: ldmctl status [--socket PATH]\n"
+	fputs("Usage: ldmctl status [--json] [--socket PATH]\n"
 	      "\n"
 	      "Asks ldm-enforcerd for its state and prints it: a 'daemon:' line with its queue,\n"
-	      "cgroup root, mark mask and counters, then one 'session N:' line per live session.\n"
+	      "cgroup root, mark mask and counters, then one 'session N:' line per live session\n"
+	      "(an ordinary user sees their own sessions only).\n"
+	      "  --json          one JSON object: {\"daemon\": {...}, \"sessions\": [{...}, ...]}\n"
 	      "  --socket PATH   the daemon's control socket (default $LDM_SOCKET, else\n"
 	      "                  " LDM_CONTROL_SOCKET ")\n"
 	      "\n"
@@ -123,18 +125,54 @@ connect_error(const char *path, int err)
 	return LDMCTL_EXIT_FAIL;
 }
 
-/* Prints every STATUS_LINE until END. Returns an LDMCTL_EXIT_* code. */
+/*
+ * A JSON line as the daemon writes it: an object, printable ASCII and UTF-8 only (its
+ * strings were escaped by the daemon). Anything else is not passed on.
+ */
+static bool
+json_line_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 2 || s[0] != '{' || s[n - 1] != '}')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* Prints every STATUS_LINE until END (with JSON, as one object). Returns an LDMCTL_EXIT_*
+ * code. */
 static int
-print_lines(int fd)
+print_lines(int fd, bool json)
 {
 	union ldm_msg_any m;
+	unsigned lines = 0;
 	int r;
 
 	for (;;) {
 		r = ldm_client_recv(fd, &m, STATUS_TIMEOUT_MS);
-		if (r == LDM_MSG_END)
+		if (r == LDM_MSG_END) {
+			if (json)
+				fputs(lines == 0   ? "{}\n"
+				      : lines == 1 ? ",\"sessions\":[]}\n"
+				                   : "]}\n",
+				      stdout);
 			return fflush(stdout) == 0 ? LDMCTL_EXIT_OK : LDMCTL_EXIT_FAIL;
-		if (r == LDM_MSG_STATUS_LINE) {
+		}
+		if (r == LDM_MSG_STATUS_LINE && json && json_line_ok(m.text.text)) {
+			const char *t = m.text.text;
+
+			/* {"daemon":{...}} opens the object; sessions follow in an array. */
+			if (lines == 0)
+				printf("%.*s", (int)strlen(t) - 1, t);
+			else
+				printf("%s%s", lines == 1 ? ",\"sessions\":[" : ",", t);
+			lines++;
+			continue;
+		}
+		if (r == LDM_MSG_STATUS_LINE && !json) {
 			put_line(m.text.text);
 			continue;
 		}
@@ -154,13 +192,19 @@ print_lines(int fd)
 
 /* Returns 0 to go on, or the exit code (-1 for --help, which exits 0). */
 static int
-parse_args(struct ldmctl_ctx *ctx, int argc, char **argv)
+parse_args(struct ldmctl_ctx *ctx, int argc, char **argv, bool *json)
 {
-	static const struct option options[] = { LDMCTL_COMMON_OPTIONS, {} };
+	static const struct option options[] = { LDMCTL_COMMON_OPTIONS,
+		                                 { "json", no_argument, NULL, 'j' },
+		                                 {} };
 	int c, r;
 
 	optind = 0; /* glibc: restart and permute, as the other commands do */
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == 'j') {
+			*json = true;
+			continue;
+		}
 		if (c == '?')
 			return ldmctl_usage_hint("status");
 		r = ldmctl_common_option(ctx, c, optarg);
@@ -182,9 +226,10 @@ ldmctl_status(struct ldmctl_ctx *ctx, int argc, char **argv)
 	struct ldm_msg_status_request req = { 0 };
 	_cleanup_close_ int fd = -1;
 	const char *path;
+	bool json = false;
 	int r;
 
-	r = parse_args(ctx, argc, argv);
+	r = parse_args(ctx, argc, argv, &json);
 	if (r != 0)
 		return r < 0 ? LDMCTL_EXIT_OK : r;
 	path = ldm_client_socket_path(ctx->socket);
@@ -192,10 +237,11 @@ ldmctl_status(struct ldmctl_ctx *ctx, int argc, char **argv)
 	if (fd < 0)
 		return connect_error(path, fd);
 	ldm_msg_init(&req.hdr, LDM_MSG_STATUS_REQUEST);
+	req.flags = json ? LDM_STATUS_F_JSON : 0;
 	r = ldm_client_send(fd, &req.hdr);
 	if (r < 0) {
 		ldmctl_err("status: cannot send the request: %s", strerror(-r));
 		return LDMCTL_EXIT_FAIL;
 	}
-	return print_lines(fd);
+	return print_lines(fd, json);
 }

@@ -58,7 +58,21 @@ env_status() {
 	LDM_SOCKET="$TB_SOCK" tb_in "$TB_LAP" "$CTL" status | grep -q '^daemon: '
 }
 tb_check "status finds the socket by LDM_SOCKET too" env_status
+status_json_ok() {
+	ctl status --json --socket "$TB_SOCK" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["daemon"]["queue"] == 4242, s
+assert any(x["state"] == "running" and x["user"] == "ldmtest" and x["policy"] == "t"
+           and x["app"] == "/usr/bin/sleep" and x["blocked"] >= 0 for x in s["sessions"]), s'
+}
+tb_check "status --json is one object: the daemon and the running session" status_json_ok
 wait "$app"
+no_sessions_json() {
+	ctl status --json --socket "$TB_SOCK" |
+		python3 -c 'import json, sys; assert json.load(sys.stdin)["sessions"] == []'
+}
+tb_check "status --json with no session left: an empty list" tb_wait 3 no_sessions_json
 
 # log: every record, one session, --json.
 tb_check "log shows the blocked flow to $INET4:443" \
