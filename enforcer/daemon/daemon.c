@@ -131,6 +131,31 @@ die(const char *what, int r)
 }
 
 /* Startup: each step must work, or the daemon does not serve at all. */
+static unsigned live_sessions(const struct daemon *d);
+
+/* In the foreground, one line saying that the daemon is up and where things are. */
+static void
+say_ready(const struct daemon *d)
+{
+	char dirs[1024] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < d->cfg.n_policy_dirs && used < sizeof(dirs); i++) {
+		int n = snprintf(dirs + used, sizeof(dirs) - used, "%s%s", i ? ", " : "",
+		                 d->cfg.policy_dirs[i]);
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	fprintf(stderr,
+	        "ldm-enforcerd " LDM_VERSION ": ready on %s (policies from %s; log %s; queue %u; "
+	        "cgroup root /%s; %s; %u live session%s taken up)\n",
+	        d->cfg.socket, dirs[0] != '\0' ? dirs : "nowhere", d->cfg.log, d->cfg.queue,
+	        d->cg.root, d->v6 ? "IPv4+IPv6" : "IPv4 only", live_sessions(d),
+	        live_sessions(d) == 1 ? "" : "s");
+}
+
 int
 ldm_daemon_init(struct daemon *d)
 {
@@ -197,6 +222,8 @@ ldm_daemon_init(struct daemon *d)
 	if ((r = ldm_server_open(d)) < 0)
 		die(d->cfg.socket, r);
 	d->next_poll = ldm_now_ms() + POLL_RULES_MS;
+	if (d->cfg.foreground)
+		say_ready(d);
 	return 0;
 }
 

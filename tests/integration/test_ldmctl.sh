@@ -17,6 +17,10 @@ allow = ( { proto = "udp"; to = "lan"; ports = "14550"; comment = "MAVLink" } );
 
 tb_start_daemon "$BUILD" || { tb_fail "daemon starts"; tb_summary test_ldmctl; exit 1; }
 
+tb_check "the daemon says it is ready, and where, in the foreground" \
+	grep -q "^ldm-enforcerd [0-9.]*: ready on $TB_SOCK (policies from $TB_TMP/policies; log $TB_LOG;" \
+	"$TB_TMP/daemon.out"
+
 run_app() {
 	tb_as_user "$TB_LAP" "$RUN" --socket "$TB_SOCK" --policy t --quiet -- "$@"
 }
