@@ -93,6 +93,14 @@ enum ldm_item_kind {
 	LDM_ITEM_KIND_MAX = LDM_ITEM_DBUS,
 };
 
+/*
+ * LDM_ITEM_UNIX: VALUE is a path pattern or "@name" (ldm/unix_rule.h); FLAGS says whether
+ * the rule allows or denies connect() to it (exactly one of the two bits). ldm-run refuses
+ * to start on an item whose value or flags it cannot read.
+ */
+#define LDM_ITEM_UNIX_ALLOW 0x1u
+#define LDM_ITEM_UNIX_DENY  0x2u
+
 struct ldm_msg_session_item {
 	struct ldm_msg_hdr hdr;
 	uint32_t kind;  /* LDM_ITEM_* */

@@ -31,6 +31,7 @@ explain_usage(FILE *f)
 {
 	fputs("Usage: ldmctl explain POLICY PROTO DEST[:PORT] [--host NAME] [--in] [--lan "
 	      "CIDR]...\n"
+	      "       ldmctl explain POLICY unix PATH|@NAME\n"
 	      "\n"
 	      "Says whether POLICY allows a flow and which rule decides, without running "
 	      "anything.\n"
@@ -39,6 +40,8 @@ explain_usage(FILE *f)
 	      "  PROTO         tcp, udp or icmp\n"
 	      "  DEST[:PORT]   the peer: 192.0.2.7:443, [2001:db8::7]:443, or without a port\n"
 	      "                (icmp only): 192.0.2.7, 2001:db8::7\n"
+	      "  unix PATH     a connect() to a local socket: an absolute path or @name "
+	      "(abstract)\n"
 	      "  --host NAME   the DNS name DEST was resolved from (for `host` rules and labels)\n"
 	      "  --in          the peer opens the flow to the app's local PORT\n"
 	      "  --lan CIDR    treat CIDR as on-link (repeatable, or a comma-separated list);\n"
@@ -313,6 +316,10 @@ ldmctl_explain(struct ldmctl_ctx *ctx, int argc, char **argv)
 	int r;
 
 	r = parse_args(ctx, argc, argv, &a);
+	if (r == 0 && strcmp(a.proto, "unix") == 0) {
+		r = load_policy(ctx, a.policy, &p);
+		return r != 0 ? r : ldmctl_explain_unix(p, a.dest);
+	}
 	if (r == 0)
 		r = parse_flow(&a, &flow);
 	if (r == 0)
