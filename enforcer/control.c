@@ -18,6 +18,7 @@ static const size_t sizes[] = {
 	[LDM_MSG_END] = sizeof(struct ldm_msg_empty),
 	[LDM_MSG_ACK] = sizeof(struct ldm_msg_empty),
 	[LDM_MSG_SESSION_ITEM] = sizeof(struct ldm_msg_session_item),
+	[LDM_MSG_UNIX_BLOCKED] = sizeof(struct ldm_msg_unix_blocked),
 };
 
 size_t
@@ -86,6 +87,13 @@ check_payload(const struct ldm_msg_hdr *h)
 
 		return STR_OK(m->value) && m->kind >= 1 && m->kind <= LDM_ITEM_KIND_MAX &&
 		       m->reserved == 0;
+	}
+	case LDM_MSG_UNIX_BLOCKED: {
+		const struct ldm_msg_unix_blocked *m = (const void *)h;
+
+		return STR_OK(m->target) && m->why >= 1 && m->why <= LDM_UNIX_WHY_MAX &&
+		       (m->why == LDM_UNIX_WHY_RULE) == (m->rule != 0) &&
+		       (m->why == LDM_UNIX_WHY_SUPPRESSED || m->count == 1);
 	}
 	case LDM_MSG_SUMMARY:
 		return STR_OK(((const struct ldm_msg_summary *)(const void *)h)->policy);

@@ -32,7 +32,8 @@ ldm_unix_rule_check(const char *value, const char **why)
 		}
 		for (size_t i = 1; i < len; i++) {
 			if (!name_char_ok(value[i])) {
-				*why = "an abstract socket name must be printable ASCII without spaces "
+				*why = "an abstract socket name must be printable ASCII without "
+				       "spaces "
 				       "or '\\'";
 				return -EINVAL;
 			}
@@ -107,8 +108,7 @@ ldm_unix_rules_clear(struct ldm_unix_rules *rules)
 }
 
 void
-ldm_unix_judge(const struct ldm_unix_rules *rules, const char *target,
-               struct ldm_unix_verdict *ret)
+ldm_unix_judge(const struct ldm_unix_rules *rules, const char *target, struct ldm_unix_verdict *ret)
 {
 	const struct ldm_unix_rule *deny = NULL, *allow = NULL;
 

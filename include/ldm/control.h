@@ -38,6 +38,7 @@ enum ldm_msg_type {
 	LDM_MSG_END = 9,             /* daemon -> client: no more lines */
 	LDM_MSG_ACK = 10,            /* daemon -> client: report taken */
 	LDM_MSG_SESSION_ITEM = 11,   /* daemon -> ldm-run, before READY: one launcher item */
+	LDM_MSG_UNIX_BLOCKED = 12,   /* ldm-run supervisor -> daemon: log a refused connect() */
 };
 
 struct ldm_msg_hdr {
@@ -136,6 +137,38 @@ struct ldm_msg_syscall_denied {
 	char name[LDM_CTL_SYSCALL_NAME_MAX];
 };
 _Static_assert(sizeof(struct ldm_msg_syscall_denied) == 16 + 24 + 48 + 32, "wire size");
+
+/*
+ * A connect() to a local socket that ldm-run refused (ldm/unix_rule.h). Sent by the
+ * supervisor over the same connection as LDM_MSG_SYSCALL_DENIED, with the same rate limit;
+ * past it, one report with why LDM_UNIX_WHY_SUPPRESSED and COUNT the reports held back.
+ * The daemon re-validates what it can: the sender is in the session it names, RULE is a
+ * unix deny rule of that session's policy (LDM_UNIX_WHY_RULE) or 0, TARGET is a path or
+ * @name in printable ASCII. The reason text, the rule's comment and the session's identity
+ * come from the daemon, never from the message. What the sender could still forge is
+ * documented in README.md ("Local sockets").
+ */
+enum ldm_unix_why {
+	LDM_UNIX_WHY_RULE = 1,       /* a deny rule names it */
+	LDM_UNIX_WHY_DEFAULT = 2,    /* no rule names it, and it is not the session's own */
+	LDM_UNIX_WHY_UNDECIDED = 3,  /* ldm-run could not decide: refused (fail closed) */
+	LDM_UNIX_WHY_SUPPRESSED = 4, /* COUNT reports held back by the rate limit */
+	LDM_UNIX_WHY_MAX = LDM_UNIX_WHY_SUPPRESSED,
+};
+
+#define LDM_CTL_UNIX_TARGET_MAX 432 /* LDM_UNIX_TARGET_MAX (ldm/unix_rule.h), padded */
+
+struct ldm_msg_unix_blocked {
+	struct ldm_msg_hdr hdr;
+	uint64_t session;
+	uint32_t pid;                         /* the process that called connect() */
+	uint32_t why;                         /* enum ldm_unix_why */
+	uint32_t rule;                        /* LDM_UNIX_WHY_RULE: the deny rule; else 0 */
+	int32_t err;                          /* the errno the caller got */
+	uint64_t count;                       /* LDM_UNIX_WHY_SUPPRESSED only; else 1 */
+	char target[LDM_CTL_UNIX_TARGET_MAX]; /* the socket path or "@name" */
+};
+_Static_assert(sizeof(struct ldm_msg_unix_blocked) == 16 + 32 + 432, "wire size");
 
 struct ldm_msg_summary_request {
 	struct ldm_msg_hdr hdr;

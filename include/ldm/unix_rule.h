@@ -41,8 +41,8 @@ int ldm_unix_rule_expand(const char *value, const struct ldm_path_vars *vars, ch
 
 struct ldm_unix_rule {
 	bool allow;
-	uint32_t rule;  /* the policy's rule number */
-	char *target;   /* expanded: an absolute path or "@name" */
+	uint32_t rule; /* the policy's rule number */
+	char *target;  /* expanded: an absolute path or "@name" */
 };
 
 struct ldm_unix_rules {
@@ -51,8 +51,7 @@ struct ldm_unix_rules {
 };
 
 /* Appends a copy of TARGET. Returns 0 or -ENOMEM. */
-int ldm_unix_rules_add(struct ldm_unix_rules *rules, bool allow, uint32_t rule,
-                       const char *target);
+int ldm_unix_rules_add(struct ldm_unix_rules *rules, bool allow, uint32_t rule, const char *target);
 void ldm_unix_rules_clear(struct ldm_unix_rules *rules);
 
 enum ldm_unix_decision {

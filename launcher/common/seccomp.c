@@ -177,6 +177,32 @@ add_socket_rules(scmp_filter_ctx ctx, uint64_t families, bool notify)
 	return 0;
 }
 
+/*
+ * Local sockets (launcher/run/unixmed.c): every connect() goes to the supervisor, which
+ * makes the call itself; the filter cannot see the address or the socket's family.
+ * socket(AF_UNIX, SOCK_DGRAM) is refused (SOCK_RAW is SOCK_DGRAM there): a datagram
+ * socket's sendto()/sendmsg() name any socket per message, out of the supervisor's sight,
+ * and mediating every sendto() would put the aircraft link's UDP packets through it too.
+ * socketpair() datagram sockets stay (socat, libraries signal their own threads with
+ * them); their sendto() with an address is the gap README.md names.
+ */
+static int
+add_unix_rules(scmp_filter_ctx ctx, bool notify)
+{
+	static const int dgram_types[] = { SOCK_DGRAM, SOCK_RAW };
+	int r;
+
+	if (!notify)
+		return 0; /* no supervisor to make the calls: ldm_seccomp_build's callers notify */
+	r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0);
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(dgram_types); i++) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(socket), 2,
+		                     SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
+		                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, dgram_types[i]));
+	}
+	return r;
+}
+
 /* No namespaces: setns, and any CLONE_NEW* flag in clone() or unshare(), fail with EPERM. */
 static int
 add_ns_rules(scmp_filter_ctx ctx, bool notify)
@@ -311,6 +337,8 @@ ldm_seccomp_build(const struct ldm_seccomp_opts *o, scmp_filter_ctx *ret)
 	if (r >= 0)
 		r = add_socket_rules(ctx, o->families, o->notify);
 	if (r >= 0)
+		r = add_unix_rules(ctx, o->notify);
+	if (r >= 0)
 		r = add_ns_rules(ctx, o->notify);
 	if (r >= 0)
 		r = add_ioctl_rules(ctx);
@@ -386,12 +414,22 @@ int
 ldm_seccomp_notify_handle(int fd, uint64_t families, struct seccomp_notif *req,
                           struct seccomp_notif_resp *resp, struct ldm_seccomp_denial *ret)
 {
-	int r, err;
+	int r;
 
 	memset(req, 0, sizeof(*req));
 	r = seccomp_notify_receive(fd, req);
 	if (r < 0)
 		return r;
+	ldm_seccomp_notify_deny(fd, families, req, resp, ret);
+	return 0;
+}
+
+void
+ldm_seccomp_notify_deny(int fd, uint64_t families, const struct seccomp_notif *req,
+                        struct seccomp_notif_resp *resp, struct ldm_seccomp_denial *ret)
+{
+	int err;
+
 	err = ldm_seccomp_denied_errno(families, req->data.nr, (const uint64_t *)req->data.args);
 	/* Never SECCOMP_USER_NOTIF_FLAG_CONTINUE: the one answer is a refusal. */
 	memset(resp, 0, sizeof(*resp));
@@ -405,7 +443,6 @@ ldm_seccomp_notify_handle(int fd, uint64_t families, struct seccomp_notif *req,
 		.err = err,
 	};
 	memcpy(ret->args, req->data.args, sizeof(ret->args));
-	return 0;
 }
 
 int

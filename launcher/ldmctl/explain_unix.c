@@ -60,8 +60,9 @@ ldmctl_explain_unix(const struct ldm_policy *p, const char *target)
 		if (it->kind != LDM_ITEM_UNIX)
 			continue;
 		if (ldm_unix_rule_expand(it->value, &vars, buf, sizeof(buf)) < 0) {
-			fprintf(stderr, "note: rule %u (%s) cannot be expanded here (%%h, %%t or %%c "
-			                "unknown, or too long): it matches nothing\n",
+			fprintf(stderr,
+			        "note: rule %u (%s) cannot be expanded here (%%h, %%t or %%c "
+			        "unknown, or too long): it matches nothing\n",
 			        it->rule, it->value);
 			continue;
 		}

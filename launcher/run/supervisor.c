@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -35,6 +36,7 @@
 #include "common/seccomp.h"
 #include "ldm/util.h"
 #include "run/run.h"
+#include "run/unixmed.h"
 
 #define REPORT_SEND_TIMEOUT_MS 200
 
@@ -44,6 +46,7 @@ struct reporter {
 	int fd;
 	uint64_t retry_at; /* monotonic second of the next connection attempt */
 	struct ldm_run_ratelimit rl;
+	struct ldm_run_ratelimit rl_unix; /* refused local sockets: their own limit */
 };
 
 struct sup {
@@ -57,6 +60,7 @@ struct sup {
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
 	struct reporter rep;
+	struct ldm_unixmed *unixmed;
 };
 
 static uint64_t
@@ -69,7 +73,7 @@ now_s(void)
 }
 
 static void
-report_send(struct reporter *rep, struct ldm_msg_syscall_denied *m)
+report_send(struct reporter *rep, struct ldm_msg_hdr *hdr, uint64_t *session)
 {
 	struct timeval tv = { .tv_usec = REPORT_SEND_TIMEOUT_MS * 1000 };
 
@@ -84,8 +88,8 @@ report_send(struct reporter *rep, struct ldm_msg_syscall_denied *m)
 		/* A stuck daemon must not stall the listener: give up on this connection. */
 		(void)setsockopt(rep->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
-	m->session = rep->session;
-	if (ldm_client_send(rep->fd, &m->hdr) < 0) {
+	*session = rep->session;
+	if (ldm_client_send(rep->fd, hdr) < 0) {
 		(void)close(rep->fd);
 		rep->fd = -1;
 		rep->retry_at = now_s() + 1;
@@ -105,7 +109,49 @@ report_flush(struct reporter *rep, bool force)
 	m.nr = LDM_SYSCALL_SUPPRESSED;
 	m.args[0] = n;
 	(void)ldm_msg_set_str(m.name, sizeof(m.name), "suppressed");
-	report_send(rep, &m);
+	report_send(rep, &m.hdr, &m.session);
+}
+
+static void
+report_send_unix(struct reporter *rep, struct ldm_msg_unix_blocked *m)
+{
+	report_send(rep, &m->hdr, &m->session);
+}
+
+static void
+report_unix_flush(struct reporter *rep, bool force)
+{
+	struct ldm_msg_unix_blocked m;
+	uint64_t n = ldm_run_ratelimit_flush(&rep->rl_unix, now_s(), force);
+
+	if (n == 0)
+		return;
+	memset(&m, 0, sizeof(m));
+	ldm_msg_init(&m.hdr, LDM_MSG_UNIX_BLOCKED);
+	m.why = LDM_UNIX_WHY_SUPPRESSED;
+	m.count = n;
+	report_send_unix(rep, &m);
+}
+
+/* A refused connect (ldm_unixmed_report_fn); called from the supervisor's thread only. */
+static void
+report_unix(void *userdata, const struct ldm_unixmed_refusal *r)
+{
+	struct reporter *rep = userdata;
+	struct ldm_msg_unix_blocked m;
+
+	report_unix_flush(rep, false);
+	if (!ldm_run_ratelimit_take(&rep->rl_unix, now_s()))
+		return;
+	memset(&m, 0, sizeof(m));
+	ldm_msg_init(&m.hdr, LDM_MSG_UNIX_BLOCKED);
+	m.pid = r->pid;
+	m.why = r->why;
+	m.rule = r->why == LDM_UNIX_WHY_RULE ? r->rule : 0;
+	m.err = r->err;
+	m.count = 1;
+	(void)ldm_msg_set_str(m.target, sizeof(m.target), r->target);
+	report_send_unix(rep, &m);
 }
 
 static void
@@ -128,7 +174,7 @@ report_denial(struct reporter *rep, const struct ldm_seccomp_denial *d)
 	if (name == NULL || ldm_msg_set_str(m.name, sizeof(m.name), name) < 0)
 		(void)snprintf(m.name, sizeof(m.name), "syscall_%d", d->nr);
 	free(name);
-	report_send(rep, &m);
+	report_send(rep, &m.hdr, &m.session);
 }
 
 static void
@@ -136,8 +182,16 @@ handle_notification(struct sup *sp)
 {
 	struct ldm_seccomp_denial d;
 
-	if (ldm_seccomp_notify_handle(sp->nfd, sp->families, sp->req, sp->resp, &d) == 0)
-		report_denial(&sp->rep, &d);
+	memset(sp->req, 0, sizeof(*sp->req));
+	if (seccomp_notify_receive(sp->nfd, sp->req) < 0)
+		return; /* the caller was killed meanwhile */
+	/* The filter holds the native architecture only (seccomp.h): nr is native. */
+	if (sp->req->data.nr == SCMP_SYS(connect)) {
+		ldm_unixmed_connect(sp->unixmed, sp->nfd, sp->req);
+		return;
+	}
+	ldm_seccomp_notify_deny(sp->nfd, sp->families, sp->req, sp->resp, &d);
+	report_denial(&sp->rep, &d);
 }
 
 static void
@@ -146,11 +200,12 @@ reap(struct sup *sp)
 	int status;
 	pid_t r;
 
-	while ((r = waitpid(sp->child, &status, WNOHANG)) < 0 && errno == EINTR)
-		;
-	if (r == sp->child) {
-		sp->exited = true;
-		sp->status = status;
+	/* As subreaper we also get the program's orphans: reap them, keep the program's status. */
+	while ((r = waitpid(-1, &status, WNOHANG)) > 0 || (r < 0 && errno == EINTR)) {
+		if (r == sp->child) {
+			sp->exited = true;
+			sp->status = status;
+		}
 	}
 }
 
@@ -189,7 +244,7 @@ poll_once(struct sup *sp)
 		{ .fd = sp->sock, .events = POLLIN },
 		{ .fd = sp->nfd, .events = POLLIN },
 	};
-	int timeout = sp->rep.rl.suppressed > 0 ? 1000 : -1;
+	int timeout = sp->rep.rl.suppressed > 0 || sp->rep.rl_unix.suppressed > 0 ? 1000 : -1;
 
 	if (poll(p, ELEMENTSOF(p), timeout) < 0)
 		return; /* EINTR: nothing to do but poll again */
@@ -204,6 +259,7 @@ poll_once(struct sup *sp)
 	if (p[0].revents & POLLIN)
 		handle_signals(sp);
 	report_flush(&sp->rep, false);
+	report_unix_flush(&sp->rep, false);
 }
 
 /* Answers the notifications still pending once the program has ended. */
@@ -220,20 +276,30 @@ drain_listener(struct sup *sp)
 }
 
 static int
-sup_init(struct sup *sp)
+sup_init(struct sup *sp, const struct ldm_msg_session_ready *s, const struct ldm_run_items *items)
 {
+	char why[512];
 	sigset_t set;
+	int r;
 
 	sigemptyset(&set);
 	for (size_t i = 0; i < ELEMENTSOF(ldm_run_forwarded_signals); i++)
 		sigaddset(&set, ldm_run_forwarded_signals[i]);
 	sigaddset(&set, SIGCHLD);
+	/* Orphans of the program become our children, not init's: we stay their ancestor, so
+	 * Yama's ptrace_scope 1 still lets us read their memory and take their sockets. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		return -errno;
 	sp->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sp->sfd < 0)
 		return -errno;
 	if (seccomp_notify_alloc(&sp->req, &sp->resp) < 0)
 		return -ENOMEM;
-	return 0;
+	r = ldm_unixmed_new(items, s->cgroup, report_unix, &sp->rep, &sp->unixmed, why,
+	                    sizeof(why));
+	if (r < 0)
+		fprintf(stderr, "ldm-run: local sockets: %s\n", why);
+	return r;
 }
 
 int
@@ -249,9 +315,8 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 		.families = s->families,
 		.rep = { .socket = socket, .session = s->session, .fd = -1 },
 	};
-	int r = sup_init(&sp);
+	int r = sup_init(&sp, s, items);
 
-	(void)items; /* no launcher item is supervised yet */
 	if (r < 0) {
 		/* The program runs already: it must not run unsupervised. */
 		fprintf(stderr, "ldm-run: cannot supervise the program: %s\n", strerror(-r));
@@ -264,6 +329,8 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 			;
 	drain_listener(&sp);
 	report_flush(&sp.rep, true);
+	report_unix_flush(&sp.rep, true);
+	ldm_unixmed_free(sp.unixmed);
 	if (sp.rep.fd >= 0)
 		(void)close(sp.rep.fd);
 	if (sp.sock >= 0)
