@@ -6,7 +6,9 @@
  *   session.c     the daemon: session request, cgroup check, summary line
  *   items.c       the session's launcher items (write paths, local sockets) and %h/%t/%c
  *   child.c       fork, then the child's fixed order: fds, no_new_privs, Landlock, seccomp
+ *   keeper.c      the process the shell waits for: the program's status, the summary
  *   supervisor.c  signals, the seccomp listener and its reports, waiting for the child
+ *   unixmed.c     connect() made by the supervisor: local sockets judged (unixmed.h)
  */
 #ifndef LDM_RUN_H
 #define LDM_RUN_H
@@ -132,11 +134,30 @@ extern const int ldm_run_forwarded_signals[5];
 
 /*
  * The supervisor: forwards signals, answers and reports seccomp notifications, waits for
- * CHILD, then prints the summary (unless o->quiet). Returns ldm-run's exit code.
+ * CHILD and sends its wait status to STATUS_FD (ldm_run_keeper_send), then goes on
+ * answering notifications while any process still uses the filter. Returns its own exit
+ * code (0, or LDM_RUN_EXIT_FAIL when it could not supervise).
  */
 int ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
                       const struct ldm_msg_session_ready *s, const struct ldm_run_items *items,
-                      pid_t child, int sock);
+                      pid_t child, int sock, int status_fd);
+
+/* What the supervisor tells the keeper (keeper.c) over a pipe. */
+enum { LDM_RUN_KEEPER_PID = 1, LDM_RUN_KEEPER_STATUS = 2, LDM_RUN_KEEPER_FAIL = 3 };
+struct ldm_run_keeper_msg {
+	int kind;
+	int value; /* the program's pid, its wait status, or ldm-run's exit code */
+};
+void ldm_run_keeper_send(int fd, int kind, int value);
+
+/*
+ * Forks the supervisor (which starts PATH and supervises it), waits for the program's
+ * status, forwards signals to the program, prints the summary (unless o->quiet). Returns
+ * ldm-run's exit code.
+ */
+int ldm_run_keep(const struct ldm_run_opts *o, const char *socket,
+                 const struct ldm_msg_session_ready *s, const struct ldm_run_items *items,
+                 const char *path);
 
 /*
  * The report rate limit: at most LDM_RUN_REPORTS_PER_SEC syscall reports in each second

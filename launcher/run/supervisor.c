@@ -21,6 +21,7 @@
  * then fail with ENOSYS from the kernel, unlogged but still refused.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,6 +263,17 @@ poll_once(struct sup *sp)
 	report_unix_flush(&sp->rep, false);
 }
 
+static void
+release_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	for (int i = 0; fd >= 0 && i < 3; i++)
+		(void)dup2(fd, i);
+	if (fd > 2)
+		(void)close(fd);
+}
+
 /* Answers the notifications still pending once the program has ended. */
 static void
 drain_listener(struct sup *sp)
@@ -305,7 +317,7 @@ sup_init(struct sup *sp, const struct ldm_msg_session_ready *s, const struct ldm
 int
 ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
                   const struct ldm_msg_session_ready *s, const struct ldm_run_items *items,
-                  pid_t child, int sock)
+                  pid_t child, int sock, int status_fd)
 {
 	struct sup sp = {
 		.child = child,
@@ -327,6 +339,17 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 	if (r < 0)
 		while (waitpid(child, &sp.status, 0) < 0 && errno == EINTR)
 			;
+	ldm_run_keeper_send(status_fd, r < 0 ? LDM_RUN_KEEPER_FAIL : LDM_RUN_KEEPER_STATUS,
+	                    r < 0 ? LDM_RUN_EXIT_FAIL : sp.status);
+	if (status_fd >= 0)
+		(void)close(status_fd);
+	if (r >= 0 && sp.nfd >= 0) {
+		/* The program left processes behind: keep judging their calls, out of the shell's
+		 * way (its terminal or pipe must not wait for us). Until the last one ends. */
+		release_stdio();
+		while (sp.nfd >= 0)
+			poll_once(&sp);
+	}
 	drain_listener(&sp);
 	report_flush(&sp.rep, true);
 	report_unix_flush(&sp.rep, true);
@@ -338,9 +361,8 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 	if (sp.sfd >= 0)
 		(void)close(sp.sfd);
 	seccomp_notify_free(sp.req, sp.resp);
-	if (!o->quiet)
-		ldm_run_session_summary(socket, s);
-	return r < 0 ? LDM_RUN_EXIT_FAIL : ldm_run_exit_status(sp.status);
+	(void)o;
+	return r < 0 ? LDM_RUN_EXIT_FAIL : 0;
 }
 
 bool

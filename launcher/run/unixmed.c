@@ -139,9 +139,11 @@ connect_and_answer(struct ldm_unixmed *m, int nfd, uint64_t id, int sock, int ta
 		answer(nfd, id, EAGAIN); /* too many connects at once: refused, the app retries */
 		goto done;
 	}
-	*j = (struct job){
-		.m = m, .nfd = fcntl(nfd, F_DUPFD_CLOEXEC, 3), .id = id, .sock = sock, .target = target
-	};
+	*j = (struct job){ .m = m,
+		           .nfd = fcntl(nfd, F_DUPFD_CLOEXEC, 3),
+		           .id = id,
+		           .sock = sock,
+		           .target = target };
 	memcpy(&j->addr, addr, sizeof(j->addr));
 	j->len = len;
 	if (j->nfd >= 0 && pthread_attr_init(&attr) == 0) {
@@ -275,8 +277,8 @@ diag_cb(const struct nlmsghdr *nlh, void *data)
 		if (tb[UNIX_DIAG_NAME] == NULL)
 			return MNL_CB_OK;
 		n = mnl_attr_get_payload(tb[UNIX_DIAG_NAME]);
-		if (mnl_attr_get_payload_len(tb[UNIX_DIAG_NAME]) != f->name_len + 1 || n[0] != '\0' ||
-		    memcmp(n + 1, f->name, f->name_len) != 0)
+		if (mnl_attr_get_payload_len(tb[UNIX_DIAG_NAME]) != f->name_len + 1 ||
+		    n[0] != '\0' || memcmp(n + 1, f->name, f->name_len) != 0)
 			return MNL_CB_OK;
 	}
 	f->ino = m->udiag_ino;
@@ -438,8 +440,8 @@ fd_path(int fd, char *buf, size_t size)
 
 /* A path socket: resolve, judge, check ownership, connect through the fd. */
 static void
-connect_path(struct ldm_unixmed *m, int nfd, const struct seccomp_notif *req, int sock,
-             int type, const char *path)
+connect_path(struct ldm_unixmed *m, int nfd, const struct seccomp_notif *req, int sock, int type,
+             const char *path)
 {
 	char target[PATH_MAX];
 	_cleanup_close_ int pfd = open_socket_file((pid_t)req->pid, path);
@@ -478,9 +480,9 @@ connect_path(struct ldm_unixmed *m, int nfd, const struct seccomp_notif *req, in
 	}
 	su->sun_family = AF_UNIX;
 	(void)snprintf(su->sun_path, sizeof(su->sun_path), "/proc/self/fd/%d", pfd);
-	connect_and_answer(m, nfd, req->id, sock, pfd, &ss,
-	                   (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-	                               strlen(su->sun_path) + 1));
+	connect_and_answer(
+	        m, nfd, req->id, sock, pfd, &ss,
+	        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(su->sun_path) + 1));
 	sock = -1;
 	pfd = -1;
 out:
@@ -601,9 +603,8 @@ ldm_unixmed_allow(struct ldm_unixmed *m, const char *target)
 }
 
 int
-ldm_unixmed_new(const struct ldm_run_items *items, const char *cgroup,
-                ldm_unixmed_report_fn report, void *userdata, struct ldm_unixmed **ret,
-                char *why, size_t why_size)
+ldm_unixmed_new(const struct ldm_run_items *items, const char *cgroup, ldm_unixmed_report_fn report,
+                void *userdata, struct ldm_unixmed **ret, char *why, size_t why_size)
 {
 	struct ldm_unixmed *m = calloc(1, sizeof(*m));
 	char varbuf[3 * LDM_PATH_PATTERN_MAX], buf[LDM_PATH_PATTERN_MAX], mnt[1024];
@@ -643,8 +644,8 @@ ldm_unixmed_new(const struct ldm_run_items *items, const char *cgroup,
 		if (buf[0] == '/' && slash != NULL && slash != buf) {
 			*slash = '\0';
 			if (realpath(buf, real) != NULL) {
-				(void)snprintf(dir, sizeof(dir), "%s/%s", strcmp(real, "/") == 0 ? "" : real,
-				               slash + 1);
+				(void)snprintf(dir, sizeof(dir), "%s/%s",
+				               strcmp(real, "/") == 0 ? "" : real, slash + 1);
 				(void)ldm_strscpy(buf, sizeof(buf), dir);
 			} else {
 				*slash = '/';

@@ -55,6 +55,7 @@ tb_spawn out "$UX" serve "$D/allowed.sock" "$D/allowed.count" 300
 tb_spawn out "$UX" serve "$D/denied.sock" "$D/denied.count" 300
 tb_spawn out "$UX" serve "$D/race.sock" "$D/race.count" 600
 tb_spawn out "$UX" serve "$D/dgram.sock" "$D/dgram.count" 300 dgram
+tb_spawn out "$UX" serve "$D/late.sock" "$D/late.count" 300
 tb_spawn out "$UX" pass "$D/passer.sock" 300 "$D/relay.sock"
 out tmux -S "$D/tmux.sock" new-session -d -s main sh
 out screen -S "$TB_ID" -d -m sh
@@ -129,6 +130,27 @@ works "sh" sh -c 'echo ok | grep -q ok'
 works "python3" python3 -c 'import socket, json; print(json.dumps({"ok": 1}))'
 works "curl to an allowed peer" curl -s -m 5 -o /dev/null "http://$INET4:8090/x"
 
+# A process the program leaves behind: ldm-run returns with the program, and the leftover's
+# connects stay judged (the relay refused and logged, the allowed socket works).
+t0=$(date +%s%N)
+if app sh -c "(sleep 1; '$UX' connect '$D/late.sock' >'$D/app/late-relay.out' 2>&1;
+	'$UX' connect '$D/allowed.sock' >'$D/app/late-allowed.out' 2>&1) >/dev/null 2>&1 & exit 0"
+then
+	ms=$(tb_ms_since "$t0")
+	[ "$ms" -lt 900 ] && tb_pass "leftover: ldm-run returned with the program (${ms} ms)" ||
+		tb_fail "leftover: ldm-run waited ${ms} ms for the process left behind"
+	tb_wait 10 test -s "$D/app/late-allowed.out"
+	grep -q "connect: ok" "$D/app/late-allowed.out" 2>/dev/null &&
+		tb_pass "leftover: the allowed socket works" ||
+		tb_fail "leftover: the allowed socket: $(cat "$D/app/late-allowed.out" 2>&1)"
+	grep -q "connect: ok" "$D/app/late-relay.out" 2>/dev/null &&
+		tb_fail "leftover: reached the relay" || tb_pass "leftover: the relay is refused"
+	[ "$(cat "$D/late.count")" = 0 ] && tb_pass "leftover: the relay saw no connection" ||
+		tb_fail "leftover: the relay saw $(cat "$D/late.count")"
+else
+	tb_fail "leftover: the program failed: $(head -c 300 "$TB_TMP/app.out")"
+fi
+
 # The racer: the connecting thread aims at the session's own listener while the other
 # rewrites the address to the relay and swaps the fd. Nothing may reach the relay.
 racer_own="$D/app/race-own.sock"
@@ -176,6 +198,7 @@ check_log "tmux" "\"dst\":\"$D/tmux.sock\""
 check_log "screen" "\"dst\":\"$D/screen/"
 check_log "the passer" "\"dst\":\"$D/passer.sock\""
 check_log "the racer's relay" "\"dst\":\"$D/race.sock\""
+check_log "the leftover's relay" "\"dst\":\"$D/late.sock\""
 n=$(tb_log_count '"event":"syscall_denied"' '"syscall":"socket"')
 [ "$n" -ge 1 ] && tb_pass "logged: the datagram socket" || tb_fail "not logged: the datagram socket"
 n=$(tb_log_count '"proto":"unix"' "\"dst\":\"$D/allowed.sock\"")
