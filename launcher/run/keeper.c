@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -88,6 +89,11 @@ ldm_run_keep(const struct ldm_run_opts *o, const char *socket,
 	int p[2], sfd, code = LDM_RUN_EXIT_FAIL;
 	pid_t sup, program = -1;
 
+	/* The program runs as our user: without Landlock it could open /proc/PID/mem of a
+	 * dumpable ldm-run and rewrite the supervisor. Not dumpable: only root may. (The
+	 * program is dumpable again after its execve.) */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return LDM_RUN_EXIT_FAIL;
 	sigemptyset(&set);
 	for (size_t i = 0; i < ELEMENTSOF(ldm_run_forwarded_signals); i++)
 		sigaddset(&set, ldm_run_forwarded_signals[i]);
@@ -111,7 +117,8 @@ ldm_run_keep(const struct ldm_run_opts *o, const char *socket,
 		return LDM_RUN_EXIT_FAIL;
 	}
 	for (;;) {
-		struct pollfd f[2] = { { .fd = sfd, .events = POLLIN }, { .fd = p[0], .events = POLLIN } };
+		struct pollfd f[2] = { { .fd = sfd, .events = POLLIN },
+			               { .fd = p[0], .events = POLLIN } };
 		struct signalfd_siginfo si;
 
 		if (poll(f, 2, -1) < 0)
