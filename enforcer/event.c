@@ -771,9 +771,14 @@ parse_value(struct in *in, const struct key *k, struct ldm_event_view *v)
 		/* An address, or a local socket's path (which is never an address). */
 		if (parse_string(in, v->path, k->cap) < 0)
 			return -EBADMSG;
-		if (parse_addr(v->path, &v->ev.dst) == 0)
+		if (parse_addr(v->path, &v->ev.dst) == 0) {
 			v->path[0] = '\0';
-		return 0;
+			return 0;
+		}
+		/* A local socket: only with proto "unix" (read before dst), "/..." or "@...". */
+		return v->ev.proto == LDM_PROTO_UNIX && (v->path[0] == '/' || v->path[0] == '@')
+		               ? 0
+		               : -EBADMSG;
 	case K_TS:
 	case K_EVENT:
 	case K_PROTO:

@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -40,6 +42,13 @@
 #include "run/unixmed.h"
 
 #define REPORT_SEND_TIMEOUT_MS 200
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define LDM_SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, uint64_t)
+#else
+#define LDM_SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#endif
+#define LDM_SECCOMP_NOTIF_FD_SYNC_WAKE_UP 1ULL
 
 struct reporter {
 	const char *socket;
@@ -230,8 +239,13 @@ take_listener(struct sup *sp)
 
 	if (fd == -EAGAIN || fd == -EINTR)
 		return;
-	if (fd >= 0)
+	if (fd >= 0) {
 		sp->nfd = fd;
+		/* Linux 6.6+: the caller's CPU switches straight to us and back (every connect()
+		 * is notified). Older kernels refuse it: the usual wake-up then. */
+		(void)ioctl(fd, LDM_SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+		            LDM_SECCOMP_NOTIF_FD_SYNC_WAKE_UP);
+	}
 	/* The child sends one fd, then execs: the socket has nothing more to say. */
 	(void)close(sp->sock);
 	sp->sock = -1;

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
+#include <poll.h>
 #include <linux/netlink.h>
 #include <linux/openat2.h>
 #include <linux/sock_diag.h>
@@ -59,6 +60,8 @@ struct ldm_unixmed {
 	ldm_unixmed_report_fn report;
 	void *userdata;
 	atomic_int workers;
+	pid_t pidfd_tid; /* the last caller whose pidfd we keep, 0 for none */
+	int pidfd;
 };
 
 /* One allowed connect, made by a worker. */
@@ -66,8 +69,10 @@ struct job {
 	struct ldm_unixmed *m;
 	int nfd; /* a dup of the listener */
 	uint64_t id;
-	int sock;   /* the caller's socket */
-	int target; /* the O_PATH fd ADDR names through /proc/self/fd, or -1 */
+	int sock;       /* the caller's socket */
+	int target;     /* the O_PATH fd ADDR names through /proc/self/fd, or -1 */
+	bool wait;      /* the connect is in progress: wait for its end; else connect */
+	int timeout_ms; /* the caller's own SO_SNDTIMEO for WAIT, -1 for none */
 	struct sockaddr_storage addr;
 	socklen_t len;
 };
@@ -102,7 +107,20 @@ static void *
 worker(void *arg)
 {
 	struct job *j = arg;
-	int err = do_connect(j->sock, &j->addr, j->len);
+	struct pollfd p = { .fd = j->sock, .events = POLLOUT };
+	socklen_t el = sizeof(int);
+	int err, r;
+
+	if (!j->wait) {
+		err = do_connect(j->sock, &j->addr, j->len);
+	} else {
+		while ((r = poll(&p, 1, j->timeout_ms)) < 0 && errno == EINTR)
+			;
+		/* Timed out: what the caller's own timeout gives it, the connect goes on. */
+		err = EINPROGRESS;
+		if (r > 0 && getsockopt(j->sock, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+			err = errno;
+	}
 
 	answer(j->nfd, j->id, err);
 	(void)close(j->sock);
@@ -115,20 +133,58 @@ worker(void *arg)
 }
 
 /*
- * Connects SOCK now, or in a worker when the call may block; answers ID. Takes SOCK and
- * TARGET (an fd ADDR names as /proc/self/fd/N, or -1), which live until the connect ends.
+ * A connect on a blocking socket, bounded to one clock tick with a temporary SO_SNDTIMEO
+ * (which bounds connect() of stream sockets; the caller's value is put back at once).
+ * Returns the errno (0: connected). *WAIT_MS is -2 when the call ended, else the caller's
+ * own timeout in ms (-1: none) for the rest: EINPROGRESS (TCP goes on in the background)
+ * or EAGAIN (a Unix listener's queue is full) then mean it would have blocked longer.
+ */
+static int
+connect_briefly(int sock, const struct sockaddr_storage *addr, socklen_t len, int *wait_ms)
+{
+	struct timeval old, tick = { .tv_usec = 1 };
+	socklen_t ol = sizeof(old);
+	bool set = getsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &old, &ol) == 0 &&
+	           setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tick, sizeof(tick)) == 0;
+	int err;
+
+	*wait_ms = -1;
+	if (!set)
+		return EWOULDBLOCK; /* cannot bound it: a worker makes the whole call */
+	err = do_connect(sock, addr, len);
+	(void)setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &old, sizeof(old));
+	if (err != EINPROGRESS && err != EAGAIN) {
+		*wait_ms = -2;
+		return err;
+	}
+	if (old.tv_sec != 0 || old.tv_usec != 0)
+		*wait_ms = (int)(old.tv_sec > 1000000 ? 1000000000
+		                                      : old.tv_sec * 1000 + old.tv_usec / 1000);
+	return err;
+}
+
+/*
+ * Connects SOCK and answers ID: at once for a non-blocking socket or a connect that ends
+ * within a clock tick, else in a worker thread, so that no other call waits for it. Takes
+ * SOCK and TARGET (an fd ADDR names as /proc/self/fd/N, or -1), which live until the
+ * connect ends.
  */
 static void
 connect_and_answer(struct ldm_unixmed *m, int nfd, uint64_t id, int sock, int target,
                    const struct sockaddr_storage *addr, socklen_t len)
 {
-	int fl = fcntl(sock, F_GETFL);
+	int fl = fcntl(sock, F_GETFL), err, wait_ms;
 	struct job *j;
 	pthread_attr_t attr;
 	pthread_t t;
 
 	if (fl >= 0 && (fl & O_NONBLOCK) != 0) {
 		answer(nfd, id, do_connect(sock, addr, len));
+		goto done;
+	}
+	err = connect_briefly(sock, addr, len, &wait_ms);
+	if (wait_ms == -2) {
+		answer(nfd, id, err);
 		goto done;
 	}
 	j = calloc(1, sizeof(*j));
@@ -143,7 +199,9 @@ connect_and_answer(struct ldm_unixmed *m, int nfd, uint64_t id, int sock, int ta
 		           .nfd = fcntl(nfd, F_DUPFD_CLOEXEC, 3),
 		           .id = id,
 		           .sock = sock,
-		           .target = target };
+		           .target = target,
+		           .wait = err == EINPROGRESS,
+		           .timeout_ms = wait_ms };
 	memcpy(&j->addr, addr, sizeof(j->addr));
 	j->len = len;
 	if (j->nfd >= 0 && pthread_attr_init(&attr) == 0) {
@@ -154,21 +212,20 @@ connect_and_answer(struct ldm_unixmed *m, int nfd, uint64_t id, int sock, int ta
 		}
 		(void)pthread_attr_destroy(&attr);
 	}
-	/* No thread: connect here rather than refuse a call the policy allows. */
 	if (j->nfd >= 0)
 		(void)close(j->nfd);
 	atomic_fetch_sub(&m->workers, 1);
 	free(j);
-	answer(nfd, id, do_connect(sock, addr, len));
+	answer(nfd, id, EAGAIN); /* no thread for it: the app may retry */
 done:
 	(void)close(sock);
 	if (target >= 0)
 		(void)close(target);
 }
 
-/* The caller's socket FD, or -errno. Tries TID as a pidfd first, then its thread group. */
+/* A pidfd for TID's process, or -errno. Tries TID first (a leader), then its thread group. */
 static int
-take_fd(pid_t tid, int fd)
+open_pidfd(pid_t tid)
 {
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
 	char path[64], buf[512];
@@ -201,7 +258,34 @@ take_fd(pid_t tid, int fd)
 	}
 	if (pidfd < 0)
 		return -errno;
-	r = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	r = pidfd;
+	pidfd = -1;
+	return r;
+}
+
+/*
+ * The caller's socket FD, or -errno. The pidfd of the last caller is kept: a pidfd names one
+ * process, so if pidfd_getfd() works through it that process lives, and a live process
+ * keeps its pid; the caller (checked pending afterwards) is that process then.
+ */
+static int
+take_fd(struct ldm_unixmed *m, pid_t tid, int fd)
+{
+	int r;
+
+	if (m->pidfd_tid == tid && m->pidfd >= 0) {
+		r = (int)syscall(SYS_pidfd_getfd, m->pidfd, fd, 0);
+		if (r >= 0 || errno != ESRCH)
+			return r >= 0 ? r : -errno;
+	}
+	if (m->pidfd >= 0)
+		(void)close(m->pidfd);
+	m->pidfd_tid = 0;
+	m->pidfd = open_pidfd(tid);
+	if (m->pidfd < 0)
+		return m->pidfd;
+	m->pidfd_tid = tid;
+	r = (int)syscall(SYS_pidfd_getfd, m->pidfd, fd, 0);
 	return r < 0 ? -errno : r;
 }
 
@@ -398,15 +482,46 @@ refuse(struct ldm_unixmed *m, int nfd, const struct seccomp_notif *req, enum ldm
 	m->report(m->userdata, &r);
 }
 
-/* Opens the socket file PATH as TID sees it. Returns an O_PATH fd or -errno. */
+/* True when PATH is absolute with no "//", "." or ".." and no trailing '/'. */
+static bool
+path_clean(const char *path)
+{
+	if (path[0] != '/' || path[strlen(path) - 1] == '/')
+		return false;
+	for (const char *p = path; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		if (p[1] == '/' || (p[1] == '.' && (p[2] == '/' || p[2] == '\0')) ||
+		    (p[1] == '.' && p[2] == '.' && (p[3] == '/' || p[3] == '\0')))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Opens the socket file PATH as TID sees it. Returns an O_PATH fd or -errno; *RESOLVED
+ * says whether PATH itself is the file's path (absolute, clean, no symlink on the way), so
+ * that it need not be asked for.
+ */
 static int
-open_socket_file(pid_t tid, const char *path)
+open_socket_file(pid_t tid, const char *path, bool *resolved)
 {
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
 	_cleanup_close_ int dfd = AT_FDCWD;
 	char cwd[64];
 	int fd;
 
+	*resolved = false;
+	if (path_clean(path)) {
+		struct open_how strict = how;
+
+		strict.resolve |= RESOLVE_NO_SYMLINKS;
+		fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &strict, sizeof(strict));
+		if (fd >= 0 || errno != ELOOP) {
+			*resolved = fd >= 0;
+			return fd < 0 ? -errno : fd;
+		}
+	}
 	if (path[0] != '/') {
 		(void)snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", (int)tid);
 		dfd = open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -444,14 +559,16 @@ connect_path(struct ldm_unixmed *m, int nfd, const struct seccomp_notif *req, in
              const char *path)
 {
 	char target[PATH_MAX];
-	_cleanup_close_ int pfd = open_socket_file((pid_t)req->pid, path);
+	bool resolved;
+	_cleanup_close_ int pfd = open_socket_file((pid_t)req->pid, path, &resolved);
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_un *su = (struct sockaddr_un *)&ss;
 	struct ldm_unix_verdict v;
 	struct stat st;
 	int r;
 
-	if (pfd < 0 || !still_pending(nfd, req->id)) {
+	/* A relative path went through /proc/TID/cwd: was TID still the caller? */
+	if (pfd < 0 || (path[0] != '/' && !still_pending(nfd, req->id))) {
 		/* What the kernel says for a path that does not resolve: not a refusal. */
 		answer(nfd, req->id, pfd < 0 ? -pfd : ENOENT);
 		goto out;
@@ -460,7 +577,8 @@ connect_path(struct ldm_unixmed *m, int nfd, const struct seccomp_notif *req, in
 		answer(nfd, req->id, ECONNREFUSED); /* as the kernel: not a socket */
 		goto out;
 	}
-	r = fd_path(pfd, target, sizeof(target));
+	r = resolved ? ldm_strscpy(target, sizeof(target), path)
+	             : fd_path(pfd, target, sizeof(target));
 	if (r < 0) {
 		refuse(m, nfd, req, LDM_UNIX_WHY_UNDECIDED, 0, ECONNREFUSED, path);
 		goto out;
@@ -537,7 +655,7 @@ ldm_unixmed_connect(struct ldm_unixmed *m, int nfd, const struct seccomp_notif *
 		answer(nfd, req->id, err == ESRCH ? EFAULT : err);
 		return;
 	}
-	sock = take_fd((pid_t)req->pid, (int)(req->data.args[0] & 0xffffffffu));
+	sock = take_fd(m, (pid_t)req->pid, (int)(req->data.args[0] & 0xffffffffu));
 	if (sock < 0) {
 		/* EBADF: no such fd; anything else: we cannot act for the caller. */
 		answer(nfd, req->id, sock == -EBADF ? EBADF : EPERM);
@@ -615,6 +733,7 @@ ldm_unixmed_new(const struct ldm_run_items *items, const char *cgroup, ldm_unixm
 	if (m == NULL)
 		return -ENOMEM;
 	m->cgroup_fd = -1;
+	m->pidfd = -1;
 	m->report = report;
 	m->userdata = userdata;
 	(void)ldm_run_path_vars(&vars, varbuf, sizeof(varbuf));
@@ -684,6 +803,8 @@ ldm_unixmed_free(struct ldm_unixmed *m)
 	if (atomic_load(&m->workers) > 0)
 		return; /* leak rather than free what a worker still uses */
 	ldm_unix_rules_clear(&m->rules);
+	if (m->pidfd >= 0)
+		(void)close(m->pidfd);
 	if (m->cgroup_fd >= 0)
 		(void)close(m->cgroup_fd);
 	free(m);

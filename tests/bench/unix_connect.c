@@ -102,7 +102,8 @@ udp(const struct sockaddr_in *sin, long n, long size)
 	}
 	t0 = now_us();
 	for (long i = 0; i < n; i++)
-		if (send(fd, buf, (size_t)size, 0) < 0 && errno != ENOBUFS && errno != ECONNREFUSED) {
+		if (send(fd, buf, (size_t)size, 0) < 0 && errno != ENOBUFS &&
+		    errno != ECONNREFUSED) {
 			perror("send");
 			return 1;
 		}

@@ -35,6 +35,7 @@ allow = (
 tb_start_daemon "$BUILD" || exit 1
 tb_spawn tb_as_user "$TB_LAP" "$UC" serve "$D/srv.sock" 3600
 tb_spawn tb_in "$TB_DRN" "$NET" tcp-serve 0.0.0.0 5760 3600 >/dev/null
+tb_spawn tb_in "$TB_DRN" socat -u UDP-RECV:14550 OPEN:/dev/null
 tb_wait 5 test -S "$D/srv.sock" || { echo "unix_connect: no server"; exit 1; }
 tb_app_shell "$RUN" uxbench || { echo "unix_connect: no session"; exit 1; }
 O="$TB_TMP/out"
