@@ -60,10 +60,11 @@ ldmctl_explain_unix(const struct ldm_policy *p, const char *target)
 		if (it->kind != LDM_ITEM_UNIX)
 			continue;
 		if (ldm_unix_rule_expand(it->value, &vars, buf, sizeof(buf)) < 0) {
-			fprintf(stderr,
-			        "note: rule %u (%s) cannot be expanded here (%%h, %%t or %%c "
-			        "unknown, or too long): it matches nothing\n",
-			        it->rule, it->value);
+			fprintf(stderr, "note: rule %u (", it->rule);
+			ldmctl_put_escaped(stderr, it->value, false);
+			fputs(") cannot be expanded here (%h, %t or %c unknown, or too long): it "
+			      "matches nothing\n",
+			      stderr);
 			continue;
 		}
 		if (ldm_unix_rules_add(&rules, (it->flags & LDM_ITEM_UNIX_ALLOW) != 0, it->rule,
