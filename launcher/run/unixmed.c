@@ -235,8 +235,9 @@ open_pidfd(pid_t tid)
 	char *p;
 	int r;
 
-	if (pidfd < 0 && errno == EINVAL) {
-		/* Not a thread-group leader: find its process. */
+	if (pidfd < 0 && (errno == EINVAL || errno == ENOENT)) {
+		/* Not a thread-group leader (EINVAL before Linux 6.9, ENOENT since): find its
+		 * process. */
 		(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 		sfd = open(path, O_RDONLY | O_CLOEXEC);
 		if (sfd < 0)
@@ -477,9 +478,11 @@ refuse(struct ldm_unixmed *m, int nfd, const struct seccomp_notif *req, enum ldm
 {
 	struct ldm_unixmed_refusal r = { .pid = req->pid, .why = why, .rule = rule, .err = err };
 
-	answer(nfd, req->id, err);
+	/* The report first: the record is on its way before the app learns of the refusal
+	 * (and before its summary line can ask for the counts). */
 	(void)ldm_strscpy(r.target, sizeof(r.target), target);
 	m->report(m->userdata, &r);
+	answer(nfd, req->id, err);
 }
 
 /* True when PATH is absolute with no "//", "." or ".." and no trailing '/'. */

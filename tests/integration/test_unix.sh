@@ -126,6 +126,13 @@ works "a socat pair on an abstract socket" sh -c \
 	 socat -u ABSTRACT-CONNECT:'$TB_ID-socat' - | grep -q pong"
 works "a relative path to the session's own socket" sh -c \
 	"cd '$D/app' && exec '$UX' pair own-rel.sock"
+works "a connect from a second thread" python3 -c "
+import socket, sys, threading
+ok = []
+def f():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect('$D/allowed.sock'); ok.append(1)
+t = threading.Thread(target=f); t.start(); t.join(); sys.exit(0 if ok else 1)"
 works "sh" sh -c 'echo ok | grep -q ok'
 works "python3" python3 -c 'import socket, json; print(json.dumps({"ok": 1}))'
 works "curl to an allowed peer" curl -s -m 5 -o /dev/null "http://$INET4:8090/x"
