@@ -169,7 +169,7 @@ integration-tests: all $(TOOL_BINS)
 # Benchmarks (tests/bench/README.md): the C ones stand alone, the scripts (as root) build
 # namespace test beds and use the helper programs; every one prints RESULT rows, gathered
 # into one table at the end. Targets are reported (PASS/FAIL), never asserted.
-BENCH_HELPERS := $(B)/bench/netload $(B)/bench/nfq_baseline
+BENCH_HELPERS := $(B)/bench/netload $(B)/bench/nfq_baseline $(B)/bench/unix_connect
 bench: deps-present
 	$(MAKE) bench-run
 

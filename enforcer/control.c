@@ -21,6 +21,7 @@ static const size_t sizes[] = {
 	[LDM_MSG_WRITE_DENIED] = sizeof(struct ldm_msg_write_denied),
 	[LDM_MSG_LOG_REQUEST] = sizeof(struct ldm_msg_log_request),
 	[LDM_MSG_LOG_READY] = sizeof(struct ldm_msg_empty),
+	[LDM_MSG_UNIX_BLOCKED] = sizeof(struct ldm_msg_unix_blocked),
 };
 
 size_t
@@ -117,6 +118,13 @@ check_payload(const struct ldm_msg_hdr *h)
 		const struct ldm_msg_status_request *m = (const void *)h;
 
 		return (m->flags & ~LDM_STATUS_F_JSON) == 0 && m->reserved == 0;
+	}
+	case LDM_MSG_UNIX_BLOCKED: {
+		const struct ldm_msg_unix_blocked *m = (const void *)h;
+
+		return STR_OK(m->target) && m->why >= 1 && m->why <= LDM_UNIX_WHY_MAX &&
+		       (m->why == LDM_UNIX_WHY_RULE) == (m->rule != 0) &&
+		       (m->why == LDM_UNIX_WHY_SUPPRESSED || m->count == 1);
 	}
 	case LDM_MSG_STATUS_LINE:
 		return STR_OK(((const struct ldm_msg_text *)(const void *)h)->text);

@@ -250,7 +250,7 @@ counted(enum ldm_event_type t)
 	       t == LDM_EVENT_SYSCALL_DENIED;
 }
 
-enum kind { K_TS, K_EVENT, K_U64, K_U32, K_U16, K_I32, K_STR, K_PROTO, K_ADDR, K_COUNT };
+enum kind { K_TS, K_EVENT, K_U64, K_U32, K_U16, K_I32, K_STR, K_PROTO, K_ADDR, K_COUNT, K_DST };
 enum when { W_SET, W_ALWAYS, W_UID, W_COUNTED, W_END, W_SYSCALL };
 
 /* One JSON key: where its value lives in struct ldm_event, and in the view for strings. */
@@ -279,7 +279,7 @@ static const struct key keys[] = {
 	{ "proto", NUM(K_PROTO, W_SET, proto) },
 	{ "src", NUM(K_ADDR, W_SET, src) },
 	{ "sport", NUM(K_U16, W_SET, sport) },
-	{ "dst", NUM(K_ADDR, W_SET, dst) },
+	{ "dst", K_DST, W_SET, F(dst), offsetof(struct ldm_event_view, sock), LDM_EVENT_PATH_MAX },
 	{ "dport", NUM(K_U16, W_SET, dport) },
 	{ "host", S(host, LDM_EVENT_HOST_MAX) },
 	{ "label", S(label, LDM_EVENT_LABEL_MAX) },
@@ -345,6 +345,8 @@ key_set(const struct ldm_event *e, const struct key *k)
 		return e->proto != LDM_PROTO_ANY;
 	case K_ADDR:
 		return ((const struct ldm_event_addr *)field(e, k))->family != 0;
+	case K_DST:
+		return e->dst.family != 0 || str_set(e->sock);
 	default:
 		return get_u64(e, k) != 0;
 	}
@@ -390,6 +392,12 @@ put_json_value(struct out *o, const struct ldm_event *e, const struct key *k)
 	case K_PROTO:
 		put_json_str(o, ldm_proto_name(e->proto), SIZE_MAX);
 		return 0;
+	case K_DST:
+		if (e->dst.family == 0) {
+			put_json_str(o, e->sock, k->cap);
+			return 0;
+		}
+		/* fall through */
 	case K_ADDR:
 		put_mem(o, "\"", 1);
 		if (put_addr(o, field(e, k)) < 0)
@@ -476,6 +484,9 @@ text_flow(struct out *o, const struct ldm_event *e)
 	if (rc == 0 && e->dst.family != 0) {
 		put_str(o, " ->");
 		rc = put_endpoint(o, &e->dst, e->dport);
+	} else if (str_set(e->sock)) {
+		put_str(o, " -> ");
+		put_text_str(o, e->sock, LDM_EVENT_PATH_MAX);
 	}
 	put_str(&h, "host ");
 	put_text_str(&h, str_set(e->host) ? e->host : "", LDM_EVENT_HOST_MAX);
@@ -776,6 +787,18 @@ parse_value(struct in *in, const struct key *k, struct ldm_event_view *v)
 	switch (k->kind) {
 	case K_STR:
 		return parse_string(in, (char *)v + k->buf, k->cap);
+	case K_DST:
+		/* An address, or a local socket's path (which is never an address). */
+		if (parse_string(in, v->sock, k->cap) < 0)
+			return -EBADMSG;
+		if (parse_addr(v->sock, &v->ev.dst) == 0) {
+			v->sock[0] = '\0';
+			return 0;
+		}
+		/* A local socket: only with proto "unix" (read before dst), "/..." or "@...". */
+		return v->ev.proto == LDM_PROTO_UNIX && (v->sock[0] == '/' || v->sock[0] == '@')
+		               ? 0
+		               : -EBADMSG;
 	case K_TS:
 	case K_EVENT:
 	case K_PROTO:
@@ -842,6 +865,8 @@ view_fix(struct ldm_event_view *v)
 		const char *buf = (const char *)v + keys[i].buf;
 		const char *p;
 
+		if (keys[i].kind == K_DST)
+			v->ev.sock = v->sock[0] != '\0' ? v->sock : NULL;
 		if (keys[i].kind != K_STR)
 			continue;
 		p = buf[0] != '\0' ? buf : NULL;

@@ -120,6 +120,7 @@ key_hash(const struct ldm_event *e)
 	h = fnv_str(h, fold_of(e), LDM_EVENT_HOST_MAX);
 	h = fnv_str(h, e->reason, LDM_EVENT_REASON_MAX);
 	h = fnv_str(h, e->path, LDM_EVENT_PATH_MAX);
+	h = fnv_str(h, e->sock, LDM_EVENT_PATH_MAX);
 	return fnv_str(h, e->syscall, LDM_EVENT_SYSCALL_MAX);
 }
 
@@ -139,7 +140,8 @@ key_equal(const struct ldm_event *a, const struct ldm_event *b)
 	       str_eq(fold_of(a), fold_of(b), LDM_EVENT_HOST_MAX) &&
 	       str_eq(a->reason, b->reason, LDM_EVENT_REASON_MAX) &&
 	       str_eq(a->syscall, b->syscall, LDM_EVENT_SYSCALL_MAX) &&
-	       str_eq(a->path, b->path, LDM_EVENT_PATH_MAX);
+	       str_eq(a->path, b->path, LDM_EVENT_PATH_MAX) &&
+	       str_eq(a->sock, b->sock, LDM_EVENT_PATH_MAX);
 }
 
 /* Appends S, cut to MAX bytes, at *AT; returns where it went, or NULL for an empty string. */
@@ -167,12 +169,12 @@ need(const char *s, size_t max)
 static int
 entry_set(struct entry *en, const struct ldm_event *e)
 {
-	size_t total = need(e->policy, LDM_EVENT_POLICY_MAX) + need(e->user, LDM_EVENT_USER_MAX) +
-	               need(e->app, LDM_EVENT_APP_MAX) + need(fold_of(e), LDM_EVENT_HOST_MAX) +
-	               need(e->label, LDM_EVENT_LABEL_MAX) +
-	               need(e->comment, LDM_EVENT_COMMENT_MAX) +
-	               need(e->reason, LDM_EVENT_REASON_MAX) +
-	               need(e->syscall, LDM_EVENT_SYSCALL_MAX) + need(e->path, LDM_EVENT_PATH_MAX);
+	size_t total =
+	        need(e->policy, LDM_EVENT_POLICY_MAX) + need(e->user, LDM_EVENT_USER_MAX) +
+	        need(e->app, LDM_EVENT_APP_MAX) + need(fold_of(e), LDM_EVENT_HOST_MAX) +
+	        need(e->label, LDM_EVENT_LABEL_MAX) + need(e->comment, LDM_EVENT_COMMENT_MAX) +
+	        need(e->reason, LDM_EVENT_REASON_MAX) + need(e->syscall, LDM_EVENT_SYSCALL_MAX) +
+	        need(e->path, LDM_EVENT_PATH_MAX) + need(e->sock, LDM_EVENT_PATH_MAX);
 	char *at;
 
 	free(en->strs);
@@ -191,6 +193,7 @@ entry_set(struct entry *en, const struct ldm_event *e)
 	en->ev.reason = keep(&at, e->reason, LDM_EVENT_REASON_MAX);
 	en->ev.syscall = keep(&at, e->syscall, LDM_EVENT_SYSCALL_MAX);
 	en->ev.path = keep(&at, e->path, LDM_EVENT_PATH_MAX);
+	en->ev.sock = keep(&at, e->sock, LDM_EVENT_PATH_MAX);
 	return 0;
 }
 

@@ -15,6 +15,7 @@ ldm_policy_free(struct ldm_policy *p)
 		return NULL;
 	for (size_t i = 0; i < p->n_rules; i++) {
 		free(p->rules[i].host);
+		free(p->rules[i].path);
 		free(p->rules[i].ports);
 		free(p->rules[i].comment);
 		free(p->rules[i].file);
@@ -78,6 +79,8 @@ format_peer(const struct ldm_rule *r, char *buf, size_t size, size_t *pos)
 		return append(buf, size, pos, " %s%s", r->dir == LDM_DIR_IN ? "from " : "", a);
 	case LDM_PEER_HOST:
 		return append(buf, size, pos, " host %s", r->host);
+	case LDM_PEER_UNIX:
+		return append(buf, size, pos, " %s", r->path);
 	default:
 		return append(buf, size, pos, " %s%s", r->dir == LDM_DIR_IN ? "from " : "",
 		              ldm_peer_kind_name(r->peer));

@@ -252,6 +252,8 @@ index_rule(struct ldm_policy_index *ix, const struct ldm_rule *r, uint32_t i)
 	case LDM_PEER_PRIVATE:
 	case LDM_PEER_MULTICAST:
 		return keyword_insert(ix, r->peer, i);
+	case LDM_PEER_UNIX:
+		return 0; /* judged by ldm-run (ldm/unix_rule.h), never a network flow */
 	default:
 		return -EINVAL; /* the loader never makes one: refuse rather than guess */
 	}

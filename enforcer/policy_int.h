@@ -53,6 +53,8 @@ void ldm_loader_read_settings(struct loader *l, const config_t *cfg, const char 
 /* Reads the list S of allow or deny rules (rule_parse.c). */
 void ldm_loader_read_rules(struct loader *l, const char *file, const config_setting_t *s,
                            enum ldm_action action);
+/* Adds an LDM_ITEM_UNIX item for each unix rule, in rule order (rule_parse.c). */
+void ldm_loader_unix_items(struct loader *l);
 /* The string S, or NULL after reporting S is no string of at most MAX bytes. */
 const char *ldm_loader_get_string(struct loader *l, const char *file, const config_setting_t *s,
                                   const char *what, size_t max);

@@ -415,6 +415,8 @@ load_top(const char *buf, const char *file, const struct ldm_load_opts *opts,
 	else
 		l.top_dir = strdup(".");
 	(void)load_buffer(&l, buf, file, name, true);
+	if (l.errors == 0)
+		ldm_loader_unix_items(&l);
 	loader_done(&l);
 	if (l.errors > 0)
 		return -EINVAL;

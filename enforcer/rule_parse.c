@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ldm/control.h"
+#include "ldm/unix_rule.h"
 #include "ldm/util.h"
 #include "policy_int.h"
 
@@ -63,24 +65,24 @@ ldm_peer_kind_name(enum ldm_peer_kind k)
 	return k == LDM_PEER_HOST ? "host" : k == LDM_PEER_CIDR ? "address" : "any";
 }
 
+/* LDM_PROTO_OTHER has no name a policy may use: it is written "other", never parsed. */
 static const char *const proto_names[] = {
-	[LDM_PROTO_ANY] = "any",
-	[LDM_PROTO_TCP] = "tcp",
-	[LDM_PROTO_UDP] = "udp",
-	[LDM_PROTO_ICMP] = "icmp",
+	[LDM_PROTO_ANY] = "any",   [LDM_PROTO_TCP] = "tcp",  [LDM_PROTO_UDP] = "udp",
+	[LDM_PROTO_ICMP] = "icmp", [LDM_PROTO_OTHER] = NULL, [LDM_PROTO_UNIX] = "unix",
 };
 
 const char *
 ldm_proto_name(enum ldm_proto p)
 {
-	return (size_t)p < ELEMENTSOF(proto_names) ? proto_names[p] : "other";
+	return (size_t)p < ELEMENTSOF(proto_names) && proto_names[p] != NULL ? proto_names[p]
+	                                                                     : "other";
 }
 
 int
 ldm_proto_parse(const char *s, enum ldm_proto *ret)
 {
 	for (size_t i = 0; i < ELEMENTSOF(proto_names); i++) {
-		if (strcmp(s, proto_names[i]) == 0) {
+		if (proto_names[i] != NULL && strcmp(s, proto_names[i]) == 0) {
 			*ret = (enum ldm_proto)i;
 			return 0;
 		}
@@ -96,7 +98,7 @@ rule_proto(struct rule_ctx *c, const config_setting_t *s)
 	const char *v = ldm_loader_get_string(c->l, c->file, s, "proto", 16);
 
 	if (v != NULL && ldm_proto_parse(v, &c->r.proto) < 0)
-		ERR(c, s, "proto: '%s' is not one of tcp, udp, icmp, any", v);
+		ERR(c, s, "proto: '%s' is not one of tcp, udp, icmp, any, unix", v);
 }
 
 static void
@@ -300,9 +302,41 @@ rule_ports(struct rule_ctx *c)
 	c->r.n_ports = (size_t)n;
 }
 
+/* A local socket rule: `to` a path pattern or "@name"; no ports, from, host or direction in. */
+static void
+rule_unix(struct rule_ctx *c)
+{
+	const char *key, *v, *why;
+
+	if (c->ports != NULL)
+		ERR(c, c->ports, "ports: a unix rule has no ports");
+	if (c->r.dir == LDM_DIR_IN)
+		ERR(c, c->group, "direction: a unix rule is about connect(); only \"out\"");
+	c->r.dir = LDM_DIR_OUT;
+	c->r.peer = LDM_PEER_UNIX;
+	if (c->peer == NULL || strcmp(config_setting_name(c->peer), "to") != 0) {
+		ERR(c, c->peer != NULL ? c->peer : c->group,
+		    "a unix rule names its socket with 'to': a path (/tmp/.X11-unix/X0, "
+		    "%%t/wayland-0) or @name for an abstract socket");
+		return;
+	}
+	key = config_setting_name(c->peer);
+	v = ldm_loader_get_string(c->l, c->file, c->peer, key, LDM_PATH_PATTERN_MAX - 1);
+	if (v == NULL)
+		return;
+	if (ldm_unix_rule_check(v, &why) < 0) {
+		ERR(c, c->peer, "to: '%s': %s", v, why);
+		return;
+	}
+	c->r.path = strdup(v);
+	if (c->r.path == NULL)
+		ERR(c, c->peer, "out of memory");
+}
+
 static void
 rule_free(struct ldm_rule *r)
 {
+	free(r->path);
 	free(r->host);
 	free(r->ports);
 	free(r->comment);
@@ -348,13 +382,56 @@ read_rule(struct loader *l, const char *file, const config_setting_t *g, enum ld
 		rule_member(&c, config_setting_get_elem(g, i));
 	if (!c.have_dir)
 		c.r.dir = action == LDM_ACTION_DENY ? LDM_DIR_BOTH : LDM_DIR_OUT;
-	rule_peer(&c);
-	rule_ports(&c);
+	if (c.r.proto == LDM_PROTO_UNIX) {
+		rule_unix(&c);
+	} else {
+		rule_peer(&c);
+		rule_ports(&c);
+	}
 	if (l->errors != c.errors_before) {
 		rule_free(&c.r);
 		return;
 	}
 	rule_append(&c);
+}
+
+void
+ldm_loader_unix_items(struct loader *l)
+{
+	struct ldm_policy *p = l->p;
+
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct ldm_rule *r = &p->rules[i];
+		struct ldm_item *v;
+
+		if (r->peer != LDM_PEER_UNIX)
+			continue;
+		if (p->n_items >= LDM_CTL_ITEMS_MAX) {
+			ldm_loader_error(
+			        l, r->file, r->line,
+			        "more than %d unix, write and dbus rules (includes counted)",
+			        LDM_CTL_ITEMS_MAX);
+			return;
+		}
+		v = reallocarray(p->items, p->n_items + 1, sizeof(*v));
+		if (v == NULL) {
+			ldm_loader_error(l, r->file, r->line, "out of memory");
+			return;
+		}
+		p->items = v;
+		v[p->n_items] = (struct ldm_item){
+			.kind = LDM_ITEM_UNIX,
+			.rule = r->number,
+			.flags = r->action == LDM_ACTION_ALLOW ? LDM_ITEM_UNIX_ALLOW
+			                                       : LDM_ITEM_UNIX_DENY,
+			.value = strdup(r->path),
+		};
+		if (v[p->n_items].value == NULL) {
+			ldm_loader_error(l, r->file, r->line, "out of memory");
+			return;
+		}
+		p->n_items++;
+	}
 }
 
 void

@@ -571,6 +571,7 @@ each_peer(struct ctx *c, const struct ldm_rule *r, bool deny, peer_fn fn)
 			pinned_peer(c, r, &p.prefix, fn);
 		return 0;
 	case LDM_PEER_HOST:
+	case LDM_PEER_UNIX: /* a local socket: no address, ldm-run judges it */
 		return 0;
 	case LDM_PEER_ANY:
 		if (deny) /* every address: plen 0 writes no -d */

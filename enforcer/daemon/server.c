@@ -319,6 +319,71 @@ on_write_denied(struct daemon *d, int client, const struct ldm_msg_write_denied 
 	ldm_daemon_log(d, &e);
 }
 
+/* A target as ldm_unix_sockaddr_text() writes it: "/..." or "@...", printable ASCII. */
+static bool
+unix_target_ok(const char *t)
+{
+	if (t[0] != '/' && t[0] != '@')
+		return false;
+	for (const char *p = t; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return false;
+	return true;
+}
+
+static const char *const unix_reasons[] = {
+	[LDM_UNIX_WHY_RULE] = "local socket denied by a rule",
+	[LDM_UNIX_WHY_DEFAULT] = "local socket outside the session, no rule allows it",
+	[LDM_UNIX_WHY_UNDECIDED] = "local socket: ldm-run could not decide, refused",
+	[LDM_UNIX_WHY_SUPPRESSED] = "more refused local sockets than the supervisor reports "
+	                            "one by one",
+};
+
+static void
+on_unix_blocked(struct daemon *d, int client, const struct ldm_msg_unix_blocked *m)
+{
+	struct client *c = &d->clients[client];
+	const struct ldm_rule *r = NULL;
+	struct session *s;
+	struct ldm_event e;
+	bool inside;
+	uint64_t n = m->why == LDM_UNIX_WHY_SUPPRESSED ? m->count : 1;
+
+	s = peer_session(d, c, &inside);
+	if (s == NULL || s->id != m->session) {
+		refuse(d, client, "unix report from outside the session it names");
+		return;
+	}
+	if (m->why == LDM_UNIX_WHY_RULE) {
+		r = m->rule >= 1 && m->rule <= s->policy->n_rules ? &s->policy->rules[m->rule - 1]
+		                                                  : NULL;
+		if (r == NULL || r->peer != LDM_PEER_UNIX || r->action != LDM_ACTION_DENY) {
+			refuse(d, client, "unix report naming a rule that denies no local socket");
+			return;
+		}
+	}
+	if (m->why != LDM_UNIX_WHY_SUPPRESSED && !unix_target_ok(m->target)) {
+		refuse(d, client, "unix report with a malformed socket name");
+		return;
+	}
+	if (n > 1000000)
+		n = 1000000;
+	s->blocked += n;
+	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
+	/* No report limit here: every counted attempt is in a record, and folding (in
+	 * ldm_daemon_log) keeps a flood from filling the disk. */
+	ldm_event_init(&e, LDM_EVENT_BLOCKED, NULL);
+	ldm_session_fill_event(s, &e);
+	e.pid = m->pid;
+	e.proto = LDM_PROTO_UNIX;
+	e.sock = m->target;
+	e.rule = r != NULL ? r->number : 0;
+	e.comment = r != NULL ? r->comment : NULL;
+	e.reason = unix_reasons[m->why];
+	e.count = n;
+	ldm_daemon_log(d, &e);
+}
+
 static void
 on_summary(struct daemon *d, int client, const struct ldm_msg_summary_request *m)
 {
@@ -458,6 +523,9 @@ dispatch(struct daemon *d, int client)
 		break;
 	case LDM_MSG_WRITE_DENIED:
 		on_write_denied(d, client, (const void *)h);
+		break;
+	case LDM_MSG_UNIX_BLOCKED:
+		on_unix_blocked(d, client, (const void *)h);
 		break;
 	case LDM_MSG_SUMMARY_REQUEST:
 		on_summary(d, client, (const void *)h);

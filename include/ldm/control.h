@@ -41,6 +41,7 @@ enum ldm_msg_type {
 	LDM_MSG_WRITE_DENIED = 12,   /* supervisor -> daemon: a write outside the write scope */
 	LDM_MSG_LOG_REQUEST = 13,    /* ldmctl -> daemon: the log records I may read */
 	LDM_MSG_LOG_READY = 14,      /* daemon -> ldmctl: a pipe of them comes with it */
+	LDM_MSG_UNIX_BLOCKED = 15,   /* ldm-run supervisor -> daemon: log a refused connect() */
 };
 
 struct ldm_msg_hdr {
@@ -98,6 +99,13 @@ enum ldm_item_kind {
 
 /* LDM_ITEM_WRITE flags: the entry is the default scope (the policy has no `write`). */
 #define LDM_ITEM_WRITE_F_DEFAULT 1u
+/*
+ * LDM_ITEM_UNIX: VALUE is a path pattern or "@name" (ldm/unix_rule.h); FLAGS says whether
+ * the rule allows or denies connect() to it (exactly one of the two bits). ldm-run refuses
+ * to start on an item whose value or flags it cannot read.
+ */
+#define LDM_ITEM_UNIX_ALLOW 0x1u
+#define LDM_ITEM_UNIX_DENY  0x2u
 
 struct ldm_msg_session_item {
 	struct ldm_msg_hdr hdr;
@@ -154,6 +162,38 @@ struct ldm_msg_write_denied {
 _Static_assert(sizeof(struct ldm_msg_write_denied) == 16 + 24 + 32 + 512, "wire size");
 
 /*
+ * A connect() to a local socket that ldm-run refused (ldm/unix_rule.h). Sent by the
+ * supervisor over the same connection as LDM_MSG_SYSCALL_DENIED, with the same rate limit;
+ * past it, one report with why LDM_UNIX_WHY_SUPPRESSED and COUNT the reports held back.
+ * The daemon re-validates what it can: the sender is in the session it names, RULE is a
+ * unix deny rule of that session's policy (LDM_UNIX_WHY_RULE) or 0, TARGET is a path or
+ * @name in printable ASCII. The reason text, the rule's comment and the session's identity
+ * come from the daemon, never from the message. What the sender could still forge is
+ * documented in README.md ("Local sockets").
+ */
+enum ldm_unix_why {
+	LDM_UNIX_WHY_RULE = 1,       /* a deny rule names it */
+	LDM_UNIX_WHY_DEFAULT = 2,    /* no rule names it, and it is not the session's own */
+	LDM_UNIX_WHY_UNDECIDED = 3,  /* ldm-run could not decide: refused (fail closed) */
+	LDM_UNIX_WHY_SUPPRESSED = 4, /* COUNT reports held back by the rate limit */
+	LDM_UNIX_WHY_MAX = LDM_UNIX_WHY_SUPPRESSED,
+};
+
+#define LDM_CTL_UNIX_TARGET_MAX 432 /* LDM_UNIX_TARGET_MAX (ldm/unix_rule.h), padded */
+
+struct ldm_msg_unix_blocked {
+	struct ldm_msg_hdr hdr;
+	uint64_t session;
+	uint32_t pid;                         /* the process that called connect() */
+	uint32_t why;                         /* enum ldm_unix_why */
+	uint32_t rule;                        /* LDM_UNIX_WHY_RULE: the deny rule; else 0 */
+	int32_t err;                          /* the errno the caller got */
+	uint64_t count;                       /* LDM_UNIX_WHY_SUPPRESSED only; else 1 */
+	char target[LDM_CTL_UNIX_TARGET_MAX]; /* the socket path or "@name" */
+};
+_Static_assert(sizeof(struct ldm_msg_unix_blocked) == 16 + 32 + 432, "wire size");
+
+/*
  * LDM_SUMMARY_F_FINAL: the caller (inside the session) waits for the final counts: the
  * daemon answers once no other process is left in the session (their last packets judged,
  * their folded records written), or after WAIT_MS (at most LDM_SUMMARY_WAIT_MAX_MS) with the
@@ -161,6 +201,7 @@ _Static_assert(sizeof(struct ldm_msg_write_denied) == 16 + 24 + 32 + 512, "wire 
  */
 #define LDM_SUMMARY_F_FINAL     0x1u
 #define LDM_SUMMARY_WAIT_MAX_MS 30000
+
 struct ldm_msg_summary_request {
 	struct ldm_msg_hdr hdr;
 	uint64_t session;

@@ -14,10 +14,11 @@
  *   user      string
  *   app       string
  *   pid       omitted when 0 (unknown)
- *   proto     "tcp", "udp", "icmp", "other"; omitted when LDM_PROTO_ANY (unknown)
+ *   proto     "tcp", "udp", "icmp", "unix", "other"; omitted when LDM_PROTO_ANY (unknown)
  *   src       address text (inet_ntop); omitted when its family is 0
  *   sport     omitted when 0
- *   dst, dport  as src, sport
+ *   dst, dport  as src, sport; for proto "unix" (a local socket ldm-run refused) dst is
+ *             the socket's path or "@name" (abstract; ldm/unix_rule.h), and there is no port
  *   host      string: the DNS name the peer was resolved from
  *   label     string: the policy's `known` label for host
  *   rule      omitted when 0 (no rule: default deny)
@@ -66,7 +67,7 @@
 #define LDM_EVENT_COMMENT_MAX LDM_MAX_TEXT_LEN
 #define LDM_EVENT_REASON_MAX  LDM_MAX_TEXT_LEN
 #define LDM_EVENT_SYSCALL_MAX 31
-#define LDM_EVENT_PATH_MAX    255
+#define LDM_EVENT_PATH_MAX    430 /* LDM_UNIX_TARGET_MAX - 1: an escaped abstract name */
 #define LDM_EVENT_MACHINE_MAX 32
 
 /* A buffer this large always holds one record, JSON or text, "\n" and NUL included. */
@@ -108,6 +109,7 @@ struct ldm_event {
 	struct ldm_event_addr src;
 	uint16_t sport;
 	struct ldm_event_addr dst;
+	const char *sock; /* instead of dst (family 0): a local socket, written as dst */
 	uint16_t dport;
 	const char *host;
 	/* Not written: when set, folding groups by this instead of host, and a folded record
@@ -178,6 +180,7 @@ struct ldm_event_view {
 	char comment[LDM_EVENT_COMMENT_MAX + 1];
 	char reason[LDM_EVENT_REASON_MAX + 1];
 	char syscall[LDM_EVENT_SYSCALL_MAX + 1];
+	char sock[LDM_EVENT_PATH_MAX + 1]; /* dst when it is a local socket */
 	char path[LDM_EVENT_PATH_MAX + 1];
 	char machine[LDM_EVENT_MACHINE_MAX + 1];
 };

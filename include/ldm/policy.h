@@ -34,6 +34,7 @@ enum ldm_proto {
 	LDM_PROTO_UDP = 2,
 	LDM_PROTO_ICMP = 3,
 	LDM_PROTO_OTHER = 4, /* a flow of another protocol; no rule names it but ANY */
+	LDM_PROTO_UNIX = 5,  /* a local (AF_UNIX) socket: judged by ldm-run, ldm/unix_rule.h */
 };
 
 /* Bits: a rule may match both directions (deny rules without `direction` do). */
@@ -58,7 +59,8 @@ enum ldm_peer_kind {
 	LDM_PEER_MULTICAST,
 	LDM_PEER_BROADCAST,
 	LDM_PEER_HOST,
-	LDM_PEER_ANY, /* a deny rule with neither: never produced by the loader */
+	LDM_PEER_ANY,  /* a deny rule with neither: never produced by the loader */
+	LDM_PEER_UNIX, /* proto "unix": `path` names the socket; never an address */
 };
 
 /* An address prefix. IPv4 uses addr[0..3]; IPv4-mapped IPv6 is stored as IPv4. */
@@ -81,6 +83,7 @@ struct ldm_rule {
 	enum ldm_peer_kind peer;
 	struct ldm_prefix prefix; /* LDM_PEER_CIDR only */
 	char *host; /* LDM_PEER_HOST only: lower case, no trailing dot; may be "*.x" */
+	char *path; /* LDM_PEER_UNIX only: a path pattern (ldm/pathvar.h) or "@name" */
 	struct ldm_port_range *ports;
 	size_t n_ports; /* 0: every port */
 	char *comment;  /* may be NULL */

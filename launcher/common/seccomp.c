@@ -177,6 +177,32 @@ add_socket_rules(scmp_filter_ctx ctx, uint64_t families, bool notify)
 	return 0;
 }
 
+/*
+ * Local sockets (launcher/run/unixmed.c): every connect() goes to the supervisor, which
+ * makes the call itself; the filter cannot see the address or the socket's family.
+ * socket(AF_UNIX, SOCK_DGRAM) is refused (SOCK_RAW is SOCK_DGRAM there): a datagram
+ * socket's sendto()/sendmsg() name any socket per message, out of the supervisor's sight,
+ * and mediating every sendto() would put the aircraft link's UDP packets through it too.
+ * socketpair() datagram sockets stay (socat, libraries signal their own threads with
+ * them); their sendto() with an address is the gap README.md names.
+ */
+static int
+add_unix_rules(scmp_filter_ctx ctx, bool notify)
+{
+	static const int dgram_types[] = { SOCK_DGRAM, SOCK_RAW };
+	int r;
+
+	if (!notify)
+		return 0; /* no supervisor to make the calls: ldm_seccomp_build's callers notify */
+	r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0);
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(dgram_types); i++) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(socket), 2,
+		                     SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
+		                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, dgram_types[i]));
+	}
+	return r;
+}
+
 /* No namespaces: setns, and any CLONE_NEW* flag in clone() or unshare(), fail with EPERM. */
 static int
 add_ns_rules(scmp_filter_ctx ctx, bool notify)
@@ -310,6 +336,8 @@ ldm_seccomp_build(const struct ldm_seccomp_opts *o, scmp_filter_ctx *ret)
 		              SCMP_ACT_ERRNO(ENOSYS));
 	if (r >= 0)
 		r = add_socket_rules(ctx, o->families, o->notify);
+	if (r >= 0)
+		r = add_unix_rules(ctx, o->notify);
 	if (r >= 0)
 		r = add_ns_rules(ctx, o->notify);
 	if (r >= 0)

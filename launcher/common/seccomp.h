@@ -42,7 +42,9 @@ struct ldm_seccomp_opts {
  * already refuses with ENOSYS keeps ENOSYS. The list must not name a call that the launcher
  * still makes after loading (execve, sendmsg, close, write, exit_group).
  *
- * With o->notify, the socket-family rules (socket() and socketpair() of an unlisted family,
+ * With o->notify, every connect() and the creation of AF_UNIX datagram sockets also go to
+ * the listener (launcher/run/unixmed.c makes each connect() itself; the datagram sockets
+ * are refused with EPERM), and the socket-family rules (socket() and socketpair() of an unlisted family,
  * AF_PACKET, raw and packet types) and the namespace rules (setns, CLONE_NEW* in clone and
  * unshare) use SCMP_ACT_NOTIFY instead of SCMP_ACT_ERRNO: the loader gets a listener fd and
  * the supervisor answers each such call with ldm_seccomp_denied_errno(), the errno the

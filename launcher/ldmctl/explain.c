@@ -32,6 +32,7 @@ explain_usage(FILE *f)
 {
 	fputs("Usage: ldmctl explain POLICY PROTO DEST[:PORT] [--host NAME] [--in] [--lan "
 	      "CIDR]...\n"
+	      "       ldmctl explain POLICY unix PATH|@NAME\n"
 	      "       ldmctl explain POLICY write PATH [--home DIR] [--runtime-dir DIR] [--cwd "
 	      "DIR]\n"
 	      "\n"
@@ -42,6 +43,8 @@ explain_usage(FILE *f)
 	      "  PROTO         tcp, udp or icmp\n"
 	      "  DEST[:PORT]   the peer: 192.0.2.7:443, [2001:db8::7]:443, or without a port\n"
 	      "                (icmp only): 192.0.2.7, 2001:db8::7\n"
+	      "  unix PATH     a connect() to a local socket: an absolute path or @name "
+	      "(abstract)\n"
 	      "  --host NAME   the DNS name DEST was resolved from (for `host` rules and labels)\n"
 	      "  --in          the peer opens the flow to the app's local PORT\n"
 	      "  --lan CIDR    treat CIDR as on-link (repeatable, or a comma-separated list);\n"
@@ -337,6 +340,10 @@ ldmctl_explain(struct ldmctl_ctx *ctx, int argc, char **argv)
 	if (ldmctl_explain_is_write(argc, argv))
 		return ldmctl_explain_write(ctx, argc, argv);
 	r = parse_args(ctx, argc, argv, &a);
+	if (r == 0 && strcmp(a.proto, "unix") == 0) {
+		r = ldmctl_load_policy(ctx, a.policy, &p);
+		return r != 0 ? r : ldmctl_explain_unix(p, a.dest);
+	}
 	if (r == 0)
 		r = parse_flow(&a, &flow);
 	if (r == 0)

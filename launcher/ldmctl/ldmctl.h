@@ -45,6 +45,9 @@ struct ldmctl_ctx {
 /* Each returns an LDMCTL_EXIT_* code. ARGV[0] is the command name. */
 int ldmctl_check(struct ldmctl_ctx *ctx, int argc, char **argv);
 int ldmctl_explain(struct ldmctl_ctx *ctx, int argc, char **argv);
+/* explain POLICY unix TARGET (explain_unix.c): prints the verdict, returns the exit code. */
+struct ldm_policy;
+int ldmctl_explain_unix(const struct ldm_policy *p, const char *target);
 int ldmctl_status(struct ldmctl_ctx *ctx, int argc, char **argv);
 int ldmctl_log(struct ldmctl_ctx *ctx, int argc, char **argv);
 int ldmctl_verify(struct ldmctl_ctx *ctx, int argc, char **argv);

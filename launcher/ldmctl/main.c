@@ -32,6 +32,7 @@ usage(FILE *f)
 	      "Commands:\n"
 	      "  check FILE...                  validate policy files, print every error\n"
 	      "  explain POLICY PROTO DEST[:PORT] [--host NAME] [--in] [--lan CIDR]...\n"
+	      "  explain POLICY unix PATH|@NAME\n"
 	      "                                 say whether POLICY allows a flow, and which\n"
 	      "                                 rule decides\n"
 	      "  explain POLICY write PATH [--home DIR] [--runtime-dir DIR] [--cwd DIR]\n"

@@ -1,7 +1,7 @@
 /*
- * Who else is in the session: the supervisor (or its keeper) serves the seccomp listener
- * while processes of the session remain, and stops once it is the last one in the session's
- * cgroup. A process that left the session (moved out: an escape, logged by the daemon) keeps
+ * Who else is in the session: the supervisor serves the seccomp listener while processes
+ * of the session remain, and stops once only it and the ldm-run waiting for the program are
+ * left in the session's cgroup. A process that left the session (moved out: an escape, logged by the daemon) keeps
  * the filter but loses its supervisor: its notified calls then fail with ENOSYS, closed.
  */
 #include <errno.h>
@@ -55,7 +55,7 @@ ldm_run_session_procs_path(const char *cgroup, char *buf, size_t size)
 }
 
 int
-ldm_run_session_others(const char *procs_path)
+ldm_run_session_others(const char *procs_path, pid_t also_ours)
 {
 	_cleanup_free_ char *text = malloc(PEERS_TEXT_MAX);
 	_cleanup_free_ int *pids = calloc(PEERS_MAX, sizeof(int));
@@ -71,6 +71,6 @@ ldm_run_session_others(const char *procs_path)
 	if (n < 0)
 		return -EIO;
 	for (int i = 0; i < n; i++)
-		others += pids[i] != (int)getpid();
+		others += pids[i] != (int)getpid() && pids[i] != (int)also_ours;
 	return others;
 }

@@ -47,8 +47,7 @@ main(int argc, char **argv)
 	struct ldm_run_opts o;
 	char path[PATH_MAX], why[512];
 	const char *socket;
-	int r, sock;
-	pid_t child;
+	int r;
 
 	if (ensure_stdio() < 0)
 		return LDM_RUN_EXIT_FAIL;
@@ -79,10 +78,5 @@ main(int argc, char **argv)
 		return LDM_RUN_EXIT_FAIL;
 	if (ldm_run_write_scope_prepare(&items) < 0)
 		return LDM_RUN_EXIT_FAIL;
-	child = ldm_run_spawn(&o, path, &ready, &items, &sock);
-	if (child < 0) {
-		fprintf(stderr, "ldm-run: cannot start the program: %s\n", strerror(-child));
-		return LDM_RUN_EXIT_FAIL;
-	}
-	return ldm_run_supervise(&o, socket, &ready, &items, child, sock);
+	return ldm_run_keep(&o, socket, &ready, &items, path);
 }

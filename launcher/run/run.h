@@ -9,7 +9,9 @@
  *   writescope.c  the write scope: paths expanded and checked, Landlock entered in the child
  *   stdio.c       refusing sockets on fds 0-2
  *   child.c       fork, then the child's fixed order: fds, no_new_privs, Landlock, seccomp
+ *   keeper.c      the process the shell waits for: the program's status, the summary
  *   supervisor.c  signals, the seccomp listener and its reports, waiting for the child
+ *   unixmed.c     connect() made by the supervisor: local sockets judged (unixmed.h)
  */
 #ifndef LDM_RUN_H
 #define LDM_RUN_H
@@ -84,11 +86,11 @@ int ldm_run_appimage_prepare(char *path, size_t size, const char *argv0);
 
 /*
  * The session cgroup's cgroup.procs (CGROUP relative to the cgroup2 mount, as READY names
- * it) into BUF; and how many processes other than this one are in it (-errno when it
- * cannot be read: the caller then keeps serving, failing safe).
+ * it) into BUF; and how many processes other than this one and ALSO_OURS are in it
+ * (-errno when it cannot be read: the caller then keeps serving, failing safe).
  */
 int ldm_run_session_procs_path(const char *cgroup, char *buf, size_t size);
-int ldm_run_session_others(const char *procs_path);
+int ldm_run_session_others(const char *procs_path, pid_t also_ours);
 
 /* The launcher items of a session (ldm/control.h), as the daemon sent them. */
 struct ldm_run_item {
@@ -221,11 +223,30 @@ extern const int ldm_run_forwarded_signals[5];
 
 /*
  * The supervisor: forwards signals, answers and reports seccomp notifications, waits for
- * CHILD, then prints the summary (unless o->quiet). Returns ldm-run's exit code.
+ * CHILD and sends its wait status to STATUS_FD (ldm_run_keeper_send), then goes on
+ * answering notifications while any process still uses the filter. Returns its own exit
+ * code (0, or LDM_RUN_EXIT_FAIL when it could not supervise).
  */
 int ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
                       const struct ldm_msg_session_ready *s, const struct ldm_run_items *items,
-                      pid_t child, int sock);
+                      pid_t child, int sock, int status_fd);
+
+/* What the supervisor tells the keeper (keeper.c) over a pipe. */
+enum { LDM_RUN_KEEPER_PID = 1, LDM_RUN_KEEPER_STATUS = 2, LDM_RUN_KEEPER_FAIL = 3 };
+struct ldm_run_keeper_msg {
+	int kind;
+	int value; /* the program's pid, its wait status, or ldm-run's exit code */
+};
+void ldm_run_keeper_send(int fd, int kind, int value);
+
+/*
+ * Forks the supervisor (which starts PATH and supervises it), waits for the program's
+ * status, forwards signals to the program, prints the summary (unless o->quiet). Returns
+ * ldm-run's exit code.
+ */
+int ldm_run_keep(const struct ldm_run_opts *o, const char *socket,
+                 const struct ldm_msg_session_ready *s, const struct ldm_run_items *items,
+                 const char *path);
 
 /*
  * The report rate limit: at most LDM_RUN_REPORTS_PER_SEC syscall reports in each second

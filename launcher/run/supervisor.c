@@ -1,5 +1,5 @@
 /*
- * The supervisor (issue 4 step 4): the parent after fork, inside the session cgroup, using
+ * The supervisor: the parent of the program, inside the session cgroup, using
  * no network. One poll loop over a signalfd (forwarded signals and SIGCHLD), the socket on
  * which the child hands over its seccomp listener, and the listener itself.
  *
@@ -16,11 +16,15 @@
  * exit. A report that cannot be sent is dropped (the call was refused all the same); the
  * connection is retried at most once a second.
  *
- * When the program (our child) ends and no other process uses the filter, pending
- * notifications are answered and the supervisor exits. If processes the program left
- * behind still use it, a keeper process (keep_listener) serves the listener until they
- * are gone. If the supervisor is killed, notified calls (write calls included) fail with
- * ENOSYS from the kernel, unlogged but still refused.
+ * Notified calls: connect() is made by the supervisor itself (unixmed.c), write calls are
+ * logged when they leave the write scope and then run for Landlock to judge (writelog.c),
+ * the rest are refused.
+ *
+ * When the program (our child) ends, its status goes to the ldm-run that waits for it
+ * (keeper.c); the supervisor serves the listener on while processes the program left
+ * behind still use the filter and are in the session, and then exits. If the supervisor
+ * is killed, notified calls (connects and write calls included) fail with ENOSYS from the
+ * kernel, unlogged but still refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -38,9 +45,17 @@
 #include "common/seccomp.h"
 #include "ldm/util.h"
 #include "run/run.h"
+#include "run/unixmed.h"
 
 #define REPORT_SEND_TIMEOUT_MS 200
-#define KEEPER_CHECK_MS        200 /* the keeper looks who is left in the session */
+#define KEEPER_CHECK_MS        200 /* after the program: who is left in the session */
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define LDM_SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, uint64_t)
+#else
+#define LDM_SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#endif
+#define LDM_SECCOMP_NOTIF_FD_SYNC_WAKE_UP 1ULL
 
 struct reporter {
 	const char *socket;
@@ -48,6 +63,7 @@ struct reporter {
 	int fd;
 	uint64_t retry_at; /* monotonic second of the next connection attempt */
 	struct ldm_run_ratelimit rl;
+	struct ldm_run_ratelimit rl_unix; /* refused local sockets: their own limit */
 };
 
 struct sup {
@@ -62,7 +78,10 @@ struct sup {
 	struct seccomp_notif_resp *resp;
 	struct reporter rep;
 	struct ldm_run_writelog wl;
-	char procs[4200]; /* the session cgroup's cgroup.procs; "" if unknown */
+	char procs[4200];    /* the session cgroup's cgroup.procs; "" if unknown */
+	pid_t waiter;        /* the ldm-run that waits for the program: our parent */
+	uint64_t next_check; /* monotonic ms: when only_escapes_left() looks again */
+	struct ldm_unixmed *unixmed;
 };
 
 static uint64_t
@@ -74,9 +93,18 @@ now_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* Sends M, whose session field the caller set. */
 static void
-report_send_hdr(struct reporter *rep, const struct ldm_msg_hdr *m)
+report_send(struct reporter *rep, struct ldm_msg_hdr *hdr, uint64_t *session)
 {
 	struct timeval tv = { .tv_usec = REPORT_SEND_TIMEOUT_MS * 1000 };
 
@@ -91,18 +119,12 @@ report_send_hdr(struct reporter *rep, const struct ldm_msg_hdr *m)
 		/* A stuck daemon must not stall the listener: give up on this connection. */
 		(void)setsockopt(rep->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
-	if (ldm_client_send(rep->fd, m) < 0) {
+	*session = rep->session;
+	if (ldm_client_send(rep->fd, hdr) < 0) {
 		(void)close(rep->fd);
 		rep->fd = -1;
 		rep->retry_at = now_s() + 1;
 	}
-}
-
-static void
-report_send(struct reporter *rep, struct ldm_msg_syscall_denied *m)
-{
-	m->session = rep->session;
-	report_send_hdr(rep, &m->hdr);
 }
 
 /*
@@ -141,7 +163,49 @@ report_flush(struct reporter *rep, bool force)
 	m.nr = LDM_SYSCALL_SUPPRESSED;
 	m.args[0] = n;
 	(void)ldm_msg_set_str(m.name, sizeof(m.name), "suppressed");
-	report_send(rep, &m);
+	report_send(rep, &m.hdr, &m.session);
+}
+
+static void
+report_send_unix(struct reporter *rep, struct ldm_msg_unix_blocked *m)
+{
+	report_send(rep, &m->hdr, &m->session);
+}
+
+static void
+report_unix_flush(struct reporter *rep, bool force)
+{
+	struct ldm_msg_unix_blocked m;
+	uint64_t n = ldm_run_ratelimit_flush(&rep->rl_unix, now_s(), force);
+
+	if (n == 0)
+		return;
+	memset(&m, 0, sizeof(m));
+	ldm_msg_init(&m.hdr, LDM_MSG_UNIX_BLOCKED);
+	m.why = LDM_UNIX_WHY_SUPPRESSED;
+	m.count = n;
+	report_send_unix(rep, &m);
+}
+
+/* A refused connect (ldm_unixmed_report_fn); called from the supervisor's thread only. */
+static void
+report_unix(void *userdata, const struct ldm_unixmed_refusal *r)
+{
+	struct reporter *rep = userdata;
+	struct ldm_msg_unix_blocked m;
+
+	report_unix_flush(rep, false);
+	if (!ldm_run_ratelimit_take(&rep->rl_unix, now_s()))
+		return;
+	memset(&m, 0, sizeof(m));
+	ldm_msg_init(&m.hdr, LDM_MSG_UNIX_BLOCKED);
+	m.pid = r->pid;
+	m.why = r->why;
+	m.rule = r->why == LDM_UNIX_WHY_RULE ? r->rule : 0;
+	m.err = r->err;
+	m.count = 1;
+	(void)ldm_msg_set_str(m.target, sizeof(m.target), r->target);
+	report_send_unix(rep, &m);
 }
 
 /* A write outside the scope: under the same rate limit as the syscall reports. */
@@ -151,8 +215,7 @@ report_write(struct reporter *rep, struct ldm_msg_write_denied *m)
 	report_flush(rep, false);
 	if (!ldm_run_ratelimit_take(&rep->rl, now_s()))
 		return;
-	m->session = rep->session;
-	report_send_hdr(rep, &m->hdr);
+	report_send(rep, &m->hdr, &m->session);
 }
 
 static void
@@ -175,7 +238,7 @@ report_denial(struct reporter *rep, const struct ldm_seccomp_denial *d)
 	if (name == NULL || ldm_msg_set_str(m.name, sizeof(m.name), name) < 0)
 		(void)snprintf(m.name, sizeof(m.name), "syscall_%d", d->nr);
 	free(name);
-	report_send(rep, &m);
+	report_send(rep, &m.hdr, &m.session);
 }
 
 static void
@@ -192,6 +255,11 @@ handle_notification(struct sup *sp)
 			report_write(&sp->rep, &w);
 		return;
 	}
+	/* The filter holds the native architecture only (seccomp.h): nr is native. */
+	if (sp->req->data.nr == SCMP_SYS(connect)) {
+		ldm_unixmed_connect(sp->unixmed, sp->nfd, sp->req);
+		return;
+	}
 	ldm_seccomp_notify_refuse(sp->nfd, sp->families, sp->req, sp->resp, &d);
 	report_denial(&sp->rep, &d);
 }
@@ -202,11 +270,12 @@ reap(struct sup *sp)
 	int status;
 	pid_t r;
 
-	while ((r = waitpid(sp->child, &status, WNOHANG)) < 0 && errno == EINTR)
-		;
-	if (r == sp->child) {
-		sp->exited = true;
-		sp->status = status;
+	/* As subreaper we also get the program's orphans: reap them, keep the program's status. */
+	while ((r = waitpid(-1, &status, WNOHANG)) > 0 || (r < 0 && errno == EINTR)) {
+		if (r == sp->child) {
+			sp->exited = true;
+			sp->status = status;
+		}
 	}
 }
 
@@ -230,8 +299,13 @@ take_listener(struct sup *sp)
 
 	if (fd == -EAGAIN || fd == -EINTR)
 		return;
-	if (fd >= 0)
+	if (fd >= 0) {
 		sp->nfd = fd;
+		/* Linux 6.6+: the caller's CPU switches straight to us and back (every connect()
+		 * is notified). Older kernels refuse it: the usual wake-up then. */
+		(void)ioctl(fd, LDM_SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+		            LDM_SECCOMP_NOTIF_FD_SYNC_WAKE_UP);
+	}
 	/* The child sends one fd, then execs: the socket has nothing more to say. */
 	(void)close(sp->sock);
 	sp->sock = -1;
@@ -245,7 +319,9 @@ poll_once(struct sup *sp)
 		{ .fd = sp->sock, .events = POLLIN },
 		{ .fd = sp->nfd, .events = POLLIN },
 	};
-	int timeout = sp->rep.rl.suppressed > 0 ? 1000 : -1;
+	int timeout = sp->rep.rl.suppressed > 0 || sp->rep.rl_unix.suppressed > 0 ? 1000
+	              : sp->exited                                                ? KEEPER_CHECK_MS
+	                                                                          : -1;
 
 	if (poll(p, ELEMENTSOF(p), timeout) < 0)
 		return; /* EINTR: nothing to do but poll again */
@@ -260,6 +336,18 @@ poll_once(struct sup *sp)
 	if (p[0].revents & POLLIN)
 		handle_signals(sp);
 	report_flush(&sp->rep, false);
+	report_unix_flush(&sp->rep, false);
+}
+
+static void
+release_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	for (int i = 0; fd >= 0 && i < 3; i++)
+		(void)dup2(fd, i);
+	if (fd > 2)
+		(void)close(fd);
 }
 
 /* Answers the notifications still pending once the program has ended. */
@@ -276,77 +364,57 @@ drain_listener(struct sup *sp)
 }
 
 /*
- * The program ended but processes it left behind still use the filter: their write calls
- * (and the other notified ones) need a listener, or they would fail with ENOSYS. A keeper
- * process takes the listener over, in its own process group with stdio on /dev/null, and
- * serves it until the last of them is gone (POLLHUP), reporting as we do.
+ * True when nobody but this supervisor and the ldm-run that waits for the program (our
+ * parent) is left in the session's cgroup: the processes still using the filter left the
+ * session. Looked at every KEEPER_CHECK_MS at most.
  */
 static bool
-keep_listener(struct sup *sp)
+only_escapes_left(struct sup *sp)
 {
-	struct pollfd p = { .fd = sp->nfd, .events = POLLIN };
-	pid_t k;
-	int fd;
+	uint64_t now = now_ms();
 
-	if (sp->nfd < 0 || poll(&p, 1, 0) < 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL)))
-		return false; /* nobody left: drain_listener() answers what is pending */
-	report_flush(&sp->rep, true);
-	report_close(&sp->rep); /* the keeper makes its own connection: none is shared */
-	k = fork();
-	if (k < 0)
+	if (sp->procs[0] == '\0' || now < sp->next_check)
 		return false;
-	if (k > 0) {
-		(void)close(sp->nfd);
-		sp->nfd = -1;
-		return true;
-	}
-	(void)setpgid(0, 0);
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	for (int i = 0; fd >= 0 && i < 3; i++)
-		(void)dup2(fd, i);
-	if (sp->sfd >= 0)
-		(void)close(sp->sfd);
-	sp->rep.retry_at = 0;
-	for (;;) {
-		p = (struct pollfd){ .fd = sp->nfd, .events = POLLIN };
-		if (poll(&p, 1, KEEPER_CHECK_MS) < 0 && errno != EINTR)
-			break;
-		if (p.revents & POLLIN)
-			handle_notification(sp);
-		else if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
-			break;
-		report_flush(&sp->rep, false);
-		/* Only processes that left the session use the filter now (escapes, which the
-		 * daemon logs): they are not served, and the session may end. */
-		if (sp->procs[0] != '\0' && ldm_run_session_others(sp->procs) == 0)
-			break;
-	}
-	report_flush(&sp->rep, true);
-	report_close(&sp->rep);
-	_exit(0);
+	sp->next_check = now + KEEPER_CHECK_MS;
+	return ldm_run_session_others(sp->procs, sp->waiter) == 0;
 }
 
 static int
-sup_init(struct sup *sp)
+sup_init(struct sup *sp, const struct ldm_msg_session_ready *s, const struct ldm_run_items *items)
 {
+	char why[512];
 	sigset_t set;
+	int r;
 
 	sigemptyset(&set);
 	for (size_t i = 0; i < ELEMENTSOF(ldm_run_forwarded_signals); i++)
 		sigaddset(&set, ldm_run_forwarded_signals[i]);
 	sigaddset(&set, SIGCHLD);
+	/* Orphans of the program become our children, not init's: we stay their ancestor, so
+	 * Yama's ptrace_scope 1 still lets us read their memory and take their sockets. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		return -errno;
 	sp->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sp->sfd < 0)
 		return -errno;
 	if (seccomp_notify_alloc(&sp->req, &sp->resp) < 0)
 		return -ENOMEM;
-	return ldm_run_writelog_init(&sp->wl);
+	r = ldm_run_writelog_init(&sp->wl);
+	if (r < 0)
+		return r;
+	r = ldm_unixmed_new(items, s->cgroup, report_unix, &sp->rep, &sp->unixmed, why,
+	                    sizeof(why));
+	if (r < 0)
+		fprintf(stderr, "ldm-run: local sockets: %s\n", why);
+	if (ldm_run_session_procs_path(s->cgroup, sp->procs, sizeof(sp->procs)) < 0)
+		sp->procs[0] = '\0'; /* then served until the filter has no user */
+	return r;
 }
 
 int
 ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
                   const struct ldm_msg_session_ready *s, const struct ldm_run_items *items,
-                  pid_t child, int sock)
+                  pid_t child, int sock, int status_fd)
 {
 	struct sup sp = {
 		.child = child,
@@ -355,13 +423,10 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 		.nfd = -1,
 		.families = s->families,
 		.rep = { .socket = socket, .session = s->session, .fd = -1 },
+		.waiter = getppid(),
 	};
-	int r = sup_init(&sp);
-	bool keeper = false;
+	int r = sup_init(&sp, s, items);
 
-	(void)items; /* the write scope's paths come from writescope.c */
-	if (ldm_run_session_procs_path(s->cgroup, sp.procs, sizeof(sp.procs)) < 0)
-		sp.procs[0] = '\0'; /* the keeper then serves until the filter has no user */
 	if (r < 0) {
 		/* The program runs already: it must not run unsupervised. */
 		fprintf(stderr, "ldm-run: cannot supervise the program: %s\n", strerror(-r));
@@ -372,20 +437,32 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 	if (r < 0)
 		while (waitpid(child, &sp.status, 0) < 0 && errno == EINTR)
 			;
-	if (r >= 0)
-		keeper = keep_listener(&sp);
+	ldm_run_keeper_send(status_fd, r < 0 ? LDM_RUN_KEEPER_FAIL : LDM_RUN_KEEPER_STATUS,
+	                    r < 0 ? LDM_RUN_EXIT_FAIL : sp.status);
+	if (status_fd >= 0)
+		(void)close(status_fd);
+	if (r >= 0 && sp.nfd >= 0) {
+		/* The program left processes behind: keep judging their calls, out of the shell's
+		 * way (its terminal or pipe must not wait for us). Until the last one ends, or
+		 * until only processes that left the session use the filter (escapes, which the
+		 * daemon logs: their notified calls then fail with ENOSYS, closed). */
+		release_stdio();
+		while (sp.nfd >= 0 && !only_escapes_left(&sp))
+			poll_once(&sp);
+	}
 	drain_listener(&sp);
 	report_flush(&sp.rep, true);
+	report_unix_flush(&sp.rep, true);
+	ldm_unixmed_free(sp.unixmed);
 	report_close(&sp.rep);
 	if (sp.sock >= 0)
 		(void)close(sp.sock);
 	seccomp_notify_free(sp.req, sp.resp);
 	ldm_run_writelog_clear(&sp.wl);
-	if (!o->quiet)
-		ldm_run_session_summary(socket, s, sp.sfd, keeper ? 1 : 0);
 	if (sp.sfd >= 0)
 		(void)close(sp.sfd);
-	return r < 0 ? LDM_RUN_EXIT_FAIL : ldm_run_exit_status(sp.status);
+	(void)o;
+	return r < 0 ? LDM_RUN_EXIT_FAIL : 0;
 }
 
 bool

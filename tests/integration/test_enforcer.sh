@@ -189,8 +189,12 @@ tb_check "a world-writable policy is refused ($out)" \
 out=$(run_app ../gcs /bin/true 2>&1)
 tb_check "a policy name with ../ is refused" [ $? = 125 ]
 out=$(run_app gcs "$RUN" --socket "$TB_SOCK" --policy gcs -- /bin/true 2>&1)
+# The control socket is outside the session: ldm-run refuses the connect (a blocked unix
+# record); were it allowed, the daemon would refuse a request from inside a session.
 tb_check "a session cannot open a second session ($out)" \
-	sh -c "printf '%s' \"\$1\" | grep -q 'inside a session'" _ "$out"
+	sh -c "printf '%s' \"\$1\" | grep -q 'inside a session\|Permission denied'" _ "$out"
+tb_check "the nested session's connect is logged" \
+	[ "$(tb_log_count '"proto":"unix"' "\"dst\":\"$TB_SOCK\"")" -ge 1 ]
 
 # Nothing of the app reached the internet: the capture there holds no packet from the
 # laptop (UDP/TCP/ICMP, IPv4 and IPv6).

@@ -83,6 +83,42 @@ test_session_item(void **state)
 	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
 }
 
+/* A refused local socket: the fields that must agree with each other. */
+static void
+test_unix_blocked(void **state)
+{
+	struct ldm_msg_unix_blocked m;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	ldm_msg_init(&m.hdr, LDM_MSG_UNIX_BLOCKED);
+	assert_int_equal(m.hdr.len, sizeof(m));
+	assert_true(LDM_MSG_MAX >= sizeof(m));
+	m.why = LDM_UNIX_WHY_DEFAULT;
+	m.count = 1;
+	assert_int_equal(ldm_msg_set_str(m.target, sizeof(m.target), "/tmp/relay.sock"), 0);
+	assert_int_equal(ldm_msg_check(&m.hdr), 0);
+	m.rule = 3; /* a rule only with LDM_UNIX_WHY_RULE */
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.why = LDM_UNIX_WHY_RULE;
+	assert_int_equal(ldm_msg_check(&m.hdr), 0);
+	m.rule = 0;
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.why = LDM_UNIX_WHY_DEFAULT;
+	m.count = 5; /* a count only in a summary of suppressed reports */
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.why = LDM_UNIX_WHY_SUPPRESSED;
+	assert_int_equal(ldm_msg_check(&m.hdr), 0);
+	m.why = 0;
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.why = LDM_UNIX_WHY_MAX + 1;
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.why = LDM_UNIX_WHY_DEFAULT;
+	m.count = 1;
+	memset(m.target, '/', sizeof(m.target)); /* no NUL */
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+}
+
 static void
 test_set_str(void **state)
 {
@@ -99,9 +135,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_header),
-		cmocka_unit_test(test_session_request),
-		cmocka_unit_test(test_session_item),
+		cmocka_unit_test(test_header),       cmocka_unit_test(test_session_request),
+		cmocka_unit_test(test_session_item), cmocka_unit_test(test_unix_blocked),
 		cmocka_unit_test(test_set_str),
 	};
 

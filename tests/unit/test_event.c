@@ -419,6 +419,12 @@ static const struct {
 	{ HEAD "\"error\",\"dst\":\"::ffff:1.2.3.4\"}", 0 },
 	{ HEAD "\"error\",\"dst\":\"2001:DB8::1\"}", -EBADMSG },
 	{ HEAD "\"error\",\"dst\":\"2001:db8:0::1\"}", -EBADMSG },
+	{ HEAD "\"blocked\",\"proto\":\"unix\",\"dst\":\"/tmp/.X11-unix/X0\",\"count\":1}", 0 },
+	{ HEAD "\"blocked\",\"proto\":\"unix\",\"dst\":\"@a\\\\x00b\",\"count\":1}", 0 },
+	{ HEAD "\"blocked\",\"proto\":\"tcp\",\"dst\":\"/tmp/x\",\"count\":1}", -EBADMSG },
+	{ HEAD "\"blocked\",\"dst\":\"/tmp/x\",\"count\":1}", -EBADMSG },
+	{ HEAD "\"blocked\",\"proto\":\"unix\",\"dst\":\"tmp/x\",\"count\":1}", -EBADMSG },
+	{ HEAD "\"blocked\",\"proto\":\"unix\",\"dst\":\"\",\"count\":1}", -EBADMSG },
 	{ HEAD "\"error\",\"proto\":\"any\"}", -EBADMSG },
 	{ HEAD "\"error\",\"proto\":\"tcp\"}", 0 },
 	{ HEAD "\"error\",\"count\":1}", -EBADMSG },
@@ -440,6 +446,35 @@ static const struct {
 	{ HEAD "\"error\"}", 0 },
 };
 #undef HEAD
+
+/* A refused local socket: JSON and text name it as dst; it reads back and folds by it. */
+static void
+test_unix_dst(void **state)
+{
+	struct ldm_event e;
+	struct ldm_event_view v;
+	char buf[LDM_EVENT_LINE_MAX];
+	int n;
+
+	(void)state;
+	ldm_event_init(&e, LDM_EVENT_BLOCKED, &(struct timespec){ 1764037469, 123000000 });
+	e.session = 7;
+	e.proto = LDM_PROTO_UNIX;
+	e.sock = "/run/user/1000/bus";
+	e.rule = 3;
+	e.reason = "local socket denied by a rule";
+	n = ldm_event_json(&e, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(
+	        strstr(buf, "\"proto\":\"unix\",\"dst\":\"/run/user/1000/bus\",\"rule\":3"));
+	assert_int_equal(ldm_event_parse_json(buf, (size_t)n, &v), 0);
+	assert_string_equal(v.ev.sock, "/run/user/1000/bus");
+	assert_int_equal(v.ev.dst.family, 0);
+	assert_int_equal(v.ev.proto, LDM_PROTO_UNIX);
+	n = ldm_event_text(&e, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "blocked unix -> /run/user/1000/bus (rule 3)"));
+}
 
 static void
 test_parse_reject(void **state)
@@ -480,7 +515,7 @@ main(void)
 		cmocka_unit_test(test_escape),          cmocka_unit_test(test_nobufs),
 		cmocka_unit_test(test_invalid),         cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_parse_roundtrip), cmocka_unit_test(test_parse_reject),
-		cmocka_unit_test(test_parse_too_long),
+		cmocka_unit_test(test_unix_dst),        cmocka_unit_test(test_parse_too_long),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

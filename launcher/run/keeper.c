@@ -1,0 +1,142 @@
+/*
+ * The process the shell waits for. ldm-run forks the supervisor, which forks the program
+ * (child.c) and supervises it (supervisor.c); this first process only waits for the
+ * program's exit status, forwards signals to it, prints the summary and exits with that
+ * status. The supervisor lives on, out of the shell's sight, while any process the program
+ * left behind still uses the seccomp filter: their connect() calls stay judged and logged.
+ *
+ * The supervisor tells us over a pipe: the program's pid, then its wait status (or that it
+ * could not start it). A pipe closed without a status means the supervisor died: exit 125.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ldm/util.h"
+#include "run/run.h"
+
+void
+ldm_run_keeper_send(int fd, int kind, int value)
+{
+	struct ldm_run_keeper_msg m = { .kind = kind, .value = value };
+
+	/* Atomic: smaller than PIPE_BUF. A keeper that is gone reads nothing: no error then. */
+	if (fd >= 0 && write(fd, &m, sizeof(m)) < 0)
+		return;
+}
+
+static _Noreturn void
+run_supervisor(const struct ldm_run_opts *o, const char *socket,
+               const struct ldm_msg_session_ready *s, const struct ldm_run_items *items,
+               const char *path, const sigset_t *old, int status_fd)
+{
+	int sock;
+	pid_t child;
+
+	if (sigprocmask(SIG_SETMASK, old, NULL) < 0)
+		_exit(LDM_RUN_EXIT_FAIL);
+	child = ldm_run_spawn(o, path, s, items, &sock);
+	if (child < 0) {
+		fprintf(stderr, "ldm-run: cannot start the program: %s\n", strerror(-child));
+		ldm_run_keeper_send(status_fd, LDM_RUN_KEEPER_FAIL, LDM_RUN_EXIT_FAIL);
+		_exit(LDM_RUN_EXIT_FAIL);
+	}
+	ldm_run_keeper_send(status_fd, LDM_RUN_KEEPER_PID, (int)child);
+	_exit(ldm_run_supervise(o, socket, s, items, child, sock, status_fd));
+}
+
+/* Reads one message; returns 1 when the wait is over (*code set), 0 to go on. */
+static int
+read_msg(int fd, pid_t *program, int *code)
+{
+	struct ldm_run_keeper_msg m;
+	ssize_t n;
+
+	do
+		n = read(fd, &m, sizeof(m));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(m)) {
+		fprintf(stderr, "ldm-run: the supervisor ended without the program's status\n");
+		*code = LDM_RUN_EXIT_FAIL;
+		return 1;
+	}
+	switch (m.kind) {
+	case LDM_RUN_KEEPER_PID:
+		*program = (pid_t)m.value;
+		return 0;
+	case LDM_RUN_KEEPER_STATUS:
+		*code = ldm_run_exit_status(m.value);
+		return 1;
+	default:
+		*code = LDM_RUN_EXIT_FAIL;
+		return 1;
+	}
+}
+
+int
+ldm_run_keep(const struct ldm_run_opts *o, const char *socket,
+             const struct ldm_msg_session_ready *s, const struct ldm_run_items *items,
+             const char *path)
+{
+	sigset_t set, old;
+	int p[2], sfd, code = LDM_RUN_EXIT_FAIL;
+	pid_t sup, program = -1;
+
+	/* The program runs as our user: without Landlock it could open /proc/PID/mem of a
+	 * dumpable ldm-run and rewrite the supervisor. Not dumpable: only root may. (The
+	 * program is dumpable again after its execve.) */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return LDM_RUN_EXIT_FAIL;
+	sigemptyset(&set);
+	for (size_t i = 0; i < ELEMENTSOF(ldm_run_forwarded_signals); i++)
+		sigaddset(&set, ldm_run_forwarded_signals[i]);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, &old) < 0)
+		return LDM_RUN_EXIT_FAIL;
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0 || pipe2(p, O_CLOEXEC) < 0) {
+		fprintf(stderr, "ldm-run: cannot start the supervisor: %m\n");
+		return LDM_RUN_EXIT_FAIL;
+	}
+	sup = fork();
+	if (sup == 0) {
+		(void)close(p[0]);
+		(void)close(sfd);
+		run_supervisor(o, socket, s, items, path, &old, p[1]);
+	}
+	(void)close(p[1]);
+	if (sup < 0) {
+		fprintf(stderr, "ldm-run: cannot start the supervisor: %m\n");
+		return LDM_RUN_EXIT_FAIL;
+	}
+	for (;;) {
+		struct pollfd f[2] = { { .fd = sfd, .events = POLLIN },
+			               { .fd = p[0], .events = POLLIN } };
+		struct signalfd_siginfo si;
+
+		if (poll(f, 2, -1) < 0)
+			continue;
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			/* The kernel's (the terminal's ^C) reach the program directly: its group. */
+			if (si.ssi_signo == SIGCHLD)
+				(void)waitpid(sup, NULL, WNOHANG);
+			else if (si.ssi_code != SI_KERNEL && program > 0)
+				(void)kill(program, (int)si.ssi_signo);
+		}
+		if ((f[1].revents & (POLLIN | POLLHUP)) != 0 && read_msg(p[0], &program, &code))
+			break;
+	}
+	(void)close(p[0]);
+	/* The supervisor serves processes the program left behind: it is ours, not theirs. */
+	if (!o->quiet)
+		ldm_run_session_summary(socket, s, sfd, waitpid(sup, NULL, WNOHANG) == 0 ? 1 : 0);
+	(void)close(sfd);
+	return code;
+}
