@@ -59,12 +59,13 @@ ldm_path_pattern_check(const char *pattern, const char **why)
 	}
 	for (size_t i = 0; i < len; i++) {
 		if (pattern[i] == '%') {
-			if (pattern[i + 1] != '%' && (i != 0 || pattern[i + 1] == '\0' ||
-			                              !strchr("htc", pattern[i + 1]))) {
+			if (pattern[i + 1] != '%' &&
+			    (i != 0 || pattern[i + 1] == '\0' || !strchr("htc", pattern[i + 1]))) {
 				*why = "%h, %t and %c may only start a path; write %% for a '%'";
 				return -EINVAL;
 			}
-			if (pattern[i + 1] != '%' && pattern[i + 2] != '\0' && pattern[i + 2] != '/') {
+			if (pattern[i + 1] != '%' && pattern[i + 2] != '\0' &&
+			    pattern[i + 2] != '/') {
 				*why = "%h, %t and %c must be followed by '/' or end the path";
 				return -EINVAL;
 			}

@@ -93,6 +93,14 @@ enum ldm_item_kind {
 	LDM_ITEM_KIND_MAX = LDM_ITEM_DBUS,
 };
 
+/*
+ * LDM_ITEM_DBUS: VALUE is a well-known bus name or a prefix pattern "org.example.*"
+ * (ldm/dbus.h); FLAGS is exactly one of these, the bus the name is on. ldm-run proxies each
+ * bus some item names through xdg-dbus-proxy, letting the app talk to those names only.
+ */
+#define LDM_ITEM_DBUS_SESSION 0x1u
+#define LDM_ITEM_DBUS_SYSTEM  0x2u
+
 struct ldm_msg_session_item {
 	struct ldm_msg_hdr hdr;
 	uint32_t kind;  /* LDM_ITEM_* */

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ldm/control.h"
+#include "ldm/dbus.h"
+#include "ldm/display.h"
 #include "ldm/policy.h"
 #include "ldm/util.h"
 #include "ldmctl/ldmctl.h"
@@ -135,11 +138,45 @@ check_usage(FILE *f)
 	      "\n"
 	      "Loads each policy FILE (and what it includes) as ldm-enforcerd would, and prints\n"
 	      "'FILE: ok, N rules' on stdout, or every error as FILE:LINE: MESSAGE on stderr.\n"
+	      "Rules that expose more than they name (an X display, D-Bus services that run\n"
+	      "programs or fetch URLs for the app) are warned about as FILE:LINE: warning: ...\n"
 	      "Included policies are looked up beside FILE, then in each --policy-dir\n"
 	      "(default " LDMCTL_DEFAULT_DIRS_TEXT ").\n"
 	      "\n"
 	      "Exit status: 0 every file is valid, 1 a file has errors, 2 usage error.\n",
 	      f);
+}
+
+static void
+warn_at(const struct ldm_item *it, const char *path)
+{
+	fflush(stdout);
+	ldmctl_put_escaped(stderr, it->file != NULL ? it->file : path, false);
+	fprintf(stderr, ":%u: warning: ", it->line);
+}
+
+void
+ldmctl_print_item_warnings(const struct ldm_policy *p, const char *path)
+{
+	for (size_t i = 0; i < p->n_items; i++) {
+		const struct ldm_item *it = &p->items[i];
+		const char *why;
+
+		if (it->kind == LDM_ITEM_UNIX && ldm_unix_target_is_x11(it->value)) {
+			warn_at(it, path);
+			fputs("the app may reach the X display '", stderr);
+			ldmctl_put_escaped(stderr, it->value, false);
+			fputs("': X11 lets it read the screen and type into every other window "
+			      "(a terminal outside the session too); prefer Wayland\n",
+			      stderr);
+		} else if (it->kind == LDM_ITEM_DBUS &&
+		           (why = ldm_dbus_name_risk(it->value, it->flags)) != NULL) {
+			warn_at(it, path);
+			fputs("the app may talk to '", stderr);
+			ldmctl_put_escaped(stderr, it->value, false);
+			fprintf(stderr, "' on the %s bus: %s\n", ldm_dbus_bus_name(it->flags), why);
+		}
+	}
 }
 
 /* Loads PATH; prints its rule count or its errors. Returns 0 or -errno. */
@@ -159,6 +196,7 @@ check_one(const struct ldmctl_ctx *ctx, const char *path)
 	}
 	ldmctl_put_escaped(stdout, path, false);
 	printf(": ok, %zu rule%s\n", p->n_rules, p->n_rules == 1 ? "" : "s");
+	ldmctl_print_item_warnings(p, path);
 	return 0;
 }
 

@@ -30,10 +30,9 @@ ldm_run_items_add(struct ldm_run_items *items, const struct ldm_msg_session_item
 		return -ENOMEM;
 	}
 	items->v = v;
-	v[items->n++] = (struct ldm_run_item){ .kind = m->kind,
-		                               .rule = m->rule,
-		                               .flags = m->flags,
-		                               .value = value };
+	v[items->n++] = (struct ldm_run_item){
+		.kind = m->kind, .rule = m->rule, .flags = m->flags, .value = value
+	};
 	return 0;
 }
 
