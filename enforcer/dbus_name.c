@@ -37,7 +37,8 @@ check_elements(const char *name, size_t len, const char **why)
 			i++;
 		}
 		if (i == start) {
-			*why = "a bus name has an empty element (a leading, trailing or double '.')";
+			*why = "a bus name has an empty element (a leading, trailing or double "
+			       "'.')";
 			return -EINVAL;
 		}
 		n++;
@@ -117,7 +118,7 @@ ldm_dbus_bus_parse(const char *s, unsigned *ret)
 const char *
 ldm_dbus_bus_name(unsigned flags)
 {
-	return flags == LDM_ITEM_DBUS_SESSION ? "session"
+	return flags == LDM_ITEM_DBUS_SESSION  ? "session"
 	       : flags == LDM_ITEM_DBUS_SYSTEM ? "system"
 	                                       : "?";
 }

@@ -19,6 +19,7 @@ ldm_unix_target_is_x11(const char *target)
 		return true;
 	/* A pattern covering /tmp or / covers the X sockets too. */
 	return strcmp(target, "/tmp/*") == 0 || strcmp(target, "/tmp/**") == 0 ||
-	       strcmp(target, "/*") == 0 || strcmp(target, "/**") == 0 || strcmp(target, "/tmp") == 0 ||
-	       strcmp(target, "/tmp/") == 0 || strcmp(target, "/") == 0;
+	       strcmp(target, "/*") == 0 || strcmp(target, "/**") == 0 ||
+	       strcmp(target, "/tmp") == 0 || strcmp(target, "/tmp/") == 0 ||
+	       strcmp(target, "/") == 0;
 }

@@ -16,8 +16,7 @@
 #define KNOWN_DBUS_RULE "proto, bus, name, comment"
 
 int
-ldm_loader_add_item(struct loader *l, const char *file, unsigned line,
-                    const struct ldm_item *item)
+ldm_loader_add_item(struct loader *l, const char *file, unsigned line, const struct ldm_item *item)
 {
 	struct ldm_policy *p = l->p;
 	struct ldm_item *v, it = *item;
@@ -68,19 +67,22 @@ ldm_loader_read_dbus_rule(struct loader *l, const char *file, const config_setti
 		else if (strcmp(key, "comment") == 0)
 			comment = ldm_loader_get_string(l, file, m, "comment", LDM_MAX_TEXT_LEN);
 		else if (strcmp(key, "proto") != 0)
-			ldm_loader_error(l, file, LINE(m),
-			                 "unknown setting '%s' in a dbus rule (expected one of: %s)",
-			                 key, KNOWN_DBUS_RULE);
+			ldm_loader_error(
+			        l, file, LINE(m),
+			        "unknown setting '%s' in a dbus rule (expected one of: %s)", key,
+			        KNOWN_DBUS_RULE);
 	}
 	if (action != LDM_ACTION_ALLOW)
 		ldm_loader_error(l, file, LINE(g),
 		                 "dbus rules go in 'allow' only: every bus name no allow rule "
 		                 "names is refused already");
 	if (bus == NULL) {
-		ldm_loader_error(l, file, LINE(g), "a dbus rule needs bus = \"session\" or \"system\"");
+		ldm_loader_error(l, file, LINE(g),
+		                 "a dbus rule needs bus = \"session\" or \"system\"");
 	} else if ((v = ldm_loader_get_string(l, file, bus, "bus", 16)) != NULL &&
 	           ldm_dbus_bus_parse(v, &it.flags) < 0) {
-		ldm_loader_error(l, file, LINE(bus), "bus: '%s' is not \"session\" or \"system\"", v);
+		ldm_loader_error(l, file, LINE(bus), "bus: '%s' is not \"session\" or \"system\"",
+		                 v);
 	}
 	if (name == NULL) {
 		ldm_loader_error(l, file, LINE(g),

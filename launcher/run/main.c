@@ -44,6 +44,7 @@ main(int argc, char **argv)
 {
 	static struct ldm_msg_session_ready ready;
 	static struct ldm_run_items items;
+	static struct ldm_run_dbus dbus;
 	struct ldm_run_opts o;
 	char path[PATH_MAX], why[256];
 	const char *socket;
@@ -69,10 +70,23 @@ main(int argc, char **argv)
 		return LDM_RUN_EXIT_FAIL;
 	if (ldm_run_session_check_cgroup(&ready) < 0)
 		return LDM_RUN_EXIT_FAIL;
+	why[0] = '\0';
+	r = ldm_run_dbus_start(&dbus, &items, why, sizeof(why));
+	if (r == 0)
+		r = ldm_run_dbus_setenv(&dbus);
+	if (r < 0) {
+		fprintf(stderr, "ldm-run: D-Bus: %s; the program was not started\n",
+		        why[0] != '\0' ? why : strerror(-r));
+		ldm_run_dbus_stop(&dbus);
+		return LDM_RUN_EXIT_FAIL;
+	}
 	child = ldm_run_spawn(&o, path, &ready, &items, &sock);
 	if (child < 0) {
 		fprintf(stderr, "ldm-run: cannot start the program: %s\n", strerror(-child));
+		ldm_run_dbus_stop(&dbus);
 		return LDM_RUN_EXIT_FAIL;
 	}
-	return ldm_run_supervise(&o, socket, &ready, &items, child, sock);
+	r = ldm_run_supervise(&o, socket, &ready, &items, child, sock);
+	ldm_run_dbus_stop(&dbus);
+	return r;
 }

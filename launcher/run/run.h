@@ -5,6 +5,7 @@
  *   privs.c       refusing root and capabilities
  *   session.c     the daemon: session request, cgroup check, summary line
  *   items.c       the session's launcher items (write paths, local sockets) and %h/%t/%c
+ *   dbus_proxy.c  the D-Bus filter (xdg-dbus-proxy) and the program's bus addresses
  *   child.c       fork, then the child's fixed order: fds, no_new_privs, Landlock, seccomp
  *   supervisor.c  signals, the seccomp listener and its reports, waiting for the child
  */
@@ -95,6 +96,64 @@ void ldm_run_items_clear(struct ldm_run_items *items);
  */
 struct ldm_path_vars;
 int ldm_run_path_vars(struct ldm_path_vars *ret, char *buf, size_t size);
+
+/*
+ * The D-Bus filter (dbus_proxy.c). A bus no item names gets LDM_RUN_DBUS_NO_BUS_PATH, a path
+ * that cannot exist (a file is no directory), so the program's D-Bus library fails to reach
+ * it and falls back to nothing.
+ */
+#define LDM_RUN_DBUS_PROXY       "/usr/bin/xdg-dbus-proxy"
+#define LDM_RUN_DBUS_NO_BUS_PATH "/dev/null/ldm-run-no-bus"
+#define LDM_RUN_DBUS_ADDR_MAX    1024
+
+struct ldm_run_dbus {
+	pid_t pid;         /* the proxy; 0 if none runs */
+	int sync_fd;       /* our end of its --fd: closing it stops the proxy; -1 if none */
+	char dir[256];     /* the private directory of its sockets, "" if none */
+	char path[2][256]; /* its sockets: [0] session, [1] system; "" if not proxied */
+	char env[2][300];  /* DBUS_SESSION_BUS_ADDRESS, DBUS_SYSTEM_BUS_ADDRESS for the program */
+};
+
+/*
+ * Checks ITEMS' D-Bus items (a valid name, exactly one bus) and says in NEED which buses
+ * they name ([0] session, [1] system). Returns 0, or -EINVAL with the reason in WHY.
+ */
+int ldm_run_dbus_check_items(const struct ldm_run_items *items, bool need[2], char *why,
+                             size_t size);
+
+/*
+ * The real address of BUS (0 session, 1 system): ENV_ADDR (the DBUS_*_BUS_ADDRESS ldm-run
+ * was started with) if set, else unix:path=RUNTIME/bus (session; RUNTIME is
+ * $XDG_RUNTIME_DIR) or unix:path=/run/dbus/system_bus_socket (system). Returns 0, -ENOENT
+ * (session: no address and no RUNTIME), -EINVAL (an address starting with '-'), or
+ * -ENAMETOOLONG.
+ */
+int ldm_run_dbus_address(int bus, const char *env_addr, const char *runtime, char *buf,
+                         size_t size);
+
+/*
+ * xdg-dbus-proxy's command line: --fd=FD, then for each bus with an ADDR, ADDR PATH
+ * --filter and one --talk=NAME per D-Bus item of that bus. ARGV holds MAX pointers (copies;
+ * ldm_run_argv_free frees them). Returns 0, -E2BIG or -ENOMEM.
+ */
+int ldm_run_dbus_argv(const struct ldm_run_items *items, const char *const addr[2],
+                      const char *const path[2], int fd, char **argv, size_t max);
+void ldm_run_argv_free(char **argv);
+
+/*
+ * Starts the proxy for the buses ITEMS name and waits until it listens (5 s at most); adds
+ * each of its sockets to ITEMS as an allowed local socket (LDM_ITEM_UNIX), and fills D's
+ * addresses for the program. Without D-Bus items nothing is started. Returns 0, or -errno
+ * with the reason in WHY (the proxy, if any, is stopped).
+ */
+int ldm_run_dbus_start(struct ldm_run_dbus *d, struct ldm_run_items *items, char *why, size_t size);
+
+/* Puts D's addresses in ldm-run's environment (the program inherits it) and drops the
+ * variables that carry a real bus address. Returns 0 or -errno. */
+int ldm_run_dbus_setenv(const struct ldm_run_dbus *d);
+
+/* Stops the proxy (closes its --fd, SIGKILL after 1 s), removes its sockets and directory. */
+void ldm_run_dbus_stop(struct ldm_run_dbus *d);
 
 /*
  * Asks the daemon at SOCKET for a session for this pid: policy and flags from O, APP the

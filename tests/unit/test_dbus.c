@@ -19,8 +19,13 @@ static void
 test_name_check(void **state)
 {
 	static const char *const good[] = {
-		"org.freedesktop.Notifications", "org.example", "a.b", "org.example.*",
-		"org.mpris.MediaPlayer2.vlc", "com.example-corp.App_1", "_a.-b",
+		"org.freedesktop.Notifications",
+		"org.example",
+		"a.b",
+		"org.example.*",
+		"org.mpris.MediaPlayer2.vlc",
+		"com.example-corp.App_1",
+		"_a.-b",
 	};
 	static const struct {
 		const char *name;
@@ -161,7 +166,8 @@ test_rules_load(void **state)
 	(void)state;
 	assert_int_equal(
 	        load("allow = ( { proto = \"udp\"; to = \"lan\"; ports = \"14550\"; },\n"
-	             "  { proto = \"dbus\"; bus = \"session\"; name = \"org.freedesktop.Notifications\";"
+	             "  { proto = \"dbus\"; bus = \"session\"; name = "
+	             "\"org.freedesktop.Notifications\";"
 	             " comment = \"alerts\"; },\n"
 	             "  { proto = \"dbus\"; bus = \"system\"; name = \"org.example.*\"; } );\n",
 	             &p, &d),
@@ -179,8 +185,8 @@ test_rules_load(void **state)
 
 	it = ldm_policy_dbus_allowed(p, LDM_ITEM_DBUS_SESSION, "org.freedesktop.Notifications");
 	assert_ptr_equal(it, &p->items[0]);
-	assert_null(ldm_policy_dbus_allowed(p, LDM_ITEM_DBUS_SYSTEM,
-	                                    "org.freedesktop.Notifications"));
+	assert_null(
+	        ldm_policy_dbus_allowed(p, LDM_ITEM_DBUS_SYSTEM, "org.freedesktop.Notifications"));
 	assert_null(ldm_policy_dbus_allowed(p, LDM_ITEM_DBUS_SESSION, "org.freedesktop.systemd1"));
 	assert_ptr_equal(ldm_policy_dbus_allowed(p, LDM_ITEM_DBUS_SYSTEM, "org.example.A.B"),
 	                 &p->items[1]);
@@ -249,9 +255,10 @@ test_items_limit(void **state)
 	assert_non_null(text);
 	at += (size_t)snprintf(text, 16, "allow = (\n");
 	for (int i = 0; i <= LDM_CTL_ITEMS_MAX; i++)
-		at += (size_t)snprintf(text + at, 200,
-		                       "{ proto = \"dbus\"; bus = \"session\"; name = \"org.n%d.x\"; }%s\n",
-		                       i, i < LDM_CTL_ITEMS_MAX ? "," : "");
+		at += (size_t)snprintf(
+		        text + at, 200,
+		        "{ proto = \"dbus\"; bus = \"session\"; name = \"org.n%d.x\"; }%s\n", i,
+		        i < LDM_CTL_ITEMS_MAX ? "," : "");
 	(void)snprintf(text + at, 8, ");\n");
 	assert_int_not_equal(load(text, &p, &d), 0);
 	assert_true(has_diag(&d, LDM_CTL_ITEMS_MAX + 2, "more than 256"));
@@ -263,10 +270,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name_check),     cmocka_unit_test(test_name_match),
-		cmocka_unit_test(test_bus),            cmocka_unit_test(test_risk),
-		cmocka_unit_test(test_x11_targets),    cmocka_unit_test(test_rules_load),
-		cmocka_unit_test(test_rules_rejected), cmocka_unit_test(test_items_limit),
+		cmocka_unit_test(test_name_check),
+		cmocka_unit_test(test_name_match),
+		cmocka_unit_test(test_bus),
+		cmocka_unit_test(test_risk),
+		cmocka_unit_test(test_x11_targets),
+		cmocka_unit_test(test_rules_load),
+		cmocka_unit_test(test_rules_rejected),
+		cmocka_unit_test(test_items_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

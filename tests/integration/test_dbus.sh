@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# D-Bus through a filter: an app under ldm-run reaches a session bus only through the
+# xdg-dbus-proxy ldm-run starts when the policy names bus names, and only those names.
+#
+# The bed: a private `dbus-daemon --session` of the test user (our own config file, its
+# socket at $XDG_RUNTIME_DIR/bus in the test's directory), outside any session, with
+#   - org.example.PhoneHome, an activatable service whose Exec= line fetches a URL from the
+#     test's "internet" host: asking the bus for it makes the bus run curl outside the
+#     session, where no rule holds it (the hole this closes);
+#   - org.freedesktop.Notifications, a stub notification daemon (python3-gi) that records
+#     each Notify call: the name the allowing policy names.
+# Judged from outside: the internet host's HTTP log and a capture on its interface, the
+# stub's record, the process table (no proxy left), the app's environment.
+#
+# The direct connect to the real bus socket (case 5) is refused by the unix-socket
+# mediation of ldm-run (proto "unix" rules); in a build without it that case FAILS and says
+# so.
+# Usage: test_dbus.sh BUILD_DIR
+set -u
+BUILD=$(cd "${1:-build}" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+RUN="$BUILD/ldm-run"
+HTTP_PORT=8080
+PY=/usr/bin/python3 # Debian's, with python3-gi
+
+missing() {
+	tb_log "test_dbus: $* (deps.txt)"
+	[ "${CI:-}" = true ] && exit 1
+	exit 77
+}
+for t in dbus-daemon dbus-send gdbus curl xdg-dbus-proxy tcpdump; do
+	command -v $t >/dev/null || missing "$t is not installed"
+done
+$PY -c 'from gi.repository import Gio' 2>/dev/null || missing "python3-gi is not installed"
+
+tb_init
+chmod o+x "$BUILD" 2>/dev/null
+RT="$TB_TMP/rt" # the test user's XDG_RUNTIME_DIR
+install -d -m 0700 -o "$TB_USER" -g "$TB_USER" "$RT" "$TB_TMP/bus" "$TB_TMP/bus/services"
+REAL="$RT/bus"
+URL="http://$INET4:$HTTP_PORT"
+
+cat >"$TB_TMP/bus/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=$REAL</listen>
+  <auth>EXTERNAL</auth>
+  <limit name="service_start_timeout">5000</limit>
+  <servicedir>$TB_TMP/bus/services</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+# Exits 1 after the fetch, so the bus answers the activation at once (it fails: the
+# service never takes its name; the request has left all the same).
+cat >"$TB_TMP/bus/services/org.example.PhoneHome.service" <<SVC
+[D-BUS Service]
+Name=org.example.PhoneHome
+Exec=/bin/sh -c "/usr/bin/curl -s -m 3 -o /dev/null $URL/phonehome-activation; exit 1"
+SVC
+chown -R "$TB_USER:$TB_USER" "$TB_TMP/bus"
+
+bus_env=(env XDG_RUNTIME_DIR="$RT" DBUS_SESSION_BUS_ADDRESS="unix:path=$REAL")
+
+# The internet: an HTTP server whose log shows every request that arrived.
+tb_spawn_in "$TB_INET" $PY -u -m http.server --bind "$INET4" "$HTTP_PORT" \
+	>"$TB_TMP/http.log" 2>&1
+tb_wait 5 grep -q "Serving HTTP" "$TB_TMP/http.log" || tb_fail "the HTTP server starts"
+requests() { grep -c "GET /phonehome" "$TB_TMP/http.log"; }
+
+# The bus and the stub, as the test user, outside any session.
+tb_spawn tb_as_user "$TB_LAP" dbus-daemon --config-file="$TB_TMP/bus/bus.conf" --nofork \
+	--nopidfile
+tb_wait 5 test -S "$REAL" || tb_fail "the private session bus starts"
+tb_spawn tb_as_user "$TB_LAP" "${bus_env[@]}" $PY "$HERE/dbus/notify-stub.py" \
+	"$TB_TMP/out/notified"
+tb_wait 10 test -e "$TB_TMP/out/notified.ready" || tb_fail "the stub notification service starts"
+
+tb_policy nobus 'name = "nobus";
+allow = ( { proto = "tcp"; to = "loopback"; ports = "1-65535"; } );'
+tb_policy notify 'name = "notify";
+allow = ( { proto = "dbus"; bus = "session"; name = "org.freedesktop.Notifications";
+            comment = "desktop notifications"; } );'
+tb_start_daemon "$BUILD" || {
+	tb_fail "daemon starts"
+	tb_summary test_dbus
+	exit 1
+}
+
+phonehome='dbus-send --session --print-reply --dest=org.example.PhoneHome /x org.example.PhoneHome.Ping'
+# last_rc FILE: the exit status each step appended as the file's last line.
+last_rc() { tail -n1 "$1"; }
+first() { head -n1 "$1" | cut -c1-160; }
+
+# 0. The bed is right: from outside a session the activation does phone home.
+tb_as_user "$TB_LAP" "${bus_env[@]}" sh -c "$phonehome" >"$TB_TMP/bed.out" 2>&1
+tb_check "bed: outside a session, activating org.example.PhoneHome reaches the internet" \
+	tb_wait 5 sh -c "[ \$(grep -c 'GET /phonehome' '$TB_TMP/http.log') -ge 1 ]"
+base=$(requests)
+
+tb_capture_ready "$TB_INET" veth-rtr "$TB_TMP/inet.pcap" || tb_fail "capture starts"
+cap=$TB_LAST
+
+# 1. No dbus rule, the real address in ldm-run's environment: the app gets none.
+O="$TB_TMP/out"
+tb_as_user "$TB_LAP" "${bus_env[@]}" "$RUN" --quiet --socket "$TB_SOCK" --policy nobus -- \
+	sh -c 'env >"$1/env-nobus"; '"$phonehome"' >"$1/nobus.out" 2>&1; echo $? >>"$1/nobus.out"' \
+	_ "$O"
+tb_check "no dbus rule: the app's environment does not hold the real bus address" \
+	sh -c "! grep -qF '$REAL' '$O/env-nobus'"
+tb_check "no dbus rule: DBUS_SESSION_BUS_ADDRESS points at nothing" \
+	grep -qx 'DBUS_SESSION_BUS_ADDRESS=unix:path=/dev/null/ldm-run-no-bus' "$O/env-nobus"
+tb_check "no dbus rule: DBUS_SYSTEM_BUS_ADDRESS points at nothing" \
+	grep -qx 'DBUS_SYSTEM_BUS_ADDRESS=unix:path=/dev/null/ldm-run-no-bus' "$O/env-nobus"
+tb_check "no dbus rule: dbus-send --session to org.example.PhoneHome fails ($(first "$O/nobus.out"))" \
+	[ "$(last_rc "$O/nobus.out")" != 0 ]
+sleep 0.3
+tb_check "no dbus rule: the activation request did not reach the internet ($(($(requests) - base)) new)" \
+	[ "$(requests)" = "$base" ]
+
+# 3. The notify policy, no DBUS_SESSION_BUS_ADDRESS: the proxy finds $XDG_RUNTIME_DIR/bus.
+tb_as_user "$TB_LAP" env -u DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR="$RT" "$RUN" --quiet \
+	--socket "$TB_SOCK" --policy notify -- sh -c 'env >"$1/env-notify"
+stat -c %a "$(dirname "${DBUS_SESSION_BUS_ADDRESS#unix:path=}")" >"$1/dirmode"
+gdbus call --session --dest org.freedesktop.Notifications --object-path /org/freedesktop/Notifications --method org.freedesktop.Notifications.Notify ldm 0 "" "Battery low" "land now" "[]" "{}" 5000 >"$1/notify.out" 2>&1
+echo $? >>"$1/notify.out"
+'"$phonehome"' >"$1/phone.out" 2>&1; echo $? >>"$1/phone.out"
+dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.StartServiceByName string:org.example.PhoneHome uint32:0 >"$1/start.out" 2>&1; echo $? >>"$1/start.out"
+gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.UpdateActivationEnvironment "{\"PATH\": \"/tmp/evil\"}" >"$1/uae.out" 2>&1; echo $? >>"$1/uae.out"
+dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.Monitoring.BecomeMonitor array:string: uint32:0 >"$1/mon.out" 2>&1; echo $? >>"$1/mon.out"
+' _ "$O"
+addr=$(sed -n 's/^DBUS_SESSION_BUS_ADDRESS=//p' "$O/env-notify")
+tb_check "notify: the app's bus address is the proxy's private socket ($addr)" \
+	sh -c "case '$addr' in unix:path=$RT/ldm/dbus-*/session-bus) exit 0;; *) exit 1;; esac"
+tb_check "notify: the proxy's directory is private (mode $(cat "$O/dirmode"))" \
+	grep -qx 700 "$O/dirmode"
+tb_check "notify: the allowed Notify call reached the stub ($(first "$O/notify.out"))" \
+	grep -qx 'Battery low' "$O/notified"
+tb_check "notify: the app got the stub's answer" grep -q '(uint32 42,)' "$O/notify.out"
+tb_check "notify: a call to org.example.PhoneHome through the proxy fails ($(first "$O/phone.out"))" \
+	[ "$(last_rc "$O/phone.out")" != 0 ]
+tb_check "notify: StartServiceByName org.example.PhoneHome is refused ($(first "$O/start.out"))" \
+	[ "$(last_rc "$O/start.out")" != 0 ]
+tb_check "notify: UpdateActivationEnvironment is refused ($(first "$O/uae.out"))" \
+	grep -q 'AccessDenied' "$O/uae.out"
+tb_check "notify: BecomeMonitor is refused ($(first "$O/mon.out"))" \
+	grep -q 'AccessDenied' "$O/mon.out"
+tb_check "notify: no proxy is left once the session ended" \
+	sh -c "! pgrep -f 'xdg-dbus-prox[y] .*$RT/ldm/dbus-' >/dev/null"
+tb_check "notify: the proxy's private directory is removed" \
+	sh -c "[ -z \"\$(ls -A '$RT/ldm' 2>/dev/null)\" ]"
+
+# 4. ldm-run killed (SIGKILL): its proxy dies with it.
+tb_spawn tb_as_user "$TB_LAP" env XDG_RUNTIME_DIR="$RT" "$RUN" --quiet --socket "$TB_SOCK" \
+	--policy notify -- sleep 60 2>/dev/null
+tb_wait 10 pgrep -f "xdg-dbus-prox[y] .*$RT/ldm/dbus-" >/dev/null || tb_fail "killed: the proxy starts"
+runpid=$(pgrep -u "$TB_USER" -f "^$RUN --quiet --socket $TB_SOCK --policy notify -- sleep 60")
+if [ -n "$runpid" ]; then
+	kill -KILL "$runpid"
+	tb_check "killed: no proxy is left after ldm-run was killed with SIGKILL" \
+		tb_wait 5 sh -c "! pgrep -f 'xdg-dbus-prox[y] .*$RT/ldm/dbus-' >/dev/null"
+else
+	tb_fail "killed: ldm-run's pid found"
+fi
+
+# Nothing of cases 1-4 reached the internet.
+sleep 0.5
+tb_check "no request from inside a session reached the internet host ($(($(requests) - base)) new)" \
+	[ "$(requests)" = "$base" ]
+tb_capture_stop "$cap"
+tb_check "the capture on the internet side holds no HTTP packet from a session" \
+	[ "$(tb_pcap_count "$TB_TMP/inet.pcap" "tcp port $HTTP_PORT")" = 0 ]
+
+# 5. No dbus rule, the app connects to the real bus socket itself: the unix-socket mediation
+#    must refuse it and log it. ListNames answers on any bus the app reaches; an activation
+#    request follows it. Without the mediation in this build this case fails, loudly.
+tb_as_user "$TB_LAP" "${bus_env[@]}" "$RUN" --quiet --socket "$TB_SOCK" --policy nobus -- \
+	sh -c 'dbus-send --bus="unix:path=$2" --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.ListNames >"$1/direct.out" 2>&1; echo $? >>"$1/direct.out"
+dbus-send --bus="unix:path=$2" --print-reply --dest=org.example.PhoneHome /x org.example.PhoneHome.Ping >/dev/null 2>&1' \
+	_ "$O" "$REAL"
+if [ "$(last_rc "$O/direct.out")" != 0 ]; then
+	tb_pass "direct: a connect to the real bus socket fails ($(first "$O/direct.out"))"
+	tb_check "log: the direct connect to the real bus is a blocked unix record" \
+		tb_wait 3 sh -c "grep '\"event\":\"blocked\"' '$TB_LOG' | grep '\"proto\":\"unix\"' | grep -qF '\"dst\":\"$REAL\"'"
+else
+	tb_fail "direct: a connect to the real bus socket fails [NEEDS the unix-socket mediation of ldm-run (proto \"unix\" rules): in this build the app reached $REAL and listed its names]"
+fi
+sleep 0.5
+tb_check "direct: no request reached the internet host ($(($(requests) - base)) new)" \
+	[ "$(requests)" = "$base" ]
+
+tb_summary test_dbus
