@@ -52,8 +52,7 @@ bus_index(uint32_t flags)
 }
 
 int
-ldm_run_dbus_check_items(const struct ldm_run_items *items, bool need[2], char *why,
-                         size_t size)
+ldm_run_dbus_check_items(const struct ldm_run_items *items, bool need[2], char *why, size_t size)
 {
 	need[0] = need[1] = false;
 	for (size_t i = 0; i < items->n; i++) {
@@ -65,7 +64,8 @@ ldm_run_dbus_check_items(const struct ldm_run_items *items, bool need[2], char *
 			continue;
 		b = bus_index(it->flags);
 		if (b < 0) {
-			(void)snprintf(why, size, "a D-Bus item names no bus (flags %#x)", it->flags);
+			(void)snprintf(why, size, "a D-Bus item names no bus (flags %#x)",
+			               it->flags);
 			return -EINVAL;
 		}
 		if (ldm_dbus_name_check(it->value, &reason) < 0) {
@@ -323,8 +323,10 @@ ldm_run_dbus_start(struct ldm_run_dbus *d, struct ldm_run_items *items, char *wh
 		if (r == -ENOENT) {
 			/* Nothing to proxy to: the program gets no bus, as without the rule. */
 			fprintf(stderr,
-			        "ldm-run: warning: the policy names %s bus names, but there is no %s "
-			        "bus (neither $%s nor $XDG_RUNTIME_DIR/bus): the program gets none\n",
+			        "ldm-run: warning: the policy names %s bus names, but there is no "
+			        "%s "
+			        "bus (neither $%s nor $XDG_RUNTIME_DIR/bus): the program gets "
+			        "none\n",
 			        b == 0 ? "session" : "system", b == 0 ? "session" : "system",
 			        env_of[b]);
 			need[b] = false;
