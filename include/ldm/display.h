@@ -16,4 +16,13 @@
  */
 bool ldm_unix_target_is_x11(const char *target);
 
+struct ldm_policy;
+
+/*
+ * The note a session_start record carries when P allows an X display (an allowing local
+ * socket item that ldm_unix_target_is_x11), combined with AUDIT's "audit mode"; a static
+ * string, or NULL when there is nothing to say.
+ */
+const char *ldm_session_start_note(const struct ldm_policy *p, bool audit);
+
 #endif

@@ -139,6 +139,25 @@ test_x11_targets(void **state)
 	assert_false(ldm_unix_target_is_x11("@x11"));
 }
 
+static void
+test_session_note(void **state)
+{
+	struct ldm_item items[2] = {
+		{ .kind = LDM_ITEM_UNIX, .flags = 0x2u, .value = (char *)"/tmp/.X11-unix/X0" },
+		{ .kind = LDM_ITEM_DBUS, .flags = 1, .value = (char *)"org.a.b" },
+	};
+	struct ldm_policy p = { .items = items, .n_items = 2 };
+
+	(void)state;
+	/* A deny rule for the X socket allows nothing: no note. */
+	assert_null(ldm_session_start_note(&p, false));
+	assert_string_equal(ldm_session_start_note(&p, true), "audit mode");
+	items[0].flags = 0x1u; /* allow */
+	assert_non_null(strstr(ldm_session_start_note(&p, false), "X11 display allowed"));
+	assert_non_null(strstr(ldm_session_start_note(&p, true), "audit mode; X11"));
+	assert_null(ldm_session_start_note(NULL, false));
+}
+
 static int
 load(const char *text, struct ldm_policy **p, struct ldm_diags *d)
 {
@@ -270,13 +289,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name_check),
-		cmocka_unit_test(test_name_match),
-		cmocka_unit_test(test_bus),
-		cmocka_unit_test(test_risk),
-		cmocka_unit_test(test_x11_targets),
-		cmocka_unit_test(test_rules_load),
-		cmocka_unit_test(test_rules_rejected),
+		cmocka_unit_test(test_name_check),   cmocka_unit_test(test_name_match),
+		cmocka_unit_test(test_bus),          cmocka_unit_test(test_risk),
+		cmocka_unit_test(test_x11_targets),  cmocka_unit_test(test_rules_load),
+		cmocka_unit_test(test_session_note), cmocka_unit_test(test_rules_rejected),
 		cmocka_unit_test(test_items_limit),
 	};
 

@@ -78,9 +78,9 @@ test_address(void **state)
 	assert_string_equal(buf, "unix:path=/x");
 	/* An address is an argument of the proxy: it must not read as an option. */
 	assert_int_equal(ldm_run_dbus_address(0, "--log", NULL, buf, sizeof(buf)), -EINVAL);
-	assert_int_equal(ldm_run_dbus_address(0, NULL, "/run/user/1000/a/very/long/runtime/dir",
-	                                      buf, 20),
-	                 -ENAMETOOLONG);
+	assert_int_equal(
+	        ldm_run_dbus_address(0, NULL, "/run/user/1000/a/very/long/runtime/dir", buf, 20),
+	        -ENAMETOOLONG);
 }
 
 static void
@@ -90,8 +90,9 @@ test_argv(void **state)
 	const char *addr[2] = { "unix:path=/real/bus", NULL };
 	const char *path[2] = { "/p/session-bus", "/p/system-bus" };
 	static const char *const want[] = {
-		LDM_RUN_DBUS_PROXY, "--fd=3", "unix:path=/real/bus", "/p/session-bus", "--filter",
-		"--talk=org.freedesktop.Notifications", "--talk=org.example.*",
+		LDM_RUN_DBUS_PROXY,     "--fd=3",   "unix:path=/real/bus",
+		"/p/session-bus",       "--filter", "--talk=org.freedesktop.Notifications",
+		"--talk=org.example.*",
 	};
 	char *argv[16];
 	size_t n = 0;
