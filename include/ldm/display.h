@@ -16,6 +16,14 @@
  */
 bool ldm_unix_target_is_x11(const char *target);
 
+/*
+ * Why letting the app connect to TARGET (a local socket rule's value as written) hands it
+ * more than a socket: an X display, a sound server that loads modules streaming to any
+ * address, a bus, systemd, a terminal multiplexer, an agent; a static sentence, or NULL
+ * when we know of nothing. For ldmctl check's warnings.
+ */
+const char *ldm_unix_target_risk(const char *target);
+
 struct ldm_policy;
 
 /*

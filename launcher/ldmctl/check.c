@@ -162,13 +162,15 @@ ldmctl_print_item_warnings(const struct ldm_policy *p, const char *path)
 		const struct ldm_item *it = &p->items[i];
 		const char *why;
 
-		if (it->kind == LDM_ITEM_UNIX && ldm_unix_target_is_x11(it->value)) {
+		if (it->kind == LDM_ITEM_UNIX && (it->flags & 0x1u) != 0 &&
+		    (why = ldm_unix_target_risk(it->value)) != NULL) {
 			warn_at(it, path);
-			fputs("the app may reach the X display '", stderr);
-			ldmctl_put_escaped(stderr, it->value, false);
-			fputs("': X11 lets it read the screen and type into every other window "
-			      "(a terminal outside the session too); prefer Wayland\n",
+			fputs(ldm_unix_target_is_x11(it->value)
+			              ? "the app may reach the X display '"
+			              : "the app may connect to '",
 			      stderr);
+			ldmctl_put_escaped(stderr, it->value, false);
+			fprintf(stderr, "': %s\n", why);
 		} else if (it->kind == LDM_ITEM_DBUS &&
 		           (why = ldm_dbus_name_risk(it->value, it->flags)) != NULL) {
 			warn_at(it, path);

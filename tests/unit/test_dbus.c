@@ -137,6 +137,15 @@ test_x11_targets(void **state)
 	assert_false(ldm_unix_target_is_x11("%t/wayland-0"));
 	assert_false(ldm_unix_target_is_x11("wayland"));
 	assert_false(ldm_unix_target_is_x11("@x11"));
+	assert_non_null(ldm_unix_target_risk("x11"));
+	assert_non_null(strstr(ldm_unix_target_risk("%t/pulse/native"), "module-tunnel-sink"));
+	assert_non_null(ldm_unix_target_risk("/run/user/1000/pipewire-0"));
+	assert_non_null(ldm_unix_target_risk("%t/bus"));
+	assert_non_null(ldm_unix_target_risk("%t/systemd/private"));
+	assert_non_null(ldm_unix_target_risk("/tmp/tmux-1000/default"));
+	assert_non_null(ldm_unix_target_risk("/run/screen/S-pilot/123.main"));
+	assert_null(ldm_unix_target_risk("%t/wayland-0"));
+	assert_null(ldm_unix_target_risk("@qgc-single-instance"));
 }
 
 static void
