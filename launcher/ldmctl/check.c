@@ -137,7 +137,8 @@ check_usage(FILE *f)
 	fputs("Usage: ldmctl check [--policy-dir DIR]... FILE...\n"
 	      "\n"
 	      "Loads each policy FILE (and what it includes) as ldm-enforcerd would, and prints\n"
-	      "'FILE: ok, N rules' on stdout, or every error as FILE:LINE: MESSAGE on stderr.\n"
+	      "'FILE: ok, N rules' (and ', M D-Bus names') on stdout, or every error as FILE:LINE: "
+	      "MESSAGE on stderr.\n"
 	      "Rules that expose more than they name (an X display, D-Bus services that run\n"
 	      "programs or fetch URLs for the app) are warned about as FILE:LINE: warning: ...\n"
 	      "Included policies are looked up beside FILE, then in each --policy-dir\n"
@@ -188,6 +189,7 @@ check_one(const struct ldmctl_ctx *ctx, const char *path)
 	_cleanup_(ldm_policy_freep) struct ldm_policy *p = NULL;
 	_cleanup_(ldm_diags_clear) struct ldm_diags diags = { 0 };
 	struct ldm_load_opts opts;
+	size_t n_dbus = 0;
 	int r;
 
 	ldmctl_load_opts(ctx, &opts);
@@ -197,7 +199,12 @@ check_one(const struct ldmctl_ctx *ctx, const char *path)
 		return r;
 	}
 	ldmctl_put_escaped(stdout, path, false);
-	printf(": ok, %zu rule%s\n", p->n_rules, p->n_rules == 1 ? "" : "s");
+	printf(": ok, %zu rule%s", p->n_rules, p->n_rules == 1 ? "" : "s");
+	for (size_t i = 0; i < p->n_items; i++)
+		n_dbus += p->items[i].kind == LDM_ITEM_DBUS;
+	if (n_dbus > 0)
+		printf(", %zu D-Bus name%s", n_dbus, n_dbus == 1 ? "" : "s");
+	putchar('\n');
 	ldmctl_print_item_warnings(p, path);
 	return 0;
 }
