@@ -160,9 +160,11 @@ tb_check "notify: the proxy's private directory is removed" \
 tb_spawn tb_as_user "$TB_LAP" env XDG_RUNTIME_DIR="$RT" "$RUN" --quiet --socket "$TB_SOCK" \
 	--policy notify -- sleep 60 2>/dev/null
 tb_wait 10 pgrep -f "xdg-dbus-prox[y] .*$RT/ldm/dbus-" >/dev/null || tb_fail "killed: the proxy starts"
-runpid=$(pgrep -u "$TB_USER" -f "^$RUN --quiet --socket $TB_SOCK --policy notify -- sleep 60")
-if [ -n "$runpid" ]; then
-	kill -KILL "$runpid"
+# Every ldm-run process of that session (a build may split it into a waiter and a supervisor).
+runpids=$(pgrep -u "$TB_USER" -f "^$RUN --quiet --socket $TB_SOCK --policy notify -- sleep 60")
+if [ -n "$runpids" ]; then
+	# shellcheck disable=SC2086 # one pid per word
+	kill -KILL $runpids
 	tb_check "killed: no proxy is left after ldm-run was killed with SIGKILL" \
 		tb_wait 5 sh -c "! pgrep -f 'xdg-dbus-prox[y] .*$RT/ldm/dbus-' >/dev/null"
 else
