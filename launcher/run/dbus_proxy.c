@@ -401,3 +401,19 @@ ldm_run_dbus_stop(struct ldm_run_dbus *d)
 		(void)rmdir(d->dir);
 	d->dir[0] = '\0';
 }
+
+int
+ldm_run_dbus_begin(struct ldm_run_dbus *d, struct ldm_run_items *items)
+{
+	char why[256] = "";
+	int r = ldm_run_dbus_start(d, items, why, sizeof(why));
+
+	if (r == 0)
+		r = ldm_run_dbus_setenv(d);
+	if (r == 0)
+		return 0;
+	fprintf(stderr, "ldm-run: D-Bus: %s; the program was not started\n",
+	        why[0] != '\0' ? why : strerror(-r));
+	ldm_run_dbus_stop(d);
+	return LDM_RUN_EXIT_FAIL;
+}

@@ -92,16 +92,8 @@ main(int argc, char **argv)
 		return LDM_RUN_EXIT_FAIL;
 	if (!o.quiet)
 		warn_x11(&items);
-	why[0] = '\0';
-	r = ldm_run_dbus_start(&dbus, &items, why, sizeof(why));
-	if (r == 0)
-		r = ldm_run_dbus_setenv(&dbus);
-	if (r < 0) {
-		fprintf(stderr, "ldm-run: D-Bus: %s; the program was not started\n",
-		        why[0] != '\0' ? why : strerror(-r));
-		ldm_run_dbus_stop(&dbus);
+	if (ldm_run_dbus_begin(&dbus, &items) != 0)
 		return LDM_RUN_EXIT_FAIL;
-	}
 	child = ldm_run_spawn(&o, path, &ready, &items, &sock);
 	if (child < 0) {
 		fprintf(stderr, "ldm-run: cannot start the program: %s\n", strerror(-child));

@@ -156,6 +156,13 @@ int ldm_run_dbus_setenv(const struct ldm_run_dbus *d);
 void ldm_run_dbus_stop(struct ldm_run_dbus *d);
 
 /*
+ * ldm_run_dbus_start() and ldm_run_dbus_setenv(), before the program is forked: returns 0,
+ * or prints why not and returns LDM_RUN_EXIT_FAIL (the proxy stopped). The caller calls
+ * ldm_run_dbus_stop() when its supervision ends.
+ */
+int ldm_run_dbus_begin(struct ldm_run_dbus *d, struct ldm_run_items *items);
+
+/*
  * Asks the daemon at SOCKET for a session for this pid: policy and flags from O, APP the
  * resolved program. Prints a one-line reason on stderr on failure. Returns 0 and the reply
  * in *RET and the session's launcher items in *ITEMS (cleared first; the caller clears
