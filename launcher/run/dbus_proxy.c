@@ -199,8 +199,10 @@ proxy_exec(char **argv, int fd, pid_t parent)
 	(void)setpgid(0, 0);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
-	    dup2(fd, 3) < 0)
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0)
+		_exit(127);
+	/* dup2 onto itself would keep FD_CLOEXEC: the proxy would start without its --fd. */
+	if (fd == 3 ? fcntl(fd, F_SETFD, 0) < 0 : dup2(fd, 3) < 0)
 		_exit(127);
 	if (close_range(4, ~0U, 0) < 0)
 		_exit(127);
