@@ -156,6 +156,26 @@ tb_check "notify: no proxy is left once the session ended" \
 tb_check "notify: the proxy's private directory is removed" \
 	sh -c "[ -z \"\$(ls -A '$RT/ldm' 2>/dev/null)\" ]"
 
+# 3b. Eavesdropping through the proxy: the bus allows it to the same user (BecomeMonitor,
+#     then eavesdrop match rules); a client outside broadcasts a secret meanwhile.
+tb_as_user "$TB_LAP" env -u DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR="$RT" "$RUN" --quiet \
+	--socket "$TB_SOCK" --policy notify -- sh -c 'timeout 4 dbus-monitor --session >"$1/monitor.out" 2>&1' \
+	_ "$O" &
+mon=$!
+tb_as_user "$TB_LAP" "${bus_env[@]}" timeout 4 dbus-monitor --session >"$O/monitor-bed.out" 2>&1 &
+bedmon=$!
+tb_wait 5 grep -q "NameAcquired" "$O/monitor.out" 2>/dev/null
+for i in 1 2 3; do
+	tb_as_user "$TB_LAP" "${bus_env[@]}" dbus-send --session --type=signal /secret \
+		org.example.Secret.Leak string:"pilot-password-$i"
+	sleep 0.3
+done
+wait "$mon" "$bedmon"
+tb_check "bed: a monitor outside a session sees the broadcast secret" \
+	grep -q pilot-password "$O/monitor-bed.out"
+tb_check "notify: the app saw bus traffic of its own only, not a secret broadcast by another client" \
+	sh -c "grep -q NameAcquired '$O/monitor.out' && ! grep -q pilot-password '$O/monitor.out'"
+
 # 4. ldm-run killed (SIGKILL): its proxy dies with it.
 tb_spawn tb_as_user "$TB_LAP" env XDG_RUNTIME_DIR="$RT" "$RUN" --quiet --socket "$TB_SOCK" \
 	--policy notify -- sleep 60 2>/dev/null
