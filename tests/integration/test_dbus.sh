@@ -67,6 +67,11 @@ SVC
 chown -R "$TB_USER:$TB_USER" "$TB_TMP/bus"
 
 bus_env=(env XDG_RUNTIME_DIR="$RT" DBUS_SESSION_BUS_ADDRESS="unix:path=$REAL")
+# A second bus, standing in for the system bus (DBUS_SYSTEM_BUS_ADDRESS), with a stub too.
+SYS="$TB_TMP/bus/system-socket"
+sed -e "s|<type>session</type>|<type>system</type>|" -e "s|unix:path=$REAL|unix:path=$SYS|" \
+	-e "/servicedir/d" "$TB_TMP/bus/bus.conf" >"$TB_TMP/bus/system.conf"
+chown "$TB_USER:$TB_USER" "$TB_TMP/bus/system.conf"
 
 # The internet: an HTTP server whose log shows every request that arrived.
 tb_spawn_in "$TB_INET" $PY -u -m http.server --bind "$INET4" "$HTTP_PORT" \
@@ -81,12 +86,22 @@ tb_wait 5 test -S "$REAL" || tb_fail "the private session bus starts"
 tb_spawn tb_as_user "$TB_LAP" "${bus_env[@]}" $PY "$HERE/dbus/notify-stub.py" \
 	"$TB_TMP/out/notified"
 tb_wait 10 test -e "$TB_TMP/out/notified.ready" || tb_fail "the stub notification service starts"
+tb_spawn tb_as_user "$TB_LAP" dbus-daemon --config-file="$TB_TMP/bus/system.conf" --nofork \
+	--nopidfile
+tb_wait 5 test -S "$SYS" || tb_fail "the stand-in system bus starts"
+tb_spawn tb_as_user "$TB_LAP" env DBUS_SESSION_BUS_ADDRESS="unix:path=$SYS" $PY \
+	"$HERE/dbus/notify-stub.py" "$TB_TMP/out/notified-system"
+tb_wait 10 test -e "$TB_TMP/out/notified-system.ready" ||
+	tb_fail "the stub service on the stand-in system bus starts"
 
 tb_policy nobus 'name = "nobus";
 allow = ( { proto = "tcp"; to = "loopback"; ports = "1-65535"; } );'
 tb_policy notify 'name = "notify";
 allow = ( { proto = "dbus"; bus = "session"; name = "org.freedesktop.Notifications";
             comment = "desktop notifications"; } );'
+tb_policy twobus 'name = "twobus";
+allow = ( { proto = "dbus"; bus = "session"; name = "org.freedesktop.Notifications"; },
+          { proto = "dbus"; bus = "system"; name = "org.freedesktop.*"; } );'
 tb_start_daemon "$BUILD" || {
 	tb_fail "daemon starts"
 	tb_summary test_dbus
@@ -175,6 +190,22 @@ tb_check "bed: a monitor outside a session sees the broadcast secret" \
 	grep -q pilot-password "$O/monitor-bed.out"
 tb_check "notify: the app saw bus traffic of its own only, not a secret broadcast by another client" \
 	sh -c "grep -q NameAcquired '$O/monitor.out' && ! grep -q pilot-password '$O/monitor.out'"
+
+# 3c. Both buses through one proxy: each stub gets the call made on its own bus.
+notify_call='gdbus call --$2 --dest org.freedesktop.Notifications --object-path /org/freedesktop/Notifications --method org.freedesktop.Notifications.Notify ldm 0 "" "$3" "" "[]" "{}" 1000'
+tb_as_user "$TB_LAP" "${bus_env[@]}" DBUS_SYSTEM_BUS_ADDRESS="unix:path=$SYS" "$RUN" --quiet \
+	--socket "$TB_SOCK" --policy twobus -- sh -c 'env >"$1/env-twobus"
+set -- "$1" system "via system proxy"; '"$notify_call"' >"$1/two-system.out" 2>&1; echo $? >>"$1/two-system.out"
+set -- "$1" session "via session proxy"; '"$notify_call"' >"$1/two-session.out" 2>&1; echo $? >>"$1/two-session.out"
+' _ "$O"
+tb_check "two buses: the system bus address is the proxy's ($(sed -n 's/^DBUS_SYSTEM_BUS_ADDRESS=//p' "$O/env-twobus"))" \
+	grep -q "^DBUS_SYSTEM_BUS_ADDRESS=unix:path=$RT/ldm/dbus-.*/system-bus$" "$O/env-twobus"
+tb_check "two buses: the call on the system bus reached its stub ($(first "$O/two-system.out"))" \
+	grep -qx 'via system proxy' "$O/notified-system"
+tb_check "two buses: the call on the session bus reached its stub ($(first "$O/two-session.out"))" \
+	grep -qx 'via session proxy' "$O/notified"
+tb_check "two buses: neither stub got the other's call" \
+	sh -c "! grep -q 'via session' '$O/notified-system' && ! grep -q 'via system' '$O/notified'"
 
 # 4. ldm-run killed (SIGKILL): its proxy dies with it.
 tb_spawn tb_as_user "$TB_LAP" env XDG_RUNTIME_DIR="$RT" "$RUN" --quiet --socket "$TB_SOCK" \
