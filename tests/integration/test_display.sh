@@ -43,8 +43,19 @@ tb_wait 5 grep -q "Serving HTTP" "$TB_TMP/http.log" || tb_fail "the HTTP server 
 typed() { grep -c "GET /typed-" "$TB_TMP/http.log"; }
 
 # Xvfb picks a free display number and writes it on fd 3.
-tb_spawn tb_as_user "$TB_LAP" sh -c 'exec Xvfb -displayfd 3 -nolisten tcp -screen 0 800x600x16 3>"$1" 2>"$2"' \
-	_ "$O/display" "$O/xvfb.log"
+tb_spawn tb_as_user "$TB_LAP" sh -c 'echo $$ >"$3"; exec Xvfb -displayfd 3 -nolisten tcp -screen 0 800x600x16 3>"$1" 2>"$2"' \
+	_ "$O/display" "$O/xvfb.log" "$O/xvfb.pid"
+# Xvfb (its pid is the sh's, which exec'd it) ends with TERM, so that it removes its socket
+# and lock in /tmp, shared with the host; then the rest of the bed goes.
+x_cleanup() {
+	local pid
+	pid=$(cat "$O/xvfb.pid" 2>/dev/null)
+	if [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; then
+		tb_wait 3 sh -c "! kill -0 $pid 2>/dev/null"
+	fi
+	tb_cleanup
+}
+trap x_cleanup EXIT
 bed_fail() {
 	tb_fail "$1 ($(tail -n2 "$O/xvfb.log" 2>/dev/null | tr '\n' ' '))"
 	tb_summary test_display
