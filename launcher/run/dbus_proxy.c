@@ -78,8 +78,37 @@ ldm_run_dbus_check_items(const struct ldm_run_items *items, bool need[2], char *
 }
 
 int
+ldm_run_dbus_unix_address(const char *path, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t at = 0;
+
+	if (ldm_strscpy(buf, size, "unix:path=") < 0)
+		return -ENAMETOOLONG;
+	at = strlen(buf);
+	/* The D-Bus specification's optionally-escaped bytes; any other is %XX. */
+	for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++) {
+		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		             (*p >= '0' && *p <= '9') || strchr("-_/.*", *p) != NULL;
+
+		if (at + (plain ? 1 : 3) >= size)
+			return -ENAMETOOLONG;
+		if (plain) {
+			buf[at++] = (char)*p;
+		} else {
+			buf[at++] = '%';
+			buf[at++] = hex[*p >> 4];
+			buf[at++] = hex[*p & 0xf];
+		}
+	}
+	buf[at] = '\0';
+	return 0;
+}
+
+int
 ldm_run_dbus_address(int bus, const char *env_addr, const char *runtime, char *buf, size_t size)
 {
+	char path[LDM_RUN_DBUS_ADDR_MAX];
 	int n;
 
 	if (env_addr != NULL && env_addr[0] != '\0') {
@@ -89,12 +118,13 @@ ldm_run_dbus_address(int bus, const char *env_addr, const char *runtime, char *b
 		return ldm_strscpy(buf, size, env_addr) < 0 ? -ENAMETOOLONG : 0;
 	}
 	if (bus == 1)
-		n = snprintf(buf, size, "unix:path=/run/dbus/system_bus_socket");
-	else if (runtime != NULL && runtime[0] == '/')
-		n = snprintf(buf, size, "unix:path=%s/bus", runtime);
-	else
+		return ldm_run_dbus_unix_address("/run/dbus/system_bus_socket", buf, size);
+	if (runtime == NULL || runtime[0] != '/')
 		return -ENOENT;
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	n = snprintf(path, sizeof(path), "%s/bus", runtime);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	return ldm_run_dbus_unix_address(path, buf, size);
 }
 
 /* Appends a copy of S to ARGV (of capacity MAX, NULL-terminated). */
@@ -345,9 +375,15 @@ ldm_run_dbus_start(struct ldm_run_dbus *d, struct ldm_run_items *items, char *wh
 			return r;
 		}
 	}
-	for (int b = 0; b < 2; b++)
-		(void)snprintf(d->env[b], sizeof(d->env[b]), "unix:path=%s",
-		               need[b] ? d->path[b] : LDM_RUN_DBUS_NO_BUS_PATH);
+	for (int b = 0; b < 2; b++) {
+		r = ldm_run_dbus_unix_address(need[b] ? d->path[b] : LDM_RUN_DBUS_NO_BUS_PATH,
+		                              d->env[b], sizeof(d->env[b]));
+		if (r < 0) {
+			(void)snprintf(why, size, "the proxy's address is too long");
+			ldm_run_dbus_stop(d);
+			return r;
+		}
+	}
 	return 0;
 }
 

@@ -111,7 +111,7 @@ struct ldm_run_dbus {
 	int sync_fd;       /* our end of its --fd: closing it stops the proxy; -1 if none */
 	char dir[256];     /* the private directory of its sockets, "" if none */
 	char path[2][256]; /* its sockets: [0] session, [1] system; "" if not proxied */
-	char env[2][300];  /* DBUS_SESSION_BUS_ADDRESS, DBUS_SYSTEM_BUS_ADDRESS for the program */
+	char env[2][800];  /* DBUS_SESSION_BUS_ADDRESS, DBUS_SYSTEM_BUS_ADDRESS for the program */
 };
 
 /*
@@ -130,6 +130,13 @@ int ldm_run_dbus_check_items(const struct ldm_run_items *items, bool need[2], ch
  */
 int ldm_run_dbus_address(int bus, const char *env_addr, const char *runtime, char *buf,
                          size_t size);
+
+/*
+ * "unix:path=PATH" into BUF, with PATH's bytes that a D-Bus address does not take as they
+ * are written %XX (a ',' or ';' in $XDG_RUNTIME_DIR would otherwise end the path). Returns
+ * 0 or -ENAMETOOLONG.
+ */
+int ldm_run_dbus_unix_address(const char *path, char *buf, size_t size);
 
 /*
  * xdg-dbus-proxy's command line: --fd=FD, then for each bus with an ADDR, ADDR PATH

@@ -207,6 +207,17 @@ tb_check "two buses: the call on the session bus reached its stub ($(first "$O/t
 tb_check "two buses: neither stub got the other's call" \
 	sh -c "! grep -q 'via session' '$O/notified-system' && ! grep -q 'via system' '$O/notified'"
 
+# 3d. An XDG_RUNTIME_DIR with bytes a D-Bus address must escape (',' ends a key's value).
+RT2="$TB_TMP/rt2,x y"
+install -d -m 0700 -o "$TB_USER" -g "$TB_USER" "$RT2"
+tb_as_user "$TB_LAP" env XDG_RUNTIME_DIR="$RT2" DBUS_SESSION_BUS_ADDRESS="unix:path=$REAL" \
+	"$RUN" --quiet --socket "$TB_SOCK" --policy notify -- sh -c 'env >"$1/env-rt2"
+set -- "$1" session "odd runtime dir"; '"$notify_call"' >"$1/rt2.out" 2>&1' _ "$O"
+tb_check "odd XDG_RUNTIME_DIR: the address is escaped ($(sed -n 's/^DBUS_SESSION_BUS_ADDRESS=//p' "$O/env-rt2"))" \
+	grep -q '^DBUS_SESSION_BUS_ADDRESS=unix:path=.*/rt2%2cx%20y/ldm/dbus-.*/session-bus$' "$O/env-rt2"
+tb_check "odd XDG_RUNTIME_DIR: the call went through ($(first "$O/rt2.out"))" \
+	grep -qx 'odd runtime dir' "$O/notified"
+
 # 4. ldm-run killed (SIGKILL): its proxy dies with it.
 tb_spawn tb_as_user "$TB_LAP" env XDG_RUNTIME_DIR="$RT" "$RUN" --quiet --socket "$TB_SOCK" \
 	--policy notify -- sleep 60 2>/dev/null

@@ -84,6 +84,27 @@ test_address(void **state)
 }
 
 static void
+test_unix_address(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(ldm_run_dbus_unix_address("/run/user/1000/bus", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "unix:path=/run/user/1000/bus");
+	/* ',' ';' '=' '%' and spaces would end or change the path: escaped. */
+	assert_int_equal(ldm_run_dbus_unix_address("/r u/a,b;c=d%e\\f*g", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "unix:path=/r%20u/a%2cb%3bc%3dd%25e%5cf*g");
+	assert_int_equal(ldm_run_dbus_unix_address("/\xc3\xa9", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "unix:path=/%c3%a9");
+	assert_int_equal(ldm_run_dbus_unix_address("/aaaaaaaa", buf, 20), 0);
+	assert_int_equal(ldm_run_dbus_unix_address("/aaaaaaa,", buf, 20), -ENAMETOOLONG);
+	assert_int_equal(ldm_run_dbus_unix_address("/x", buf, 8), -ENAMETOOLONG);
+	/* The fallback session address is escaped the same way. */
+	assert_int_equal(ldm_run_dbus_address(0, NULL, "/run/a,b", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "unix:path=/run/a%2cb/bus");
+}
+
+static void
 test_argv(void **state)
 {
 	struct ldm_run_items items = { 0 };
@@ -130,6 +151,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check_items),
 		cmocka_unit_test(test_address),
+		cmocka_unit_test(test_unix_address),
 		cmocka_unit_test(test_argv),
 	};
 
