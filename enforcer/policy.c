@@ -39,8 +39,11 @@ ldm_policy_free(struct ldm_policy *p)
 	for (size_t i = 0; i < p->n_groups; i++)
 		free(p->groups[i]);
 	free(p->groups);
-	for (size_t i = 0; i < p->n_items; i++)
+	for (size_t i = 0; i < p->n_items; i++) {
 		free(p->items[i].value);
+		free(p->items[i].comment);
+		free(p->items[i].file);
+	}
 	free(p->items);
 	ldm_policy_index_free(p->index);
 	free(p->name);

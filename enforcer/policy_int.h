@@ -55,6 +55,15 @@ void ldm_loader_read_rules(struct loader *l, const char *file, const config_sett
                            enum ldm_action action);
 /* Adds an LDM_ITEM_UNIX item for each unix rule, in rule order (rule_parse.c). */
 void ldm_loader_unix_items(struct loader *l);
+/* Reads one `proto = "dbus"` rule G (rule_dbus.c). */
+void ldm_loader_read_dbus_rule(struct loader *l, const char *file, const config_setting_t *g,
+                               enum ldm_action action);
+/*
+ * Appends a copy of ITEM (value, comment; file and line set from FILE and LINE) to the
+ * policy's launcher items. Reports and returns -E2BIG past LDM_CTL_ITEMS_MAX, or -ENOMEM.
+ */
+int ldm_loader_add_item(struct loader *l, const char *file, unsigned line,
+                        const struct ldm_item *item);
 /* The string S, or NULL after reporting S is no string of at most MAX bytes. */
 const char *ldm_loader_get_string(struct loader *l, const char *file, const config_setting_t *s,
                                   const char *what, size_t max);

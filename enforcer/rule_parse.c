@@ -375,8 +375,14 @@ static void
 read_rule(struct loader *l, const char *file, const config_setting_t *g, enum ldm_action action)
 {
 	struct rule_ctx c = { .l = l, .file = file, .group = g, .errors_before = l->errors };
+	const config_setting_t *proto = config_setting_get_member(g, "proto");
 	int n = config_setting_length(g);
 
+	if (proto != NULL && config_setting_type(proto) == CONFIG_TYPE_STRING &&
+	    strcmp(config_setting_get_string(proto), "dbus") == 0) {
+		ldm_loader_read_dbus_rule(l, file, g, action);
+		return;
+	}
 	c.r.action = action;
 	for (int i = 0; i < n; i++)
 		rule_member(&c, config_setting_get_elem(g, i));

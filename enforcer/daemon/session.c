@@ -27,6 +27,7 @@
 #include "daemon.h"
 #include "flowtab.h"
 #include "nametab.h"
+#include "ldm/display.h"
 #include "ldm/util.h"
 
 static const uint16_t probe_ports[] = { 9, 7, 19, 13, 37, 1, 2, 3, 4, 5, 6, 8, 10, 11, 12 };
@@ -608,7 +609,7 @@ ldm_session_probe_seen(struct daemon *d, struct session *s, int family)
 		return;
 	s->state = SESSION_READY;
 	s->was_ready = true;
-	log_session(d, s, LDM_EVENT_SESSION_START, s->audit ? "audit mode" : NULL);
+	log_session(d, s, LDM_EVENT_SESSION_START, ldm_session_start_note(s->policy, s->audit));
 	send_ready(d, s);
 }
 

@@ -106,6 +106,13 @@ enum ldm_item_kind {
  */
 #define LDM_ITEM_UNIX_ALLOW 0x1u
 #define LDM_ITEM_UNIX_DENY  0x2u
+/*
+ * LDM_ITEM_DBUS: VALUE is a well-known bus name or a prefix pattern "org.example.*"
+ * (ldm/dbus.h); FLAGS is exactly one of these, the bus the name is on. ldm-run proxies each
+ * bus some item names through xdg-dbus-proxy, letting the app talk to those names only.
+ */
+#define LDM_ITEM_DBUS_SESSION 0x1u
+#define LDM_ITEM_DBUS_SYSTEM  0x2u
 
 struct ldm_msg_session_item {
 	struct ldm_msg_hdr hdr;

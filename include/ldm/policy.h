@@ -108,6 +108,9 @@ struct ldm_item {
 	unsigned rule; /* the rule number, 0 if the item is no numbered rule */
 	unsigned flags;
 	char *value;
+	char *comment; /* may be NULL */
+	char *file;    /* where the item was written, for ldmctl explain */
+	unsigned line;
 };
 
 struct ldm_policy {

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ldm/control.h"
+#include "ldm/dbus.h"
+#include "ldm/display.h"
 #include "ldm/policy.h"
 #include "ldm/util.h"
 #include "ldmctl/ldmctl.h"
@@ -137,12 +140,49 @@ check_usage(FILE *f)
 	fputs("Usage: ldmctl check [--policy-dir DIR]... FILE...\n"
 	      "\n"
 	      "Loads each policy FILE (and what it includes) as ldm-enforcerd would, and prints\n"
-	      "'FILE: ok, N rules' on stdout, or every error as FILE:LINE: MESSAGE on stderr.\n"
+	      "'FILE: ok, N rules' (', M D-Bus names' if any) on stdout, or every error as\n"
+	      "FILE:LINE: MESSAGE on stderr.\n"
+	      "Rules that expose more than they name (an X display, D-Bus services that run\n"
+	      "programs or fetch URLs for the app) are warned about as FILE:LINE: warning: ...\n"
 	      "Included policies are looked up beside FILE, then in each --policy-dir\n"
 	      "(default " LDMCTL_DEFAULT_DIRS_TEXT ").\n"
 	      "\n"
 	      "Exit status: 0 every file is valid, 1 a file has errors, 2 usage error.\n",
 	      f);
+}
+
+static void
+warn_at(const struct ldm_item *it, const char *path)
+{
+	fflush(stdout);
+	ldmctl_put_escaped(stderr, it->file != NULL ? it->file : path, false);
+	fprintf(stderr, ":%u: warning: ", it->line);
+}
+
+void
+ldmctl_print_item_warnings(const struct ldm_policy *p, const char *path)
+{
+	for (size_t i = 0; i < p->n_items; i++) {
+		const struct ldm_item *it = &p->items[i];
+		const char *why;
+
+		if (it->kind == LDM_ITEM_UNIX && (it->flags & 0x1u) != 0 &&
+		    (why = ldm_unix_target_risk(it->value)) != NULL) {
+			warn_at(it, path);
+			fputs(ldm_unix_target_is_x11(it->value)
+			              ? "the app may reach the X display '"
+			              : "the app may connect to '",
+			      stderr);
+			ldmctl_put_escaped(stderr, it->value, false);
+			fprintf(stderr, "': %s\n", why);
+		} else if (it->kind == LDM_ITEM_DBUS &&
+		           (why = ldm_dbus_name_risk(it->value, it->flags)) != NULL) {
+			warn_at(it, path);
+			fputs("the app may talk to '", stderr);
+			ldmctl_put_escaped(stderr, it->value, false);
+			fprintf(stderr, "' on the %s bus: %s\n", ldm_dbus_bus_name(it->flags), why);
+		}
+	}
 }
 
 /* Loads PATH; prints its rule count or its errors. Returns 0 or -errno. */
@@ -169,6 +209,7 @@ check_one(const struct ldmctl_ctx *ctx, const char *path)
 	_cleanup_(ldm_diags_clear) struct ldm_diags diags = { 0 };
 	struct ldm_load_opts opts;
 	const char *refusal;
+	size_t n_dbus = 0;
 	int r;
 
 	ldmctl_load_opts(ctx, &opts);
@@ -195,6 +236,10 @@ check_one(const struct ldmctl_ctx *ctx, const char *path)
 	}
 	ldmctl_put_escaped(stdout, path, false);
 	printf(": ok, %zu rule%s", p->n_rules, p->n_rules == 1 ? "" : "s");
+	for (size_t i = 0; i < p->n_items; i++)
+		n_dbus += p->items[i].kind == LDM_ITEM_DBUS;
+	if (n_dbus > 0)
+		printf(", %zu D-Bus name%s", n_dbus, n_dbus == 1 ? "" : "s");
 	if (p->access_limited) {
 		char who[1024];
 
@@ -205,6 +250,7 @@ check_one(const struct ldmctl_ctx *ctx, const char *path)
 		fputs(" may use it", stdout);
 	}
 	putchar('\n');
+	ldmctl_print_item_warnings(p, path);
 	return 0;
 }
 

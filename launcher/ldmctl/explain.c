@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 
 #include "common/lan.h"
+#include "ldm/control.h"
+#include "ldm/dbus.h"
 #include "ldm/policy.h"
 #include "ldm/verdict.h"
 #include "ldm/util.h"
@@ -22,6 +24,7 @@ struct explain_args {
 	const char *dest;
 	char host[LDM_MAX_HOST_LEN + 1]; /* normalized --host, "" if none */
 	bool in;
+	unsigned bus;  /* --bus for dbus: LDM_ITEM_DBUS_*, 0 if not given (session) */
 	bool have_lan; /* --lan given: don't read the routing table */
 	struct ldm_lan_entry *lan;
 	size_t n_lan;
@@ -35,6 +38,7 @@ explain_usage(FILE *f)
 	      "       ldmctl explain POLICY unix PATH|@NAME\n"
 	      "       ldmctl explain POLICY write PATH [--home DIR] [--runtime-dir DIR] [--cwd "
 	      "DIR]\n"
+	      "       ldmctl explain POLICY dbus NAME [--bus session|system]\n"
 	      "\n"
 	      "Says whether POLICY allows a flow and which rule decides, without running "
 	      "anything.\n"
@@ -49,6 +53,8 @@ explain_usage(FILE *f)
 	      "  --in          the peer opens the flow to the app's local PORT\n"
 	      "  --lan CIDR    treat CIDR as on-link (repeatable, or a comma-separated list);\n"
 	      "                without it the routing table decides what `lan` means\n"
+	      "  dbus NAME     may the app talk to the D-Bus name NAME (through ldm-run's proxy)?\n"
+	      "  --bus BUS     the bus NAME is on: session (the default) or system\n"
 	      "  --policy-dir DIR  look up POLICY and includes in DIR (repeatable)\n"
 	      "\n"
 	      "Exit status: 0 allowed, 1 blocked, 2 usage error, 3 the policy does not load,\n"
@@ -96,6 +102,11 @@ explain_option(struct ldmctl_ctx *ctx, struct explain_args *a, int c, const char
 		return 0;
 	case 'l':
 		return add_lan(a, arg);
+	case 'b':
+		if (ldm_dbus_bus_parse(arg, &a->bus) < 0)
+			return ldmctl_usage_error("explain", "--bus '%s': give session or system",
+			                          arg);
+		return 0;
 	case '?':
 		return ldmctl_usage_hint("explain");
 	default:
@@ -117,6 +128,7 @@ parse_args(struct ldmctl_ctx *ctx, int argc, char **argv, struct explain_args *a
 		{ "host", required_argument, NULL, 'H' },
 		{ "in", no_argument, NULL, 'i' },
 		{ "lan", required_argument, NULL, 'l' },
+		{ "bus", required_argument, NULL, 'b' },
 		{},
 	};
 	int c, r;
@@ -329,6 +341,49 @@ judge(const struct ldm_policy *p, struct explain_args *a, struct ldm_flow *flow)
 	return print_verdict(p, &v, flow->host);
 }
 
+/* `explain POLICY dbus NAME`: the item that lets the app talk to NAME, or none. */
+static int
+judge_dbus(const struct ldm_policy *p, const struct explain_args *a)
+{
+	unsigned bus = a->bus != 0 ? a->bus : LDM_ITEM_DBUS_SESSION;
+	const struct ldm_item *it = ldm_policy_dbus_allowed(p, bus, a->dest);
+	const char *risk = it != NULL ? ldm_dbus_name_risk(it->value, bus) : NULL;
+
+	if (it == NULL) {
+		fputs("block: no dbus rule names '", stdout);
+		ldmctl_put_escaped(stdout, a->dest, false);
+		printf("' on the %s bus (default deny)\n", ldm_dbus_bus_name(bus));
+		return LDMCTL_EXIT_FAIL;
+	}
+	fputs("allow: dbus rule ", stdout);
+	ldmctl_put_escaped(stdout, it->file != NULL ? it->file : "?", false);
+	printf(":%u", it->line);
+	if (it->comment != NULL) {
+		fputs(" \"", stdout);
+		ldmctl_put_escaped(stdout, it->comment, true);
+		fputc('"', stdout);
+	}
+	printf(" (%s bus, ", ldm_dbus_bus_name(bus));
+	ldmctl_put_escaped(stdout, it->value, false);
+	fputs("), through ldm-run's D-Bus proxy\n", stdout);
+	if (risk != NULL)
+		printf("warning: %s\n", risk);
+	return LDMCTL_EXIT_OK;
+}
+
+/* Checks the dbus NAME argument: a well-known name, not a pattern. Returns 0 or exit code. */
+static int
+parse_dbus(const struct explain_args *a)
+{
+	const char *why;
+
+	if (ldm_dbus_name_check(a->dest, &why) < 0 || strchr(a->dest, '*') != NULL)
+		return ldmctl_usage_error("explain", "'%s' is not a D-Bus well-known name: %s",
+		                          a->dest,
+		                          why != NULL ? why : "give a name, not a pattern");
+	return 0;
+}
+
 int
 ldmctl_explain(struct ldmctl_ctx *ctx, int argc, char **argv)
 {
@@ -337,6 +392,8 @@ ldmctl_explain(struct ldmctl_ctx *ctx, int argc, char **argv)
 	struct ldm_flow flow = { 0 };
 	int r;
 
+	bool dbus;
+
 	if (ldmctl_explain_is_write(argc, argv))
 		return ldmctl_explain_write(ctx, argc, argv);
 	r = parse_args(ctx, argc, argv, &a);
@@ -344,12 +401,15 @@ ldmctl_explain(struct ldmctl_ctx *ctx, int argc, char **argv)
 		r = ldmctl_load_policy(ctx, a.policy, &p);
 		return r != 0 ? r : ldmctl_explain_unix(p, a.dest);
 	}
+	dbus = r == 0 && strcmp(a.proto, "dbus") == 0;
+	if (r == 0 && !dbus && a.bus != 0)
+		r = ldmctl_usage_error("explain", "--bus goes with dbus only");
 	if (r == 0)
-		r = parse_flow(&a, &flow);
+		r = dbus ? parse_dbus(&a) : parse_flow(&a, &flow);
 	if (r == 0)
 		r = ldmctl_load_policy(ctx, a.policy, &p);
 	if (r == 0)
-		r = judge(p, &a, &flow);
+		r = dbus ? judge_dbus(p, &a) : judge(p, &a, &flow);
 	free(a.lan);
 	return r < 0 ? LDMCTL_EXIT_OK : r;
 }

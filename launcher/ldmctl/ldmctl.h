@@ -72,6 +72,12 @@ int ldmctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 /* Prints only the --help hint for CMD (NULL: ldmctl); getopt already said what is wrong. */
 int ldmctl_usage_hint(const char *cmd);
 
+/*
+ * Prints FILE:LINE: warning: ... on stderr for each of P's launcher items that exposes more
+ * than it names: an X display, a D-Bus service that acts outside the session.
+ */
+void ldmctl_print_item_warnings(const struct ldm_policy *p, const char *path);
+
 /* Prints "ldmctl: MSG" on stderr. */
 void ldmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

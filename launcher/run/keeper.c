@@ -37,19 +37,29 @@ run_supervisor(const struct ldm_run_opts *o, const char *socket,
                const struct ldm_msg_session_ready *s, const struct ldm_run_items *items,
                const char *path, const sigset_t *old, int status_fd)
 {
-	int sock;
+	static struct ldm_run_dbus dbus;
+	int sock, code;
 	pid_t child;
 
 	if (sigprocmask(SIG_SETMASK, old, NULL) < 0)
 		_exit(LDM_RUN_EXIT_FAIL);
+	/* The D-Bus filter lives as long as the supervisor: while any process of the program
+	 * may still talk to the bus. Its socket becomes an allowed local socket (an item). */
+	if (ldm_run_dbus_begin(&dbus, (struct ldm_run_items *)items) != 0) {
+		ldm_run_keeper_send(status_fd, LDM_RUN_KEEPER_FAIL, LDM_RUN_EXIT_FAIL);
+		_exit(LDM_RUN_EXIT_FAIL);
+	}
 	child = ldm_run_spawn(o, path, s, items, &sock);
 	if (child < 0) {
 		fprintf(stderr, "ldm-run: cannot start the program: %s\n", strerror(-child));
+		ldm_run_dbus_stop(&dbus);
 		ldm_run_keeper_send(status_fd, LDM_RUN_KEEPER_FAIL, LDM_RUN_EXIT_FAIL);
 		_exit(LDM_RUN_EXIT_FAIL);
 	}
 	ldm_run_keeper_send(status_fd, LDM_RUN_KEEPER_PID, (int)child);
-	_exit(ldm_run_supervise(o, socket, s, items, child, sock, status_fd));
+	code = ldm_run_supervise(o, socket, s, items, child, sock, status_fd);
+	ldm_run_dbus_stop(&dbus);
+	_exit(code);
 }
 
 /* Reads one message; returns 1 when the wait is over (*code set), 0 to go on. */

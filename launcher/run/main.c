@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/client.h"
+#include "ldm/display.h"
 #include "ldm/util.h"
 #include "run/run.h"
 
@@ -26,6 +27,25 @@ ensure_stdio(void)
 			return -EBADF;
 	}
 	return 0;
+}
+
+/* Says so on stderr when the policy lets the program reach an X display (a loud choice). */
+static void
+warn_x11(const struct ldm_run_items *items)
+{
+	for (size_t i = 0; i < items->n; i++) {
+		const struct ldm_run_item *it = &items->v[i];
+
+		if (it->kind == LDM_ITEM_UNIX && (it->flags & 0x1u) != 0 &&
+		    ldm_unix_target_is_x11(it->value)) {
+			fprintf(stderr,
+			        "ldm-run: warning: the policy lets the program reach the X "
+			        "display (%.200s): X11 lets it read the screen and type into "
+			        "every other window of that display\n",
+			        it->value);
+			return;
+		}
+	}
 }
 
 static int
@@ -78,5 +98,7 @@ main(int argc, char **argv)
 		return LDM_RUN_EXIT_FAIL;
 	if (ldm_run_write_scope_prepare(&items) < 0)
 		return LDM_RUN_EXIT_FAIL;
+	if (!o.quiet)
+		warn_x11(&items);
 	return ldm_run_keep(&o, socket, &ready, &items, path);
 }

@@ -8,6 +8,7 @@
  *   items.c       the session's launcher items (write paths, local sockets) and %h/%t/%c
  *   writescope.c  the write scope: paths expanded and checked, Landlock entered in the child
  *   stdio.c       refusing sockets on fds 0-2
+ *   dbus_proxy.c  the D-Bus filter (xdg-dbus-proxy) and the program's bus addresses
  *   child.c       fork, then the child's fixed order: fds, no_new_privs, Landlock, seccomp
  *   keeper.c      the process the shell waits for: the program's status, the summary
  *   supervisor.c  signals, the seccomp listener and its reports, waiting for the child
@@ -177,6 +178,78 @@ bool ldm_run_stdio_socket_ok(int family, int type, const char *peer);
  * the fd and what it is) in WHY. Returns 0, -EPERM, or another -errno.
  */
 int ldm_run_check_stdio(char *why, size_t size);
+
+/*
+ * The D-Bus filter (dbus_proxy.c). A bus no item names gets LDM_RUN_DBUS_NO_BUS_PATH, a path
+ * that cannot exist (a file is no directory), so the program's D-Bus library fails to reach
+ * it and falls back to nothing.
+ */
+#define LDM_RUN_DBUS_PROXY       "/usr/bin/xdg-dbus-proxy"
+#define LDM_RUN_DBUS_NO_BUS_PATH "/dev/null/ldm-run-no-bus"
+#define LDM_RUN_DBUS_ADDR_MAX    1024
+
+struct ldm_run_dbus {
+	pid_t pid;         /* the proxy; 0 if none runs */
+	int sync_fd;       /* our end of its --fd: closing it stops the proxy; -1 if none */
+	char dir[256];     /* the private directory of its sockets, "" if none */
+	char path[2][256]; /* its sockets: [0] session, [1] system; "" if not proxied */
+	char env[2][800];  /* DBUS_SESSION_BUS_ADDRESS, DBUS_SYSTEM_BUS_ADDRESS for the program */
+};
+
+/*
+ * Checks ITEMS' D-Bus items (a valid name, exactly one bus) and says in NEED which buses
+ * they name ([0] session, [1] system). Returns 0, or -EINVAL with the reason in WHY.
+ */
+int ldm_run_dbus_check_items(const struct ldm_run_items *items, bool need[2], char *why,
+                             size_t size);
+
+/*
+ * The real address of BUS (0 session, 1 system): ENV_ADDR (the DBUS_*_BUS_ADDRESS ldm-run
+ * was started with) if set, else unix:path=RUNTIME/bus (session; RUNTIME is
+ * $XDG_RUNTIME_DIR) or unix:path=/run/dbus/system_bus_socket (system). Returns 0, -ENOENT
+ * (session: no address and no RUNTIME), -EINVAL (an address starting with '-'), or
+ * -ENAMETOOLONG.
+ */
+int ldm_run_dbus_address(int bus, const char *env_addr, const char *runtime, char *buf,
+                         size_t size);
+
+/*
+ * "unix:path=PATH" into BUF, with PATH's bytes that a D-Bus address does not take as they
+ * are written %XX (a ',' or ';' in $XDG_RUNTIME_DIR would otherwise end the path). Returns
+ * 0 or -ENAMETOOLONG.
+ */
+int ldm_run_dbus_unix_address(const char *path, char *buf, size_t size);
+
+/*
+ * xdg-dbus-proxy's command line: --fd=FD, then for each bus with an ADDR, ADDR PATH
+ * --filter and one --talk=NAME per D-Bus item of that bus. ARGV holds MAX pointers (copies;
+ * ldm_run_argv_free frees them). Returns 0, -E2BIG or -ENOMEM.
+ */
+int ldm_run_dbus_argv(const struct ldm_run_items *items, const char *const addr[2],
+                      const char *const path[2], int fd, char **argv, size_t max);
+void ldm_run_argv_free(char **argv);
+
+/*
+ * Starts the proxy for the buses ITEMS name and waits until it listens (5 s at most); adds
+ * each of its sockets to ITEMS as an allowed local socket (LDM_ITEM_UNIX), and fills D's
+ * addresses for the program. Without D-Bus items nothing is started. Returns 0, or -errno
+ * with the reason in WHY (the proxy, if any, is stopped).
+ */
+int ldm_run_dbus_start(struct ldm_run_dbus *d, struct ldm_run_items *items, char *why, size_t size);
+
+/* Puts D's addresses in ldm-run's environment (the program inherits it) and drops the
+ * variables that carry a real bus address. Returns 0 or -errno. */
+int ldm_run_dbus_setenv(const struct ldm_run_dbus *d);
+
+/* Stops the proxy (closes its --fd, SIGKILL after 1 s), removes its sockets and directory. */
+void ldm_run_dbus_stop(struct ldm_run_dbus *d);
+
+/*
+ * ldm_run_dbus_start() and ldm_run_dbus_setenv(), before the program is forked: returns 0,
+ * or prints why not and returns LDM_RUN_EXIT_FAIL (the proxy stopped). The caller calls
+ * ldm_run_dbus_stop() when its supervision ends.
+ */
+int ldm_run_dbus_begin(struct ldm_run_dbus *d, struct ldm_run_items *items);
 
 /*
  * Asks the daemon at SOCKET for a session for this pid: policy and flags from O, APP the

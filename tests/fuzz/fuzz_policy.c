@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "ldm/dbus.h"
+#include "ldm/display.h"
 #include "ldm/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,6 +35,12 @@ exercise(const struct ldm_policy *p)
 	(void)ldm_policy_known_label(p, "a.b.example.org");
 	for (size_t i = 0; i < p->n_rules; i++)
 		(void)ldm_rule_format(&p->rules[i], buf, sizeof(buf));
+	for (size_t i = 0; i < p->n_items; i++) {
+		(void)ldm_dbus_name_risk(p->items[i].value, p->items[i].flags);
+		(void)ldm_unix_target_is_x11(p->items[i].value);
+	}
+	(void)ldm_policy_dbus_allowed(p, 1, "org.freedesktop.Notifications");
+	(void)ldm_policy_dbus_allowed(p, 2, "org.example.Foo.Bar");
 }
 
 int
