@@ -83,7 +83,7 @@ ports_cover(const struct ldm_rule *r, uint16_t port)
 	return false;
 }
 
-/* What DESIGN promises of every shipped policy, checked rule by rule. */
+/* What the design (docs/) promises of every shipped policy, checked rule by rule. */
 static void
 check_invariants(const struct ldm_policy *p)
 {
@@ -96,7 +96,7 @@ check_invariants(const struct ldm_policy *p)
 			fail_msg("%s: rule %u (%s:%u) has no comment", p->name, r->number, r->file,
 			         r->line);
 		/* DNS is never allowed wholesale: only by name, through host rules. */
-		if (r->proto != LDM_PROTO_ICMP && ports_cover(r, 53))
+		if (r->proto != LDM_PROTO_ICMP && r->peer != LDM_PEER_UNIX && ports_cover(r, 53))
 			fail_msg("%s: rule %u allows port 53", p->name, r->number);
 		/* Loopback is policed per port, never wholesale. */
 		if (r->peer == LDM_PEER_LOOPBACK && r->n_ports == 0)
@@ -193,8 +193,8 @@ test_rule_counts(void **state)
 		{ "vehicle-video", 2 },
 		{ "radio-herelink", 3 },
 		{ "local-data-mode", 7 + 2 },
-		{ "qgroundcontrol", 7 + 2 + 3 },
-		{ "mission-planner", 7 + 2 + 3 + 1 },
+		{ "qgroundcontrol", 7 + 2 + 3 + 1 },      /* + the Wayland socket */
+		{ "mission-planner", 7 + 2 + 3 + 1 + 2 }, /* + the X display, two names */
 		{ "mavproxy", 7 },
 	};
 
