@@ -1,6 +1,6 @@
 /*
  * The name table: which addresses the allowed DNS names of a session resolved to, so the
- * connection that follows a lookup is judged by the name (DESIGN.md, Policy files: DNS).
+ * connection that follows a lookup is judged by the name (docs/ruleset.md; ldm-policy(5), DNS).
  * Pure: time is passed in (milliseconds of a monotonic clock), and all memory is allocated
  * by ldm_nametab_new(); nothing is allocated later, so a flood of answers costs evictions,
  * never memory.

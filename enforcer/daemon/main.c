@@ -1,4 +1,4 @@
-/* ldm-enforcerd: the root daemon. See ldm-enforcerd(8) and DESIGN.md. */
+/* ldm-enforcerd: the root daemon. See ldm-enforcerd(8) and docs/. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 /*
- * The baseline syscall filter of a sandboxed app (DESIGN.md "Seccomp"). ldm-run's child
+ * The baseline syscall filter of a sandboxed app (docs/threat-model.md, "Layers"). ldm-run's child
  * loads it last, right before execve (STYLE rule 13); it holds whatever the policy says.
  *
  * Denied calls return an errno and never kill the app:

@@ -1,5 +1,5 @@
 /*
- * Fork, and the child's fixed order (STYLE rule 13, issue 4 step 3): restore the signal
+ * Fork, and the child's fixed order (docs/session.md, step 6): restore the signal
  * mask, close every fd but 0-2 (a socket opened before the move into the session cgroup
  * would keep the old cgroup and escape the rules; main.c refused sockets on 0-2),
  * PR_SET_NO_NEW_PRIVS, Landlock (the write scope), the

@@ -1,7 +1,7 @@
 /*
- * ldm-run: runs a program in an ldm-enforcer session. The steps, in the order issue 4
- * fixes; each lives in its own module (run.h). Any failure before the program starts: a
- * one-line reason on stderr and exit 125.
+ * ldm-run: runs a program in an ldm-enforcer session. The steps, in the order
+ * docs/session.md gives; each lives in its own module (run.h). Any failure before the
+ * program starts: a one-line reason on stderr and exit 125.
  */
 #include <errno.h>
 #include <fcntl.h>

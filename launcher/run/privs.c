@@ -1,5 +1,5 @@
 /*
- * Refusing privilege (issue 4, step 0): a program that runs as root or holds a capability
+ * Refusing privilege (docs/session.md): a program that runs as root or holds a capability
  * could remove the session's rules or leave its cgroup, so ldm-run will not start one.
  */
 #include <errno.h>

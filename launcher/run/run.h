@@ -1,5 +1,5 @@
 /*
- * ldm-run: starts a program under a policy (DESIGN.md "How a session works", issue 4).
+ * ldm-run: starts a program under a policy (docs/session.md).
  * main.c strings the steps together; each module here is one step:
  *   options.c     command line, PATH lookup, exit codes (pure but for the lookup)
  *   privs.c       refusing root and capabilities

@@ -1,7 +1,7 @@
 /*
- * A hostile app for the integration tests (issue 5): run under ldm-run as an unprivileged
- * user, it tries each way out of the sandbox that DESIGN.md's threat model names and prints
- * one line per attempt:
+ * A hostile app for the integration tests: run under ldm-run as an unprivileged
+ * user, it tries each way out of the sandbox that the threat model (docs/threat-model.md)
+ * names and prints one line per attempt:
  *
  *   ATTEMPT NAME: blocked (errno or why)
  *   ATTEMPT NAME: ESCAPED (what worked)
