@@ -91,10 +91,10 @@ tb_check "records written while the collector was down arrive after it is back" 
 	tb_wait 40 same_log
 
 # An offline flight: collector down, records written, the laptop's rsyslog restarted (its
-# disk queue kept), then the collector back. rsyslog loses the record its suspended action
-# holds when it is stopped (a known rsyslog limitation, see README): at most that one, and
-# the collector's chain check names the gap, so the loss cannot pass unnoticed; the record
-# is still in the laptop's own log.
+# disk queue kept), then the collector back. rsyslog loses the records its suspended action
+# holds when it is stopped (a known rsyslog limitation, docs/fleet.md): at most those, and
+# the collector's chain check names the gap, so the loss cannot pass unnoticed; the records
+# are still in the laptop's own log.
 stop "$COLLECTOR"
 blocked_session
 tb_wait 5 [ "$(ends "$TB_LOG")" -ge 5 ]
@@ -109,8 +109,10 @@ has_last() { grep -qxF -- "$last" "$got"; }
 tb_check "records queued on disk across a forwarder restart arrive" tb_wait 60 has_last
 sent=$(wc -l <"$TB_LOG")
 arrived=$(sort -u "$got" | wc -l)
-tb_check "at most the one record in flight at the restart is lost ($arrived of $sent)" \
-	[ "$arrived" -ge $((sent - 1)) ]
+# What rsyslog loses is at most what it held for the suspended action when it stopped:
+# records of the session sent while the collector was down (three: start, block, end).
+tb_check "at most the records in flight at the restart are lost ($arrived of $sent)" \
+	[ "$arrived" -ge $((sent - 3)) ]
 tb_check "no record arrives twice" [ "$(wc -l <"$got")" = "$arrived" ]
 if [ "$arrived" = "$sent" ]; then
 	tb_check "the collector's copy verifies" "$CTL" verify --log "$got"
