@@ -10,7 +10,7 @@ cd "$PAYLOAD"
 . tests/integration/lib.sh
 . ./vm.env
 export CI
-ALL_GROUPS="boot"
+ALL_GROUPS="boot unit session logout integration removal"
 GROUP=""
 PILOT=pilot
 PILOT_UID=1000
@@ -115,7 +115,7 @@ app_start() {
 	exec {APP_FD}<>"$APP_FIFO"
 	as_pilot ldm-run --policy "$policy" -- \
 		sh -c 'exec <"$0"; while read -r line; do eval "$line"; done' "$APP_FIFO" \
-		>"$APP_OUT" 2>&1 &
+		>"$APP_OUT" 2>&1 {APP_FD}>&- &
 	APP_RUN=$!
 	app_cmd 'echo "APPPID $$"' 60 || return 1
 	APP_PID=$(sed -n 's/^APPPID //p' "$APP_OUT" | head -n 1)
@@ -130,7 +130,11 @@ app_cmd() {
 }
 app_stop() {
 	exec {APP_FD}>&-
-	tb_wait 20 sh -c "! kill -0 $APP_RUN 2>/dev/null"
+	if ! tb_wait 20 sh -c "! kill -0 $APP_RUN 2>/dev/null"; then
+		detail "the app did not end when its input did: SIGTERM to ldm-run $APP_RUN"
+		kill -TERM "$APP_RUN" 2>/dev/null
+		tb_wait 10 sh -c "! kill -0 $APP_RUN 2>/dev/null" || kill -KILL "$APP_RUN" 2>/dev/null
+	fi
 	wait "$APP_RUN" 2>/dev/null
 }
 # cgroup_of PID: the cgroup v2 path of PID.
@@ -180,6 +184,193 @@ group_boot() {
 		tb_wait 120 systemctl -q is-active "user@$PILOT_UID.service"
 	check "the pilot's session bus exists" tb_wait 30 test -S "/run/user/$PILOT_UID/bus"
 	detail "$(systemctl is-system-running 2>&1)" "$(systemctl --failed --no-legend 2>&1)"
+}
+
+
+# --- unit: the package installs and its unit starts under systemd ---
+DAEMON_CG=/system.slice/ldm-enforcerd.service
+group_unit() {
+	DEBIAN_FRONTEND=noninteractive dpkg -i "$PAYLOAD/ldm-enforcer.deb" >/tmp/dpkg-i.out 2>&1
+	check "dpkg -i installs the package" \
+		[ "$(dpkg-query -W -f='${Status}' ldm-enforcer 2>/dev/null)" = "install ok installed" ]
+	detail "$(tail -n 5 /tmp/dpkg-i.out)"
+	check "the unit is enabled" systemctl -q is-enabled ldm-enforcerd.service
+	check "the unit is active" tb_wait 60 systemctl -q is-active ldm-enforcerd.service
+	local pid
+	pid=$(systemctl show -P MainPID ldm-enforcerd.service)
+	check "the daemon (pid $pid) runs in $DAEMON_CG" [ "$(cgroup_of "$pid")" = "$DAEMON_CG" ]
+	check "its capabilities are CAP_NET_ADMIN only" \
+		grep -q '^CapEff:[[:space:]]*0000000000001000$' "/proc/$pid/status"
+	check "its control socket is /run/ldm/control.sock" tb_wait 20 test -S /run/ldm/control.sock
+	check "ldmctl status answers" sh -c 'ldmctl status | grep -q "^daemon: "'
+	check "its sandbox root is $DAEMON_CG/ldm" test -d "/sys/fs/cgroup$DAEMON_CG/ldm"
+	detail "$(ldmctl status 2>&1)"
+}
+
+# blocked_from_app FAMILY-ADDR PROTO PORT: the app's attempt is refused, the peer sees
+# nothing, the log has it. Prints nothing; the checks are the caller's.
+try_phone_home() {
+	local n cnt rc1 rc2 rc3 rc4
+	n=$(log_lines)
+	peer_capture_start
+	app_cmd "$NET tcp-connect $PEER4 443 3"
+	rc1=$?
+	app_cmd "$NET tcp-connect $PEER6 443 3"
+	rc2=$?
+	app_cmd "$NET udp-ask $PEER4 9999 2"
+	rc3=$?
+	app_cmd "$NET udp-ask $PEER6 9999 2"
+	rc4=$?
+	cnt=$(peer_capture_count 'tcp port 443 or udp port 9999')
+	check "$1: TCP to the peer is refused (v4 rc $rc1, v6 rc $rc2)" [ "$rc1" = 1 -a "$rc2" = 1 ]
+	check "$1: UDP to the peer gets no answer (v4 rc $rc3, v6 rc $rc4)" \
+		[ "$rc3" != 0 -a "$rc3" != 124 -a "$rc4" != 0 -a "$rc4" != 124 ]
+	check "$1: the peer saw no packet from the session ($cnt)" [ "$cnt" = 0 ]
+	check "$1: the four attempts are logged as blocked" tb_wait 10 sh -c "
+		$(declare -f log_new_has); LOG=$LOG
+		log_new_has $n '\"event\":\"blocked\"' '\"dst\":\"$PEER4\"' '\"dport\":443' &&
+		log_new_has $n '\"event\":\"blocked\"' '\"dst\":\"$PEER6\"' '\"dport\":443' &&
+		log_new_has $n '\"event\":\"blocked\"' '\"dst\":\"$PEER4\"' '\"dport\":9999' &&
+		log_new_has $n '\"event\":\"blocked\"' '\"dst\":\"$PEER6\"' '\"dport\":9999'"
+}
+
+# --- session: a pilot's app under the packaged daemon ---
+group_session() {
+	check "the test peer is up in namespace $PEER_NS" peer_setup
+	check "the peer is reachable from outside any session (TCP v4, v6)" \
+		sh -c "'$NET' tcp-connect $PEER4 443 3 && '$NET' tcp-connect $PEER6 443 3"
+	if ! app_start offline; then
+		fail "the pilot's app starts under ldm-run --policy offline"
+		detail "$(cat "$APP_OUT")"
+		return
+	fi
+	local cg pid old
+	cg=$(cgroup_of "$APP_PID")
+	check "the pilot's app runs under ldm-run --policy offline, in a session cgroup ($cg)" \
+		in_session_cgroup "$APP_PID"
+	check "ldmctl status lists the session (policy offline, user pilot)" \
+		sh -c 'ldmctl status | grep -Eq "^session [0-9]+: running, policy offline, user pilot"'
+	try_phone_home "offline session"
+
+	old=$(systemctl show -P MainPID ldm-enforcerd.service)
+	systemctl restart ldm-enforcerd.service
+	check "systemctl restart with a session running: active again" \
+		tb_wait 60 systemctl -q is-active ldm-enforcerd.service
+	pid=$(systemctl show -P MainPID ldm-enforcerd.service)
+	check "with a new daemon ($old -> $pid)" [ -n "$pid" -a "$pid" != "$old" -a "$pid" != 0 ]
+	check "the app survived the restart" kill -0 "$APP_PID"
+	check "and is still in its session cgroup" [ "$(cgroup_of "$APP_PID")" = "$cg" ]
+	check "the new daemon took the session up again" \
+		tb_wait 20 log_has '"event":"session_start"' 'resumed after a daemon restart'
+	try_phone_home "after the restart"
+
+	# Log rotation: the shipped logrotate file rotates and reloads (SIGHUP reopens).
+	local n
+	n=$(log_lines)
+	check "logrotate -f rotates the event log" \
+		sh -c 'logrotate -f /etc/logrotate.d/ldm-enforcer && test -f /var/log/ldm/events.jsonl.1'
+	app_cmd "$NET tcp-connect $PEER4 443 3"
+	check "after systemctl reload the daemon writes to a new events.jsonl" \
+		tb_wait 10 log_has '"event":"blocked"' "\"dst\":\"$PEER4\""
+	check "and nothing more to the rotated file" \
+		[ "$(wc -l </var/log/ldm/events.jsonl.1)" = "$n" ]
+	check "systemctl reload itself succeeds" systemctl reload ldm-enforcerd.service
+	check "and the daemon is the same" \
+		[ "$(systemctl show -P MainPID ldm-enforcerd.service)" = "$pid" ]
+	app_stop
+	check "the session ends when the app does" \
+		tb_wait 20 log_has '"event":"session_end"' '"policy":"offline"'
+}
+
+
+# --- logout: the pilot's user manager stops with an app it started in a session ---
+group_logout() {
+	local unit=ldm-vm-gcs main app cg n
+	as_pilot systemd-run --user --quiet --unit=$unit -- \
+		ldm-run --policy offline -- sleep 3000 >/tmp/vm-logout.out 2>&1
+	check "systemd-run --user starts ldm-run as a unit of the pilot's user manager" \
+		tb_wait 30 sh -c "pgrep -u $PILOT_UID -x sleep >/dev/null"
+	main=$(as_pilot systemctl --user show -P MainPID $unit.service)
+	app=$(pgrep -u $PILOT_UID -x sleep | head -n 1)
+	cg=$(cgroup_of "$app")
+	check "the app ($app) runs in a session cgroup ($cg)" in_session_cgroup "$app"
+	check "and so does ldm-run ($main), no longer in the user manager's app.slice" \
+		[ "$(cgroup_of "$main")" = "$cg" ]
+	n=$(log_lines)
+	systemctl stop "user@$PILOT_UID.service"
+	check "logging out: user@$PILOT_UID.service stops" \
+		sh -c "! systemctl -q is-active user@$PILOT_UID.service"
+	tb_wait 15 sh -c "! kill -0 $app 2>/dev/null"
+	detail "after the logout: ldm-run $main $(kill -0 "$main" 2>/dev/null && echo alive || echo gone)," \
+		"app $app $(kill -0 "$app" 2>/dev/null && echo "alive in $(cgroup_of "$app")" || echo gone)"
+	detail "$(tail -n +"$((n + 1))" "$LOG" | grep -E 'session_(end|start)')"
+	check "the user manager stopped the app: ldm-run got SIGTERM and ended it" \
+		sh -c "! kill -0 $app 2>/dev/null && ! kill -0 $main 2>/dev/null"
+	check "its session ended and is logged" tb_wait 20 log_new_has "$n" '"event":"session_end"'
+	check "no process of the pilot is left in a session cgroup" sh -c "
+		! cat /sys/fs/cgroup$DAEMON_CG/ldm/s*/cgroup.procs 2>/dev/null | grep -q ."
+	systemctl start "user@$PILOT_UID.service"
+	check "the pilot's user manager starts again (for the next groups)" \
+		tb_wait 60 test -S "/run/user/$PILOT_UID/bus"
+}
+
+# --- integration: the namespace test bed's tests against the installed binaries ---
+group_integration() {
+	local links=/tmp/ldm-installed t rc name
+	mkdir -p -m 0755 "$links/tests"
+	ln -sf /usr/sbin/ldm-enforcerd "$links/ldm-enforcerd"
+	ln -sf /usr/bin/ldm-run "$links/ldm-run"
+	ln -sf /usr/bin/ldmctl "$links/ldmctl"
+	ln -sfn "$PAYLOAD/build/tests/tools" "$links/tests/tools"
+	for t in tests/integration/test_*.sh; do
+		name=${t##*/}
+		want_test "$name" || continue
+		local t0
+		t0=$(date +%s)
+		bash "$t" "$links" 2>&1 | sed 's/^/    /'
+		rc=${PIPESTATUS[0]}
+		check "$name passes against the installed binaries (exit $rc, $(($(date +%s) - t0)) s)" \
+			[ "$rc" = 0 ]
+	done
+}
+want_test() {
+	[ -z "${VM_TESTS:-}" ] && return 0
+	case " $VM_TESTS " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# --- removal: apt remove with a session running, then purge ---
+group_removal() {
+	ip netns list | grep -q "^$PEER_NS" || check "the test peer is up" peer_setup
+	if ! app_start offline; then
+		fail "an app runs in a session before the removal"
+		return
+	fi
+	DEBIAN_FRONTEND=noninteractive dpkg -r ldm-enforcer >/tmp/dpkg-r.out 2>&1
+	detail "$(cat /tmp/dpkg-r.out)"
+	check "dpkg -r removes the package" \
+		[ "$(dpkg-query -W -f='${Status}' ldm-enforcer 2>/dev/null)" = "deinstall ok config-files" ]
+	check "and says the running app keeps running, no longer enforced" \
+		grep -q "still running (pids .*$APP_PID.*): they keep running, no longer enforced" \
+		/tmp/dpkg-r.out
+	check "the daemon is stopped" sh -c '! systemctl -q is-active ldm-enforcerd.service'
+	check "no LDM- chain is left (IPv4, IPv6)" [ "$(ldm_chain_lines)" = 0 ]
+	check "no control socket is left" [ ! -e /run/ldm/control.sock ]
+	check "the app keeps running" kill -0 "$APP_PID"
+	app_cmd "$NET tcp-connect $PEER4 443 3"
+	check "unenforced: it now reaches the peer, as the README says" [ "$?" = 0 ]
+	app_stop
+	check "the configuration stays until purge" [ -f /etc/ldm/enforcer.conf ]
+	DEBIAN_FRONTEND=noninteractive dpkg --purge ldm-enforcer >/tmp/dpkg-p.out 2>&1
+	detail "$(cat /tmp/dpkg-p.out)"
+	local st
+	st=$(dpkg-query -W -f='${Status}' ldm-enforcer 2>/dev/null)
+	check "dpkg --purge purges it ($st)" [ -z "$st" -o "$st" = "unknown ok not-installed" ]
+	check "/etc/ldm is gone" [ ! -e /etc/ldm ]
+	check "/var/log/ldm is gone" [ ! -e /var/log/ldm ]
+	check "/run/ldm is gone" [ ! -e /run/ldm ]
+	check "the unit is no longer enabled" \
+		[ ! -e /etc/systemd/system/multi-user.target.wants/ldm-enforcerd.service ]
 }
 
 echo "vm-guest: $(uname -r), $(nproc) CPUs, groups: ${VM_GROUPS:-all}"

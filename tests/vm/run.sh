@@ -74,7 +74,7 @@ git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t 
 	die "cannot copy the tree into the payload"
 cp "$DEB" "$P/ldm-enforcer.deb"
 cp "$TOOLS"/ldm-net "$TOOLS"/ldm-hostile "$TOOLS"/ldm-ruleset "$P/build/tests/tools/"
-printf 'VM_GROUPS="%s"\nCI="%s"\n' "$VM_GROUPS" "${CI:-}" >"$P/vm.env"
+printf 'VM_GROUPS="%s"\nVM_TESTS="%s"\nCI="%s"\n' "$VM_GROUPS" "${VM_TESTS:-}" "${CI:-}" >"$P/vm.env"
 chmod -R a+rX "$P"
 mkfs.ext4 -q -L ldmpayload -d "$P" "$RUN/payload.img" 256M >/dev/null || die "mkfs of the payload disk"
 qemu-img create -q -f qcow2 -b "$IMG/root.img" -F raw "$RUN/root.qcow2" ||
