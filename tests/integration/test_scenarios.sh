@@ -149,7 +149,8 @@ urllib.request.urlopen(sys.argv[1], timeout=30)' "$url") ;;
 	ms=$(tb_ms_since "$start")
 	tb_check "$what $url fails (rc $rc: $(head -c 120 "$TB_TMP/phone.out" | tr '\n' ' '))" \
 		[ "$rc" != 0 ]
-	tb_check "$what $url fails fast (${ms} ms < 5000)" [ "$ms" -lt 5000 ]
+	tb_check "$what $url fails fast (${ms} ms < $(tb_ms_limit 5000))" \
+		[ "$ms" -lt "$(tb_ms_limit 5000)" ]
 }
 
 for client in curl wget python3; do

@@ -10,7 +10,7 @@ cd "$PAYLOAD"
 . tests/integration/lib.sh
 . ./vm.env
 export CI
-ALL_GROUPS="boot unit session logout integration removal"
+ALL_GROUPS="boot unit session ipc logout integration hardening removal"
 GROUP=""
 PILOT=pilot
 PILOT_UID=1000
@@ -264,6 +264,21 @@ group_session() {
 		tb_wait 20 log_has '"event":"session_start"' 'resumed after a daemon restart'
 	try_phone_home "after the restart"
 
+	# kill -9 of the daemon: systemd starts it again (Restart=on-failure); the app stays in
+	# its cgroup, enforced, and is resumed.
+	old=$pid
+	kill -KILL "$old"
+	check "kill -9 of the daemon: systemd starts a new one" tb_wait 60 sh -c "
+		p=\$(systemctl show -P MainPID ldm-enforcerd.service)
+		[ \"\$p\" != $old -a \"\$p\" != 0 ] && systemctl -q is-active ldm-enforcerd.service"
+	pid=$(systemctl show -P MainPID ldm-enforcerd.service)
+	check "systemd counts the restart" [ "$(systemctl show -P NRestarts ldm-enforcerd.service)" = 1 ]
+	check "the app survived the kill in its session cgroup" \
+		[ "$(cgroup_of "$APP_PID")" = "$cg" ]
+	check "the new daemon resumed the session" tb_wait 20 sh -c \
+		"[ \$(grep -c 'resumed after a daemon restart' $LOG) -ge 2 ]"
+	try_phone_home "after kill -9"
+
 	# Log rotation: the shipped logrotate file rotates and reloads (SIGHUP reopens).
 	local n
 	n=$(log_lines)
@@ -322,21 +337,161 @@ group_integration() {
 	ln -sf /usr/bin/ldm-run "$links/ldm-run"
 	ln -sf /usr/bin/ldmctl "$links/ldmctl"
 	ln -sfn "$PAYLOAD/build/tests/tools" "$links/tests/tools"
+	# Their "fails fast" limits are for a real CPU; under emulation everything is slower.
+	export TB_TIME_SCALE=4
 	for t in tests/integration/test_*.sh; do
 		name=${t##*/}
-		want_test "$name" || continue
+		if ! want_test "$name"; then
+			detail "not run here: $name (VM_TESTS=\"$name\" runs it)"
+			continue
+		fi
 		local t0
 		t0=$(date +%s)
-		bash "$t" "$links" 2>&1 | sed 's/^/    /'
+		bash "$t" "$links" 2>&1 | sed -u 's/^/    /'
 		rc=${PIPESTATUS[0]}
 		check "$name passes against the installed binaries (exit $rc, $(($(date +%s) - t0)) s)" \
 			[ "$rc" = 0 ]
 	done
 }
+# The tests run here by default: the issue's scenarios that need no host namespace (phoning
+# home over TCP/UDP/ICMP v4+v6 and every other escape, DNS by name, the aircraft exchange,
+# curl/wget/python3 phoning home) and the ruleset in the 6.1 kernel. The others wait for
+# events with fixed sleeps and 1-3 s polls made for a real CPU, and under emulation on a
+# busy host some of their checks fail on time alone (test_enforcer 13 of 48, test_launcher 4 of 31, test_ldmctl 4 of 18
+# at a load of 7-11): they run on the host (make check, tests/package/test_deb.sh). The
+# daemon's kill -9 is checked under systemd in the session group.
+VM_DEFAULT_TESTS="test_hostile.sh test_dns.sh test_scenarios.sh test_ruleset_kernel.sh"
 want_test() {
-	[ -z "${VM_TESTS:-}" ] && return 0
-	case " $VM_TESTS " in *" $1 "*) return 0 ;; esac
+	case " ${VM_TESTS:-$VM_DEFAULT_TESTS} " in *" $1 "* | *" all "*) return 0 ;; esac
 	return 1
+}
+
+
+# --- hardening: the unit's sandbox settings are in force and the daemon works with them ---
+group_hardening() {
+	local pid out score readme
+	pid=$(systemctl show -P MainPID ldm-enforcerd.service)
+	check "the unit is Type=notify" [ "$(systemctl show -P Type ldm-enforcerd.service)" = notify ]
+	systemctl restart ldm-enforcerd.service
+	check "systemctl restart returns once the daemon serves (ldmctl status at once)" \
+		sh -c 'test -S /run/ldm/control.sock && ldmctl status | grep -q "^daemon: "'
+	pid=$(systemctl show -P MainPID ldm-enforcerd.service)
+	check "a seccomp filter is on the daemon (SystemCallFilter)" \
+		grep -q '^Seccomp:[[:space:]]*2$' "/proc/$pid/status"
+	check "NoNewPrivs is set" grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$pid/status"
+	check "its /dev holds no disk (PrivateDevices)" \
+		sh -c "[ -e /proc/$pid/root/dev/null ] && [ ! -e /proc/$pid/root/dev/vda ]"
+	check "/proc/sys is read-only for it (ProtectKernelTunables)" \
+		sh -c "awk '\$5 == \"/proc/sys\" { print \$6 }' /proc/$pid/mountinfo | grep -q '^ro'"
+	check "/sys/fs/cgroup stays writable for it (ReadWritePaths)" \
+		sh -c "awk '\$5 == \"/sys/fs/cgroup\" { print \$6 }' /proc/$pid/mountinfo | grep -q '^rw'"
+	check "its IPC namespace is its own (PrivateIPC)" \
+		[ "$(readlink /proc/$pid/ns/ipc)" != "$(readlink /proc/1/ns/ipc)" ]
+	local p
+	for p in ProtectClock ProtectKernelLogs ProtectKernelTunables PrivateDevices PrivateMounts; do
+		check "$p=yes" [ "$(systemctl show -P $p ldm-enforcerd.service)" = yes ]
+	done
+	check "UMask=0022" [ "$(systemctl show -P UMask ldm-enforcerd.service)" = 0022 ]
+	# The daemon still works under all of it: a session, its rules, a block logged and sent
+	# to the journal through /dev/log.
+	ip netns list | grep -q "^$PEER_NS" || peer_setup
+	if app_start offline; then
+		try_phone_home "hardened unit"
+		check "the block reaches the journal (syslog through PrivateDevices' /dev/log)" \
+			tb_wait 10 sh -c "journalctl -q -t ldm-enforcerd --no-pager | grep -q '$PEER4'"
+		app_stop
+	else
+		fail "a session starts under the hardened unit"
+	fi
+	check "the daemon never died under the filter (same pid $pid, no SIGSYS in the journal)" \
+		sh -c "[ \"\$(systemctl show -P MainPID ldm-enforcerd.service)\" = $pid ] &&
+		! journalctl -q -u ldm-enforcerd.service --no-pager | grep -q 'status=31/SYS'"
+	out=$(systemd-analyze security ldm-enforcerd.service 2>&1)
+	detail "$(printf '%s\n' "$out" | grep -v '✓')"
+	score=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for ldm-enforcerd.service: \([0-9.]*\).*/\1/p')
+	readme=$(sed -n 's/.*`systemd-analyze security ldm-enforcerd` scores \*\*\([0-9.]*\)\*\*.*/\1/p' \
+		"$PAYLOAD/README.md" | head -n 1)
+	check "systemd-analyze security scores $score, what the README says ($readme)" \
+		[ -n "$score" -a "$score" = "$readme" ]
+}
+
+# --- ipc: a session's local IPC to the pilot's systemd and to helpers outside it ---
+# Each attempt runs in an offline session as the pilot and tries to reach the peer's HTTP
+# server (198.51.100.7:80) from outside the session: it must fail, leave no packet at the
+# peer, be logged (a new record of this session), and leave every process of the app in the
+# session cgroup. These pass once the launcher mediates local IPC (the user manager's bus,
+# abstract sockets); on Debian 12's kernel (Landlock ABI 2) nothing else stops them.
+IPC_URL=http://$PEER4/
+ipc_attempt() {
+	local name=$1 cmd=$2 n cnt rc leftover
+	n=$(log_lines)
+	peer_capture_start
+	app_cmd "$cmd" 90
+	rc=$?
+	# Whatever it started may act later: give it the time a curl needs.
+	sleep 8
+	cnt=$(peer_capture_count 'tcp port 80')
+	leftover=$(pgrep -u "$PILOT_UID" -f 'ldmesc' | while read -r p; do
+		in_session_cgroup "$p" || echo "$p:$(cgroup_of "$p")"; done | tr '\n' ' ')
+	check "$name: fails (rc $rc)" [ "$rc" != 0 -a "$rc" != 124 ]
+	check "$name: the peer saw no packet ($cnt)" [ "$cnt" = 0 ]
+	check "$name: is logged" log_new_has "$n" "\"session\":$APP_SID"
+	check "$name: the app's processes are all still in the session cgroup" \
+		all_in_cgroup "$APP_CG" "$APP_PID" $(pgrep -P "$APP_PID")
+	check "$name: nothing it started runs outside the session (${leftover:-none})" \
+		[ -z "$leftover" ]
+	pkill -KILL -u "$PILOT_UID" -f ldmesc 2>/dev/null
+	return 0
+}
+group_ipc() {
+	ip netns list | grep -q "^$PEER_NS" || peer_setup
+	check "the pilot's session bus is up" tb_wait 60 test -S "/run/user/$PILOT_UID/bus"
+	check "outside a session the pilot reaches the peer over HTTP" \
+		as_pilot curl -s -m 10 -o /dev/null "$IPC_URL"
+	# A delegated unit of the pilot's, as any desktop has (AttachProcessesToUnit's target).
+	as_pilot systemd-run --user --quiet --unit=ldm-vm-deleg -p Delegate=yes sleep 3000
+	# The relay outside the sandbox: an abstract socket forwarded to the peer.
+	as_pilot socat ABSTRACT-LISTEN:ldm-vm-relay,fork TCP:$PEER4:80 &
+	local relay=$!
+	if ! app_start offline; then
+		fail "an offline session starts"
+		kill "$relay" 2>/dev/null
+		return
+	fi
+	APP_CG=$(cgroup_of "$APP_PID")
+	APP_SID=$(ldmctl status | sed -n "s/^session \([0-9]*\): running, .*pid $APP_RUN.*/\1/p")
+	[ -n "$APP_SID" ] || APP_SID=$(ldmctl status |
+		sed -n 's/^session \([0-9]*\): running, policy offline, user pilot.*/\1/p' | tail -n 1)
+	detail "session $APP_SID, cgroup $APP_CG"
+	app_cmd "curl -s -m 5 -o /dev/null $IPC_URL"
+	check "inside the session the same curl fails (rc $?)" [ "$?" != 0 ]
+	local c="curl -s -m 5 -o /dev/null $IPC_URL"
+	ipc_attempt "systemd-run --user --wait --pipe curl" \
+		"systemd-run --user --quiet --wait --pipe --unit=ldmesc1 $c"
+	ipc_attempt "systemd-run --user --scope curl" \
+		"systemd-run --user --quiet --scope --unit=ldmesc2 sh -c 'exec -a ldmesc2 $c'"
+	ipc_attempt "systemd-run --user (no wait) curl" \
+		"systemd-run --user --quiet --unit=ldmesc3 sh -c 'sleep 2; exec -a ldmesc3 $c'"
+	ipc_attempt "systemctl --user start of a unit the app wrote" \
+		"mkdir -p ~/.config/systemd/user &&
+		printf '[Service]\nExecStart=/bin/sh -c \"sleep 2; exec -a ldmesc4 $c\"\n' \
+			>~/.config/systemd/user/ldmesc4.service &&
+		systemctl --user daemon-reload && systemctl --user start ldmesc4.service"
+	ipc_attempt "busctl --user StartTransientUnit" \
+		"busctl --user call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
+		org.freedesktop.systemd1.Manager StartTransientUnit 'ssa(sv)a(sa(sv))' \
+		ldmesc5.service fail 1 ExecStart 'a(sasb)' 1 /bin/sh 3 sh -c \
+		'sleep 2; exec -a ldmesc5 $c' false 0"
+	ipc_attempt "busctl --user AttachProcessesToUnit with the app's own pid" \
+		"sh -c 'busctl --user call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
+		org.freedesktop.systemd1.Manager AttachProcessesToUnit ssau ldm-vm-deleg.service \
+		/ldmesc6 1 \$\$ && exec -a ldmesc6 $c'"
+	ipc_attempt "an abstract-socket relay to the peer" \
+		"curl -s -m 5 -o /dev/null --abstract-unix-socket ldm-vm-relay http://ldmesc7/"
+	app_stop
+	kill "$relay" 2>/dev/null
+	as_pilot systemctl --user stop ldm-vm-deleg.service 2>/dev/null
+	rm -rf /home/pilot/.config/systemd/user/ldmesc4.service
 }
 
 # --- removal: apt remove with a session running, then purge ---

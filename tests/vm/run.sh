@@ -12,7 +12,8 @@
 # Environment: VM_CACHE (image cache, default build/vm), VM_TIMEOUT (seconds for the whole
 # boot-to-poweroff, default 1500), VM_SMP (2), VM_MEM (MiB, 1536), VM_GROUPS (the guest's
 # check groups to run, default all: boot unit session logout integration hardening ipc
-# removal), VM_KEEP=1 (keep the run directory).
+# removal), VM_TESTS (the integration tests run in the VM, default in tests/vm/guest.sh;
+# "all" for every one), VM_KEEP=1 (keep the run directory).
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
