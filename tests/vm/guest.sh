@@ -427,8 +427,11 @@ ipc_attempt() {
 	local name=$1 mark=$2 cmd=$3 n cnt rc leftover moved
 	n=$(log_lines)
 	peer_capture_start
+	local from
+	from=$(wc -l <"$APP_OUT")
 	app_cmd "$cmd" 90
 	rc=$?
+	detail "$(tail -n +"$((from + 1))" "$APP_OUT" | grep -v '^DONE ' | tail -n 4)"
 	# What it started may act later (escape.sh waits 2 s, then curl for up to 5 s).
 	sleep 9
 	cnt=$(peer_capture_count 'tcp port 80')
@@ -492,7 +495,7 @@ group_ipc() {
 	ipc_attempt "busctl --user AttachProcessesToUnit with the app's own pid" ldmesc6 \
 		"sh -c 'busctl --user call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
 		org.freedesktop.systemd1.Manager AttachProcessesToUnit ssau ldm-vm-deleg.service \
-		/ldmesc6 1 \$\$ && exec $e ldmesc6 $IPC_URL 0'"
+		\"\" 1 \$\$ && exec $e ldmesc6 $IPC_URL 0'"
 	ipc_attempt "an abstract-socket relay to the peer" ldmesc7 \
 		"curl -s -m 5 -o /dev/null --abstract-unix-socket ldm-vm-relay http://ldmesc7/"
 	app_stop

@@ -135,8 +135,10 @@ fi
 passed=$(grep -c '^PASS ' "$R")
 failed=$(grep -c '^FAIL ' "$R")
 if [ "$failed" != 0 ]; then
-	say "failed checks:"
-	grep '^FAIL ' "$R" | grep -v '^FAIL \[ipc\]' | sed 's/^/    /'
+	if grep '^FAIL ' "$R" | grep -qv '^FAIL \[ipc\]'; then
+		say "failed checks:"
+		grep '^FAIL ' "$R" | grep -v '^FAIL \[ipc\]' | sed 's/^/    /'
+	fi
 	if grep -q '^FAIL \[ipc\]' "$R"; then
 		say "failed [ipc] checks (a session's local IPC to the user's systemd and other" \
 			"helpers outside it; they pass once the launcher mediates local IPC):"
