@@ -377,8 +377,14 @@ group_hardening() {
 	check "systemctl restart returns once the daemon serves (ldmctl status at once)" \
 		sh -c 'test -S /run/ldm/control.sock && ldmctl status | grep -q "^daemon: "'
 	pid=$(systemctl show -P MainPID ldm-enforcerd.service)
-	check "a seccomp filter is on the daemon (SystemCallFilter)" \
-		grep -q '^Seccomp:[[:space:]]*2$' "/proc/$pid/status"
+	check "a seccomp filter is on the daemon" grep -q '^Seccomp:[[:space:]]*2$' "/proc/$pid/status"
+	# The unit's other settings use seccomp too: the allow list itself must be there.
+	local scf
+	scf=$(systemctl show -P SystemCallFilter ldm-enforcerd.service)
+	check "SystemCallFilter allows execve, denies setresuid and mount" sh -c "
+		printf '%s\n' '$scf' | tr ' ' '\n' >/tmp/scf.txt
+		grep -qx execve /tmp/scf.txt && ! grep -qx setresuid /tmp/scf.txt &&
+		! grep -qx mount /tmp/scf.txt"
 	check "NoNewPrivs is set" grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$pid/status"
 	check "its /dev holds no disk (PrivateDevices)" \
 		sh -c "[ -e /proc/$pid/root/dev/null ] && [ ! -e /proc/$pid/root/dev/vda ]"
