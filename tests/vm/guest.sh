@@ -42,7 +42,6 @@ run_group() {
 	echo "TIME $g $(($(date +%s) - t0)) s"
 }
 
-
 # --- the pilot and the test peer ---
 
 PILOT_ENV=(HOME=/home/pilot USER=pilot LOGNAME=pilot PATH=/usr/local/bin:/usr/bin:/bin
@@ -208,8 +207,8 @@ group_unit() {
 	detail "$(ldmctl status 2>&1)"
 }
 
-# blocked_from_app FAMILY-ADDR PROTO PORT: the app's attempt is refused, the peer sees
-# nothing, the log has it. Prints nothing; the checks are the caller's.
+# try_phone_home LABEL: the app (app_start) tries TCP 443 and UDP 9999 to the peer over
+# IPv4 and IPv6: each is refused, the peer's capture sees nothing, the log has all four.
 try_phone_home() {
 	local n cnt rc1 rc2 rc3 rc4
 	n=$(log_lines)
