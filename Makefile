@@ -77,7 +77,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/bench/%)
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
 .PHONY: tools all deps deps-present check check-run bench-run unit-tests golden-tests policy-tests fuzz-replay integration-tests \
-	install clean format format-check demo fuzz bench update-golden deb
+	install clean format format-check demo fuzz bench update-golden deb vm-check
 
 all: $(PROGS)
 
@@ -233,6 +233,16 @@ deb:
 	mv $(DEBTMP)/*.deb $(DEBTMP)/*.buildinfo $(DEBTMP)/*.changes dist/
 	rm -rf $(DEBTMP)
 	@ls -1 dist/*.deb
+
+# The package on a Debian 12 laptop with systemd, in a QEMU VM under software emulation
+# (tests/vm/run.sh, as root): builds the package (or takes VM_DEB) and the test tools, builds
+# or reuses the cached image in VM_CACHE, boots it without network and runs the checks.
+VM_CACHE ?= $(CURDIR)/build/vm
+VM_DEB ?=
+vm-check:
+	@if [ -z "$(VM_DEB)" ]; then $(MAKE) deb; fi
+	$(MAKE) SANITIZE= B=build tools
+	VM_CACHE=$(VM_CACHE) tests/vm/run.sh $(VM_DEB)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -35,6 +35,11 @@ LAPTOP4=192.168.144.1
 INET4=198.51.100.7
 INET6=2001:db8:100::7
 
+# A factor for the tests' wall-clock limits ("fails fast") and tb_wait's timeouts, for slow
+# machines: a VM under software emulation (tests/vm/guest.sh) sets it; 1 here.
+TB_TIME_SCALE=${TB_TIME_SCALE:-1}
+tb_ms_limit() { echo $(($1 * TB_TIME_SCALE)); }
+
 tb_log() { printf '%s\n' "$*" >&2; }
 
 tb_pass() { TB_PASS=$((TB_PASS + 1)); printf 'PASS %s\n' "$*"; }
@@ -243,9 +248,9 @@ tb_summary() {
 }
 
 # tb_wait SECONDS COMMAND...: polls COMMAND every 50 ms until it succeeds (0) or SECONDS
-# have passed (1).
+# (times TB_TIME_SCALE) have passed (1).
 tb_wait() {
-	local end=$(($(date +%s%N) + $1 * 1000000000))
+	local end=$(($(date +%s%N) + $1 * TB_TIME_SCALE * 1000000000))
 	shift
 	until "$@"; do
 		[ "$(date +%s%N)" -lt "$end" ] || return 1

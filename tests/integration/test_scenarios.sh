@@ -123,7 +123,11 @@ tb_check "the ground station under qgroundcontrol heard them ($(head -n1 "$TB_TM
 tb_check "nothing of the exchange was logged as blocked" \
 	[ "$(tb_log_count '"event":"blocked"' '"policy":"qgroundcontrol"')" = 0 ]
 n=$(tb_capture_count "$dcap" "$TB_TMP/drone.pcap" "udp and src host $LAPTOP4 and src port 14550")
-tb_check "the drone's capture shows the answers from the laptop's 14550 (saw $n)" [ "$n" -ge 24 ]
+# 80% of what the drone sent (30 heartbeats in 3 s on a real CPU; fewer on a slow one).
+sent=$(awk '{ print $3 + $8 }' <<<"$out")
+want=$(((${sent:-30} * 8 + 9) / 10))
+tb_check "the drone's capture shows the answers from the laptop's 14550 (saw $n of $want)" \
+	[ "$n" -ge "$want" -a "$n" -ge 1 ]
 n=$(tb_capture_count "$cap" "$TB_TMP/mavlink.pcap" "src host $LAPWAN or src host 2001:db8:1::2")
 tb_check "and none of it went to the internet (saw $n)" [ "$n" = 0 ]
 
@@ -149,7 +153,8 @@ urllib.request.urlopen(sys.argv[1], timeout=30)' "$url") ;;
 	ms=$(tb_ms_since "$start")
 	tb_check "$what $url fails (rc $rc: $(head -c 120 "$TB_TMP/phone.out" | tr '\n' ' '))" \
 		[ "$rc" != 0 ]
-	tb_check "$what $url fails fast (${ms} ms < 5000)" [ "$ms" -lt 5000 ]
+	tb_check "$what $url fails fast (${ms} ms < $(tb_ms_limit 5000))" \
+		[ "$ms" -lt "$(tb_ms_limit 5000)" ]
 }
 
 for client in curl wget python3; do
