@@ -42,6 +42,7 @@
 #include "run/unixmed.h"
 
 #define REPORT_SEND_TIMEOUT_MS 200
+#define BARRIER_TIMEOUT_MS     1000
 
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define LDM_SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, uint64_t)
@@ -104,6 +105,24 @@ report_send(struct reporter *rep, struct ldm_msg_hdr *hdr, uint64_t *session)
 		rep->fd = -1;
 		rep->retry_at = now_s() + 1;
 	}
+}
+
+/*
+ * Waits until the daemon has read our reports: it names the sender's session by the
+ * sender's pid, so a report still unread when we exit would be dropped. It answers a
+ * summary request on the same connection only after the reports before it.
+ */
+static void
+report_barrier(struct reporter *rep)
+{
+	struct ldm_msg_summary_request req = { .session = rep->session };
+	union ldm_msg_any m;
+
+	if (rep->fd < 0)
+		return;
+	ldm_msg_init(&req.hdr, LDM_MSG_SUMMARY_REQUEST);
+	if (ldm_client_send(rep->fd, &req.hdr) == 0)
+		(void)ldm_client_recv(rep->fd, &m, BARRIER_TIMEOUT_MS);
 }
 
 static void
@@ -367,6 +386,7 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 	drain_listener(&sp);
 	report_flush(&sp.rep, true);
 	report_unix_flush(&sp.rep, true);
+	report_barrier(&sp.rep);
 	ldm_unixmed_free(sp.unixmed);
 	if (sp.rep.fd >= 0)
 		(void)close(sp.rep.fd);
