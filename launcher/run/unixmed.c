@@ -723,15 +723,59 @@ ldm_unixmed_allow(struct ldm_unixmed *m, const char *target)
 	return ldm_unix_rules_add(&m->rules, true, 0, target);
 }
 
+/* Judged paths are resolved ones: resolves the directory of rule path BUF the same way. */
+static void
+resolve_rule_dir(char *buf, size_t size)
+{
+	char *slash = strrchr(buf, '/'), real[PATH_MAX], dir[PATH_MAX + LDM_PATH_PATTERN_MAX];
+	int n;
+
+	if (buf[0] != '/' || slash == NULL || slash == buf)
+		return;
+	*slash = '\0';
+	if (realpath(buf, real) == NULL) {
+		*slash = '/'; /* not there (yet): the rule stays as written */
+		return;
+	}
+	n = snprintf(dir, sizeof(dir), "%s/%s", strcmp(real, "/") == 0 ? "" : real, slash + 1);
+	*slash = '/';
+	if (n > 0 && (size_t)n < size)
+		memcpy(buf, dir, (size_t)n + 1); /* else the rule stays as written */
+}
+
+/* Adds the LDM_ITEM_UNIX item IT. Returns 0 or -errno with a reason in WHY. */
+static int
+add_item(struct ldm_unixmed *m, const struct ldm_run_item *it, const struct ldm_path_vars *vars,
+         char *why, size_t why_size)
+{
+	char buf[LDM_PATH_PATTERN_MAX];
+	int r;
+
+	if (it->flags != LDM_ITEM_UNIX_ALLOW && it->flags != LDM_ITEM_UNIX_DENY) {
+		(void)snprintf(why, why_size, "unix rule %u: unknown flags 0x%x", it->rule,
+		               it->flags);
+		return -EINVAL;
+	}
+	r = ldm_unix_rule_expand(it->value, vars, buf, sizeof(buf));
+	if (r == -ENOENT)
+		return 0; /* %t or %h unknown here: the rule names nothing */
+	if (r < 0) {
+		(void)snprintf(why, why_size, "unix rule %u (%.200s): %s", it->rule, it->value,
+		               strerror(-r));
+		return r;
+	}
+	resolve_rule_dir(buf, sizeof(buf));
+	return ldm_unix_rules_add(&m->rules, it->flags == LDM_ITEM_UNIX_ALLOW, it->rule, buf);
+}
+
 int
 ldm_unixmed_new(const struct ldm_run_items *items, const char *cgroup, ldm_unixmed_report_fn report,
                 void *userdata, struct ldm_unixmed **ret, char *why, size_t why_size)
 {
 	struct ldm_unixmed *m = calloc(1, sizeof(*m));
-	char varbuf[3 * LDM_PATH_PATTERN_MAX], buf[LDM_PATH_PATTERN_MAX], mnt[1024];
-	char dir[PATH_MAX + LDM_PATH_PATTERN_MAX];
+	char varbuf[3 * LDM_PATH_PATTERN_MAX], mnt[1024], dir[PATH_MAX + LDM_PATH_PATTERN_MAX];
 	struct ldm_path_vars vars;
-	int r;
+	int r = 0;
 
 	if (m == NULL)
 		return -ENOMEM;
@@ -740,43 +784,11 @@ ldm_unixmed_new(const struct ldm_run_items *items, const char *cgroup, ldm_unixm
 	m->report = report;
 	m->userdata = userdata;
 	(void)ldm_run_path_vars(&vars, varbuf, sizeof(varbuf));
-	for (size_t i = 0; i < items->n; i++) {
-		const struct ldm_run_item *it = &items->v[i];
-		bool allow = it->flags == LDM_ITEM_UNIX_ALLOW;
-		char *slash, real[PATH_MAX];
-
-		if (it->kind != LDM_ITEM_UNIX)
-			continue;
-		if (it->flags != LDM_ITEM_UNIX_ALLOW && it->flags != LDM_ITEM_UNIX_DENY) {
-			(void)snprintf(why, why_size, "unix rule %u: unknown flags 0x%x", it->rule,
-			               it->flags);
-			r = -EINVAL;
-			goto fail;
-		}
-		r = ldm_unix_rule_expand(it->value, &vars, buf, sizeof(buf));
-		if (r == -ENOENT)
-			continue; /* %t or %h unknown here: the rule names nothing */
-		if (r < 0) {
-			(void)snprintf(why, why_size, "unix rule %u (%.200s): %s", it->rule,
-			               it->value, strerror(-r));
-			goto fail;
-		}
-		/* Judged paths are resolved ones: resolve the rule's directory the same way. */
-		slash = strrchr(buf, '/');
-		if (buf[0] == '/' && slash != NULL && slash != buf) {
-			*slash = '\0';
-			if (realpath(buf, real) != NULL) {
-				(void)snprintf(dir, sizeof(dir), "%s/%s",
-				               strcmp(real, "/") == 0 ? "" : real, slash + 1);
-				(void)ldm_strscpy(buf, sizeof(buf), dir);
-			} else {
-				*slash = '/';
-			}
-		}
-		r = ldm_unix_rules_add(&m->rules, allow, it->rule, buf);
-		if (r < 0)
-			goto fail;
-	}
+	for (size_t i = 0; r == 0 && i < items->n; i++)
+		if (items->v[i].kind == LDM_ITEM_UNIX)
+			r = add_item(m, &items->v[i], &vars, why, why_size);
+	if (r < 0)
+		goto fail;
 	r = cgroup2_mount(mnt, sizeof(mnt));
 	if (r == 0) {
 		(void)snprintf(dir, sizeof(dir), "%s/%s", mnt, cgroup);

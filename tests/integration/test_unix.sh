@@ -30,10 +30,12 @@ tb_init
 chmod o+x "$BUILD" "$BUILD/tests" "$BUILD/tests/tools" 2>/dev/null
 D="$TB_TMP/sock" # the test user's socket directory, as /tmp or $XDG_RUNTIME_DIR would be
 install -d -m 0700 -o "$TB_USER" -g "$TB_USER" "$D" "$D/screen" "$D/app"
+ln -s "$D" "$TB_TMP/via-link" # a rule may name a socket through a symlinked directory
 
 tb_policy unixtest "name = \"unixtest\";
 allow = (
   { proto = \"unix\"; to = \"$D/allowed.sock\"; comment = \"a display\"; },
+  { proto = \"unix\"; to = \"$TB_TMP/via-link/linked.sock\"; comment = \"through a link\"; },
   { proto = \"tcp\"; to = \"$INET4\"; ports = \"8090\"; comment = \"an allowed server\"; }
 );
 deny = ( { proto = \"unix\"; to = \"$D/denied.sock\"; comment = \"never this one\"; } );"
@@ -56,6 +58,7 @@ tb_spawn out "$UX" serve "$D/denied.sock" "$D/denied.count" 300
 tb_spawn out "$UX" serve "$D/race.sock" "$D/race.count" 600
 tb_spawn out "$UX" serve "$D/dgram.sock" "$D/dgram.count" 300 dgram
 tb_spawn out "$UX" serve "$D/late.sock" "$D/late.count" 300
+tb_spawn out "$UX" serve "$D/linked.sock" "$D/linked.count" 300
 tb_spawn out "$UX" pass "$D/passer.sock" 300 "$D/relay.sock"
 out tmux -S "$D/tmux.sock" new-session -d -s main sh
 out screen -S "$TB_ID" -d -m sh
@@ -114,6 +117,8 @@ refused "screen -X stuff" screen -S "$TB_ID" -X stuff "$CURL
 refused "screen -X screen" screen -S "$TB_ID" -X screen sh -c "$CURL"
 
 works "an allowed socket" "$UX" connect "$D/allowed.sock"
+works "a rule naming the socket through a symlinked directory" "$UX" connect "$D/linked.sock"
+works "and the app using the symlinked name" "$UX" connect "$TB_TMP/via-link/linked.sock"
 works "the session's own socket (path)" "$UX" pair "$D/app/own.sock"
 works "the session's own socket (abstract)" "$UX" pair "@$TB_ID-own"
 works "the session's own socket (seqpacket)" "$UX" pair "$D/app/own-seq.sock" seqpacket
@@ -200,7 +205,7 @@ check_log() {
 tb_wait 3 test "$(tb_log_count '"proto":"unix"')" -ge 8
 check_log "the relay" "\"dst\":\"$D/relay.sock\"" '"reason":"local socket outside the session'
 check_log "the abstract relay" "\"dst\":\"@$TB_ID-relay\""
-check_log "the deny rule" "\"dst\":\"$D/denied.sock\"" '"rule":3' '"comment":"never this one"'
+check_log "the deny rule" "\"dst\":\"$D/denied.sock\"" '"rule":4' '"comment":"never this one"'
 check_log "tmux" "\"dst\":\"$D/tmux.sock\""
 check_log "screen" "\"dst\":\"$D/screen/"
 check_log "the passer" "\"dst\":\"$D/passer.sock\""
