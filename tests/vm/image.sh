@@ -31,6 +31,8 @@ if [ -f "$OUT/root.img" ]; then
 	echo "$OUT"
 	exit 0
 fi
+# From here on stdout is the caller's result channel: only the image path goes there (fd 3).
+exec 3>&1 1>&2
 for t in debootstrap mkfs.ext4 chroot; do
 	command -v $t >/dev/null || { echo "image.sh: $t missing (make deps)" >&2; exit 1; }
 done
@@ -106,4 +108,4 @@ mkfs.ext4 -q -L ldmroot -d "$ROOTFS" "$WORK/out/root.img" "$IMAGE_SIZE"
 rm -rf "$OUT"
 mv "$WORK/out" "$OUT"
 echo "image.sh: built $OUT" >&2
-echo "$OUT"
+echo "$OUT" >&3
