@@ -337,6 +337,7 @@ static const char *const unix_reasons[] = {
 	[LDM_UNIX_WHY_UNDECIDED] = "local socket: ldm-run could not decide, refused",
 	[LDM_UNIX_WHY_SUPPRESSED] = "more refused local sockets than the supervisor reports "
 	                            "one by one",
+	[LDM_UNIX_WHY_NO_BUS] = "D-Bus bus withheld: no dbus rule of the policy names this bus",
 };
 
 static void

@@ -183,7 +183,8 @@ enum ldm_unix_why {
 	LDM_UNIX_WHY_DEFAULT = 2,    /* no rule names it, and it is not the session's own */
 	LDM_UNIX_WHY_UNDECIDED = 3,  /* ldm-run could not decide: refused (fail closed) */
 	LDM_UNIX_WHY_SUPPRESSED = 4, /* COUNT reports held back by the rate limit */
-	LDM_UNIX_WHY_MAX = LDM_UNIX_WHY_SUPPRESSED,
+	LDM_UNIX_WHY_NO_BUS = 5,     /* the address ldm-run gave for a D-Bus bus it withholds */
+	LDM_UNIX_WHY_MAX = LDM_UNIX_WHY_NO_BUS,
 };
 
 #define LDM_CTL_UNIX_TARGET_MAX 432 /* LDM_UNIX_TARGET_MAX (ldm/unix_rule.h), padded */

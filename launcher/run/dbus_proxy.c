@@ -7,7 +7,7 @@
  * `--talk` only, and always refuses UpdateActivationEnvironment and BecomeMonitor.
  *
  * A bus no item names is not proxied: the program's address for it points at a path that
- * cannot exist (LDM_RUN_DBUS_NO_BUS), so its D-Bus library reports the bus unreachable
+ * cannot exist (LDM_RUN_DBUS_NO_*_BUS_PATH), so its D-Bus library reports the bus unreachable
  * instead of falling back to $XDG_RUNTIME_DIR/bus or X11 autolaunch. The real addresses
  * are not handed to the program in any variable we know of.
  *
@@ -376,8 +376,11 @@ ldm_run_dbus_start(struct ldm_run_dbus *d, struct ldm_run_items *items, char *wh
 		}
 	}
 	for (int b = 0; b < 2; b++) {
-		r = ldm_run_dbus_unix_address(need[b] ? d->path[b] : LDM_RUN_DBUS_NO_BUS_PATH,
-		                              d->env[b], sizeof(d->env[b]));
+		const char *none =
+		        b == 0 ? LDM_RUN_DBUS_NO_SESSION_BUS_PATH : LDM_RUN_DBUS_NO_SYSTEM_BUS_PATH;
+
+		r = ldm_run_dbus_unix_address(need[b] ? d->path[b] : none, d->env[b],
+		                              sizeof(d->env[b]));
 		if (r < 0) {
 			(void)snprintf(why, size, "the proxy's address is too long");
 			ldm_run_dbus_stop(d);

@@ -180,13 +180,16 @@ bool ldm_run_stdio_socket_ok(int family, int type, const char *peer);
 int ldm_run_check_stdio(char *why, size_t size);
 
 /*
- * The D-Bus filter (dbus_proxy.c). A bus no item names gets LDM_RUN_DBUS_NO_BUS_PATH, a path
- * that cannot exist (a file is no directory), so the program's D-Bus library fails to reach
- * it and falls back to nothing.
+ * The D-Bus filter (dbus_proxy.c). A bus no item names gets LDM_RUN_DBUS_NO_SESSION_BUS_PATH
+ * or LDM_RUN_DBUS_NO_SYSTEM_BUS_PATH, a path that cannot exist (a file is no directory), so
+ * the program's D-Bus library fails to reach it and falls back to nothing. The connect()
+ * mediation (unixmed.c) refuses a connect to either with a report (LDM_UNIX_WHY_NO_BUS): a
+ * withheld bus is a block, and a block is logged.
  */
-#define LDM_RUN_DBUS_PROXY       "/usr/bin/xdg-dbus-proxy"
-#define LDM_RUN_DBUS_NO_BUS_PATH "/dev/null/ldm-run-no-bus"
-#define LDM_RUN_DBUS_ADDR_MAX    1024
+#define LDM_RUN_DBUS_PROXY               "/usr/bin/xdg-dbus-proxy"
+#define LDM_RUN_DBUS_NO_SESSION_BUS_PATH "/dev/null/ldm-run-no-session-bus"
+#define LDM_RUN_DBUS_NO_SYSTEM_BUS_PATH  "/dev/null/ldm-run-no-system-bus"
+#define LDM_RUN_DBUS_ADDR_MAX            1024
 
 struct ldm_run_dbus {
 	pid_t pid;         /* the proxy; 0 if none runs */

@@ -570,6 +570,13 @@ connect_path(struct ldm_unixmed *m, int nfd, const struct seccomp_notif *req, in
 	struct stat st;
 	int r;
 
+	/* The address ldm-run gave for a bus it withholds (dbus_proxy.c): the kernel would say
+	 * ENOTDIR, as it does here, but the attempt is a block and is reported. */
+	if (strcmp(path, LDM_RUN_DBUS_NO_SESSION_BUS_PATH) == 0 ||
+	    strcmp(path, LDM_RUN_DBUS_NO_SYSTEM_BUS_PATH) == 0) {
+		refuse(m, nfd, req, LDM_UNIX_WHY_NO_BUS, 0, ENOTDIR, path);
+		goto out;
+	}
 	/* A relative path went through /proc/TID/cwd: was TID still the caller? */
 	if (pfd < 0 || (path[0] != '/' && !still_pending(nfd, req->id))) {
 		/* What the kernel says for a path that does not resolve: not a refusal. */

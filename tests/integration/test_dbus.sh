@@ -130,11 +130,15 @@ tb_as_user "$TB_LAP" "${bus_env[@]}" "$RUN" --quiet --socket "$TB_SOCK" --policy
 tb_check "no dbus rule: the app's environment does not hold the real bus address" \
 	sh -c "! grep -qF '$REAL' '$O/env-nobus'"
 tb_check "no dbus rule: DBUS_SESSION_BUS_ADDRESS points at nothing" \
-	grep -qx 'DBUS_SESSION_BUS_ADDRESS=unix:path=/dev/null/ldm-run-no-bus' "$O/env-nobus"
+	grep -qx 'DBUS_SESSION_BUS_ADDRESS=unix:path=/dev/null/ldm-run-no-session-bus' "$O/env-nobus"
 tb_check "no dbus rule: DBUS_SYSTEM_BUS_ADDRESS points at nothing" \
-	grep -qx 'DBUS_SYSTEM_BUS_ADDRESS=unix:path=/dev/null/ldm-run-no-bus' "$O/env-nobus"
+	grep -qx 'DBUS_SYSTEM_BUS_ADDRESS=unix:path=/dev/null/ldm-run-no-system-bus' "$O/env-nobus"
 tb_check "no dbus rule: dbus-send --session to org.example.PhoneHome fails ($(first "$O/nobus.out"))" \
 	[ "$(last_rc "$O/nobus.out")" != 0 ]
+# A withheld bus is a block like any other: the attempt is a record naming the bus.
+tb_check "no dbus rule: the attempt on the withheld session bus is logged" \
+	tb_wait 3 sh -c "grep '\"event\":\"blocked\"' '$TB_LOG' | grep '\"proto\":\"unix\"' |
+		grep -F '\"dst\":\"/dev/null/ldm-run-no-session-bus\"' | grep -qF 'D-Bus'"
 sleep 0.3
 tb_check "no dbus rule: the activation request did not reach the internet ($(($(requests) - base)) new)" \
 	[ "$(requests)" = "$base" ]

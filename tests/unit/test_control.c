@@ -109,6 +109,10 @@ test_unix_blocked(void **state)
 	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
 	m.why = LDM_UNIX_WHY_SUPPRESSED;
 	assert_int_equal(ldm_msg_check(&m.hdr), 0);
+	m.why = LDM_UNIX_WHY_NO_BUS; /* a withheld bus: one attempt, no rule */
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.count = 1;
+	assert_int_equal(ldm_msg_check(&m.hdr), 0);
 	m.why = 0;
 	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
 	m.why = LDM_UNIX_WHY_MAX + 1;
