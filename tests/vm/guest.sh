@@ -425,7 +425,7 @@ group_hardening() {
 # Each attempt runs in an offline session as the pilot and tries to reach the peer's HTTP
 # server (198.51.100.7:80) from outside the session: it must fail, leave no packet at the
 # peer, be logged (a new record of this session), and leave every process of the app in the
-# session cgroup. These pass once the launcher mediates local IPC (the user manager's bus,
+# session cgroup. The launcher's connect() mediation makes these pass (the user manager's bus,
 # abstract sockets); on Debian 12's kernel (Landlock ABI 2) nothing else stops them.
 IPC_URL=http://$PEER4/
 ipc_attempt() {

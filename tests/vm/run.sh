@@ -141,7 +141,7 @@ if [ "$failed" != 0 ]; then
 	fi
 	if grep -q '^FAIL \[ipc\]' "$R"; then
 		say "failed [ipc] checks (a session's local IPC to the user's systemd and other" \
-			"helpers outside it; they pass once the launcher mediates local IPC):"
+			"helpers outside it; the connect() mediation of ldm-run should have stopped these):"
 		grep '^FAIL \[ipc\]' "$R" | sed 's/^/    /'
 	fi
 fi
