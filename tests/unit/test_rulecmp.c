@@ -49,11 +49,8 @@ replace(const char *text, const char *from, const char *to)
 
 	if (at == NULL)
 		fail_msg("'%s' not in the text", from);
-	out = malloc(strlen(text) - strlen(from) + strlen(to) + 1);
-	assert_non_null(out);
-	memcpy(out, text, (size_t)(at - text));
-	strcpy(out + (at - text), to);
-	strcat(out, at + strlen(from));
+	if (asprintf(&out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from)) < 0)
+		fail_msg("out of memory");
 	return out;
 }
 
