@@ -1,8 +1,10 @@
 /* Strict number parsing and string copies: the only ways text becomes numbers here. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ldm/util.h"
 
@@ -66,4 +68,29 @@ ldm_strscpy(char *dst, size_t size, const char *src)
 	}
 	memcpy(dst, src, n + 1);
 	return 0;
+}
+
+int
+ldm_read_small_at(int dirfd, const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	size_t len = 0;
+
+	if (size == 0)
+		return -EINVAL;
+	if (fd < 0)
+		return -errno;
+	while (len + 1 < size) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return (int)len;
 }

@@ -20,30 +20,6 @@
 
 #define MAX_PROC_TEXT (1024 * 1024)
 
-/* Reads a small file (a /proc or cgroup file) into BUF, NUL-terminated. */
-static int
-read_small(int dirfd, const char *path, char *buf, size_t size)
-{
-	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	size_t len = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	return (int)len;
-}
-
 static int
 mkdir_p(const char *path)
 {
@@ -88,7 +64,7 @@ ldm_cgroup_init(const char *configured, struct ldm_cgroups *ret)
 	*ret = (struct ldm_cgroups){ .root_fd = -1 };
 	if (text == NULL)
 		return -ENOMEM;
-	r = read_small(AT_FDCWD, "/proc/self/mountinfo", text, MAX_PROC_TEXT);
+	r = ldm_read_small_at(AT_FDCWD, "/proc/self/mountinfo", text, MAX_PROC_TEXT);
 	if (r < 0)
 		return r;
 	r = ldm_mountinfo_cgroup2(text, ret->mount, sizeof(ret->mount));
@@ -161,7 +137,7 @@ ldm_cgroup_populated(const struct ldm_cgroups *cg, const char *name)
 
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	r = read_small(cg->root_fd, path, buf, sizeof(buf));
+	r = ldm_read_small_at(cg->root_fd, path, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	return ldm_cgroup_events_populated(buf);
@@ -187,7 +163,7 @@ ldm_cgroup_of_pid(pid_t pid, char *buf, size_t size)
 	int r;
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	r = read_small(AT_FDCWD, path, text, sizeof(text));
+	r = ldm_read_small_at(AT_FDCWD, path, text, sizeof(text));
 	if (r < 0)
 		return r;
 	return ldm_proc_cgroup2_path(text, buf, size);

@@ -42,29 +42,6 @@ struct ldm_proc_seen {
 	bool fresh; /* first seen in the last read */
 };
 
-static int
-read_text(int dirfd, const char *path, char *buf, size_t size)
-{
-	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	size_t len = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	return (int)len;
-}
-
 /* PID's state, start time and name; -ENOENT when it is gone. */
 static int
 proc_stat(int pid, char *state, uint64_t *start, char *comm, size_t comm_size)
@@ -73,7 +50,7 @@ proc_stat(int pid, char *state, uint64_t *start, char *comm, size_t comm_size)
 	int r;
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	r = read_text(AT_FDCWD, path, text, sizeof(text));
+	r = ldm_read_small_at(AT_FDCWD, path, text, sizeof(text));
 	if (r < 0)
 		return r;
 	return ldm_proc_stat_parse(text, state, start, comm, comm_size);
@@ -205,7 +182,7 @@ ldm_procs_scan(struct daemon *d, struct session *s)
 	if (text == NULL || (pids = calloc(LDM_MAX_SESSION_PROCS, sizeof(*pids))) == NULL)
 		return;
 	(void)snprintf(path, sizeof(path), "%s/cgroup.procs", s->name);
-	r = read_text(d->cg.root_fd, path, text, PROCS_TEXT_MAX);
+	r = ldm_read_small_at(d->cg.root_fd, path, text, PROCS_TEXT_MAX);
 	if (r >= 0)
 		r = ldm_parse_pid_list(text, pids, LDM_MAX_SESSION_PROCS);
 	/* Unreadable: the list stays as it was. Too long: the first ones are judged; those

@@ -57,4 +57,10 @@ int ldm_parse_u16(const char *s, uint16_t *ret);
 /* Safe string copy: returns 0, or -ENAMETOOLONG (DST then holds a truncated, terminated copy). */
 int ldm_strscpy(char *dst, size_t size, const char *src);
 
+/*
+ * Reads the small file PATH relative to DIRFD (a /proc or cgroup file; a final symlink is
+ * refused) into BUF, at most SIZE - 1 bytes, NUL-terminated. Returns the length or -errno.
+ */
+int ldm_read_small_at(int dirfd, const char *path, char *buf, size_t size);
+
 #endif
