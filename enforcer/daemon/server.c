@@ -21,7 +21,9 @@
 #include "eventlog.h"
 #include "ldm/util.h"
 
-#define REPORTS_PER_SECOND 100
+/* Twice what an honest supervisor can send in any 1000 ms (two of its seconds, each with its
+ * suppressed-count report): more comes from a sender that is not ldm-run's supervisor. */
+#define REPORTS_PER_SECOND (4 * (LDM_CTL_REPORTS_PER_SEC + 1))
 
 int
 ldm_server_open(struct daemon *d)
@@ -243,6 +245,12 @@ on_syscall_denied(struct daemon *d, int client, const struct ldm_msg_syscall_den
 		refuse(d, client, "syscall report from outside the session it names");
 		return;
 	}
+	/* Every report counted is written (folding bounds the disk), so the records add up to
+	 * the session's count; a sender past the limit is refused, with an error record. */
+	if (!report_allowed(c, ldm_now_ms())) {
+		refuse(d, client, "more syscall reports than ldm-run's supervisor sends");
+		return;
+	}
 	/* A summary of reports the supervisor held back counts all of them (capped). */
 	if (m->nr == LDM_SYSCALL_SUPPRESSED)
 		s->syscalls_denied += m->args[0] < 1000000 ? m->args[0] : 1000000;
@@ -250,8 +258,6 @@ on_syscall_denied(struct daemon *d, int client, const struct ldm_msg_syscall_den
 		s->syscalls_denied++;
 	ldm_counts_sync(s);
 	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
-	if (!report_allowed(c, ldm_now_ms()))
-		return; /* counted in the session, not logged: a flood must not fill the disk */
 	ldm_event_init(&e, LDM_EVENT_SYSCALL_DENIED, NULL);
 	ldm_session_fill_event(s, &e);
 	e.pid = m->pid;
@@ -303,10 +309,13 @@ on_write_denied(struct daemon *d, int client, const struct ldm_msg_write_denied 
 		refuse(d, client, "write report from outside the session it names");
 		return;
 	}
+	if (!report_allowed(c, ldm_now_ms())) { /* as in on_syscall_denied */
+		refuse(d, client, "more write reports than ldm-run's supervisor sends");
+		return;
+	}
 	s->syscalls_denied++;
+	ldm_counts_sync(s);
 	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
-	if (!report_allowed(c, ldm_now_ms()))
-		return; /* counted in the session, not logged */
 	ldm_event_init(&e, LDM_EVENT_SYSCALL_DENIED, NULL);
 	ldm_session_fill_event(s, &e);
 	e.pid = m->pid;

@@ -187,6 +187,13 @@ enum ldm_unix_why {
 	LDM_UNIX_WHY_MAX = LDM_UNIX_WHY_NO_BUS,
 };
 
+/*
+ * ldm-run's supervisor sends at most this many syscall and write reports in each second of
+ * its monotonic clock, plus one report of the rest (LDM_SYSCALL_SUPPRESSED). The daemon's
+ * windows are not aligned with its seconds: it may see two seconds' worth in one of its own.
+ */
+#define LDM_CTL_REPORTS_PER_SEC 100
+
 #define LDM_CTL_UNIX_TARGET_MAX 432 /* LDM_UNIX_TARGET_MAX (ldm/unix_rule.h), padded */
 
 struct ldm_msg_unix_blocked {

@@ -329,7 +329,7 @@ int ldm_run_keep(const struct ldm_run_opts *o, const char *socket,
  * of the monotonic clock; the rest are counted and reported as one record when the next
  * second starts (or at exit).
  */
-#define LDM_RUN_REPORTS_PER_SEC 100
+#define LDM_RUN_REPORTS_PER_SEC LDM_CTL_REPORTS_PER_SEC
 
 struct ldm_run_ratelimit {
 	uint64_t window; /* the second the counts belong to */

@@ -165,4 +165,24 @@ fi
 n=$(tb_capture_count "$wcap" "$TB_TMP/wan.pcap" "src host $LAPWAN and dst host $DRONE4")
 tb_check "the router saw nothing for the aircraft's address on the WAN link (saw $n)" [ "$n" = 0 ]
 
+# A flood of denied calls for 3 s (unshare(CLONE_NEWUSER) at full speed): every call is in
+# a record, so the records' counts add up to what the session end says, whatever the
+# launcher's and the daemon's per-second windows do.
+tb_as_user "$TB_LAP" "$RUN" --quiet --socket "$TB_SOCK" --policy qgroundcontrol -- python3 -c '
+import ctypes, time
+libc = ctypes.CDLL(None, use_errno=True)
+end, n = time.monotonic() + 3, 0
+while time.monotonic() < end:
+    libc.unshare(0x10000000)
+    n += 1
+print(n)' >"$TB_TMP/flood.out" 2>"$TB_TMP/flood.err"
+[ -s "$TB_TMP/flood.err" ] && tb_log "flood: $(tail -n 3 "$TB_TMP/flood.err")"
+sid=$(grep -F '"event":"session_start"' "$TB_LOG" | tail -n1 | sed -n 's/.*"session":\([0-9]*\),.*/\1/p')
+tb_wait 10 sh -c "grep -F '\"event\":\"session_end\",\"session\":$sid,' '$TB_LOG' | grep -q ."
+last_end=$(grep -F "\"event\":\"session_end\",\"session\":$sid," "$TB_LOG" | tail -n1)
+end_n=$(printf '%s' "$last_end" | sed -n 's/.*"syscalls_denied":\([0-9]*\).*/\1/p')
+rec_n=$(tb_log_sum '"event":"syscall_denied"' "\"session\":$sid,")
+tb_check "a flood of denied calls ($(head -c 40 "$TB_TMP/flood.out") calls): the records count $rec_n, the session end ${end_n:-nothing}" \
+	sh -c "[ -n '$end_n' ] && [ '$end_n' -gt 300 ] && [ '$rec_n' = '$end_n' ]"
+
 tb_summary test_hostile
