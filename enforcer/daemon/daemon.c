@@ -284,6 +284,9 @@ check_rules(struct daemon *d)
 		e.reason = err;
 		ldm_daemon_log(d, &e);
 		d->verify_diff[0] = '\0';
+	} else {
+		ldm_daemon_log_error(d, NULL, "the LDM- rules could not be checked (%s); reinstalled",
+		                     strerror(-r));
 	}
 	if (ldm_rules_commit(d, err, sizeof(err)) < 0)
 		ldm_daemon_log_error(d, NULL, "cannot reinstall the rules: %s", err);

@@ -352,8 +352,11 @@ family_verify(struct daemon *d, int family)
 	/* Rule by rule: a rule changed in place, or swapped for another, differs. */
 	if (ok && expected != NULL) {
 		r = ldm_rules_compare(expected, text, d->verify_diff, sizeof(d->verify_diff));
+		/* A saved rule the comparison cannot take (too long, too many words) is none of
+		 * ours: a change, logged as tamper, not a silent reinstall. */
 		if (r < 0)
-			return r;
+			(void)snprintf(d->verify_diff, sizeof(d->verify_diff),
+			               "a rule too long or too complex to be one of ours");
 		ok = r == 0;
 	}
 	return ok ? 0 : 1;

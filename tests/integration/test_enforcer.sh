@@ -128,6 +128,16 @@ tb_in "$TB_LAP" iptables -t filter -F OUTPUT
 sleep 0.5
 tb_check "a flushed filter OUTPUT gets its guard back" sh -c "nsenter \
 	--net=/run/netns/$TB_LAP iptables -S OUTPUT | grep -qx -- '-A OUTPUT -j LDM-GUARD'"
+# An ACCEPT with more words than any rule of ours (60 comment matches): removed, and logged.
+before=$(tb_log_count '"event":"tamper"')
+big=()
+for i in $(seq 60); do big+=(-m comment --comment "c$i"); done
+tb_in "$TB_LAP" iptables -t mangle -I LDM-OUT 1 "${big[@]}" -j ACCEPT
+sleep 0.5
+tb_check "an oversized ACCEPT put into LDM-OUT is gone" sh -c "! nsenter \
+	--net=/run/netns/$TB_LAP iptables -t mangle -S LDM-OUT | grep -q 'c60'"
+tb_check "and the oversized rule is a tamper event" \
+	[ "$(tb_log_count '"event":"tamper"')" -gt "$before" ]
 
 # 7. Spares: two sessions' worth of cgroup and rules wait in the kernel, so that a session
 # starts without a rule commit; the commit that compiles its policy's static rules follows in
