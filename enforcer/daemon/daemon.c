@@ -58,8 +58,10 @@ ldm_daemon_emit(const struct ldm_event *e, void *u)
 	struct ldm_event m = *e;
 
 	m.machine = d->machine_id; /* (machine, session) names a session in merged logs */
-	(void)ldm_eventlog_write(d->log, &m); /* a failure is counted there, never a verdict */
-	ldm_counts_written(d, e);
+	/* A failure is counted there, never a verdict; only what reached the file counts as
+	 * written (a restart logs the rest from the session's counters). */
+	if (ldm_eventlog_write(d->log, &m) == 0)
+		ldm_counts_written(d, e);
 }
 
 /* Logs E; blocked attempts go through the folding table first. The session's counters
@@ -285,7 +287,8 @@ check_rules(struct daemon *d)
 		ldm_daemon_log(d, &e);
 		d->verify_diff[0] = '\0';
 	} else {
-		ldm_daemon_log_error(d, NULL, "the LDM- rules could not be checked (%s); reinstalled",
+		ldm_daemon_log_error(d, NULL,
+		                     "the LDM- rules could not be checked (%s); reinstalled",
 		                     strerror(-r));
 	}
 	if (ldm_rules_commit(d, err, sizeof(err)) < 0)
