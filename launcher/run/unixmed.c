@@ -453,6 +453,9 @@ session_holds(const struct ldm_unixmed *m, uint32_t ino)
 		return false;
 	while (have < sizeof(buf) - 1 && (n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0)
 		have += (size_t)n;
+	/* A full buffer may end in a cut pid (123456 read as 123): not decided, not ours. */
+	if (have == sizeof(buf) - 1)
+		return false;
 	buf[have] = '\0';
 	for (p = strtok_r(buf, "\n", &save); p != NULL; p = strtok_r(NULL, "\n", &save)) {
 		uint32_t pid;
