@@ -226,6 +226,7 @@ static const char *const type_names[] = {
 	[LDM_EVENT_TAMPER] = "tamper",
 	[LDM_EVENT_SYSCALL_DENIED] = "syscall_denied",
 	[LDM_EVENT_ERROR] = "error",
+	[LDM_EVENT_RESOLVED] = "resolved",
 };
 
 const char *
@@ -247,7 +248,7 @@ static bool
 counted(enum ldm_event_type t)
 {
 	return t == LDM_EVENT_BLOCKED || t == LDM_EVENT_WOULD_BLOCK || t == LDM_EVENT_ALLOWED ||
-	       t == LDM_EVENT_SYSCALL_DENIED;
+	       t == LDM_EVENT_SYSCALL_DENIED || t == LDM_EVENT_RESOLVED;
 }
 
 enum kind { K_TS, K_EVENT, K_U64, K_U32, K_U16, K_I32, K_STR, K_PROTO, K_ADDR, K_COUNT, K_DST };

@@ -99,7 +99,7 @@ ldm_journal_fields(const struct ldm_event *e, const char *text, int priority, ui
 	add_flow(&f, e);
 	add_str(&f, "LDM_REASON", e->reason, LDM_EVENT_REASON_MAX);
 	if (t == LDM_EVENT_BLOCKED || t == LDM_EVENT_WOULD_BLOCK || t == LDM_EVENT_ALLOWED ||
-	    t == LDM_EVENT_SYSCALL_DENIED)
+	    t == LDM_EVENT_SYSCALL_DENIED || t == LDM_EVENT_RESOLVED)
 		add_fmt(&f, "LDM_COUNT", "%" PRIu64, e->count == 0 ? 1 : e->count);
 	if (t == LDM_EVENT_SYSCALL_DENIED) {
 		add_str(&f, "LDM_SYSCALL", e->syscall, LDM_EVENT_SYSCALL_MAX);

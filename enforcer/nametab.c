@@ -2,7 +2,8 @@
  * The name table (see nametab.h): chained hashing on (session, family, address), with an
  * agetab (agetab.h) for the hashing, the lists and the eviction, like flowtab.c, and beside it
  * an array of names indexed alike. The age list is in the order entries were added or
- * refreshed. Every name of one key sits in the key's chain.
+ * refreshed. Every name of one key sits in the key's chain, the most recently added or
+ * refreshed first.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -126,7 +127,8 @@ find_name(const struct ldm_nametab *t, uint32_t b, const struct key *k, const ch
 		if (strcmp(t->e[i].name, name) == 0)
 			return i;
 		n++;
-		if (spare == NIL || l[i].expires_ms < l[spare].expires_ms)
+		/* Chains run from the most recently resolved: on a tie the least recent goes. */
+		if (spare == NIL || l[i].expires_ms <= l[spare].expires_ms)
 			spare = i;
 	}
 	*ret_spare = n >= LDM_NAMETAB_MAX_NAMES ? spare : NIL;
@@ -165,10 +167,11 @@ ldm_nametab_add(struct ldm_nametab *t, uint64_t session, uint8_t family, const u
 	b = bucket_of(t, &k);
 	i = find_name(t, b, &k, name, &spare);
 	if (i != NIL) {
-		/* Its place in the chain stays: lookups give names newest added first. */
+		/* To the head of its chain: lookups give the names most recently resolved first. */
 		if (at > t->a.l[i].expires_ms)
 			t->a.l[i].expires_ms = at;
 		ldm_agetab_touch(&t->a, i);
+		ldm_agetab_to_front(&t->a, i, ldm_agetab_chain_prev(&t->a, i));
 		t->st.refreshes++;
 		return 0;
 	}
@@ -179,7 +182,7 @@ ldm_nametab_add(struct ldm_nametab *t, uint64_t session, uint8_t family, const u
 	t->e[i].key = k;
 	memcpy(t->e[i].name, name, len + 1);
 	t->st.adds++;
-	return 0;
+	return 1;
 }
 
 int

@@ -69,16 +69,19 @@ int ldm_nametab_set_seed(struct ldm_nametab *t, uint64_t seed);
  * AF_INET6) in SESSION, for TTL_S seconds from NOW_MS, clamped to [LDM_NAMETAB_MIN_TTL_S,
  * LDM_NAMETAB_MAX_TTL_S]. NAME is copied; it should be normalized (as the DNS parser and
  * ldm_host_name_normalize() produce it), since lookups return it as stored. An existing
- * entry is refreshed (it keeps the later expiry). When the table is full, the entry among the
- * LDM_NAMETAB_EVICT_WINDOW oldest that expires first goes; a full chain or a full set of
- * names for the address loses its oldest. Returns 0, or -EINVAL for an empty or too long
- * NAME, -EAFNOSUPPORT for another family.
+ * entry is refreshed (it keeps the later expiry and becomes the most recently resolved).
+ * Eviction: when the table is full, the entry among the LDM_NAMETAB_EVICT_WINDOW oldest that
+ * expires first goes; a full chain loses its oldest; a full set of LDM_NAMETAB_MAX_NAMES
+ * names for (session, address) loses the name that expires first (on a tie, the one
+ * resolved least recently). Returns 1 for a new entry (the session had not resolved NAME to
+ * ADDR, or that entry was gone: the daemon writes a `resolved` record), 0 for a refresh,
+ * -EINVAL for an empty or too long NAME, -EAFNOSUPPORT for another family.
  */
 int ldm_nametab_add(struct ldm_nametab *t, uint64_t session, uint8_t family, const uint8_t addr[16],
                     const char *name, uint32_t ttl_s, uint64_t now_ms);
 
 /*
- * Finds the live names SESSION resolved to ADDR, newest first, and stores up to MAX pointers
+ * Finds the live names SESSION resolved to ADDR, the most recently resolved first, and stores up to MAX pointers
  * to them in NAMES_OUT (pass LDM_NAMETAB_MAX_NAMES to get all). The pointers stay valid until
  * the next call that adds or forgets. Expired entries met on the way are reclaimed. Returns
  * the number stored (0: none), or -EAFNOSUPPORT for another family.

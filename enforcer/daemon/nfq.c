@@ -295,12 +295,23 @@ is_dns(const struct ldm_packet *k, bool answer)
 	       (answer ? k->sport : k->dport) == 53;
 }
 
+/* Many unique names under one domain (data hidden in subdomains) fold into one record per
+ * parent domain: the first of them is written whole. Sets E's fold host in PARENT. */
+static void
+fold_by_parent(struct ldm_event *e, const char *name, char parent[LDM_MAX_HOST_LEN + 2])
+{
+	const char *dot;
+
+	if (name != NULL && (dot = strchr(name, '.')) != NULL && strchr(dot + 1, '.') != NULL &&
+	    snprintf(parent, LDM_MAX_HOST_LEN + 2, "*%s", dot) < LDM_MAX_HOST_LEN + 2)
+		e->fold_host = parent;
+}
+
 static void
 log_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p,
           const char *name, const struct ldm_rule *rule, const char *reason)
 {
 	char parent[LDM_MAX_HOST_LEN + 2];
-	const char *dot;
 	struct ldm_event e;
 
 	ldm_event_init(&e, s->audit ? LDM_EVENT_WOULD_BLOCK : LDM_EVENT_BLOCKED, NULL);
@@ -309,11 +320,7 @@ log_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const
 	e.uid = p->uid != UINT32_MAX ? p->uid : s->uid;
 	e.host = name;
 	e.label = name != NULL ? ldm_policy_known_label(s->policy, name) : NULL;
-	/* Many unique names under one domain (data hidden in subdomains) fold into one
-	 * record per parent domain: the first of them is written whole. */
-	if (name != NULL && (dot = strchr(name, '.')) != NULL && strchr(dot + 1, '.') != NULL &&
-	    snprintf(parent, sizeof(parent), "*%s", dot) < (int)sizeof(parent))
-		e.fold_host = parent;
+	fold_by_parent(&e, name, parent);
 	if (rule != NULL) {
 		e.rule = rule->number;
 		e.comment = rule->comment;
@@ -371,6 +378,24 @@ dns_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const
 	return ldm_verdict_dns_blocked(s->audit);
 }
 
+/* The session resolved NAME to ADDR for the first time (or the table had forgotten it): a
+ * `resolved` record, so that every name of a destination is in the log, not only the one a
+ * blocked record names. Folded like blocked lookups: a flood of unique names stays small. */
+static void
+log_resolved(struct daemon *d, struct session *s, const struct ldm_dns_addr *addr, const char *name)
+{
+	char parent[LDM_MAX_HOST_LEN + 2];
+	struct ldm_event e;
+
+	ldm_event_init(&e, LDM_EVENT_RESOLVED, NULL);
+	ldm_session_fill_event(s, &e);
+	e.dst.family = addr->family;
+	memcpy(e.dst.addr, addr->addr, addr->family == AF_INET ? 4 : 16);
+	e.host = name;
+	fold_by_parent(&e, name, parent);
+	ldm_daemon_log(d, &e);
+}
+
 /* An answer to an allowed query: its addresses are recorded for the session (with their
  * TTL) before it is let in, so the connection that follows is judged by name. */
 static enum ldm_decision
@@ -390,8 +415,9 @@ dns_answer(struct daemon *d, struct session *s, const struct ldm_packet *k, cons
 		return LDM_DECIDE_PASS;
 	ldm_nametab_stats(d->names, &before);
 	for (size_t i = 0; i < a.n_addrs; i++)
-		(void)ldm_nametab_add(d->names, s->id, a.addrs[i].family, a.addrs[i].addr, a.qname,
-		                      a.addrs[i].ttl, now);
+		if (ldm_nametab_add(d->names, s->id, a.addrs[i].family, a.addrs[i].addr, a.qname,
+		                    a.addrs[i].ttl, now) == 1)
+			log_resolved(d, s, &a.addrs[i], a.qname);
 	ldm_nametab_stats(d->names, &after);
 	/* Full: older addresses were forgotten (their connections now meet no name: blocked,
 	 * the safe side). Said once per session, so a flood of answers cannot fill the log. */

@@ -7,7 +7,7 @@
  * JSON line: keys in this order, each omitted when unknown or empty as noted:
  *   ts        always; RFC 3339 UTC with milliseconds, "2026-11-25T02:14:29.123Z"
  *   event     always; "blocked", "would_block", "allowed", "session_start", "session_end",
- *             "tamper", "syscall_denied", "error"
+ *             "tamper", "syscall_denied", "error", "resolved"
  *   session   omitted when 0 (sessions are numbered from 1)
  *   policy    string; omitted when NULL or ""
  *   uid       omitted when LDM_EVENT_UID_NONE
@@ -19,12 +19,18 @@
  *   sport     omitted when 0
  *   dst, dport  as src, sport; for proto "unix" (a local socket ldm-run refused) dst is
  *             the socket's path or "@name" (abstract; ldm/unix_rule.h), and there is no port
- *   host      string: the DNS name the peer was resolved from
+ *   host      string: the DNS name the peer was resolved from. When the session resolved
+ *             several names to dst, a blocked record names the one a deny rule matched,
+ *             else the one it resolved most recently; its `resolved` records name them all.
+ *             A `resolved` record (the session resolved host to dst, written when it first
+ *             did, or again once the name table had forgotten it) carries session, policy,
+ *             uid, user, app, dst, host and count: many names under one domain to one
+ *             address within a second fold into one record whose host is "*.domain".
  *   label     string: the policy's `known` label for host
  *   rule      omitted when 0 (no rule: default deny)
  *   comment   string: the rule's comment
  *   reason    string
- *   count     blocked, would_block, allowed and syscall_denied only, always there: the
+ *   count     blocked, would_block, allowed, syscall_denied, resolved only, always there: the
  *             attempts this record stands for (0 in the struct is written as 1)
  *   blocked, would_block, syscalls_denied   session_end only, always there
  *   syscall   string, syscall_denied only
@@ -83,7 +89,8 @@ enum ldm_event_type {
 	LDM_EVENT_SESSION_END = 5,
 	LDM_EVENT_TAMPER = 6,
 	LDM_EVENT_SYSCALL_DENIED = 7,
-	LDM_EVENT_ERROR = 8, /* a problem of the daemon itself */
+	LDM_EVENT_ERROR = 8,    /* a problem of the daemon itself */
+	LDM_EVENT_RESOLVED = 9, /* a session resolved a name (host) to an address (dst) */
 };
 
 /* An address of a flow; family 0 means unknown. IPv4 uses addr[0..3]. */

@@ -3,6 +3,10 @@
  * that everything was let through and logged as would_block) into a policy draft: one
  * commented allow rule per destination the app contacted — by host name where the app
  * resolved one, with the ports it used — and the names it only looked up as dns_allow.
+ * A destination's names are every name the session had resolved to its address before
+ * the attempt (its `resolved` records) and the name the attempt's record carries: a
+ * shared (CDN) address gets a rule for each, each comment naming the others, since the
+ * log cannot tell which of them the app meant.
  * The draft passes `ldmctl check`; an administrator reviews it, then installs it.
  *
  * Trust: the log's strings came from the app. Host names are checked as DNS names before
@@ -25,8 +29,11 @@
 #include "ldmctl/ldmctl.h"
 #include "ldmctl/logfiles.h"
 
-#define SUGGEST_MAX_RULES 1000
-#define SUGGEST_MAX_PORTS 32 /* per rule; more ports make another rule */
+#define SUGGEST_MAX_RULES      1000
+#define SUGGEST_MAX_PORTS      32   /* per rule; more ports make another rule */
+#define SUGGEST_MAX_RESOLVED   4096 /* (address, name) pairs remembered */
+#define SUGGEST_ALSO_MAX       200  /* bytes of a rule's "also resolved from" list */
+#define SUGGEST_MAX_DEST_NAMES 16   /* names of one destination (as the daemon keeps) */
 
 struct draft_rule {
 	enum ldm_proto proto;
@@ -36,6 +43,14 @@ struct draft_rule {
 	size_t n_ports;
 	uint64_t count;
 	char label[96];
+	char also[SUGGEST_ALSO_MAX]; /* other names of its addresses, ", "-separated */
+	bool also_cut;
+};
+
+/* A name the session resolved to an address (a `resolved` record). */
+struct resolved {
+	struct ldm_event_addr addr;
+	char name[LDM_MAX_HOST_LEN + 1];
 };
 
 struct draft {
@@ -46,6 +61,9 @@ struct draft {
 	size_t n_rules;
 	char **names; /* looked up only: dns_allow */
 	size_t n_names;
+	struct resolved *resolved;
+	size_t n_resolved;
+	uint64_t resolved_dropped; /* past SUGGEST_MAX_RESOLVED */
 	uint64_t skipped;
 };
 
@@ -56,7 +74,9 @@ suggest_usage(FILE *f)
 	      "\n"
 	      "Writes a policy draft from what session SESSION tried, as its log records say:\n"
 	      "one commented allow rule per destination (by host name where the app looked one\n"
-	      "up, with the ports it used) and the names it only looked up (dns_allow). Run\n"
+	      "up, with the ports it used) and the names it only looked up (dns_allow). An\n"
+	      "address the session resolved several names to gets a rule for each name.\n"
+	      "Run\n"
 	      "the app once under an audit-mode policy (ldm-run --policy audit, or --audit\n"
 	      "where the policy allows it) so that everything is let through and recorded.\n"
 	      "The draft passes 'ldmctl check'; review every rule before installing it.\n"
@@ -130,13 +150,102 @@ add_name(struct draft *d, const char *name)
 		d->n_names++;
 }
 
-/* A blocked or would_block record of the session becomes part of a rule. */
+static bool
+same_addr(const struct ldm_event_addr *a, const struct ldm_event_addr *b)
+{
+	return a->family == b->family &&
+	       memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+/* A `resolved` record of the session: remembered for the attempts that follow. */
+static void
+take_resolved(struct draft *d, const struct ldm_event *e)
+{
+	char name[LDM_MAX_HOST_LEN + 1];
+	struct resolved *v;
+
+	if (e->host == NULL || (e->dst.family != AF_INET && e->dst.family != AF_INET6) ||
+	    ldm_host_name_normalize(e->host, name, sizeof(name)) < 0)
+		return; /* a folded "*.domain" or no DNS name: nothing a rule could name */
+	add_name(d, name);
+	for (size_t i = 0; i < d->n_resolved; i++)
+		if (same_addr(&d->resolved[i].addr, &e->dst) &&
+		    strcmp(d->resolved[i].name, name) == 0)
+			return;
+	if (d->n_resolved >= SUGGEST_MAX_RESOLVED ||
+	    (v = reallocarray(d->resolved, d->n_resolved + 1, sizeof(*v))) == NULL) {
+		d->resolved_dropped++;
+		return;
+	}
+	d->resolved = v;
+	v = &d->resolved[d->n_resolved++];
+	v->addr = e->dst;
+	memcpy(v->name, name, strlen(name) + 1);
+}
+
+/* Adds NAME to R's list of the other names of its addresses (once; cut when full). */
+static void
+add_also(struct draft_rule *r, const char *name)
+{
+	size_t len = strlen(r->also), n = strlen(name);
+	const char *at = r->also;
+
+	if (strcmp(r->peer, name) == 0)
+		return;
+	while ((at = strstr(at, name)) != NULL) {
+		if ((at == r->also || at[-1] == ' ') && (at[n] == ',' || at[n] == '\0'))
+			return;
+		at += n;
+	}
+	if (len + n + 3 > sizeof(r->also)) {
+		r->also_cut = true;
+		return;
+	}
+	(void)snprintf(r->also + len, sizeof(r->also) - len, "%s%s", len ? ", " : "", name);
+}
+
+/* The names of E's destination: E's own, then those the session resolved to it before. */
+static size_t
+dest_names(const struct draft *d, const struct ldm_event *e, const char *host, const char **names,
+           size_t max)
+{
+	size_t n = 0;
+
+	if (host != NULL)
+		names[n++] = host;
+	for (size_t i = 0; i < d->n_resolved && n < max; i++)
+		if (same_addr(&d->resolved[i].addr, &e->dst) &&
+		    (host == NULL || strcmp(d->resolved[i].name, host) != 0))
+			names[n++] = d->resolved[i].name;
+	return n;
+}
+
+/* Counts attempt E into the rule for PEER; returns it (valid until the next find_rule()),
+ * or NULL when no rule could take it. */
+static struct draft_rule *
+count_into(struct draft *d, const struct ldm_event *e, bool is_host, const char *peer,
+           const char *label)
+{
+	struct draft_rule *r =
+	        find_rule(d, e->proto, is_host, peer, e->proto == LDM_PROTO_ICMP ? 0 : e->dport);
+
+	if (r == NULL)
+		return NULL;
+	r->count += e->count != 0 ? e->count : 1;
+	if (label != NULL && r->label[0] == '\0')
+		safe_copy(r->label, sizeof(r->label), label);
+	return r;
+}
+
+/* A blocked or would_block record of the session becomes part of a rule: one for each
+ * name of its destination, or one for its address when it has none. */
 static void
 take_attempt(struct draft *d, const struct ldm_event *e)
 {
 	char host[LDM_MAX_HOST_LEN + 1], addr[INET6_ADDRSTRLEN];
-	struct draft_rule *r;
+	const char *names[SUGGEST_MAX_DEST_NAMES];
 	bool query = e->reason != NULL && strncmp(e->reason, "DNS query", 9) == 0;
+	size_t n;
 
 	if (e->host != NULL && ldm_host_name_normalize(e->host, host, sizeof(host)) < 0) {
 		d->skipped++; /* not a DNS name: nothing a rule could name */
@@ -151,20 +260,24 @@ take_attempt(struct draft *d, const struct ldm_event *e)
 		d->skipped++;
 		return;
 	}
-	if (e->host == NULL && (e->dst.family == 0 || inet_ntop(e->dst.family, e->dst.addr, addr,
-	                                                        sizeof(addr)) == NULL)) {
-		d->skipped++;
+	n = dest_names(d, e, e->host != NULL ? host : NULL, names, ELEMENTSOF(names));
+	if (n == 0) {
+		if (e->dst.family == 0 ||
+		    inet_ntop(e->dst.family, e->dst.addr, addr, sizeof(addr)) == NULL ||
+		    count_into(d, e, false, addr, e->label) == NULL)
+			d->skipped++;
 		return;
 	}
-	r = find_rule(d, e->proto, e->host != NULL, e->host != NULL ? host : addr,
-	              e->proto == LDM_PROTO_ICMP ? 0 : e->dport);
-	if (r == NULL) {
-		d->skipped++;
-		return;
+	for (size_t i = 0; i < n; i++) {
+		struct draft_rule *r = count_into(d, e, true, names[i], i == 0 ? e->label : NULL);
+
+		if (r == NULL) {
+			d->skipped++;
+			return;
+		}
+		for (size_t k = 0; k < n; k++)
+			add_also(r, names[k]);
 	}
-	r->count += e->count != 0 ? e->count : 1;
-	if (e->label != NULL && r->label[0] == '\0')
-		safe_copy(r->label, sizeof(r->label), e->label);
 }
 
 static void
@@ -187,6 +300,8 @@ on_line(void *u, const char *file, unsigned long lineno, const char *line, size_
 	} else if (d->started &&
 	           (e->event == LDM_EVENT_BLOCKED || e->event == LDM_EVENT_WOULD_BLOCK)) {
 		take_attempt(d, e);
+	} else if (d->started && e->event == LDM_EVENT_RESOLVED) {
+		take_resolved(d, e);
 	}
 }
 
@@ -219,9 +334,12 @@ print_rule(const struct draft_rule *r, bool last)
 		putchar('"');
 		putchar(';');
 	}
-	printf(" comment = \"%s%s%" PRIu64 " attempt%s\"; }%s\n", r->label,
-	       r->label[0] != '\0' ? ": " : "", r->count, r->count == 1 ? "" : "s",
-	       last ? "" : ",");
+	printf(" comment = \"%s%s%" PRIu64 " attempt%s", r->label, r->label[0] != '\0' ? ": " : "",
+	       r->count, r->count == 1 ? "" : "s");
+	if (r->also[0] != '\0')
+		printf("; its address also resolved from %s%s", r->also,
+		       r->also_cut ? ", ..." : "");
+	printf("\"; }%s\n", last ? "" : ",");
 }
 
 static void
@@ -240,6 +358,9 @@ print_draft(struct draft *d, const char *name)
 		printf("# %" PRIu64 " attempts could not become rules (no DNS name, an address or "
 		       "protocol a rule cannot name): see ldmctl log %" PRIu64 ".\n",
 		       d->skipped, d->session);
+	if (d->resolved_dropped != 0)
+		printf("# %" PRIu64 " resolved names past the first %d were not used.\n",
+		       d->resolved_dropped, SUGGEST_MAX_RESOLVED);
 	printf("name = \"%s\";\ndescription = \"Drafted by ldmctl suggest from session %" PRIu64
 	       "\";\nmode = \"enforce\";\n",
 	       name, d->session);
@@ -268,6 +389,7 @@ draft_clear(struct draft *d)
 		free(d->names[i]);
 	free(d->names);
 	free(d->rules);
+	free(d->resolved);
 }
 
 int

@@ -122,6 +122,15 @@ test_json_golden(void **state)
 	           "{\"ts\":\"2026-11-25T02:14:29.123Z\",\"event\":\"syscall_denied\","
 	           "\"session\":2,\"count\":1,\"syscall\":\"ptrace\",\"nr\":101,\"errno\":1}\n");
 
+	/* A name the session resolved to an address: counted (folded like floods). */
+	ldm_event_init(&e, LDM_EVENT_RESOLVED, &ts0);
+	e.session = 7;
+	e.dst = addr("198.51.100.7");
+	e.host = "cdn.example.net";
+	check_json(&e, "{\"ts\":\"2026-11-25T02:14:29.123Z\",\"event\":\"resolved\","
+	               "\"session\":7,\"dst\":\"198.51.100.7\",\"host\":\"cdn.example.net\","
+	               "\"count\":1}\n");
+
 	ldm_event_init(&e, LDM_EVENT_ERROR, &ts0);
 	e.reason = "rules removed";
 	e.count = 5; /* not a counted event: no count */
@@ -245,7 +254,7 @@ test_invalid(void **state)
 		struct timespec ts;
 	} cases[] = {
 		{ 0, { TS_SEC, 0 } },
-		{ 9, { TS_SEC, 0 } },
+		{ 64, { TS_SEC, 0 } }, /* past every type */
 		{ LDM_EVENT_BLOCKED, { TS_SEC, 1000000000 } },
 		{ LDM_EVENT_BLOCKED, { TS_SEC, -1 } },
 		{ LDM_EVENT_BLOCKED, { 253402300800, 0 } }, /* 10000-01-01 */
@@ -355,6 +364,12 @@ test_parse_roundtrip(void **state)
 	roundtrip(&e);
 	ldm_event_init(&e, LDM_EVENT_SESSION_END, &(struct timespec){ -62167219200, 0 });
 	e.blocked = UINT64_MAX;
+	roundtrip(&e);
+	ldm_event_init(&e, LDM_EVENT_RESOLVED, &ts0);
+	e.session = 3;
+	e.dst = addr("2001:db8::7");
+	e.host = "tiles.example.org";
+	e.count = 9;
 	roundtrip(&e);
 
 	/* What the reader gives: invalid bytes and U+FFFD come back as 0xff. */

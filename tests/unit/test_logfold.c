@@ -366,6 +366,34 @@ test_fold_host(void **state)
 	assert_string_equal(sink.v[0].host, "*.leak.example.org");
 }
 
+/* A flood of unique names resolved to one address folds as blocked lookups do. */
+static void
+test_resolved(void **state)
+{
+	_cleanup_(ldm_fold_freep) struct ldm_fold *f = NULL;
+	struct sink sink = { 0 };
+	struct ldm_event e;
+
+	(void)state;
+	assert_int_equal(ldm_fold_new(4, &f), 0);
+	ldm_event_init(&e, LDM_EVENT_RESOLVED, NULL);
+	e.session = 7;
+	e.dst.family = AF_INET;
+	e.dst.addr[0] = 198;
+	e.host = "tiles.example.org";
+	assert_int_equal(ldm_fold_offer(f, &e, 0, collect, &sink), LDM_FOLD_EMIT);
+	e.host = "cdn.example.net"; /* another name of the address: a record of its own */
+	assert_int_equal(ldm_fold_offer(f, &e, 1, collect, &sink), LDM_FOLD_EMIT);
+	e.fold_host = "*.x.example";
+	e.host = "a1.x.example";
+	assert_int_equal(ldm_fold_offer(f, &e, 2, collect, &sink), LDM_FOLD_EMIT);
+	e.host = "a2.x.example";
+	assert_int_equal(ldm_fold_offer(f, &e, 3, collect, &sink), LDM_FOLD_COUNTED);
+	assert_int_equal(ldm_fold_flush(f, 2000, true, collect, &sink), 1);
+	assert_int_equal(sink.v[0].count, 1);
+	assert_string_equal(sink.v[0].host, "*.x.example");
+}
+
 int
 main(void)
 {
@@ -373,7 +401,7 @@ main(void)
 		cmocka_unit_test(test_windows),   cmocka_unit_test(test_full),
 		cmocka_unit_test(test_sum),       cmocka_unit_test(test_flush_session),
 		cmocka_unit_test(test_strings),   cmocka_unit_test(test_deadline_and_new),
-		cmocka_unit_test(test_fold_host),
+		cmocka_unit_test(test_fold_host), cmocka_unit_test(test_resolved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* The name table: add/lookup, several names, expiry, TTL clamps, sessions, eviction. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,7 +53,7 @@ static void
 add(struct ldm_nametab *t, uint64_t session, uint8_t family, unsigned n, const char *name,
     uint32_t ttl, uint64_t now)
 {
-	assert_int_equal(ldm_nametab_add(t, session, family, addr(family, n), name, ttl, now), 0);
+	assert_true(ldm_nametab_add(t, session, family, addr(family, n), name, ttl, now) >= 0);
 }
 
 static void
@@ -75,11 +76,16 @@ test_add_lookup(void **state)
 	assert_int_equal(ldm_nametab_lookup(t, 1, AF_INET6, v4, 0, v, 2), 0);
 	assert_string_equal(names(t, 1, AF_INET, 2, 0), "");
 
-	/* A CDN address serving two allowed names: both come back, newest first. */
-	add(t, 1, AF_INET, 1, "caster.rtk.example", 300, 1);
-	add(t, 1, AF_INET, 1, "tiles.example.org", 300, 2); /* a refresh, not a third entry */
-	assert_string_equal(names(t, 1, AF_INET, 1, 3), "caster.rtk.example,tiles.example.org");
+	/* A CDN address serving two allowed names: both come back, the one resolved most
+	 * recently first. A new entry is 1 (the daemon writes a `resolved` record), a
+	 * refresh 0. */
+	assert_int_equal(ldm_nametab_add(t, 1, AF_INET, v4, "caster.rtk.example", 300, 1), 1);
+	assert_string_equal(names(t, 1, AF_INET, 1, 1), "caster.rtk.example,tiles.example.org");
+	/* A refresh, not a third entry; it comes first again. */
+	assert_int_equal(ldm_nametab_add(t, 1, AF_INET, v4, "tiles.example.org", 300, 2), 0);
+	assert_string_equal(names(t, 1, AF_INET, 1, 3), "tiles.example.org,caster.rtk.example");
 	assert_int_equal(ldm_nametab_lookup(t, 1, AF_INET, v4, 3, v, 1), 1);
+	assert_string_equal(v[0], "tiles.example.org");
 
 	add(t, 1, AF_INET6, 1, "tiles.example.org", 300, 0);
 	assert_string_equal(names(t, 1, AF_INET6, 1, 0), "tiles.example.org");
@@ -105,7 +111,7 @@ test_invalid(void **state)
 	assert_int_equal(ldm_nametab_add(t, 1, AF_INET, addr(AF_INET, 1), "", 60, 0), -EINVAL);
 	assert_int_equal(ldm_nametab_add(t, 1, AF_INET, addr(AF_INET, 1), big, 60, 0), -EINVAL);
 	big[LDM_MAX_HOST_LEN] = '\0';
-	assert_int_equal(ldm_nametab_add(t, 1, AF_INET, addr(AF_INET, 1), big, 60, 0), 0);
+	assert_int_equal(ldm_nametab_add(t, 1, AF_INET, addr(AF_INET, 1), big, 60, 0), 1);
 	assert_int_equal(ldm_nametab_add(t, 1, AF_UNIX, addr(AF_INET, 1), "a.b", 60, 0),
 	                 -EAFNOSUPPORT);
 	assert_int_equal(ldm_nametab_lookup(t, 1, AF_UNIX, addr(AF_INET, 1), 0, v, 1),
@@ -227,6 +233,43 @@ test_names_cap(void **state)
 	for (unsigned i = 0; i < LDM_NAMETAB_MAX_NAMES; i++)
 		assert_string_not_equal(v[i], "n5.example");
 	assert_string_equal(v[0], "n16.example");
+	/* The name that made room is new again when it comes back (a new `resolved` record);
+	 * the one expiring first (n0, added first of the 600 s ones) goes now. */
+	assert_int_equal(ldm_nametab_add(t, 1, AF_INET, addr(AF_INET, 1), "n5.example", 600, 1), 1);
+	assert_int_equal(ldm_nametab_lookup(t, 1, AF_INET, addr(AF_INET, 1), 1, v, ELEMENTSOF(v)),
+	                 LDM_NAMETAB_MAX_NAMES);
+	assert_string_equal(v[0], "n5.example");
+	for (unsigned i = 0; i < LDM_NAMETAB_MAX_NAMES; i++)
+		assert_string_not_equal(v[i], "n0.example");
+}
+
+/* Many names per address, in many sessions: each session keeps its own full set. */
+static void
+test_many_names(void **state)
+{
+	_cleanup_(ldm_nametab_freep) struct ldm_nametab *t = ldm_nametab_new(1024);
+	const char *v[LDM_NAMETAB_MAX_NAMES];
+	char name[32];
+
+	(void)state;
+	for (uint64_t s = 1; s <= 4; s++)
+		for (unsigned i = 0; i < LDM_NAMETAB_MAX_NAMES; i++) {
+			snprintf(name, sizeof(name), "s%" PRIu64 "-n%u.example", s, i);
+			assert_int_equal(
+			        ldm_nametab_add(t, s, AF_INET6, addr(AF_INET6, 9), name, 600, i),
+			        1);
+		}
+	for (uint64_t s = 1; s <= 4; s++) {
+		int n = ldm_nametab_lookup(t, s, AF_INET6, addr(AF_INET6, 9), 100, v,
+		                           ELEMENTSOF(v));
+
+		assert_int_equal(n, LDM_NAMETAB_MAX_NAMES);
+		for (int i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "s%" PRIu64 "-n%d.example", s,
+			         LDM_NAMETAB_MAX_NAMES - 1 - i);
+			assert_string_equal(v[i], name);
+		}
+	}
 }
 
 /* Colliding addresses: a chain holds at most LDM_NAMETAB_MAX_CHAIN entries, oldest go. */
@@ -259,7 +302,7 @@ main(void)
 		cmocka_unit_test(test_add_lookup), cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_ttl),        cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_eviction),   cmocka_unit_test(test_names_cap),
-		cmocka_unit_test(test_chain_cap),
+		cmocka_unit_test(test_chain_cap),  cmocka_unit_test(test_many_names),
 	};
 
 	return cmocka_run_group_tests_name("nametab", tests, NULL, NULL);
