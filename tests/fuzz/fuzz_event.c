@@ -66,7 +66,7 @@ build(const uint8_t *data, size_t size)
 		return;
 	memcpy(copy, data, size);
 	copy[size] = '\0';
-	ldm_event_init(&e, (enum ldm_event_type)(data[0] % 9),
+	ldm_event_init(&e, (enum ldm_event_type)(data[0] % (LDM_EVENT_RESOLVED + 1)),
 	               &(struct timespec){ (time_t)data[1] * 86400 * 365, data[2] * 1000000L });
 	e.proto = (enum ldm_proto)(data[3] % 5);
 	e.dst.family = data[4] & 1 ? AF_INET6 : data[4] & 2 ? AF_INET : 0;
