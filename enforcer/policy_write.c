@@ -22,6 +22,7 @@
 #include "ldm/pathvar.h"
 #include "ldm/policy.h"
 #include "ldm/writescope.h"
+#include "ldm/util.h"
 #include "policy_int.h"
 
 const char *const ldm_write_default[3] = { "/tmp", "/var/tmp", "/dev/shm" };
@@ -35,24 +36,28 @@ have_write(const struct ldm_policy *p, const char *v)
 	return false;
 }
 
+/* Adds write item V, written at FILE:LINE (NULL, 0: the built-in default scope). */
 static int
-push_item(struct ldm_policy *p, unsigned flags, const char *v)
+push_item(struct ldm_policy *p, unsigned flags, const char *v, const char *file, unsigned line)
 {
+	_cleanup_free_ char *c = NULL, *f = NULL;
 	struct ldm_item *nv;
-	char *c;
 
 	if (p->n_items >= LDM_CTL_ITEMS_MAX)
 		return -E2BIG;
 	c = strdup(v);
-	if (c == NULL)
+	f = file != NULL ? strdup(file) : NULL;
+	if (c == NULL || (file != NULL && f == NULL))
 		return -ENOMEM;
 	nv = reallocarray(p->items, p->n_items + 1, sizeof(*nv));
-	if (nv == NULL) {
-		free(c);
+	if (nv == NULL)
 		return -ENOMEM;
-	}
 	p->items = nv;
-	nv[p->n_items++] = (struct ldm_item){ .kind = LDM_ITEM_WRITE, .flags = flags, .value = c };
+	nv[p->n_items++] = (struct ldm_item){ .kind = LDM_ITEM_WRITE,
+		                              .flags = flags,
+		                              .value = TAKE_PTR(c),
+		                              .file = TAKE_PTR(f),
+		                              .line = line };
 	return 0;
 }
 
@@ -82,7 +87,7 @@ ldm_loader_read_write(struct loader *l, const char *file, const config_setting_t
 		}
 		if (have_write(l->p, v))
 			continue;
-		r = push_item(l->p, 0, v);
+		r = push_item(l->p, 0, v, file, LINE(e));
 		if (r == -E2BIG) {
 			ldm_loader_error(l, file, LINE(e),
 			                 "write: more than %d launcher items (write paths and "
@@ -103,7 +108,7 @@ ldm_loader_write_finish(struct loader *l)
 	if (l->write_set)
 		return 0;
 	for (size_t i = 0; i < sizeof(ldm_write_default) / sizeof(ldm_write_default[0]); i++) {
-		int r = push_item(l->p, LDM_ITEM_WRITE_F_DEFAULT, ldm_write_default[i]);
+		int r = push_item(l->p, LDM_ITEM_WRITE_F_DEFAULT, ldm_write_default[i], NULL, 0);
 
 		if (r < 0)
 			return r;

@@ -16,8 +16,6 @@
 #include "ldm/util.h"
 #include "ldmctl/ldmctl.h"
 
-#define RULE_TEXT_MAX 4096 /* a rule's match: a host name and up to 64 port ranges */
-
 struct explain_args {
 	const char *policy;
 	const char *proto;
@@ -35,6 +33,7 @@ explain_usage(FILE *f)
 {
 	fputs("Usage: ldmctl explain POLICY PROTO DEST[:PORT] [--host NAME] [--in] [--lan "
 	      "CIDR]...\n"
+	      "       ldmctl explain POLICY --host NAME\n"
 	      "       ldmctl explain POLICY unix PATH|@NAME\n"
 	      "       ldmctl explain POLICY write PATH [--home DIR] [--runtime-dir DIR] [--cwd "
 	      "DIR]\n"
@@ -49,15 +48,22 @@ explain_usage(FILE *f)
 	      "                (icmp only): 192.0.2.7, 2001:db8::7\n"
 	      "  unix PATH     a connect() to a local socket: an absolute path or @name "
 	      "(abstract)\n"
-	      "  --host NAME   the DNS name DEST was resolved from (for `host` rules and labels)\n"
+	      "  --host NAME   the DNS name DEST was resolved from (for `host` rules and labels);\n"
+	      "                alone (no PROTO DEST): the host rules that name NAME, its lookup,\n"
+	      "                and the address rules that would decide by its address\n"
 	      "  --in          the peer opens the flow to the app's local PORT\n"
 	      "  --lan CIDR    treat CIDR as on-link (repeatable, or a comma-separated list);\n"
-	      "                without it the routing table decides what `lan` means\n"
+	      "                without it the routing table decides what `lan` means (the\n"
+	      "                'lan:' line lists the networks used and where they came from)\n"
 	      "  dbus NAME     may the app talk to the D-Bus name NAME (through ldm-run's proxy)?\n"
 	      "  --bus BUS     the bus NAME is on: session (the default) or system\n"
 	      "  --policy-dir DIR  look up POLICY and includes in DIR (repeatable)\n"
 	      "\n"
-	      "Exit status: 0 allowed, 1 blocked, 2 usage error, 3 the policy does not load,\n"
+	      "A matching rule is named with the FILE:LINE it was written at (an included "
+	      "file's).\n"
+	      "\n"
+	      "Exit status: 0 allowed (--host alone: a host rule allows connections to NAME and\n"
+	      "it may be looked up), 1 blocked, 2 usage error, 3 the policy does not load,\n"
 	      "4 the routing table cannot be read.\n",
 	      f);
 }
@@ -139,9 +145,17 @@ parse_args(struct ldmctl_ctx *ctx, int argc, char **argv, struct explain_args *a
 		if (r != 0)
 			return r;
 	}
+	if (argc - optind == 1 && a->host[0] != '\0') {
+		if (a->in || a->have_lan || a->bus != 0)
+			return ldmctl_usage_error("explain",
+			                          "--in, --lan and --bus need PROTO DEST");
+		a->policy = argv[optind];
+		return 0; /* --host NAME alone: a->proto stays NULL */
+	}
 	if (argc - optind != 3)
 		return ldmctl_usage_error("explain", "give POLICY PROTO DEST[:PORT], e.g. "
-		                                     "'qgroundcontrol udp 192.168.144.10:14550'");
+		                                     "'qgroundcontrol udp 192.168.144.10:14550', "
+		                                     "or POLICY --host NAME");
 	a->policy = argv[optind];
 	a->proto = argv[optind + 1];
 	a->dest = argv[optind + 2];
@@ -234,80 +248,60 @@ ldmctl_load_policy(const struct ldmctl_ctx *ctx, const char *policy, struct ldm_
 	return 0;
 }
 
-/* With --host: may the name be looked up at all? (The enforcer judges queries by name.) */
-static void
-print_dns(const struct ldm_policy *p, const char *host)
-{
-	const struct ldm_rule *r = NULL;
-	bool ok = ldm_policy_name_allowed(p, host, &r);
-
-	fputs(ok ? "dns: the name may be looked up: " : "dns: the lookup is blocked: ", stdout);
-	if (r != NULL) {
-		printf("rule %u", r->number);
-		if (r->comment != NULL) {
-			fputs(" \"", stdout);
-			ldmctl_put_escaped(stdout, r->comment, true);
-			fputc('"', stdout);
-		}
-		fputc('\n', stdout);
-	} else {
-		fputs(ok ? "dns_allow\n" : "no host rule or dns_allow names it\n", stdout);
-	}
-}
-
-/* Prints the verdict lines. Returns the exit code. */
-/* "who: USERS" when the policy names who may use it. */
-static void
-print_access(const struct ldm_policy *p)
-{
-	char who[1024];
-
-	if (!p->access_limited)
-		return;
-	if (ldm_policy_access_text(p, who, sizeof(who)) < 0)
-		(void)ldm_strscpy(who, sizeof(who), "(too many to list)");
-	fputs("who: only ", stdout);
-	ldmctl_put_escaped(stdout, who, false);
-	fputs(" may use this policy\n", stdout);
-}
-
 static int
 print_verdict(const struct ldm_policy *p, const struct ldm_verdict *v, const char *host)
 {
-	const char *label = host != NULL ? ldm_policy_known_label(p, host) : NULL;
-	char text[RULE_TEXT_MAX];
-
 	fputs(v->allow ? "allow: " : "block: ", stdout);
-	if (v->rule == NULL) {
-		fputs("no rule matches (default deny)\n", stdout);
-	} else {
-		if (ldm_rule_format(v->rule, text, sizeof(text)) < 0)
-			ldm_strscpy(text, sizeof(text), "?");
-		printf("rule %u", v->rule->number);
-		if (v->rule->comment != NULL) {
-			fputs(" \"", stdout);
-			ldmctl_put_escaped(stdout, v->rule->comment, true);
-			fputc('"', stdout);
-		}
-		fputs(" (", stdout);
-		ldmctl_put_escaped(stdout, text, false);
-		fputs(")\n", stdout);
-	}
+	if (v->rule == NULL)
+		fputs("no rule matches (default deny)", stdout);
+	else
+		ldmctl_put_rule(stdout, v->rule, true);
+	fputc('\n', stdout);
 	if (host != NULL)
-		print_dns(p, host);
-	if (label != NULL) {
-		fputs("known: ", stdout);
-		ldmctl_put_escaped(stdout, label, false);
-		fputc('\n', stdout);
-	}
+		(void)ldmctl_print_dns(p, host);
+	ldmctl_print_known(p, host);
 	if (!v->allow && p->mode == LDM_MODE_AUDIT) {
 		fputs("note: policy '", stdout);
 		ldmctl_put_escaped(stdout, p->name != NULL ? p->name : "?", false);
 		fputs("' is in audit mode: this flow would be logged as would_block, not blocked\n",
 		      stdout);
 	}
-	print_access(p);
 	return v->allow ? LDMCTL_EXIT_OK : LDMCTL_EXIT_FAIL;
+}
+
+/* Is E already among V[0..I)'s `lan` networks? (fe80::/64 is on every interface.) */
+static bool
+lan_seen(const struct ldm_lan_entry *v, size_t i, const struct ldm_lan_entry *e)
+{
+	for (size_t k = 0; k < i; k++)
+		if (v[k].kind == LDM_ROUTE_LINK && v[k].prefix.family == e->prefix.family &&
+		    v[k].prefix.plen == e->prefix.plen &&
+		    memcmp(v[k].prefix.addr, e->prefix.addr, sizeof(e->prefix.addr)) == 0)
+			return true;
+	return false;
+}
+
+/* "lan: NETWORKS (where they came from)": what `lan` meant for this verdict. */
+static void
+print_lan(const struct explain_args *a)
+{
+	char buf[64]; /* INET6_ADDRSTRLEN and "/128" */
+	size_t n = 0;
+
+	fputs("lan: ", stdout);
+	for (size_t i = 0; i < a->n_lan; i++) {
+		const struct ldm_lan_entry *e = &a->lan[i];
+
+		if (e->kind != LDM_ROUTE_LINK || lan_seen(a->lan, i, e) ||
+		    ldm_prefix_format(&e->prefix, buf, sizeof(buf)) < 0)
+			continue;
+		printf("%s%s", n++ ? ", " : "", buf);
+	}
+	fputs(n == 0 ? "none" : "", stdout);
+	fputs(a->have_lan ? " (given with --lan)\n"
+	                  : " (this machine's routes: on-link networks of interfaces without a "
+	                    "default route; the daemon's `uplink` setting is not read)\n",
+	      stdout);
 }
 
 /* Judges the flow in A against P with the given or the routing table's LAN. */
@@ -338,7 +332,10 @@ judge(const struct ldm_policy *p, struct explain_args *a, struct ldm_flow *flow)
 	/* The enforcer's own decision: by the address, and by the name it was resolved from. */
 	ldm_verdict_flow(p, flow, &lan, (const char *const[]){ flow->host },
 	                 flow->host != NULL ? 1 : 0, &v, NULL);
-	return print_verdict(p, &v, flow->host);
+	r = print_verdict(p, &v, flow->host);
+	print_lan(a);
+	ldmctl_print_access(p);
+	return r;
 }
 
 /* `explain POLICY dbus NAME`: the item that lets the app talk to NAME, or none. */
@@ -397,6 +394,10 @@ ldmctl_explain(struct ldmctl_ctx *ctx, int argc, char **argv)
 	if (ldmctl_explain_is_write(argc, argv))
 		return ldmctl_explain_write(ctx, argc, argv);
 	r = parse_args(ctx, argc, argv, &a);
+	if (r == 0 && a.proto == NULL) {
+		r = ldmctl_load_policy(ctx, a.policy, &p);
+		return r != 0 ? r : ldmctl_explain_host(p, a.host);
+	}
 	if (r == 0 && strcmp(a.proto, "unix") == 0) {
 		r = ldmctl_load_policy(ctx, a.policy, &p);
 		return r != 0 ? r : ldmctl_explain_unix(p, a.dest);

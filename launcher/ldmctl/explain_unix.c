@@ -79,15 +79,8 @@ ldmctl_explain_unix(const struct ldm_policy *p, const char *target)
 		      "opened are allowed)\n",
 		      stdout);
 	} else {
-		printf("rule %u", r->number);
-		if (r->comment != NULL) {
-			fputs(" \"", stdout);
-			ldmctl_put_escaped(stdout, r->comment, true);
-			fputc('"', stdout);
-		}
-		fputs(" (unix ", stdout);
-		ldmctl_put_escaped(stdout, r->path, false);
-		fputs(")\n", stdout);
+		ldmctl_put_rule(stdout, r, true);
+		fputc('\n', stdout);
 	}
 	if (v.decision != LDM_UNIX_ALLOW && p->mode == LDM_MODE_AUDIT)
 		fputs("note: audit mode does not apply to local sockets: ldm-run refuses this "

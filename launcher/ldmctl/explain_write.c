@@ -166,6 +166,15 @@ resolve(const char *in, char *out, size_t size)
 	free(rp);
 }
 
+/* "allow: write entry N "VALUE" (EXPANDED) at FILE:LINE" */
+static void
+print_entry(size_t n, const struct ldm_item *it, const char *expanded)
+{
+	printf("allow: write entry %zu \"%s\" (%s) at ", n, it->value, expanded);
+	ldmctl_put_escaped(stdout, it->file != NULL ? it->file : "?", false);
+	printf(":%u\n", it->line);
+}
+
 static int
 judge(const struct ldm_policy *p, const struct write_args *a)
 {
@@ -209,7 +218,7 @@ judge(const struct ldm_policy *p, const struct write_args *a)
 			printf("allow: the default write scope (the policy has no `write`): %s\n",
 			       it->value);
 		else
-			printf("allow: write entry %u \"%s\" (%s)\n", n, it->value, rexp);
+			print_entry(n, it, rexp);
 		return LDMCTL_EXIT_OK;
 	}
 	if (ldm_path_below("/dev", path)) {

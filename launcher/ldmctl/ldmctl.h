@@ -98,6 +98,18 @@ void ldmctl_print_diags(const char *display, int err, const struct ldm_diags *d)
  * or LDMCTL_EXIT_USAGE / LDMCTL_EXIT_POLICY. (explain.c) */
 int ldmctl_load_policy(const struct ldmctl_ctx *ctx, const char *policy, struct ldm_policy **ret);
 
+/* explain_rule.c: "rule N "comment" (match) at FILE:LINE" (the match with MATCH); the
+ * "dns:" line for HOST (returns whether the name may be looked up); the "who:" line when P
+ * limits its users; the "known:" line when P labels HOST. */
+void ldmctl_put_rule(FILE *f, const struct ldm_rule *r, bool match);
+bool ldmctl_print_dns(const struct ldm_policy *p, const char *host);
+void ldmctl_print_access(const struct ldm_policy *p);
+void ldmctl_print_known(const struct ldm_policy *p, const char *host);
+
+/* explain POLICY --host NAME (explain_host.c): the host rules that name NAME. Returns 0
+ * when one allows connections to NAME and the name may be looked up, else 1. */
+int ldmctl_explain_host(const struct ldm_policy *p, const char *host);
+
 /* explain POLICY write PATH (explain_write.c): is ARGV that form, and running it. */
 bool ldmctl_explain_is_write(int argc, char **argv);
 int ldmctl_explain_write(struct ldmctl_ctx *ctx, int argc, char **argv);
