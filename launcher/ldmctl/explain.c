@@ -400,7 +400,7 @@ ldmctl_explain(struct ldmctl_ctx *ctx, int argc, char **argv)
 	}
 	if (r == 0 && strcmp(a.proto, "unix") == 0) {
 		r = ldmctl_load_policy(ctx, a.policy, &p);
-		return r != 0 ? r : ldmctl_explain_unix(p, a.dest);
+		return r != 0 ? r : ldmctl_explain_end(p, ldmctl_explain_unix(p, a.dest));
 	}
 	dbus = r == 0 && strcmp(a.proto, "dbus") == 0;
 	if (r == 0 && !dbus && a.bus != 0)
@@ -410,7 +410,7 @@ ldmctl_explain(struct ldmctl_ctx *ctx, int argc, char **argv)
 	if (r == 0)
 		r = ldmctl_load_policy(ctx, a.policy, &p);
 	if (r == 0)
-		r = dbus ? judge_dbus(p, &a) : judge(p, &a, &flow);
+		r = dbus ? ldmctl_explain_end(p, judge_dbus(p, &a)) : judge(p, &a, &flow);
 	free(a.lan);
 	return r < 0 ? LDMCTL_EXIT_OK : r;
 }

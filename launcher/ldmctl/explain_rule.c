@@ -64,6 +64,14 @@ ldmctl_print_access(const struct ldm_policy *p)
 	fputs(" may use this policy\n", stdout);
 }
 
+int
+ldmctl_explain_end(const struct ldm_policy *p, int code)
+{
+	if (code == LDMCTL_EXIT_OK || code == LDMCTL_EXIT_FAIL)
+		ldmctl_print_access(p);
+	return code;
+}
+
 void
 ldmctl_print_known(const struct ldm_policy *p, const char *host)
 {

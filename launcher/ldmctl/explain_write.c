@@ -250,5 +250,5 @@ ldmctl_explain_write(struct ldmctl_ctx *ctx, int argc, char **argv)
 	r = ldmctl_load_policy(ctx, a.policy, &p);
 	if (r != 0)
 		return r;
-	return judge(p, &a);
+	return ldmctl_explain_end(p, judge(p, &a));
 }

@@ -105,6 +105,8 @@ void ldmctl_put_rule(FILE *f, const struct ldm_rule *r, bool match);
 bool ldmctl_print_dns(const struct ldm_policy *p, const char *host);
 void ldmctl_print_access(const struct ldm_policy *p);
 void ldmctl_print_known(const struct ldm_policy *p, const char *host);
+/* After a verdict (CODE 0 or 1, not a usage error), the "who:" line; returns CODE. */
+int ldmctl_explain_end(const struct ldm_policy *p, int code);
 
 /* explain POLICY --host NAME (explain_host.c): the host rules that name NAME. Returns 0
  * when one allows connections to NAME and the name may be looked up, else 1. */
