@@ -28,7 +28,8 @@ enum ldm_decision {
  * Judges FLOW (its host ignored) by its address and, for each of the N_NAMES names the
  * session resolved to that address, by the name (host rules): allowed if one allows and
  * none denies (a deny for any of the names wins, as a matching deny always does). *RET_HOST
- * (if not NULL) names the name that decided or, when blocked by default, the first one.
+ * (if not NULL) names the name that decided or, when blocked by default, the first one
+ * (the daemon passes the names most recently resolved first: ldm_nametab_lookup()).
  * A flow that cannot be judged is blocked (rule NULL).
  */
 void ldm_verdict_flow(const struct ldm_policy *p, const struct ldm_flow *flow,
