@@ -55,7 +55,7 @@ tb_spawn tb_as_user "$TB_LAP" dbus-daemon --config-file="$TB_TMP/bus/bus.conf" -
 tb_wait 5 test -S "$REAL" || tb_fail "the private session bus starts"
 tb_spawn tb_as_user "$TB_LAP" "${bus_env[@]}" $PY "$HERE/dbus/notify-stub.py" "$N" body
 tb_wait 10 test -e "$N.ready" || tb_fail "the stub notification service starts"
-touch "$N"
+install -m 0644 -o "$TB_USER" -g "$TB_USER" /dev/null "$N"
 
 tb_policy closed 'name = "closed";
 allow = ( { proto = "tcp"; to = "loopback"; ports = "1-65535"; } );'
@@ -67,12 +67,17 @@ tb_start_daemon "$BUILD" || {
 }
 
 O="$TB_TMP/out"
-# The app: 3 attempts to port 81 and 3 to port 82 of the internet host, in two rounds more
+# The app: 4 attempts to port 81 and 4 to port 82 of the internet host, in two rounds more
 # than a second apart (so that the daemon's own folding makes more than one record of each).
+# With a third argument (the stub's record) it also notes whether the first block was
+# notified while it still ran (within 5 s): notifications come live, not at the end.
 app='for round in 1 2; do
 	for p in 81 82 81 82; do curl -s -m 2 -o /dev/null "http://$1:$p/"; done
 	[ $round = 1 ] && sleep 1.5
 done
+i=0
+while [ -n "${3:-}" ] && [ $i -lt 50 ] && ! grep -q "port 81 " "$3"; do sleep 0.1; i=$((i + 1)); done
+[ -n "${3:-}" ] && grep -c "port 81 " "$3" >"$2.live"
 env >"$2"; true'
 # nlines: the notifications received so far.
 nlines() { wc -l <"$N"; }
@@ -82,18 +87,20 @@ since() { tail -n +"$(($1 + 1))" "$N" | grep -c -- "$2"; }
 # 1. No terminal (stdin and stderr are no tty), no --notify: notifications.
 n0=$(nlines)
 tb_as_user "$TB_LAP" "${bus_env[@]}" "$RUN" --socket "$TB_SOCK" --policy closed -- \
-	sh -c "$app" _ "$INET4" "$O/env-1" </dev/null >"$O/1.out" 2>"$O/1.err"
+	sh -c "$app" _ "$INET4" "$O/env-1" "$N" </dev/null >"$O/1.out" 2>"$O/1.err"
 rc=$?
 tb_check "no terminal: the program ran and ldm-run exits with its status ($rc)" [ "$rc" = 0 ]
-tb_check "no terminal: 6 blocks in the log" \
-	[ "$(tb_log_sum '"event":"blocked"' "\"dst\":\"$INET4\"")" = 6 ]
+tb_check "no terminal: 8 blocks in the log" \
+	[ "$(tb_log_sum '"event":"blocked"' "\"dst\":\"$INET4\"")" = 8 ]
 tb_wait 3 sh -c "[ \$(tail -n +$((n0 + 1)) '$N' | grep -c 'ended') -ge 1 ]"
 tb_check "no terminal: one notification for $INET4 port 81 ($(since "$n0" "$INET4 port 81 "))" \
 	[ "$(since "$n0" "$INET4 port 81 ")" = 1 ]
 tb_check "no terminal: one notification for $INET4 port 82 ($(since "$n0" "$INET4 port 82 "))" \
 	[ "$(since "$n0" "$INET4 port 82 ")" = 1 ]
+tb_check "no terminal: the first block was notified while the program ran" \
+	grep -qx 1 "$O/env-1.live"
 tb_check "no terminal: the summary notification gives the count and the log command" \
-	sh -c "tail -n +$((n0 + 1)) '$N' | grep 'ended' | grep '6 connections blocked' | grep -q 'ldmctl log'"
+	sh -c "tail -n +$((n0 + 1)) '$N' | grep 'ended' | grep '8 connections blocked' | grep -q 'ldmctl log'"
 tb_check "no terminal: 3 notifications in all ($(($(nlines) - n0)))" [ "$(($(nlines) - n0))" = 3 ]
 tb_check "no terminal: the summary line is on stderr as well" grep -q 'connections blocked' "$O/1.err"
 tb_check "no terminal: nothing said about notifications failing" \
