@@ -10,7 +10,9 @@
  * above all: a reader left behind must not keep the queue bound), reads nothing but the log
  * file, never execs, and ends at the end of the file, or with --follow when the caller
  * closes the pipe. With LDM_LOG_F_NOW (ldm-run's notifier) it starts where the file ended when
- * the request came and, following, ends after the session's session_end. At most LDM_LOG_READERS run at once, LDM_LOG_READERS_PER_UID of one
+ * the request came and, following, ends after the session's session_end; it must name a live
+ * session of the caller's, has a slot of its own (one per session, LDM_LOG_NOTIFIERS), and
+ * counts against no user's limit. At most LDM_LOG_READERS run at once, LDM_LOG_READERS_PER_UID of one
  * user; they are reaped on SIGCHLD, killed when the daemon stops, die with it if it is
  * killed (PR_SET_PDEATHSIG), and end when their caller takes nothing for 30 s.
  *
@@ -226,6 +228,30 @@ free_reader(const struct daemon *d, uid_t uid)
 	return mine < LDM_LOG_READERS_PER_UID ? slot : -1;
 }
 
+/*
+ * A free notifier slot for SESSION, or -1: a NOW reader needs a live session of UID's (root:
+ * any) and none of its own yet, so that ldm-run's notifiers take no slot `ldmctl log` needs.
+ */
+static int
+free_notifier(const struct daemon *d, uid_t uid, uint64_t session)
+{
+	int slot = -1;
+	bool live = false;
+
+	for (unsigned k = 1; k <= LDM_MAX_SESSIONS; k++) {
+		const struct session *s = &d->sessions[k];
+
+		live |= SESSION_ACTIVE(s) && s->id == session && (uid == 0 || s->uid == uid);
+	}
+	for (int i = LDM_LOG_READERS; live && i < LDM_LOG_READERS + LDM_LOG_NOTIFIERS; i++) {
+		if (d->log_readers[i] > 0 && d->log_reader_sessions[i] == session)
+			return -1;
+		if (d->log_readers[i] <= 0 && slot < 0)
+			slot = i;
+	}
+	return slot;
+}
+
 void
 ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_request *m)
 {
@@ -234,7 +260,7 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 		            .follow = (m->flags & LDM_LOG_F_FOLLOW) != 0,
 		            .now = (m->flags & LDM_LOG_F_NOW) != 0,
 		            .start = -1 };
-	int slot = free_reader(d, f.uid), p[2];
+	int slot = f.now ? free_notifier(d, f.uid, f.session) : free_reader(d, f.uid), p[2];
 	struct stat st;
 	pid_t pid, parent;
 
@@ -246,7 +272,11 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 	}
 
 	if (slot < 0) {
-		ldm_server_send_error(d, client, -EBUSY, "too many log readers; try again");
+		ldm_server_send_error(
+		        d, client, -EBUSY,
+		        f.now ? "no live session of yours by that number, or it has a "
+		                "reader already"
+		              : "too many log readers; try again");
 		return;
 	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
@@ -276,13 +306,14 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 	if (pid > 0) {
 		d->log_readers[slot] = pid;
 		d->log_reader_uids[slot] = f.uid;
+		d->log_reader_sessions[slot] = f.now ? f.session : 0;
 	}
 }
 
 void
 ldm_logserve_reap(struct daemon *d, bool kill_all)
 {
-	for (int i = 0; i < LDM_LOG_READERS; i++) {
+	for (int i = 0; i < LDM_LOG_READERS + LDM_LOG_NOTIFIERS; i++) {
 		pid_t pid = d->log_readers[i];
 
 		if (pid <= 0)

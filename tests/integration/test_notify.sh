@@ -62,7 +62,25 @@ allow = ( { proto = "tcp"; to = "loopback"; ports = "1-65535"; } );'
 tb_policy others "name = \"others\"; users = [ \"nobody\" ];"
 tb_start_daemon "$BUILD" || {
 	tb_fail "daemon starts"
-	tb_summary test_notify
+	# 9. Five notifying sessions at once (more than a user's 4 `ldmctl log` readers): each gets
+#    its notifications, and `ldmctl log` of the same user still works meanwhile.
+for k in 1 2 3 4 5; do
+	tb_as_user "$TB_LAP" "${bus_env[@]}" "$RUN" --notify --socket "$TB_SOCK" --policy closed -- \
+		sh -c 'touch "$1.up"; i=0; while [ ! -e "$2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done' \
+		_ "$O/many-$k" "$O/many.go" </dev/null >/dev/null 2>"$O/many-$k.err" &
+	pids[$k]=$!
+done
+tb_wait 10 sh -c "[ \$(ls '$O'/many-*.up 2>/dev/null | wc -l) = 5 ]"
+tb_as_user "$TB_LAP" "$BUILD/ldmctl" log --socket "$TB_SOCK" >"$O/many-log.out" 2>&1
+rc=$?
+touch "$O/many.go"
+wait "${pids[@]}"
+tb_check "five notifying sessions: ldmctl log of the same user works meanwhile ($rc: $(head -n1 "$O/many-log.out" | cut -c1-100))" \
+	[ "$rc" = 0 ]
+tb_check "five notifying sessions: none was refused its records" \
+	sh -c "! cat '$O'/many-*.err | grep -q 'desktop notifications'"
+
+tb_summary test_notify
 	exit 1
 }
 
@@ -172,5 +190,23 @@ rc=$?
 tb_check "no service: the program ran ($rc)" [ "$rc" = 0 ]
 tb_check "no service: said once on stderr ($(grep -ci 'notif' "$O/8.err") lines)" \
 	[ "$(grep -ci 'notif' "$O/8.err")" = 1 ]
+
+# 9. Five notifying sessions at once (more than a user's 4 `ldmctl log` readers): each gets
+#    its notifications, and `ldmctl log` of the same user still works meanwhile.
+for k in 1 2 3 4 5; do
+	tb_as_user "$TB_LAP" "${bus_env[@]}" "$RUN" --notify --socket "$TB_SOCK" --policy closed -- \
+		sh -c 'touch "$1.up"; i=0; while [ ! -e "$2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done' \
+		_ "$O/many-$k" "$O/many.go" </dev/null >/dev/null 2>"$O/many-$k.err" &
+	pids[$k]=$!
+done
+tb_wait 10 sh -c "[ \$(ls '$O'/many-*.up 2>/dev/null | wc -l) = 5 ]"
+tb_as_user "$TB_LAP" "$BUILD/ldmctl" log --socket "$TB_SOCK" >"$O/many-log.out" 2>&1
+rc=$?
+touch "$O/many.go"
+wait "${pids[@]}"
+tb_check "five notifying sessions: ldmctl log of the same user works meanwhile ($rc: $(head -n1 "$O/many-log.out" | cut -c1-100))" \
+	[ "$rc" = 0 ]
+tb_check "five notifying sessions: none was refused its records" \
+	sh -c "! cat '$O'/many-*.err | grep -q 'desktop notifications'"
 
 tb_summary test_notify
