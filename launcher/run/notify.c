@@ -38,8 +38,8 @@
 
 struct ldm_run_notifier {
 	sd_bus *bus;
-	int log_fd; /* the session's records; -1 once ended */
-	bool said;  /* a failure was said on stderr */
+	int log_fd;       /* the session's records; -1 once ended */
+	bool said;        /* a failure was said on stderr */
 	unsigned pending; /* Notify calls not answered yet */
 	uint64_t session;
 	uint64_t seen; /* blocked attempts the records read so far stand for */
@@ -58,8 +58,8 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void __attribute__((format(printf, 2, 3))) say_once(struct ldm_run_notifier *n,
-                                                           const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3)))
+say_once(struct ldm_run_notifier *n, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -93,8 +93,8 @@ static void
 send_notify(struct ldm_run_notifier *n, const char *icon, const char *summary, const char *body)
 {
 	int r = sd_bus_call_method_async(n->bus, NULL, NOTIFY_DEST, NOTIFY_PATH, NOTIFY_IFACE,
-	                                 "Notify", on_reply, n, "susssasa{sv}i", "ldm-run", 0,
-	                                 icon, summary, body, 0, 0, -1);
+	                                 "Notify", on_reply, n, "susssasa{sv}i", "ldm-run", 0, icon,
+	                                 summary, body, 0, 0, -1);
 
 	if (r < 0)
 		say_once(n, "cannot send: %s", strerror(-r));
@@ -176,8 +176,7 @@ open_records(const char *socket, uint64_t session, char *why, size_t size)
 	r = fd < 0 ? fd : ldm_client_send(fd, &req.hdr);
 	if (r == 0)
 		r = ldm_client_recv_fd(fd, &m, LOG_REQUEST_TIMEOUT_MS, &pipe_fd);
-	if (r == LDM_MSG_LOG_READY && pipe_fd >= 0 &&
-	    fcntl(pipe_fd, F_SETFL, O_NONBLOCK) == 0)
+	if (r == LDM_MSG_LOG_READY && pipe_fd >= 0 && fcntl(pipe_fd, F_SETFL, O_NONBLOCK) == 0)
 		return pipe_fd;
 	if (pipe_fd >= 0)
 		(void)close(pipe_fd);
@@ -325,7 +324,8 @@ ldm_run_notify_failed(const char *program, const char *why, bool loud)
 	                       "susssasa{sv}i", "ldm-run", 0, "dialog-error", summary, body, 0, 0,
 	                       -1);
 	if (r < 0)
-		say_once(NULL, "%s: %s", NOTIFY_DEST, err.message != NULL ? err.message : strerror(-r));
+		say_once(NULL, "%s: %s", NOTIFY_DEST,
+		         err.message != NULL ? err.message : strerror(-r));
 	sd_bus_error_free(&err);
 	sd_bus_flush_close_unref(bus);
 }

@@ -46,7 +46,8 @@ find_slot(const struct ldm_run_notify_fold *f, uint64_t h, bool *found)
 			*found = true;
 			return i;
 		}
-		if (f->v[best].key != 0 && (f->v[i].key == 0 || f->v[i].last_ms < f->v[best].last_ms))
+		if (f->v[best].key != 0 &&
+		    (f->v[i].key == 0 || f->v[i].last_ms < f->v[best].last_ms))
 			best = i;
 	}
 	return best;
@@ -107,7 +108,10 @@ ldm_run_notify_escape(char *out, size_t size, const char *in)
 		return 0;
 	while (*p != '\0') {
 		size_t n = utf8_len(p);
-		const char *rep = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;" : NULL;
+		const char *rep = *p == '&'   ? "&amp;"
+		                  : *p == '<' ? "&lt;"
+		                  : *p == '>' ? "&gt;"
+		                              : NULL;
 		const char *src = rep != NULL ? rep : (const char *)p;
 		size_t want = rep != NULL ? strlen(rep) : n == 0 ? 1 : n;
 
@@ -168,8 +172,7 @@ ldm_run_notify_block_text(const struct ldm_event *e, char *key, char *summary, c
 	if (e->event != LDM_EVENT_BLOCKED || destination(e, dest, sizeof(dest)) < 0)
 		return -EINVAL;
 	(void)ldm_strscpy(key, LDM_RUN_NOTIFY_TEXT, dest);
-	(void)snprintf(raw, sizeof(raw), "%s blocked",
-	               local ? "Local connection" : "Connection");
+	(void)snprintf(raw, sizeof(raw), "%s blocked", local ? "Local connection" : "Connection");
 	(void)ldm_run_notify_escape(summary, LDM_RUN_NOTIFY_TEXT, raw);
 	(void)snprintf(raw, sizeof(raw),
 	               "%s tried to reach %s; policy '%s' does not allow it. "

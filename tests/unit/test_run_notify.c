@@ -83,8 +83,8 @@ test_escape(void **state)
 		{ "surrogate \xed\xa0\x80", 64, "surrogate ???" },
 		{ "caf\xc3\xa9", 64, "caf\xc3\xa9" },
 		{ "abcdef", 4, "abc" },
-		{ "ab&c", 6, "ab" },      /* the entity does not fit: not cut */
-		{ "a\xc3\xa9", 3, "a" },  /* nor a character */
+		{ "ab&c", 6, "ab" },     /* the entity does not fit: not cut */
+		{ "a\xc3\xa9", 3, "a" }, /* nor a character */
 		{ "", 1, "" },
 	};
 
