@@ -80,6 +80,19 @@ tb_check "five notifying sessions: ldmctl log of the same user works meanwhile (
 tb_check "five notifying sessions: none was refused its records" \
 	sh -c "! cat '$O'/many-*.err | grep -q 'desktop notifications'"
 
+# What notifications cost a launch (printed, not judged): ldm-run -- true, median of 5.
+launch_ms() {
+	local i s t=()
+	for i in 1 2 3 4 5; do
+		s=$(date +%s%N)
+		tb_as_user "$TB_LAP" "${bus_env[@]}" "$RUN" --quiet "$1" --socket "$TB_SOCK" \
+			--policy closed -- true </dev/null >/dev/null 2>&1
+		t+=($(tb_ms_since "$s"))
+	done
+	printf '%s\n' "${t[@]}" | sort -n | sed -n 3p
+}
+tb_log "launch of 'true', median of 5: $(launch_ms --no-notify) ms with --no-notify, $(launch_ms --notify) ms with --notify"
+
 tb_summary test_notify
 	exit 1
 }
@@ -208,5 +221,18 @@ tb_check "five notifying sessions: ldmctl log of the same user works meanwhile (
 	[ "$rc" = 0 ]
 tb_check "five notifying sessions: none was refused its records" \
 	sh -c "! cat '$O'/many-*.err | grep -q 'desktop notifications'"
+
+# What notifications cost a launch (printed, not judged): ldm-run -- true, median of 5.
+launch_ms() {
+	local i s t=()
+	for i in 1 2 3 4 5; do
+		s=$(date +%s%N)
+		tb_as_user "$TB_LAP" "${bus_env[@]}" "$RUN" --quiet "$1" --socket "$TB_SOCK" \
+			--policy closed -- true </dev/null >/dev/null 2>&1
+		t+=($(tb_ms_since "$s"))
+	done
+	printf '%s\n' "${t[@]}" | sort -n | sed -n 3p
+}
+tb_log "launch of 'true', median of 5: $(launch_ms --no-notify) ms with --no-notify, $(launch_ms --notify) ms with --notify"
 
 tb_summary test_notify
