@@ -195,6 +195,17 @@ tb_check "refused policy: exit 125 ($rc)" [ "$rc" = 125 ]
 tb_check "refused policy: notified with the daemon's reason ($(head -n1 "$O/7.err" | cut -c1-100))" \
 	tb_wait 3 sh -c "tail -n +$((n0 + 1)) '$N' | grep 'not started' | grep -q 'others'"
 
+# 7b. An AppImage that cannot be run (an ELF marked type-2 with no image after it).
+n0=$(nlines)
+install -m 0755 /bin/true "$O/Bad.AppImage"
+printf 'AI\x02' | dd of="$O/Bad.AppImage" bs=1 seek=8 conv=notrunc status=none
+tb_as_user "$TB_LAP" "${bus_env[@]}" XDG_CACHE_HOME="$O/cache" "$RUN" --socket "$TB_SOCK" \
+	--policy closed -- "$O/Bad.AppImage" </dev/null >/dev/null 2>"$O/7b.err"
+rc=$?
+tb_check "bad AppImage: exit 125 ($rc)" [ "$rc" = 125 ]
+tb_check "bad AppImage: notified with the reason ($(head -n1 "$O/7b.err" | cut -c1-100))" \
+	tb_wait 3 sh -c "tail -n +$((n0 + 1)) '$N' | grep 'Bad.AppImage was not started' | grep -q 'not a valid AppImage'"
+
 # 8. No notification service (a bus address nobody listens on): said once, the program runs.
 tb_as_user "$TB_LAP" env XDG_RUNTIME_DIR="$RT" DBUS_SESSION_BUS_ADDRESS="unix:path=$TB_TMP/nobus" \
 	"$RUN" --notify --socket "$TB_SOCK" --policy closed -- sh -c "$app" _ "$INET4" "$O/env-8" \
