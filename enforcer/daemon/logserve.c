@@ -252,6 +252,19 @@ free_notifier(const struct daemon *d, uid_t uid, uint64_t session)
 	return slot;
 }
 
+/* Where the file at PATH ends now, for a NOW reader: a stat, not a read, in the event loop. */
+static void
+mark_now(const char *path, struct filter *f)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return; /* no file yet: every record it will hold is newer */
+	f->start = st.st_size;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+}
+
 void
 ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_request *m)
 {
@@ -261,15 +274,10 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 		            .now = (m->flags & LDM_LOG_F_NOW) != 0,
 		            .start = -1 };
 	int slot = f.now ? free_notifier(d, f.uid, f.session) : free_reader(d, f.uid), p[2];
-	struct stat st;
 	pid_t pid, parent;
 
-	/* Where the file ends now: a stat, not a read, in the event loop. */
-	if (f.now && stat(d->cfg.log, &st) == 0) {
-		f.start = st.st_size;
-		f.dev = st.st_dev;
-		f.ino = st.st_ino;
-	}
+	if (f.now)
+		mark_now(d->cfg.log, &f);
 
 	if (slot < 0) {
 		ldm_server_send_error(

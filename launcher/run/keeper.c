@@ -95,6 +95,37 @@ read_msg(int fd, pid_t *program, int *code)
 	}
 }
 
+/*
+ * Until the supervisor sends the program's status on FD (or dies): forwards signals from SFD
+ * to the program and serves the NOTIFIER (NULL: none). Returns ldm-run's exit code.
+ */
+static int
+wait_program(int sfd, int fd, pid_t sup, struct ldm_run_notifier *notifier)
+{
+	pid_t program = -1;
+	int code = LDM_RUN_EXIT_FAIL;
+
+	for (;;) {
+		struct pollfd f[4] = { { .fd = sfd, .events = POLLIN },
+			               { .fd = fd, .events = POLLIN } };
+		struct signalfd_siginfo si;
+
+		ldm_run_notifier_pollfds(notifier, f + 2);
+		if (poll(f, notifier != NULL ? 4 : 2, -1) < 0)
+			continue;
+		ldm_run_notifier_handle(notifier, f + 2);
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			/* The kernel's (the terminal's ^C) reach the program directly: its group. */
+			if (si.ssi_signo == SIGCHLD)
+				(void)waitpid(sup, NULL, WNOHANG);
+			else if (si.ssi_code != SI_KERNEL && program > 0)
+				(void)kill(program, (int)si.ssi_signo);
+		}
+		if ((f[1].revents & (POLLIN | POLLHUP)) != 0 && read_msg(fd, &program, &code))
+			return code;
+	}
+}
+
 int
 ldm_run_keep(const struct ldm_run_opts *o, const char *socket,
              const struct ldm_msg_session_ready *s, const struct ldm_run_items *items,
@@ -105,8 +136,8 @@ ldm_run_keep(const struct ldm_run_opts *o, const char *socket,
 	uint64_t blocked = 0;
 	bool have = false;
 	sigset_t set, old;
-	int p[2], sfd, code = LDM_RUN_EXIT_FAIL;
-	pid_t sup, program = -1;
+	int p[2], sfd, code;
+	pid_t sup;
 
 	/* The program runs as our user: without Landlock it could open /proc/PID/mem of a
 	 * dumpable ldm-run and rewrite the supervisor. Not dumpable: only root may. (The
@@ -137,27 +168,10 @@ ldm_run_keep(const struct ldm_run_opts *o, const char *socket,
 	(void)close(p[1]);
 	if (sup < 0) {
 		fprintf(stderr, "ldm-run: cannot start the supervisor: %m\n");
+		ldm_run_notifier_end(notifier, NULL, 0);
 		return LDM_RUN_EXIT_FAIL;
 	}
-	for (;;) {
-		struct pollfd f[4] = { { .fd = sfd, .events = POLLIN },
-			               { .fd = p[0], .events = POLLIN } };
-		struct signalfd_siginfo si;
-
-		ldm_run_notifier_pollfds(notifier, f + 2);
-		if (poll(f, notifier != NULL ? 4 : 2, -1) < 0)
-			continue;
-		ldm_run_notifier_handle(notifier, f + 2);
-		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			/* The kernel's (the terminal's ^C) reach the program directly: its group. */
-			if (si.ssi_signo == SIGCHLD)
-				(void)waitpid(sup, NULL, WNOHANG);
-			else if (si.ssi_code != SI_KERNEL && program > 0)
-				(void)kill(program, (int)si.ssi_signo);
-		}
-		if ((f[1].revents & (POLLIN | POLLHUP)) != 0 && read_msg(p[0], &program, &code))
-			break;
-	}
+	code = wait_program(sfd, p[0], sup, notifier);
 	(void)close(p[0]);
 	/* The supervisor serves processes the program left behind: it is ours, not theirs. */
 	if (!o->quiet)
