@@ -157,6 +157,14 @@ tb_check "direct: the app's own Notify call never reached the stub" sh -c "! gre
 tb_check "direct: the refused connect to the bus socket is notified" \
 	sh -c "tail -n +$((n0 + 1)) '$N' | grep -qF '$REAL'"
 
+# 2b. Nor through the notifier's own connection: ldm-run's first process (the program's
+#     grandparent, which holds the bus socket) does not let the program see its fds.
+tb_as_user "$TB_LAP" "${bus_env[@]}" "$RUN" --notify --socket "$TB_SOCK" --policy closed -- \
+	sh -c 'gp=$(cut -d" " -f4 /proc/$PPID/stat); cat /proc/$gp/comm >"$1"
+ls -l /proc/$gp/fd/ >>"$1" 2>&1; echo $? >>"$1"' _ "$O/fds.out" </dev/null >/dev/null 2>&1
+tb_check "the notifier's fds: the program cannot list them ($(sed -n 2p "$O/fds.out" | cut -c1-80))" \
+	sh -c "head -n1 '$O/fds.out' | grep -qx ldm-run && [ \"\$(tail -n1 '$O/fds.out')\" != 0 ] && ! grep -q socket: '$O/fds.out'"
+
 # 3. A terminal (script(1) gives the program's stdin, stdout and stderr a pty), no --notify:
 #    no notification, the summary line on the terminal.
 n0=$(nlines)
