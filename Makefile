@@ -127,6 +127,10 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 
 fuzz: $(FUZZERS)
 
+# fuzz_notify reads ldm-run's notification texts (pure, but launcher code) as well.
+$(B)/tests/replay_fuzz_notify: $(B)/launcher/run/notifytext.o
+$(B)/fuzz/fuzz_notify: launcher/run/notifytext.c
+
 # make check works on a fresh machine too: missing deps.txt packages are installed first
 # (as root), then the tests run in a make of their own that sees the installed libraries.
 # Installs deps.txt where a package of it is missing (as root), or says what is missing.

@@ -112,7 +112,8 @@ check_payload(const struct ldm_msg_hdr *h)
 	case LDM_MSG_LOG_REQUEST: {
 		const struct ldm_msg_log_request *m = (const void *)h;
 
-		return (m->flags & ~LDM_LOG_F_FOLLOW) == 0 && m->reserved == 0;
+		return (m->flags & ~(LDM_LOG_F_FOLLOW | LDM_LOG_F_NOW)) == 0 && m->reserved == 0 &&
+		       (!(m->flags & LDM_LOG_F_NOW) || m->session != 0);
 	}
 	case LDM_MSG_STATUS_REQUEST: {
 		const struct ldm_msg_status_request *m = (const void *)h;

@@ -29,6 +29,7 @@
 #define LDM_PROCS_FINAL_MS      20   /* the same, while ldm-run waits for its final counts */
 #define LDM_LOG_READERS         16   /* `ldmctl log` readers for ordinary users at once */
 #define LDM_LOG_READERS_PER_UID 4    /* of them, one user's */
+#define LDM_LOG_NOTIFIERS       32   /* LDM_LOG_F_NOW readers besides: one per live session */
 
 enum session_state {
 	SESSION_FREE = 0,
@@ -144,8 +145,11 @@ struct daemon {
 	struct ldm_nametab *names; /* addresses each session resolved, with their names */
 	struct ldm_fold *fold;
 	struct ldm_eventlog *log;
-	pid_t log_readers[LDM_LOG_READERS]; /* logserve.c's children, 0 free */
-	uid_t log_reader_uids[LDM_LOG_READERS];
+	/* logserve.c's children, 0 free: LDM_LOG_READERS, then LDM_LOG_NOTIFIERS (their
+	 * sessions in log_reader_sessions) */
+	pid_t log_readers[LDM_LOG_READERS + LDM_LOG_NOTIFIERS];
+	uid_t log_reader_uids[LDM_LOG_READERS + LDM_LOG_NOTIFIERS];
+	uint64_t log_reader_sessions[LDM_LOG_READERS + LDM_LOG_NOTIFIERS];
 
 	bool stopping;
 	uint64_t stop_deadline;

@@ -9,7 +9,10 @@
  * The reader closes every descriptor of the daemon first (the queue's netlink socket
  * above all: a reader left behind must not keep the queue bound), reads nothing but the log
  * file, never execs, and ends at the end of the file, or with --follow when the caller
- * closes the pipe. At most LDM_LOG_READERS run at once, LDM_LOG_READERS_PER_UID of one
+ * closes the pipe. With LDM_LOG_F_NOW (ldm-run's notifier) it starts where the file ended when
+ * the request came and, following, ends after the session's session_end; it must name a live
+ * session of the caller's, has a slot of its own (one per session, LDM_LOG_NOTIFIERS), and
+ * counts against no user's limit. At most LDM_LOG_READERS run at once, LDM_LOG_READERS_PER_UID of one
  * user; they are reaped on SIGCHLD, killed when the daemon stops, die with it if it is
  * killed (PR_SET_PDEATHSIG), and end when their caller takes nothing for 30 s.
  *
@@ -41,17 +44,23 @@ struct filter {
 	uid_t uid;
 	uint64_t session;
 	bool follow;
+	bool now;    /* LDM_LOG_F_NOW: from START of the file named by DEV, INO */
+	off_t start; /* the file's size at the request; -1: it had none */
+	dev_t dev;
+	ino_t ino;
 };
 
-static bool
+/* 1: pass LINE on; 2: pass it on, and it is the last (the session's end under NOW); 0. */
+static int
 wanted(const struct filter *f, const char *line, size_t len)
 {
 	static struct ldm_event_view v;
 
 	if (ldm_event_parse_json(line, len, &v) < 0 || v.ev.session == 0)
-		return false;
-	return (f->uid == 0 || v.ev.uid == f->uid) &&
-	       (f->session == 0 || v.ev.session == f->session);
+		return 0;
+	if ((f->uid != 0 && v.ev.uid != f->uid) || (f->session != 0 && v.ev.session != f->session))
+		return 0;
+	return f->now && v.ev.event == LDM_EVENT_SESSION_END ? 2 : 1;
 }
 
 /*
@@ -78,7 +87,8 @@ write_all(int out, const char *p, size_t n)
 	return 0;
 }
 
-/* Writes the wanted whole lines of BUF[0..*LEN) to OUT; keeps the unfinished rest. */
+/* Writes the wanted whole lines of BUF[0..*LEN) to OUT; keeps the unfinished rest. Returns
+ * 0, 1 after the last line a NOW reader passes on, or -EPIPE. */
 static int
 pass_lines(const struct filter *f, int out, char *buf, size_t *len, bool *skipping)
 {
@@ -87,10 +97,12 @@ pass_lines(const struct filter *f, int out, char *buf, size_t *len, bool *skippi
 
 	while ((nl = memchr(buf + start, '\n', *len - start)) != NULL) {
 		size_t n = (size_t)(nl - (buf + start));
+		int w = !*skipping && n + 1 <= LDM_LOG_LINE_MAX ? wanted(f, buf + start, n) : 0;
 
-		if (!*skipping && n + 1 <= LDM_LOG_LINE_MAX && wanted(f, buf + start, n) &&
-		    write_all(out, buf + start, n + 1) < 0)
+		if (w > 0 && write_all(out, buf + start, n + 1) < 0)
 			return -EPIPE;
+		if (w == 2)
+			return 1;
 		*skipping = false;
 		start += n + 1;
 	}
@@ -120,6 +132,21 @@ follow_wait(int out, int fd, const char *path)
 	return cur.st_size < lseek(fd, 0, SEEK_CUR) ? 1 : 0;
 }
 
+/*
+ * A NOW reader starts at F's START in the file the request saw; a file rotated since then
+ * is read from its beginning (all of it is newer). The daemon writes whole lines with one
+ * write each (O_APPEND), so START is a line's beginning.
+ */
+static void
+seek_now(int fd, const struct filter *f)
+{
+	struct stat st;
+
+	if (f->now && f->start > 0 && fstat(fd, &st) == 0 && st.st_dev == f->dev &&
+	    st.st_ino == f->ino && st.st_size >= f->start)
+		(void)lseek(fd, f->start, SEEK_SET);
+}
+
 static void __attribute__((noreturn)) reader_main(const char *path, int out, const struct filter *f)
 {
 	static char buf[2 * LDM_LOG_LINE_MAX];
@@ -127,6 +154,8 @@ static void __attribute__((noreturn)) reader_main(const char *path, int out, con
 	bool skipping = false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 
+	if (fd >= 0)
+		seek_now(fd, f);
 	while (fd >= 0) {
 		ssize_t n = read(fd, buf + len, sizeof(buf) - len);
 		int r;
@@ -137,7 +166,7 @@ static void __attribute__((noreturn)) reader_main(const char *path, int out, con
 			break;
 		if (n > 0) {
 			len += (size_t)n;
-			if (pass_lines(f, out, buf, &len, &skipping) < 0)
+			if (pass_lines(f, out, buf, &len, &skipping) != 0)
 				break;
 			continue;
 		}
@@ -199,17 +228,63 @@ free_reader(const struct daemon *d, uid_t uid)
 	return mine < LDM_LOG_READERS_PER_UID ? slot : -1;
 }
 
+/*
+ * A free notifier slot for SESSION, or -1: a NOW reader needs a live session of UID's (root:
+ * any) and none of its own yet, so that ldm-run's notifiers take no slot `ldmctl log` needs.
+ */
+static int
+free_notifier(const struct daemon *d, uid_t uid, uint64_t session)
+{
+	int slot = -1;
+	bool live = false;
+
+	for (unsigned k = 1; k <= LDM_MAX_SESSIONS; k++) {
+		const struct session *s = &d->sessions[k];
+
+		live |= SESSION_ACTIVE(s) && s->id == session && (uid == 0 || s->uid == uid);
+	}
+	for (int i = LDM_LOG_READERS; live && i < LDM_LOG_READERS + LDM_LOG_NOTIFIERS; i++) {
+		if (d->log_readers[i] > 0 && d->log_reader_sessions[i] == session)
+			return -1;
+		if (d->log_readers[i] <= 0 && slot < 0)
+			slot = i;
+	}
+	return slot;
+}
+
+/* Where the file at PATH ends now, for a NOW reader: a stat, not a read, in the event loop. */
+static void
+mark_now(const char *path, struct filter *f)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return; /* no file yet: every record it will hold is newer */
+	f->start = st.st_size;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+}
+
 void
 ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_request *m)
 {
-	const struct filter f = { .uid = d->clients[client].uid,
-		                  .session = m->session,
-		                  .follow = (m->flags & LDM_LOG_F_FOLLOW) != 0 };
-	int slot = free_reader(d, f.uid), p[2];
+	struct filter f = { .uid = d->clients[client].uid,
+		            .session = m->session,
+		            .follow = (m->flags & LDM_LOG_F_FOLLOW) != 0,
+		            .now = (m->flags & LDM_LOG_F_NOW) != 0,
+		            .start = -1 };
+	int slot = f.now ? free_notifier(d, f.uid, f.session) : free_reader(d, f.uid), p[2];
 	pid_t pid, parent;
 
+	if (f.now)
+		mark_now(d->cfg.log, &f);
+
 	if (slot < 0) {
-		ldm_server_send_error(d, client, -EBUSY, "too many log readers; try again");
+		ldm_server_send_error(
+		        d, client, -EBUSY,
+		        f.now ? "no live session of yours by that number, or it has a "
+		                "reader already"
+		              : "too many log readers; try again");
 		return;
 	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
@@ -239,13 +314,14 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 	if (pid > 0) {
 		d->log_readers[slot] = pid;
 		d->log_reader_uids[slot] = f.uid;
+		d->log_reader_sessions[slot] = f.now ? f.session : 0;
 	}
 }
 
 void
 ldm_logserve_reap(struct daemon *d, bool kill_all)
 {
-	for (int i = 0; i < LDM_LOG_READERS; i++) {
+	for (int i = 0; i < LDM_LOG_READERS + LDM_LOG_NOTIFIERS; i++) {
 		pid_t pid = d->log_readers[i];
 
 		if (pid <= 0)

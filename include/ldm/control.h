@@ -273,8 +273,13 @@ struct ldm_msg_empty {
  * of SESSION only when not 0, as the file holds them; EOF at its end, or with
  * LDM_LOG_F_FOLLOW not before the caller closes the pipe (later records follow, across
  * rotation).
+ *
+ * LDM_LOG_F_NOW (ldm-run's notifier, docs/decisions.md): only the records written after the
+ * request, of SESSION only (which must not be 0); with LDM_LOG_F_FOLLOW the pipe ends after
+ * that session's session_end record.
  */
 #define LDM_LOG_F_FOLLOW 0x1u
+#define LDM_LOG_F_NOW    0x2u
 struct ldm_msg_log_request {
 	struct ldm_msg_hdr hdr;
 	uint64_t session;

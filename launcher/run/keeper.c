@@ -7,6 +7,10 @@
  *
  * The supervisor tells us over a pipe: the program's pid, then its wait status (or that it
  * could not start it). A pipe closed without a status means the supervisor died: exit 125.
+ *
+ * With notifications on (notify.h) this process is also the notifier: it follows the
+ * session's records and talks to the real session bus, out of the supervisor's way (which
+ * answers the program's calls) and out of the program's reach (not dumpable, see below).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +24,7 @@
 #include <unistd.h>
 
 #include "ldm/util.h"
+#include "run/notify.h"
 #include "run/run.h"
 
 void
@@ -90,14 +95,49 @@ read_msg(int fd, pid_t *program, int *code)
 	}
 }
 
+/*
+ * Until the supervisor sends the program's status on FD (or dies): forwards signals from SFD
+ * to the program and serves the NOTIFIER (NULL: none). Returns ldm-run's exit code.
+ */
+static int
+wait_program(int sfd, int fd, pid_t sup, struct ldm_run_notifier *notifier)
+{
+	pid_t program = -1;
+	int code = LDM_RUN_EXIT_FAIL;
+
+	for (;;) {
+		struct pollfd f[4] = { { .fd = sfd, .events = POLLIN },
+			               { .fd = fd, .events = POLLIN } };
+		struct signalfd_siginfo si;
+
+		ldm_run_notifier_pollfds(notifier, f + 2);
+		if (poll(f, notifier != NULL ? 4 : 2, -1) < 0)
+			continue;
+		ldm_run_notifier_handle(notifier, f + 2);
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			/* The kernel's (the terminal's ^C) reach the program directly: its group. */
+			if (si.ssi_signo == SIGCHLD)
+				(void)waitpid(sup, NULL, WNOHANG);
+			else if (si.ssi_code != SI_KERNEL && program > 0)
+				(void)kill(program, (int)si.ssi_signo);
+		}
+		if ((f[1].revents & (POLLIN | POLLHUP)) != 0 && read_msg(fd, &program, &code))
+			return code;
+	}
+}
+
 int
 ldm_run_keep(const struct ldm_run_opts *o, const char *socket,
              const struct ldm_msg_session_ready *s, const struct ldm_run_items *items,
              const char *path)
 {
+	struct ldm_run_notifier *notifier = NULL;
+	char line[LDM_RUN_SUMMARY_MAX];
+	uint64_t blocked = 0;
+	bool have = false;
 	sigset_t set, old;
-	int p[2], sfd, code = LDM_RUN_EXIT_FAIL;
-	pid_t sup, program = -1;
+	int p[2], sfd, code;
+	pid_t sup;
 
 	/* The program runs as our user: without Landlock it could open /proc/PID/mem of a
 	 * dumpable ldm-run and rewrite the supervisor. Not dumpable: only root may. (The
@@ -115,38 +155,30 @@ ldm_run_keep(const struct ldm_run_opts *o, const char *socket,
 		fprintf(stderr, "ldm-run: cannot start the supervisor: %m\n");
 		return LDM_RUN_EXIT_FAIL;
 	}
+	/* Before the program starts, so that its first block is seen. */
+	if (o->notify == LDM_RUN_NOTIFY_ON)
+		notifier = ldm_run_notifier_start(socket, s->session, o->notify_loud);
 	sup = fork();
 	if (sup == 0) {
 		(void)close(p[0]);
 		(void)close(sfd);
+		ldm_run_notifier_forget(notifier); /* the bus is ours, never the program's side */
 		run_supervisor(o, socket, s, items, path, &old, p[1]);
 	}
 	(void)close(p[1]);
 	if (sup < 0) {
 		fprintf(stderr, "ldm-run: cannot start the supervisor: %m\n");
+		ldm_run_notifier_end(notifier, NULL, 0);
 		return LDM_RUN_EXIT_FAIL;
 	}
-	for (;;) {
-		struct pollfd f[2] = { { .fd = sfd, .events = POLLIN },
-			               { .fd = p[0], .events = POLLIN } };
-		struct signalfd_siginfo si;
-
-		if (poll(f, 2, -1) < 0)
-			continue;
-		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			/* The kernel's (the terminal's ^C) reach the program directly: its group. */
-			if (si.ssi_signo == SIGCHLD)
-				(void)waitpid(sup, NULL, WNOHANG);
-			else if (si.ssi_code != SI_KERNEL && program > 0)
-				(void)kill(program, (int)si.ssi_signo);
-		}
-		if ((f[1].revents & (POLLIN | POLLHUP)) != 0 && read_msg(p[0], &program, &code))
-			break;
-	}
+	code = wait_program(sfd, p[0], sup, notifier);
 	(void)close(p[0]);
 	/* The supervisor serves processes the program left behind: it is ours, not theirs. */
 	if (!o->quiet)
-		ldm_run_session_summary(socket, s, sfd, waitpid(sup, NULL, WNOHANG) == 0 ? 1 : 0);
+		have = ldm_run_session_summary(socket, s, sfd,
+		                               waitpid(sup, NULL, WNOHANG) == 0 ? 1 : 0, line,
+		                               sizeof(line), &blocked) == 0;
+	ldm_run_notifier_end(notifier, have ? line : NULL, blocked);
 	(void)close(sfd);
 	return code;
 }

@@ -14,6 +14,7 @@
 #include "common/client.h"
 #include "ldm/display.h"
 #include "ldm/util.h"
+#include "run/notify.h"
 #include "run/run.h"
 
 /* fds 0-2 open, so that no descriptor of ours is mistaken for stdio (or closed with it). */
@@ -59,22 +60,30 @@ find_program(const char *name, char *buf, size_t size)
 	return r == -ENOENT ? LDM_RUN_EXIT_NOT_FOUND : LDM_RUN_EXIT_CANNOT_EXEC;
 }
 
-int
-main(int argc, char **argv)
+/* Settles --notify, --no-notify or neither (notify.h) to ON or OFF. */
+static void
+settle_notify(struct ldm_run_opts *o)
 {
-	static struct ldm_msg_session_ready ready;
-	static struct ldm_run_items items;
-	struct ldm_run_opts o;
-	char path[PATH_MAX], why[512];
-	const char *socket;
-	int r;
+	const char *addr = getenv("DBUS_SESSION_BUS_ADDRESS");
 
-	if (ensure_stdio() < 0)
-		return LDM_RUN_EXIT_FAIL;
-	r = ldm_run_parse_options(argc, argv, &o, stdout, stderr);
-	if (r != 0)
-		return r > 0 ? 0 : LDM_RUN_EXIT_FAIL;
-	r = ldm_run_check_privileges(why, sizeof(why));
+	o->notify_loud = o->notify == LDM_RUN_NOTIFY_ON || (addr != NULL && addr[0] != '\0');
+	o->notify = ldm_run_notify_wanted(o->notify, isatty(STDIN_FILENO) == 1,
+	                                  isatty(STDERR_FILENO) == 1)
+	                    ? LDM_RUN_NOTIFY_ON
+	                    : LDM_RUN_NOTIFY_OFF;
+}
+
+/*
+ * The steps before the program: the session, its cgroup, the AppImage, the write scope.
+ * Returns 0 with PATH the program to run, or ldm-run's exit code after saying why.
+ */
+static int
+prepare(const struct ldm_run_opts *o, char *path, size_t size, const char *socket,
+        struct ldm_msg_session_ready *ready, struct ldm_run_items *items)
+{
+	char why[512];
+	int r = ldm_run_check_privileges(why, sizeof(why));
+
 	if (r < 0) {
 		fprintf(stderr, "ldm-run: %s\n",
 		        r == -EPERM ? why : "cannot read this process's capabilities");
@@ -85,19 +94,48 @@ main(int argc, char **argv)
 		fprintf(stderr, "ldm-run: %s; the program was not started\n", why);
 		return LDM_RUN_EXIT_FAIL;
 	}
-	r = find_program(o.argv[0], path, sizeof(path));
+	r = find_program(o->argv[0], path, size);
 	if (r != 0)
 		return r;
-	socket = ldm_client_socket_path(o.socket);
-	if (ldm_run_session_request(socket, &o, path, &ready, &items) < 0)
+	if (ldm_run_session_request(socket, o, path, ready, items) < 0)
 		return LDM_RUN_EXIT_FAIL;
-	if (ldm_run_session_check_cgroup(&ready) < 0)
+	if (ldm_run_session_check_cgroup(ready) < 0)
 		return LDM_RUN_EXIT_FAIL;
 	/* Inside the session already: the extraction's own traffic (none) would be judged. */
-	if (ldm_run_appimage_prepare(path, sizeof(path), o.argv[0]) < 0)
+	if (ldm_run_appimage_prepare(path, size, o->argv[0]) < 0)
 		return LDM_RUN_EXIT_FAIL;
-	if (ldm_run_write_scope_prepare(&items) < 0)
+	if (ldm_run_write_scope_prepare(items) < 0)
 		return LDM_RUN_EXIT_FAIL;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct ldm_msg_session_ready ready;
+	static struct ldm_run_items items;
+	struct ldm_run_opts o;
+	char path[PATH_MAX];
+	const char *socket;
+	int r;
+
+	if (ensure_stdio() < 0)
+		return LDM_RUN_EXIT_FAIL;
+	r = ldm_run_parse_options(argc, argv, &o, stdout, stderr);
+	if (r != 0)
+		return r > 0 ? 0 : LDM_RUN_EXIT_FAIL;
+	settle_notify(&o);
+	socket = ldm_client_socket_path(o.socket);
+	if (o.notify == LDM_RUN_NOTIFY_ON)
+		ldm_run_notify_tee_start();
+	r = prepare(&o, path, sizeof(path), socket, &ready, &items);
+	ldm_run_notify_tee_stop();
+	if (r != 0) {
+		/* A menu entry has no terminal: the pilot would see nothing happen. */
+		if (o.notify == LDM_RUN_NOTIFY_ON)
+			ldm_run_notify_failed(o.argv[0], ldm_run_notify_last_said(), o.notify_loud);
+		return r;
+	}
 	if (!o.quiet)
 		warn_x11(&items);
 	return ldm_run_keep(&o, socket, &ready, &items, path);

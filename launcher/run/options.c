@@ -9,6 +9,7 @@
 
 #include "ldm/policy.h"
 #include "ldm/util.h"
+#include "run/notify.h"
 #include "run/run.h"
 
 #define DEFAULT_PATH "/bin:/usr/bin" /* what execvp(3) uses when PATH is unset */
@@ -17,7 +18,7 @@ static void
 usage(FILE *f)
 {
 	fputs("Usage: ldm-run [--socket PATH] (--policy NAME | --offline) [--audit] [--quiet]\n"
-	      "               [--] PROGRAM [ARGS...]\n"
+	      "               [--notify | --no-notify] [--] PROGRAM [ARGS...]\n"
 	      "\n"
 	      "Runs PROGRAM in an ldm-enforcer session: its network reach is what policy NAME\n"
 	      "allows, enforced by ldm-enforcerd, and a seccomp filter refuses raw sockets,\n"
@@ -28,7 +29,11 @@ usage(FILE *f)
 	      "  --offline        the shipped 'offline' policy: no network but what it allows\n"
 	      "  --audit          ask for audit mode (log, don't block); the daemon refuses it\n"
 	      "                   unless the policy sets audit_override = true\n"
-	      "  --quiet          no summary line when the program ends\n"
+	      "  --quiet          no summary (line or notification) when the program ends\n"
+	      "  --notify         desktop notifications: each blocked destination (one a\n"
+	      "                   minute), the summary, why the program did not start; the\n"
+	      "                   default only when neither stdin nor stderr is a terminal\n"
+	      "  --no-notify      no desktop notifications, with or without a terminal\n"
 	      "  --socket PATH    the daemon's control socket (default $LDM_SOCKET, else\n"
 	      "                   " LDM_CONTROL_SOCKET ")\n"
 	      "  -h, --help       show this help\n"
@@ -69,7 +74,7 @@ check_opts(const struct ldm_run_opts *o, bool offline, int nargs, FILE *err)
 	return 0;
 }
 
-enum { OPT_SOCKET = 256, OPT_POLICY, OPT_OFFLINE, OPT_AUDIT, OPT_QUIET };
+enum { OPT_SOCKET = 256, OPT_POLICY, OPT_OFFLINE, OPT_AUDIT, OPT_QUIET, OPT_NOTIFY, OPT_NO_NOTIFY };
 
 static const struct option options[] = {
 	{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -77,6 +82,8 @@ static const struct option options[] = {
 	{ "offline", no_argument, NULL, OPT_OFFLINE },
 	{ "audit", no_argument, NULL, OPT_AUDIT },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "notify", no_argument, NULL, OPT_NOTIFY },
+	{ "no-notify", no_argument, NULL, OPT_NO_NOTIFY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{},
@@ -101,6 +108,10 @@ set_option(int c, struct ldm_run_opts *o, bool *offline, FILE *out)
 		return 0;
 	case OPT_QUIET:
 		o->quiet = true;
+		return 0;
+	case OPT_NOTIFY: /* the last of --notify and --no-notify wins */
+	case OPT_NO_NOTIFY:
+		o->notify = c == OPT_NOTIFY ? LDM_RUN_NOTIFY_ON : LDM_RUN_NOTIFY_OFF;
 		return 0;
 	case 'h':
 		usage(out);

@@ -13,6 +13,7 @@
  *   keeper.c      the process the shell waits for: the program's status, the summary
  *   supervisor.c  signals, the seccomp listener and its reports, waiting for the child
  *   unixmed.c     connect() made by the supervisor: local sockets judged (unixmed.h)
+ *   notify.c      desktop notifications for the pilot (notify.h; notifytext.c pure)
  */
 #ifndef LDM_RUN_H
 #define LDM_RUN_H
@@ -37,7 +38,10 @@ struct ldm_run_opts {
 	const char *policy; /* --policy NAME, or "offline" for --offline */
 	bool audit;
 	bool quiet;
-	char **argv; /* PROGRAM ARGS..., NULL-terminated (points into main's argv) */
+	int notify;       /* enum ldm_run_notify_mode (notify.h): --notify, --no-notify, or neither;
+	              * main.c then settles it to ON or OFF */
+	bool notify_loud; /* say on stderr when there is no bus (--notify, or a bus address) */
+	char **argv;      /* PROGRAM ARGS..., NULL-terminated (points into main's argv) */
 };
 
 /*
@@ -273,8 +277,13 @@ int ldm_run_session_check_cgroup(const struct ldm_msg_session_ready *s);
 int ldm_run_format_summary(char *buf, size_t size, uint64_t session, const char *policy, bool audit,
                            const struct ldm_msg_summary *sum);
 
+/* The summary line's size, NUL included. */
+#define LDM_RUN_SUMMARY_MAX (LDM_CTL_NAME_MAX + 512)
+
 /*
- * Asks the daemon for the session's final counters and prints the summary line on stderr.
+ * Asks the daemon for the session's final counters and prints the summary line on stderr,
+ * and into LINE (SIZE bytes), with the blocked count in *RET_BLOCKED (0 without counts).
+ * Returns 0, or -ENAMETOOLONG when the line did not fit (nothing printed).
  * The daemon answers once nothing but ldm-run is left in the session (a child the program
  * left behind may still be blocked), or after 5 s with the counts so far and how many
  * processes still run; the line then says so. A signal to stop on SFD (the supervisor's
@@ -282,8 +291,8 @@ int ldm_run_format_summary(char *buf, size_t size, uint64_t session, const char 
  * OWN_HELPERS of the processes still in the session are ldm-run's own (its keeper), not
  * the program's.
  */
-void ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s, int sfd,
-                             unsigned own_helpers);
+int ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s, int sfd,
+                            unsigned own_helpers, char *line, size_t size, uint64_t *ret_blocked);
 
 /*
  * Blocks the signals the supervisor handles, forks, and runs the program in the child

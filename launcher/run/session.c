@@ -291,20 +291,22 @@ get_summary(const char *socket, uint64_t session, int sfd, struct ldm_msg_summar
 	return 0;
 }
 
-void
+int
 ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *s, int sfd,
-                        unsigned own_helpers)
+                        unsigned own_helpers, char *line, size_t size, uint64_t *ret_blocked)
 {
 	struct ldm_msg_summary sum;
-	char line[LDM_CTL_NAME_MAX + 512];
 	bool have = get_summary(socket, s->session, sfd, &sum) == 0;
+	int r;
 
 	/* ldm-run's own helpers (the keeper) are no process of the program's. */
 	if (have)
 		sum.running = sum.running > own_helpers ? sum.running - own_helpers : 0;
-	if (ldm_run_format_summary(line, sizeof(line), s->session, s->policy,
-	                           (s->flags & LDM_READY_F_AUDIT) != 0, have ? &sum : NULL) == 0)
+	r = ldm_run_format_summary(line, size, s->session, s->policy,
+	                           (s->flags & LDM_READY_F_AUDIT) != 0, have ? &sum : NULL);
+	if (r == 0)
 		fprintf(stderr, "%s\n", line);
+	*ret_blocked = have ? sum.blocked : 0;
 	/* What the pilot saw, to hold the log to later: a log cut short or edited up to here
 	 * fails `ldmctl verify --expect`. */
 	if (have && sum.log_seq != 0) {
@@ -317,4 +319,5 @@ ldm_run_session_summary(const char *socket, const struct ldm_msg_session_ready *
 		        "--expect %" PRIu64 ":%s)\n",
 		        sum.log_seq, hex, sum.log_seq, hex);
 	}
+	return r;
 }

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "ldm/control.h"
+#include "ldm/util.h"
 
 static void
 test_header(void **state)
@@ -123,6 +124,40 @@ test_unix_blocked(void **state)
 	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
 }
 
+/* LDM_LOG_F_NOW names one session; unknown flags and reserved bits are refused. */
+static void
+test_log_request(void **state)
+{
+	static const struct {
+		uint64_t session;
+		uint32_t flags, reserved;
+		int rc;
+	} cases[] = {
+		{ 0, 0, 0, 0 },
+		{ 0, LDM_LOG_F_FOLLOW, 0, 0 },
+		{ 7, LDM_LOG_F_NOW, 0, 0 },
+		{ 7, LDM_LOG_F_NOW | LDM_LOG_F_FOLLOW, 0, 0 },
+		{ 0, LDM_LOG_F_NOW, 0, -EBADMSG },
+		{ 0, LDM_LOG_F_NOW | LDM_LOG_F_FOLLOW, 0, -EBADMSG },
+		{ 7, 0x4, 0, -EBADMSG },
+		{ 7, LDM_LOG_F_NOW, 1, -EBADMSG },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct ldm_msg_log_request m;
+
+		memset(&m, 0, sizeof(m));
+		ldm_msg_init(&m.hdr, LDM_MSG_LOG_REQUEST);
+		m.session = cases[i].session;
+		m.flags = cases[i].flags;
+		m.reserved = cases[i].reserved;
+		if (ldm_msg_check(&m.hdr) != cases[i].rc)
+			fail_msg("case %zu: got %d, want %d", i, ldm_msg_check(&m.hdr),
+			         cases[i].rc);
+	}
+}
+
 static void
 test_set_str(void **state)
 {
@@ -141,7 +176,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header),       cmocka_unit_test(test_session_request),
 		cmocka_unit_test(test_session_item), cmocka_unit_test(test_unix_blocked),
-		cmocka_unit_test(test_set_str),
+		cmocka_unit_test(test_set_str),      cmocka_unit_test(test_log_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

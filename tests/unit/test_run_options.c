@@ -28,7 +28,7 @@ test_parse_options(void **state)
 		const char *argv[MAX_ARGS];
 		int rc;
 		const char *policy, *socket, *prog;
-		int audit, quiet;
+		int audit, quiet, notify;
 	} cases[] = {
 		{ { "--policy", "qgc", "--", "prog", "-x" }, 0, "qgc", NULL, "prog" },
 		{ { "--policy=qgc", "prog", "--policy", "y" }, 0, "qgc", NULL, "prog" },
@@ -52,6 +52,26 @@ test_parse_options(void **state)
 		{ { "--socket", "", "--offline", "prog" }, -EINVAL },
 		{ { "--bogus", "--offline", "prog" }, -EINVAL },
 		{ { "--offline", "--policy" }, -EINVAL },
+		{ { "--notify", "--offline", "prog" }, 0, "offline", NULL, "prog", 0, 0, 1 },
+		{ { "--no-notify", "--offline", "prog" }, 0, "offline", NULL, "prog", 0, 0, 2 },
+		{ { "--notify", "--no-notify", "--offline", "prog" },
+		  0,
+		  "offline",
+		  NULL,
+		  "prog",
+		  0,
+		  0,
+		  2 },
+		{ { "--no-notify", "--notify", "--offline", "prog" },
+		  0,
+		  "offline",
+		  NULL,
+		  "prog",
+		  0,
+		  0,
+		  1 },
+		{ { "--offline", "prog", "--notify" }, 0, "offline", NULL, "prog", 0, 0, 0 },
+		{ { "--notify=yes", "--offline", "prog" }, -EINVAL },
 	};
 	FILE *null = fopen("/dev/null", "w");
 
@@ -81,6 +101,7 @@ test_parse_options(void **state)
 			assert_null(o.socket);
 		assert_int_equal(o.audit, cases[i].audit);
 		assert_int_equal(o.quiet, cases[i].quiet);
+		assert_int_equal(o.notify, cases[i].notify);
 	}
 	fclose(null);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # A stand-in for a desktop's notification daemon: owns org.freedesktop.Notifications on the
 # bus at $DBUS_SESSION_BUS_ADDRESS, appends each Notify call's summary to the file argv[1],
-# and answers id 42. Used by test_dbus.sh.
+# and answers id 42. With argv[2] "body": "SUMMARY<TAB>BODY" per call, control characters and
+# newlines of either as spaces. Used by test_dbus.sh and test_notify.sh.
 import sys
 
 from gi.repository import Gio, GLib
@@ -18,8 +19,13 @@ XML = """<node><interface name="org.freedesktop.Notifications">
 
 def on_call(conn, sender, path, iface, method, params, inv):
     if method == "Notify":
+        p = params.unpack()
+        line = p[3]
+        if len(sys.argv) > 2 and sys.argv[2] == "body":
+            clean = ["".join(c if c >= " " else " " for c in t) for t in (p[3], p[4])]
+            line = "\t".join(clean)
         with open(sys.argv[1], "a") as f:
-            f.write(params.unpack()[3] + "\n")
+            f.write(line + "\n")
         inv.return_value(GLib.Variant("(u)", (42,)))
     else:
         inv.return_value(GLib.Variant("(ssss)", ("stub", "ldm", "1", "1.2")))
