@@ -21,26 +21,6 @@
 #define MAX_PROC_TEXT (1024 * 1024)
 
 static int
-mkdir_p(const char *path)
-{
-	char buf[4096];
-
-	if (ldm_strscpy(buf, sizeof(buf), path) < 0)
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-static int
 default_root(const struct ldm_cgroups *cg, char *buf, size_t size)
 {
 	char own[4096];
@@ -79,7 +59,7 @@ ldm_cgroup_init(const char *configured, struct ldm_cgroups *ret)
 	mlen = strlen(ret->mount);
 	if (strncmp(abs, ret->mount, mlen) != 0 || abs[mlen] != '/' || abs[mlen + 1] == '\0')
 		return -EXDEV; /* not below the cgroup2 mount */
-	r = mkdir_p(abs);
+	r = ldm_mkdir_p(abs, 0755);
 	if (r < 0)
 		return r;
 	(void)ldm_strscpy(ret->root, sizeof(ret->root), abs + mlen + 1);
