@@ -47,7 +47,7 @@ ldm_cgroup_init(const char *configured, struct ldm_cgroups *ret)
 	r = ldm_read_small_at(AT_FDCWD, "/proc/self/mountinfo", text, MAX_PROC_TEXT);
 	if (r < 0)
 		return r;
-	r = ldm_mountinfo_cgroup2(text, ret->mount, sizeof(ret->mount));
+	r = ldm_procparse_cgroup2_mount(text, ret->mount, sizeof(ret->mount));
 	if (r < 0)
 		return r;
 	if (configured[0] != '\0')
@@ -120,7 +120,7 @@ ldm_cgroup_populated(const struct ldm_cgroups *cg, const char *name)
 	r = ldm_read_small_at(cg->root_fd, path, buf, sizeof(buf));
 	if (r < 0)
 		return r;
-	return ldm_cgroup_events_populated(buf);
+	return ldm_procparse_populated(buf);
 }
 
 int
@@ -146,7 +146,7 @@ ldm_cgroup_of_pid(pid_t pid, char *buf, size_t size)
 	r = ldm_read_small_at(AT_FDCWD, path, text, sizeof(text));
 	if (r < 0)
 		return r;
-	return ldm_proc_cgroup2_path(text, buf, size);
+	return ldm_procparse_cgroup2_path(text, buf, size);
 }
 
 bool

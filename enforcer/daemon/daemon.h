@@ -16,6 +16,7 @@
 #include "ldm/event.h"
 #include "ldm/policy.h"
 #include "iptables.h"
+#include "ipt.h"
 #include "procparse.h"
 #include "ruleset.h"
 

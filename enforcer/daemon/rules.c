@@ -14,7 +14,7 @@
 #include "daemon.h"
 #include "iptables.h"
 #include "ldm/util.h"
-#include "procparse.h"
+#include "ipt.h"
 #include "rulecmp.h"
 #include "unjudged.h"
 

@@ -28,7 +28,7 @@ ldm_run_session_cgroup_dir(const char *cgroup, char *buf, size_t size)
 	if (text == NULL)
 		return -ENOMEM;
 	if (ldm_read_small_at(AT_FDCWD, "/proc/self/mountinfo", text, PEERS_TEXT_MAX) < 0 ||
-	    ldm_mountinfo_cgroup2(text, mnt, sizeof(mnt)) < 0)
+	    ldm_procparse_cgroup2_mount(text, mnt, sizeof(mnt)) < 0)
 		return -ENOENT;
 	n = snprintf(buf, size, "%s/%s", mnt, cgroup);
 	return n > 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
@@ -57,7 +57,7 @@ ldm_run_session_others(const char *procs_path, pid_t also_ours)
 		return -ENOMEM;
 	if (ldm_read_small_at(AT_FDCWD, procs_path, text, PEERS_TEXT_MAX) < 0)
 		return -EIO;
-	n = ldm_parse_pid_list(text, pids, PEERS_MAX);
+	n = ldm_procparse_pid_list(text, pids, PEERS_MAX);
 	if (n == -E2BIG)
 		return PEERS_MAX; /* more than we read: surely others */
 	if (n < 0)

@@ -457,7 +457,7 @@ session_holds(const struct ldm_unixmed *m, uint32_t ino)
 	/* A full buffer may end in a cut pid (123456 read as 123): not decided, not ours. */
 	if (len < 0 || len == SESSION_PROCS_TEXT_MAX - 1)
 		return false;
-	n = ldm_parse_pid_list(text, pids, SESSION_PROCS_MAX);
+	n = ldm_procparse_pid_list(text, pids, SESSION_PROCS_MAX);
 	for (int i = 0; i < n; i++)
 		if (pids[i] != (int)getpid() && pid_holds(pids[i], ino))
 			return true;
