@@ -216,20 +216,16 @@ list_push(uint32_t **v, size_t *n, uint32_t value)
 static int
 keyword_insert(struct ldm_policy_index *ix, enum ldm_peer_kind kind, uint32_t i)
 {
-	for (size_t k = 0; k < ldm_n_keyword_prefixes; k++) {
-		struct ldm_prefix p;
-		int r;
+	struct ldm_prefix p[LDM_KEYWORD_PREFIXES_MAX];
+	int n = ldm_peer_keyword_prefixes(kind, p, ELEMENTSOF(p));
 
-		if (ldm_keyword_prefixes[k].kind != kind)
-			continue;
-		r = ldm_prefix_parse(ldm_keyword_prefixes[k].cidr, &p);
-		if (r < 0)
-			return r;
-		r = addr_insert(ix, &p, i);
+	for (int k = 0; k < n; k++) {
+		int r = addr_insert(ix, &p[k], i);
+
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return n < 0 ? n : 0;
 }
 
 static int
@@ -300,12 +296,13 @@ count_prefixes(const struct ldm_policy *p)
 
 	for (size_t i = 0; i < p->n_rules; i++) {
 		enum ldm_peer_kind kind = p->rules[i].peer;
+		struct ldm_prefix kp[LDM_KEYWORD_PREFIXES_MAX];
+		int k = ldm_peer_keyword_prefixes(kind, kp, ELEMENTSOF(kp));
 
 		if (kind == LDM_PEER_CIDR)
 			n++;
-		for (size_t k = 0; k < ldm_n_keyword_prefixes; k++)
-			if (ldm_keyword_prefixes[k].kind == kind)
-				n++;
+		if (k > 0)
+			n += (size_t)k;
 	}
 	return n;
 }

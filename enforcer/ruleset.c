@@ -24,7 +24,6 @@
 #include <sys/socket.h>
 
 #include "ldm/util.h"
-#include "policy_int.h"
 #include "ruleset.h"
 
 #define CGROUP_PATH_MAX 4095 /* xt_cgroup's path[4096] */
@@ -583,14 +582,13 @@ each_peer(struct ctx *c, const struct ldm_rule *r, bool deny, peer_fn fn)
 	default:
 		break;
 	}
-	for (size_t k = 0; k < ldm_n_keyword_prefixes; k++) {
-		int rc;
+	struct ldm_prefix kp[LDM_KEYWORD_PREFIXES_MAX];
+	int n = ldm_peer_keyword_prefixes(r->peer, kp, ELEMENTSOF(kp));
 
-		if (ldm_keyword_prefixes[k].kind != r->peer)
-			continue;
-		rc = ldm_prefix_parse(ldm_keyword_prefixes[k].cidr, &p.prefix);
-		if (rc < 0)
-			return rc;
+	if (n < 0)
+		return n;
+	for (int k = 0; k < n; k++) {
+		p.prefix = kp[k];
 		if (p.prefix.family != c->in->family)
 			continue;
 		if (deny)
