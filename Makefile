@@ -21,7 +21,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wformat=2 -Wno-missing-field-initializers -fstack-protector-strong \
 	  -fno-strict-aliasing -pipe
-CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Iinclude -Ienforcer -Ilauncher \
+CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -I. -Iinclude -Ienforcer -Ilauncher \
 	    -DLDM_VERSION='"$(VERSION)"' -DLDM_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	    -DLDM_DATADIR='"$(DATADIR)"' $(PKG_CFLAGS)
 LDFLAGS += -Wl,-z,relro,-z,now
@@ -48,9 +48,10 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 LIB := $(B)/libldm.a
 
 # Programs: each is a directory of edge code plus the library.
-LDMCTL_SRCS := $(wildcard launcher/ldmctl/*.c) $(wildcard launcher/common/*.c)
+# kernel/: edge code that asks the kernel, shared by the daemon and ldmctl.
+LDMCTL_SRCS := $(wildcard launcher/ldmctl/*.c) $(wildcard launcher/common/*.c) $(wildcard kernel/*.c)
 LDMRUN_SRCS := $(wildcard launcher/run/*.c) $(wildcard launcher/common/*.c)
-DAEMON_SRCS := $(wildcard enforcer/daemon/*.c) launcher/common/lan.c
+DAEMON_SRCS := $(wildcard enforcer/daemon/*.c) $(wildcard kernel/*.c)
 PROGS := $(B)/ldmctl
 ifneq ($(wildcard launcher/run/main.c),)
 PROGS += $(B)/ldm-run

@@ -6,18 +6,9 @@
 
 #include "ldm/policy.h"
 
-/* The fixed prefixes behind an address keyword (lan is dynamic and has none). */
-struct keyword_prefix {
-	enum ldm_peer_kind kind;
-	const char *cidr;
-};
-
-extern const struct keyword_prefix ldm_keyword_prefixes[];
-extern const size_t ldm_n_keyword_prefixes;
-
 int ldm_peer_keyword_parse(const char *s, enum ldm_peer_kind *ret);
 
-/* Loader state shared by policy_load.c (files, includes) and policy_rules.c (settings). */
+/* Loader state shared by policy_load.c (files, includes) and policy_settings.c (settings). */
 struct loader {
 	const struct ldm_load_opts *opts;
 	struct ldm_diags *diags;
@@ -42,22 +33,11 @@ struct include_ref {
 
 #define LINE(s) ((unsigned)config_setting_source_line(s))
 
+/* policy_loader.c, used by every part of the loader: */
+
 /* Reports a problem at FILE:LINE (line 0: the whole file) and counts it. */
 void ldm_loader_error(struct loader *l, const char *file, unsigned line, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
-
-/* Reads one parsed file's settings into l->p; appends its includes to *includes. */
-void ldm_loader_read_settings(struct loader *l, const config_t *cfg, const char *file, bool top,
-                              struct include_ref **includes, size_t *n_includes);
-
-/* Reads the list S of allow or deny rules (rule_parse.c). */
-void ldm_loader_read_rules(struct loader *l, const char *file, const config_setting_t *s,
-                           enum ldm_action action);
-/* Adds an LDM_ITEM_UNIX item for each unix rule, in rule order (rule_parse.c). */
-void ldm_loader_unix_items(struct loader *l);
-/* Reads one `proto = "dbus"` rule G (rule_dbus.c). */
-void ldm_loader_read_dbus_rule(struct loader *l, const char *file, const config_setting_t *g,
-                               enum ldm_action action);
 /*
  * Appends a copy of ITEM (value, comment; file and line set from FILE and LINE) to the
  * policy's launcher items. Reports and returns -E2BIG past LDM_CTL_ITEMS_MAX, or -ENOMEM.
@@ -69,6 +49,20 @@ const char *ldm_loader_get_string(struct loader *l, const char *file, const conf
                                   const char *what, size_t max);
 /* "a string" / "a list": what kind of value S is, for messages. */
 const char *ldm_setting_type_name(const config_setting_t *s);
+
+/* policy_settings.c: reads one parsed file's settings into l->p; appends its includes to
+ * *includes. */
+void ldm_loader_read_settings(struct loader *l, const config_t *cfg, const char *file, bool top,
+                              struct include_ref **includes, size_t *n_includes);
+
+/* Reads the list S of allow or deny rules (rule_parse.c). */
+void ldm_loader_read_rules(struct loader *l, const char *file, const config_setting_t *s,
+                           enum ldm_action action);
+/* Adds an LDM_ITEM_UNIX item for each unix rule, in rule order (rule_parse.c). */
+void ldm_loader_unix_items(struct loader *l);
+/* Reads one `proto = "dbus"` rule G (rule_dbus.c). */
+void ldm_loader_read_dbus_rule(struct loader *l, const char *file, const config_setting_t *g,
+                               enum ldm_action action);
 
 /* A hint for libconfig's message MSG about LINE of BUF (policy_syntax.c): "" or text that
  * starts with "; " or " at ", to append to the message. */

@@ -1,9 +1,9 @@
 /*
  * Policy files: opening them safely, reading them with a size limit, parsing them with
  * libconfig, and resolving `include` inside the policy directories (depth limit, cycles).
- * The settings themselves are read in policy_rules.c.
+ * The settings themselves are read in policy_settings.c.
  *
- * Trust: the file's bytes are untrusted until policy_rules.c has validated every setting.
+ * Trust: the file's bytes are untrusted until policy_settings.c has validated every setting.
  * When opts->admin_owned is set (the daemon), a file or directory that root does not own,
  * or that group/other may write, is refused, and symlinks are not followed.
  */
@@ -21,38 +21,6 @@
 #include "policy_int.h"
 
 static const char *const default_families[] = { "unix", "inet", "inet6", "netlink" };
-
-void
-ldm_loader_error(struct loader *l, const char *file, unsigned line, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-
-	l->errors++;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	(void)ldm_diags_add(l->diags, file, line, "%s", msg != NULL ? msg : "out of memory");
-	free(msg);
-}
-
-bool
-ldm_policy_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > LDM_MAX_NAME_LEN)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-
-		if (!ok && (i == 0 || (c != '-' && c != '_')))
-			return false;
-	}
-	return true;
-}
 
 /*
  * Why a file or directory was refused, as codes below every errno (mapped to -EPERM where

@@ -1,5 +1,6 @@
 /*
- * The policies there are, for a name that is not: "did you mean vehicle-mavlink?" and the
+ * Policy names: which are valid (ldm_policy_name_valid), and the policies there are, for a
+ * name that is not: "did you mean vehicle-mavlink?" and the
  * list of available names, from the *.conf files of the policy directories (the first
  * directory that has a name wins, as for loading). Names are listed only if valid; the
  * directories are the administrator's.
@@ -113,4 +114,21 @@ ldm_policy_suggest_names(const char *name, const char *const *dirs, size_t n_dir
 	if (k < 0 || (size_t)k >= size - used) /* cut: end the list cleanly */
 		(void)snprintf(buf + (used < size - 5 ? used : size - 5), 5, " ...");
 	return 0;
+}
+
+bool
+ldm_policy_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > LDM_MAX_NAME_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (!ok && (i == 0 || (c != '-' && c != '_')))
+			return false;
+	}
+	return true;
 }

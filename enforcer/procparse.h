@@ -1,8 +1,8 @@
 /*
  * Parsers for what the kernel tells us in text: /proc/self/mountinfo (where cgroup2 is
- * mounted), /proc/PID/cgroup (a process's cgroup2 path), cgroup.events and iptables-save
- * output (which LDM- chains and jumps exist). Pure: text in, results out; the text is
- * untrusted (a /proc file of another process, a tool's output): every field is bounded.
+ * mounted), /proc/PID/cgroup (a process's cgroup2 path), /proc/PID/stat, cgroup.procs and
+ * cgroup.events. Pure: text in, results out; the text is
+ *  untrusted (a /proc file of another process): every field is bounded.
  */
 #ifndef LDM_PROCPARSE_H
 #define LDM_PROCPARSE_H
@@ -16,23 +16,23 @@
 /* The mount point of the cgroup2 file system in mountinfo TEXT (with octal escapes
  * decoded). Returns 0, -ENOENT if none, -ENAMETOOLONG. Prefers /sys/fs/cgroup, then
  * /sys/fs/cgroup/unified, then the first one. */
-int ldm_mountinfo_cgroup2(const char *text, char *buf, size_t size);
+int ldm_procparse_cgroup2_mount(const char *text, char *buf, size_t size);
 
 /* The root of the cgroup2 mount at MNT in mountinfo TEXT: the cgroup its mount point shows,
  * as the reader's cgroup namespace sees it ("/" for the whole tree). Returns 0, -ENOENT if
  * no cgroup2 file system is mounted there, -ENAMETOOLONG; BUF is written only on success. A later mount over the same point
  * wins, as it hides the earlier one. */
-int ldm_mountinfo_cgroup2_root(const char *text, const char *mnt, char *buf, size_t size);
+int ldm_procparse_cgroup2_root(const char *text, const char *mnt, char *buf, size_t size);
 
 /* The cgroup2 path ("0::/a/b" line) in /proc/PID/cgroup TEXT, e.g. "/a/b". */
-int ldm_proc_cgroup2_path(const char *text, char *buf, size_t size);
+int ldm_procparse_cgroup2_path(const char *text, char *buf, size_t size);
 
 /*
  * The pids in a cgroup.procs TEXT (one decimal number per line), at most MAX into PIDS.
  * Returns how many, or -EINVAL for a line that is not a pid (1..2^22) and -E2BIG when more
  * than MAX are listed (the first MAX are in PIDS).
  */
-int ldm_parse_pid_list(const char *text, int *pids, size_t max);
+int ldm_procparse_pid_list(const char *text, int *pids, size_t max);
 
 /*
  * The state (field 3: 'R', 'S', 'Z', ...), start time (field 22, clock ticks since boot: with
@@ -40,29 +40,10 @@ int ldm_parse_pid_list(const char *text, int *pids, size_t max);
  * /proc/PID/stat TEXT. The name is the process's to choose: it may hold spaces and ')'; the
  * fields after it start after the last ')'. Returns 0 or -EINVAL; outputs only on success.
  */
-int ldm_proc_stat_parse(const char *text, char *ret_state, uint64_t *ret_start, char *comm,
-                        size_t comm_size);
+int ldm_procparse_stat(const char *text, char *ret_state, uint64_t *ret_start, char *comm,
+                       size_t comm_size);
 
 /* The value of "populated" in cgroup.events TEXT: 0 or 1, or -EINVAL. */
-int ldm_cgroup_events_populated(const char *text);
-
-/* What iptables-save says about one table. */
-struct ldm_ipt_table {
-	char **chains; /* LDM- chains present */
-	size_t n_chains;
-	int jump_output;       /* position of "-A OUTPUT -j LDM-*" in OUTPUT: 0 none, 1 first */
-	int jump_postrouting;  /* likewise in POSTROUTING */
-	int jump_input;        /* likewise in INPUT */
-	size_t n_output_jumps; /* how many OUTPUT rules jump to our chain (duplicates) */
-	size_t n_postrouting_jumps;
-	size_t n_input_jumps;
-};
-
-/* Scans iptables-save output TEXT for table TABLE ("mangle", "filter"); JUMP_CHAIN is our
- * chain jumped to from OUTPUT ("LDM-OUT" / "LDM-GUARD"), POST_CHAIN from POSTROUTING and
- * IN_CHAIN from INPUT (or NULL). Returns 0 or -ENOMEM/-E2BIG. */
-int ldm_ipt_scan(const char *text, const char *table, const char *jump_chain,
-                 const char *post_chain, const char *in_chain, struct ldm_ipt_table *ret);
-void ldm_ipt_table_clear(struct ldm_ipt_table *t);
+int ldm_procparse_populated(const char *text);
 
 #endif

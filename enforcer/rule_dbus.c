@@ -15,37 +15,6 @@
 
 #define KNOWN_DBUS_RULE "proto, bus, name, comment"
 
-int
-ldm_loader_add_item(struct loader *l, const char *file, unsigned line, const struct ldm_item *item)
-{
-	struct ldm_policy *p = l->p;
-	struct ldm_item *v, it = *item;
-
-	if (p->n_items >= LDM_CTL_ITEMS_MAX) {
-		ldm_loader_error(l, file, line,
-		                 "more than %d unix, dbus and write rules (includes counted)",
-		                 LDM_CTL_ITEMS_MAX);
-		return -E2BIG;
-	}
-	it.value = strdup(item->value);
-	it.comment = item->comment != NULL ? strdup(item->comment) : NULL;
-	it.file = strdup(file);
-	it.line = line;
-	v = reallocarray(p->items, p->n_items + 1, sizeof(*v));
-	if (v != NULL)
-		p->items = v;
-	if (v == NULL || it.value == NULL || it.file == NULL ||
-	    (item->comment != NULL && it.comment == NULL)) {
-		free(it.value);
-		free(it.comment);
-		free(it.file);
-		ldm_loader_error(l, file, line, "out of memory");
-		return -ENOMEM;
-	}
-	p->items[p->n_items++] = it;
-	return 0;
-}
-
 void
 ldm_loader_read_dbus_rule(struct loader *l, const char *file, const config_setting_t *g,
                           enum ldm_action action)

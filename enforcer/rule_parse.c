@@ -34,7 +34,10 @@ static const struct {
 };
 
 /* The fixed address ranges behind the keywords; `lan` and subnet broadcasts are dynamic. */
-const struct keyword_prefix ldm_keyword_prefixes[] = {
+static const struct {
+	enum ldm_peer_kind kind;
+	const char *cidr;
+} keyword_prefixes[] = {
 	{ LDM_PEER_LOOPBACK, "127.0.0.0/8" },         { LDM_PEER_LOOPBACK, "::1/128" },
 	{ LDM_PEER_LINK_LOCAL, "169.254.0.0/16" },    { LDM_PEER_LINK_LOCAL, "fe80::/10" },
 	{ LDM_PEER_PRIVATE, "10.0.0.0/8" },           { LDM_PEER_PRIVATE, "172.16.0.0/12" },
@@ -42,7 +45,21 @@ const struct keyword_prefix ldm_keyword_prefixes[] = {
 	{ LDM_PEER_MULTICAST, "224.0.0.0/4" },        { LDM_PEER_MULTICAST, "ff00::/8" },
 	{ LDM_PEER_BROADCAST, "255.255.255.255/32" },
 };
-const size_t ldm_n_keyword_prefixes = ELEMENTSOF(ldm_keyword_prefixes);
+
+int
+ldm_peer_keyword_prefixes(enum ldm_peer_kind kind, struct ldm_prefix *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < ELEMENTSOF(keyword_prefixes); k++) {
+		if (keyword_prefixes[k].kind != kind)
+			continue;
+		if (n == max || ldm_prefix_parse(keyword_prefixes[k].cidr, &out[n]) < 0)
+			return -ENOBUFS; /* the table is ours: neither happens */
+		n++;
+	}
+	return (int)n;
+}
 
 int
 ldm_peer_keyword_parse(const char *s, enum ldm_peer_kind *ret)

@@ -171,14 +171,21 @@ group_text(struct group *g, char **ret)
 	return *ret == NULL ? -ENOMEM : 0;
 }
 
-/* The address part's value: single addresses get their /32 or /128. */
-static void
+/* Did snprintf's result R fit a buffer of SIZE bytes? A cut text is not the rule's text. */
+static bool
+fits(int r, size_t size)
+{
+	return r >= 0 && (size_t)r < size;
+}
+
+/* The address part's value: single addresses get their /32 or /128. False if cut. */
+static bool
 header_value(const char *opt, const char *v, char *out, size_t size)
 {
 	if ((strcmp(opt, "-s") == 0 || strcmp(opt, "-d") == 0) && strchr(v, '/') == NULL)
-		(void)snprintf(out, size, "%s/%s", v, strchr(v, ':') != NULL ? "128" : "32");
-	else
-		(void)snprintf(out, size, "%s", v);
+		return fits(snprintf(out, size, "%s/%s", v, strchr(v, ':') != NULL ? "128" : "32"),
+		            size);
+	return fits(snprintf(out, size, "%s", v), size);
 }
 
 /* The canonical text of the rule tokens TOK[0..N) (after "-A CHAIN"). */
@@ -208,12 +215,15 @@ canonical(char **tok, size_t n, struct buf *out)
 		if (is_header_opt(tok[i])) {
 			if (i + 1 >= n)
 				return -EINVAL;
-			header_value(tok[i], tok[i + 1], val, sizeof(val));
+			if (!header_value(tok[i], tok[i + 1], val, sizeof(val)))
+				return -EINVAL;
 			if (strcmp(tok[i], "-p") == 0)
 				proto = tok[i + 1];
 			g[n_g] = (struct group){ .header = true };
-			(void)snprintf(g[n_g].head, sizeof(g[n_g].head), "%s%s %s", neg ? "! " : "",
-			               tok[i], val);
+			if (!fits(snprintf(g[n_g].head, sizeof(g[n_g].head), "%s%s %s",
+			                   neg ? "! " : "", tok[i], val),
+			          sizeof(g[n_g].head)))
+				return -EINVAL;
 			n_g++;
 			cur = NULL;
 			i += 2;
@@ -223,8 +233,10 @@ canonical(char **tok, size_t n, struct buf *out)
 			if (i + 1 >= n)
 				return -EINVAL;
 			g[n_g] = (struct group){ .target = tok[i][1] == 'j' };
-			(void)snprintf(g[n_g].head, sizeof(g[n_g].head), "%s %s", tok[i],
-			               tok[i + 1]);
+			if (!fits(snprintf(g[n_g].head, sizeof(g[n_g].head), "%s %s", tok[i],
+			                   tok[i + 1]),
+			          sizeof(g[n_g].head)))
+				return -EINVAL;
 			cur = &g[n_g++];
 			i += 2;
 			continue;
@@ -236,15 +248,24 @@ canonical(char **tok, size_t n, struct buf *out)
 			if (proto == NULL)
 				return -EINVAL;
 			g[n_g] = (struct group){ .target = false };
-			(void)snprintf(g[n_g].head, sizeof(g[n_g].head), "-m %s", proto);
+			if (!fits(snprintf(g[n_g].head, sizeof(g[n_g].head), "-m %s", proto),
+			          sizeof(g[n_g].head)))
+				return -EINVAL;
 			cur = &g[n_g++];
 		}
-		(void)snprintf(item, sizeof(item), "%s%s", neg ? "! " : "", tok[i++]);
+		if (!fits(snprintf(item, sizeof(item), "%s%s", neg ? "! " : "", tok[i++]),
+		          sizeof(item)))
+			return -EINVAL;
 		while (i < n && is_value(tok[i]) && strcmp(tok[i], "!") != 0) {
 			size_t len = strlen(item);
 
+			/* norm_value() adds at most one byte ("0x" becomes "0x0"). */
+			if (strlen(tok[i]) + 2 > sizeof(val))
+				return -EINVAL;
 			norm_value(tok[i++], val, sizeof(val));
-			(void)snprintf(item + len, sizeof(item) - len, " %s", val);
+			if (!fits(snprintf(item + len, sizeof(item) - len, " %s", val),
+			          sizeof(item) - len))
+				return -EINVAL;
 		}
 		memcpy(opt_store[n_store], item, sizeof(item));
 		if (cur->n_opts == MAX_TOKENS)

@@ -24,7 +24,6 @@
 #include <sys/socket.h>
 
 #include "ldm/util.h"
-#include "policy_int.h"
 #include "ruleset.h"
 
 #define CGROUP_PATH_MAX 4095 /* xt_cgroup's path[4096] */
@@ -53,46 +52,6 @@ struct ctx {
 };
 
 typedef void (*peer_fn)(struct ctx *c, const struct ldm_rule *r, const struct peer *p);
-
-int
-ldm_marks_init(uint32_t mask, struct ldm_marks *ret)
-{
-	struct ldm_marks m = { .mask = mask };
-	unsigned shift, bits;
-	uint32_t low;
-
-	if (mask == 0)
-		return -EINVAL;
-	shift = (unsigned)__builtin_ctz(mask);
-	low = mask >> shift;
-	if ((low & (low + 1)) != 0) /* not contiguous */
-		return -EINVAL;
-	bits = (unsigned)__builtin_popcount(mask);
-	if (bits < 5)
-		return -EINVAL;
-	m.approved = 1u << (shift + bits - 1);
-	m.reject = m.approved >> 1;
-	m.reply = m.approved >> 2;
-	m.slot_mask = mask & ~(m.approved | m.reject | m.reply);
-	m.slot_shift = shift;
-	m.max_slots = (unsigned)(m.slot_mask >> shift);
-	*ret = m;
-	return 0;
-}
-
-uint32_t
-ldm_marks_slot(const struct ldm_marks *m, unsigned slot)
-{
-	if (slot < 1 || slot > m->max_slots)
-		return 0;
-	return (uint32_t)slot << m->slot_shift;
-}
-
-unsigned
-ldm_marks_slot_of(const struct ldm_marks *m, uint32_t mark)
-{
-	return (unsigned)((mark & m->slot_mask) >> m->slot_shift);
-}
 
 static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -583,14 +542,13 @@ each_peer(struct ctx *c, const struct ldm_rule *r, bool deny, peer_fn fn)
 	default:
 		break;
 	}
-	for (size_t k = 0; k < ldm_n_keyword_prefixes; k++) {
-		int rc;
+	struct ldm_prefix kp[LDM_KEYWORD_PREFIXES_MAX];
+	int n = ldm_peer_keyword_prefixes(r->peer, kp, ELEMENTSOF(kp));
 
-		if (ldm_keyword_prefixes[k].kind != r->peer)
-			continue;
-		rc = ldm_prefix_parse(ldm_keyword_prefixes[k].cidr, &p.prefix);
-		if (rc < 0)
-			return rc;
+	if (n < 0)
+		return n;
+	for (int k = 0; k < n; k++) {
+		p.prefix = kp[k];
 		if (p.prefix.family != c->in->family)
 			continue;
 		if (deny)
@@ -674,18 +632,13 @@ session_targets(struct ctx *c)
 static bool
 mangle_live(const struct ldm_rs_input *in, const char *name)
 {
-	if (strcmp(name, "LDM-OUT") == 0 || strcmp(name, "LDM-POST") == 0 ||
-	    strcmp(name, "LDM-SAVE") == 0 || strcmp(name, "LDM-IN") == 0)
-		return true;
-	for (size_t i = 0; i < in->n_sessions; i++) {
-		for (const char *k = "SAQR"; *k != '\0'; k++) {
-			char buf[CHAIN_BUF];
+	unsigned slot = ldm_ruleset_slot_chain(name);
 
-			(void)snprintf(buf, sizeof(buf), "LDM-%c%u", *k, in->sessions[i].slot);
-			if (strcmp(name, buf) == 0)
-				return true;
-		}
-	}
+	if (ldm_ruleset_fixed_chain(name, false))
+		return true;
+	for (size_t i = 0; slot != 0 && i < in->n_sessions; i++)
+		if (in->sessions[i].slot == slot)
+			return true;
 	return false;
 }
 
@@ -693,7 +646,7 @@ static bool
 filter_live(const struct ldm_rs_input *in, const char *name)
 {
 	(void)in;
-	return strcmp(name, "LDM-GUARD") == 0;
+	return ldm_ruleset_fixed_chain(name, true);
 }
 
 /*
@@ -816,9 +769,9 @@ mangle_table(struct ctx *c)
 	mangle_post(c);
 	mangle_in(c);
 	stale_chains(c, in->old_mangle, in->n_old_mangle, mangle_live, true);
-	jump(c->t, "OUTPUT", "LDM-OUT", in->jump_mangle_output);
-	jump(c->t, "POSTROUTING", "LDM-POST", in->jump_mangle_postrouting);
-	jump(c->t, "INPUT", "LDM-IN", in->jump_mangle_input);
+	jump(c->t, "OUTPUT", LDM_CHAIN_OUT, in->jump_mangle_output);
+	jump(c->t, "POSTROUTING", LDM_CHAIN_POST, in->jump_mangle_postrouting);
+	jump(c->t, "INPUT", LDM_CHAIN_IN, in->jump_mangle_input);
 	put(c->t, "COMMIT\n");
 	return 0;
 }
@@ -857,8 +810,29 @@ filter_table(struct ctx *c)
 		    in->root, in->sessions[i].slot);
 	put(c->t, "-A LDM-GUARD -m cgroup --path %s -j DROP\n", in->root);
 	stale_chains(c, in->old_filter, in->n_old_filter, filter_live, true);
-	jump(c->t, "OUTPUT", "LDM-GUARD", in->jump_filter_output);
+	jump(c->t, "OUTPUT", LDM_CHAIN_GUARD, in->jump_filter_output);
 	put(c->t, "COMMIT\n");
+}
+
+bool
+ldm_ruleset_fixed_chain(const char *name, bool filter)
+{
+	if (filter)
+		return strcmp(name, LDM_CHAIN_GUARD) == 0;
+	return strcmp(name, LDM_CHAIN_OUT) == 0 || strcmp(name, LDM_CHAIN_POST) == 0 ||
+	       strcmp(name, LDM_CHAIN_SAVE) == 0 || strcmp(name, LDM_CHAIN_IN) == 0;
+}
+
+unsigned
+ldm_ruleset_slot_chain(const char *name)
+{
+	uint32_t v;
+
+	if (strncmp(name, "LDM-", 4) != 0 || name[4] == '\0' ||
+	    strchr(LDM_SLOT_CHAIN_KINDS, name[4]) == NULL || ldm_parse_u32(name + 5, &v) < 0 ||
+	    v == 0 || v > UINT16_MAX)
+		return 0;
+	return (unsigned)v;
 }
 
 int
@@ -910,12 +884,12 @@ ldm_ruleset_remove(int family, const char *const *mangle_chains, size_t n_mangle
                    char **ret)
 {
 	const char *const mangle_jumps[3][2] = {
-		{ jump_mangle_output ? "OUTPUT" : NULL, "LDM-OUT" },
-		{ jump_mangle_postrouting ? "POSTROUTING" : NULL, "LDM-POST" },
-		{ jump_mangle_input ? "INPUT" : NULL, "LDM-IN" },
+		{ jump_mangle_output ? "OUTPUT" : NULL, LDM_CHAIN_OUT },
+		{ jump_mangle_postrouting ? "POSTROUTING" : NULL, LDM_CHAIN_POST },
+		{ jump_mangle_input ? "INPUT" : NULL, LDM_CHAIN_IN },
 	};
 	const char *const filter_jumps[1][2] = {
-		{ jump_filter_output ? "OUTPUT" : NULL, "LDM-GUARD" },
+		{ jump_filter_output ? "OUTPUT" : NULL, LDM_CHAIN_GUARD },
 	};
 	struct text t;
 	int rc;

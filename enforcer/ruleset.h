@@ -85,33 +85,28 @@
 #include <stdint.h>
 
 #include "ldm/policy.h"
+#include "marks.h"
 
-#define LDM_DEFAULT_MARK_MASK 0x0ff00000u
 /* The comment of a slot's counting drop in LDM-GUARD, followed by the slot number. */
 #define LDM_UNJUDGED_COMMENT "ldm-unjudged-slot-"
 #define LDM_IFNAME_MAX       16
 
 /*
- * How the mark bits are used: the top bit of the mask approves (A), the next rejects (R),
- * the next says "reply direction" (D), the rest number the session slot (1..max_slots):
- * 0x0ff00000 gives 31 slots.
+ * The chains of ours, named once here (the daemon checks the kernel against them): the
+ * fixed ones, and one of each kind in LDM_SLOT_CHAIN_KINDS per session slot, "LDM-S3"
+ * (session), "LDM-A3" (approve), "LDM-Q3" (queue), "LDM-R3" (reply queue).
  */
-struct ldm_marks {
-	uint32_t mask;
-	uint32_t approved;
-	uint32_t reject;
-	uint32_t reply;
-	uint32_t slot_mask;
-	unsigned slot_shift;
-	unsigned max_slots;
-};
+#define LDM_CHAIN_OUT        "LDM-OUT"
+#define LDM_CHAIN_POST       "LDM-POST"
+#define LDM_CHAIN_SAVE       "LDM-SAVE"
+#define LDM_CHAIN_IN         "LDM-IN"
+#define LDM_CHAIN_GUARD      "LDM-GUARD"
+#define LDM_SLOT_CHAIN_KINDS "SAQR"
 
-/* Derives the bits from MASK: contiguous, at least 5 bits. Returns 0 or -EINVAL. */
-int ldm_marks_init(uint32_t mask, struct ldm_marks *ret);
-/* The mark value of SLOT (1..max_slots), or 0 if out of range. */
-uint32_t ldm_marks_slot(const struct ldm_marks *m, unsigned slot);
-/* The slot a packet mark names, or 0. */
-unsigned ldm_marks_slot_of(const struct ldm_marks *m, uint32_t mark);
+/* Is NAME one of the fixed chains of the filter table (FILTER) or of the mangle table? */
+bool ldm_ruleset_fixed_chain(const char *name, bool filter);
+/* The slot of per-session chain NAME ("LDM-Q7": 7), or 0 if NAME is none. */
+unsigned ldm_ruleset_slot_chain(const char *name);
 
 /*
  * A routing fact with its interface name (the evaluator's struct ldm_lan_entry): LINK

@@ -1,9 +1,11 @@
-/* Strict number parsing and string copies: the only ways text becomes numbers here. */
+/* Strict number parsing, string copies, small-file reads and mkdir -p: the helpers every program here shares. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ldm/util.h"
@@ -93,4 +95,22 @@ ldm_read_small_at(int dirfd, const char *path, char *buf, size_t size)
 	}
 	buf[len] = '\0';
 	return (int)len;
+}
+
+int
+ldm_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+
+	if (ldm_strscpy(buf, sizeof(buf), path) < 0)
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(buf, mode) < 0 && errno != EEXIST ? -errno : 0;
 }

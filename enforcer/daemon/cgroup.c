@@ -21,26 +21,6 @@
 #define MAX_PROC_TEXT (1024 * 1024)
 
 static int
-mkdir_p(const char *path)
-{
-	char buf[4096];
-
-	if (ldm_strscpy(buf, sizeof(buf), path) < 0)
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-static int
 default_root(const struct ldm_cgroups *cg, char *buf, size_t size)
 {
 	char own[4096];
@@ -67,7 +47,7 @@ ldm_cgroup_init(const char *configured, struct ldm_cgroups *ret)
 	r = ldm_read_small_at(AT_FDCWD, "/proc/self/mountinfo", text, MAX_PROC_TEXT);
 	if (r < 0)
 		return r;
-	r = ldm_mountinfo_cgroup2(text, ret->mount, sizeof(ret->mount));
+	r = ldm_procparse_cgroup2_mount(text, ret->mount, sizeof(ret->mount));
 	if (r < 0)
 		return r;
 	if (configured[0] != '\0')
@@ -79,7 +59,7 @@ ldm_cgroup_init(const char *configured, struct ldm_cgroups *ret)
 	mlen = strlen(ret->mount);
 	if (strncmp(abs, ret->mount, mlen) != 0 || abs[mlen] != '/' || abs[mlen + 1] == '\0')
 		return -EXDEV; /* not below the cgroup2 mount */
-	r = mkdir_p(abs);
+	r = ldm_mkdir_p(abs, 0755);
 	if (r < 0)
 		return r;
 	(void)ldm_strscpy(ret->root, sizeof(ret->root), abs + mlen + 1);
@@ -140,7 +120,7 @@ ldm_cgroup_populated(const struct ldm_cgroups *cg, const char *name)
 	r = ldm_read_small_at(cg->root_fd, path, buf, sizeof(buf));
 	if (r < 0)
 		return r;
-	return ldm_cgroup_events_populated(buf);
+	return ldm_procparse_populated(buf);
 }
 
 int
@@ -166,7 +146,7 @@ ldm_cgroup_of_pid(pid_t pid, char *buf, size_t size)
 	r = ldm_read_small_at(AT_FDCWD, path, text, sizeof(text));
 	if (r < 0)
 		return r;
-	return ldm_proc_cgroup2_path(text, buf, size);
+	return ldm_procparse_cgroup2_path(text, buf, size);
 }
 
 bool

@@ -16,6 +16,7 @@
 #include "ldm/event.h"
 #include "ldm/policy.h"
 #include "iptables.h"
+#include "ipt.h"
 #include "procparse.h"
 #include "ruleset.h"
 
@@ -261,6 +262,7 @@ void ldm_rules_wait(struct daemon *d); /* the background commit, if any, has end
 /* Forgets what the kernel was known to hold: the next commit reads it again. */
 void ldm_rules_forget_kernel(struct daemon *d);
 int ldm_rules_remove_all(struct daemon *d);
+/* lan_refresh.c: reads the routes again; *RET_CHANGED when the `lan` prefixes changed. */
 int ldm_lan_refresh(struct daemon *d, bool *ret_changed);
 
 /* account.c: may the user UID use policy P (its `users` and `groups`)? 0, or -EPERM and

@@ -76,7 +76,7 @@ cgroup_root_of(const char *pid, const char *mnt, char *buf, size_t size)
 			return -E2BIG;
 	}
 	text[len] = '\0';
-	return ldm_mountinfo_cgroup2_root(text, mnt, buf, size);
+	return ldm_procparse_cgroup2_root(text, mnt, buf, size);
 }
 
 int

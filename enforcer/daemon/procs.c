@@ -53,7 +53,7 @@ proc_stat(int pid, char *state, uint64_t *start, char *comm, size_t comm_size)
 	r = ldm_read_small_at(AT_FDCWD, path, text, sizeof(text));
 	if (r < 0)
 		return r;
-	return ldm_proc_stat_parse(text, state, start, comm, comm_size);
+	return ldm_procparse_stat(text, state, start, comm, comm_size);
 }
 
 static bool
@@ -184,7 +184,7 @@ ldm_procs_scan(struct daemon *d, struct session *s)
 	(void)snprintf(path, sizeof(path), "%s/cgroup.procs", s->name);
 	r = ldm_read_small_at(d->cg.root_fd, path, text, PROCS_TEXT_MAX);
 	if (r >= 0)
-		r = ldm_parse_pid_list(text, pids, LDM_MAX_SESSION_PROCS);
+		r = ldm_procparse_pid_list(text, pids, LDM_MAX_SESSION_PROCS);
 	/* Unreadable: the list stays as it was. Too long: the first ones are judged; those
 	 * past the cap look gone, and are judged too (a process inside is no escape). */
 	if (r < 0 && r != -E2BIG)

@@ -1,7 +1,7 @@
 /*
  * The kernel side of the daemon's state: generate the whole LDM- ruleset for the current
  * sessions and commit it (one iptables-restore per family), verify that it is still there
- * (tamper), remove it, and keep the `lan` prefixes current.
+ * (tamper), and remove it.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -10,15 +10,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "common/lan.h"
 #include "daemon.h"
 #include "iptables.h"
 #include "ldm/util.h"
-#include "procparse.h"
+#include "ipt.h"
 #include "rulecmp.h"
 #include "unjudged.h"
-
-static const char *const slot_prefixes[] = { "LDM-S", "LDM-A", "LDM-Q", "LDM-R" };
 
 /* Sessions whose chains the ruleset holds: a spare too (an empty policy: everything it
  * sends is queued and judged by the enforcer). */
@@ -36,22 +33,12 @@ static const struct ldm_policy no_rules;
 static bool
 chain_expected(const struct daemon *d, const char *name, bool filter)
 {
-	if (filter)
-		return strcmp(name, "LDM-GUARD") == 0;
-	if (strcmp(name, "LDM-OUT") == 0 || strcmp(name, "LDM-POST") == 0 ||
-	    strcmp(name, "LDM-SAVE") == 0 || strcmp(name, "LDM-IN") == 0)
-		return true;
-	for (size_t i = 0; i < ELEMENTSOF(slot_prefixes); i++) {
-		size_t n = strlen(slot_prefixes[i]);
-		unsigned slot = 0;
-		uint32_t v;
+	unsigned slot;
 
-		if (strncmp(name, slot_prefixes[i], n) != 0 || ldm_parse_u32(name + n, &v) < 0)
-			continue;
-		slot = v <= LDM_MAX_SESSIONS ? v : 0;
-		return slot != 0 && d->committed[slot];
-	}
-	return false;
+	if (ldm_ruleset_fixed_chain(name, filter))
+		return true;
+	slot = filter ? 0 : ldm_ruleset_slot_chain(name);
+	return slot != 0 && slot <= LDM_MAX_SESSIONS && d->committed[slot];
 }
 
 static enum ldm_rs_jump
@@ -81,9 +68,10 @@ view_read(int family, struct kernel_view *v, char **ret_text)
 	if (r == 0)
 		r = ldm_ipt_save(family, "filter", &f);
 	if (r == 0)
-		r = ldm_ipt_scan(m, "mangle", "LDM-OUT", "LDM-POST", "LDM-IN", &v->mangle);
+		r = ldm_ipt_scan(m, "mangle", LDM_CHAIN_OUT, LDM_CHAIN_POST, LDM_CHAIN_IN,
+		                 &v->mangle);
 	if (r == 0)
-		r = ldm_ipt_scan(f, "filter", "LDM-GUARD", NULL, NULL, &v->filter);
+		r = ldm_ipt_scan(f, "filter", LDM_CHAIN_GUARD, NULL, NULL, &v->filter);
 	if (r == 0 && ret_text != NULL && asprintf(ret_text, "%s%s", m, f) < 0)
 		r = -ENOMEM;
 	if (r < 0)
@@ -416,66 +404,6 @@ ldm_rules_remove_all(struct daemon *d)
 		r = r < 0 ? r : r6;
 	}
 	return r;
-}
-
-static bool
-lan_equal(const struct ldm_rs_lan *a, size_t na, const struct ldm_rs_lan *b, size_t nb)
-{
-	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
-}
-
-int
-ldm_lan_refresh(struct daemon *d, bool *ret_changed)
-{
-	_cleanup_free_ struct ldm_lan_entry *e = NULL;
-	struct ldm_rs_lan *rs;
-	size_t n = 0, k = 0;
-	int r = ldm_lan_read(&e, &n);
-
-	*ret_changed = false;
-	if (r < 0)
-		return r;
-	if (d->cfg.uplinks_given) {
-		int up[LDM_MAX_UPLINKS];
-		size_t k_up = 0;
-
-		/* A named uplink that does not exist (yet) has no routes to mark. */
-		for (size_t i = 0; i < d->cfg.n_uplinks; i++) {
-			unsigned idx = if_nametoindex(d->cfg.uplinks[i]);
-
-			if (idx > 0 && idx <= INT32_MAX)
-				up[k_up++] = (int)idx;
-		}
-		ldm_lan_mark_uplinks(e, n, up, k_up);
-	}
-	rs = calloc(n > 0 ? n : 1, sizeof(*rs));
-	if (rs == NULL)
-		return -ENOMEM;
-	/* An interface without a name (gone meanwhile) cannot be named in a rule: skip it.
-	 * This machine's own addresses need none. */
-	for (size_t i = 0; i < n; i++) {
-		char name[IF_NAMESIZE];
-
-		if (e[i].kind != LDM_ROUTE_LOCAL &&
-		    (if_indextoname((unsigned)e[i].ifindex, name) == NULL ||
-		     ldm_strscpy(rs[k].ifname, sizeof(rs[k].ifname), name) < 0))
-			continue;
-		rs[k].prefix = e[i].prefix;
-		rs[k].kind = e[i].kind;
-		e[k++] = e[i];
-	}
-	if (d->lan_valid && lan_equal(rs, k, d->lan, d->n_lan)) {
-		free(rs);
-		return 0;
-	}
-	free(d->lan);
-	free(d->lan_entries);
-	d->lan = rs;
-	d->n_lan = k;
-	d->lan_entries = TAKE_PTR(e);
-	d->lan_valid = true;
-	*ret_changed = true;
-	return 0;
 }
 
 /*

@@ -304,4 +304,14 @@ const char *ldm_proto_name(enum ldm_proto p);
 int ldm_proto_parse(const char *s, enum ldm_proto *ret);
 const char *ldm_peer_kind_name(enum ldm_peer_kind k);
 
+/* The most fixed prefixes behind one address keyword (private: 3 IPv4 + 1 IPv6). */
+#define LDM_KEYWORD_PREFIXES_MAX 4
+
+/*
+ * The fixed address ranges behind keyword KIND (loopback, link-local, private, multicast,
+ * broadcast; `lan` and subnet broadcasts change at run time and have none) into OUT, at
+ * most MAX. Returns how many (0 for a kind without fixed ranges), or -ENOBUFS.
+ */
+int ldm_peer_keyword_prefixes(enum ldm_peer_kind kind, struct ldm_prefix *out, size_t max);
+
 #endif

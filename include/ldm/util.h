@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
@@ -62,5 +63,11 @@ int ldm_strscpy(char *dst, size_t size, const char *src);
  * refused) into BUF, at most SIZE - 1 bytes, NUL-terminated. Returns the length or -errno.
  */
 int ldm_read_small_at(int dirfd, const char *path, char *buf, size_t size);
+
+/*
+ * mkdir -p: creates PATH (absolute) and the directories above it that are missing, each with
+ * MODE (less the umask). An existing directory is fine. Returns 0 or -errno.
+ */
+int ldm_mkdir_p(const char *path, mode_t mode);
 
 #endif

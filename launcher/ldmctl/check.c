@@ -166,7 +166,7 @@ ldmctl_print_item_warnings(const struct ldm_policy *p, const char *path)
 		const struct ldm_item *it = &p->items[i];
 		const char *why;
 
-		if (it->kind == LDM_ITEM_UNIX && (it->flags & 0x1u) != 0 &&
+		if (it->kind == LDM_ITEM_UNIX && (it->flags & LDM_ITEM_UNIX_ALLOW) != 0 &&
 		    (why = ldm_unix_target_risk(it->value)) != NULL) {
 			warn_at(it, path);
 			fputs(ldm_unix_target_is_x11(it->value)

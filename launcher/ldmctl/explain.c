@@ -8,7 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "common/lan.h"
+#include "kernel/lan_read.h"
+#include "ldm/lan.h"
 #include "ldm/control.h"
 #include "ldm/dbus.h"
 #include "ldm/policy.h"

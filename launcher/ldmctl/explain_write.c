@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/landlock.h"
 #include "ldm/control.h"
 #include "ldm/pathvar.h"
 #include "ldm/util.h"
@@ -221,8 +222,9 @@ judge(const struct ldm_policy *p, const struct write_args *a)
 			print_entry(n, it, rexp);
 		return LDMCTL_EXIT_OK;
 	}
-	if (ldm_path_below("/dev", path)) {
-		printf("allow: existing files below /dev may be written (ttys, /dev/null, serial "
+	if (ldm_path_below(LDM_LANDLOCK_DEV_DIR, path)) {
+		printf("allow: existing files below " LDM_LANDLOCK_DEV_DIR
+		       " may be written (ttys, /dev/null, serial "
 		       "ports); nothing can be created, renamed or removed there\n");
 		return LDMCTL_EXIT_OK;
 	}

@@ -55,25 +55,6 @@ cache_base(char *buf, size_t size)
 	return n > 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
 }
 
-/* mkdir -p for the components of PATH below an existing directory, mode 0700. */
-static int
-make_dirs(const char *path)
-{
-	char p[PATH_MAX];
-
-	if (ldm_strscpy(p, sizeof(p), path) < 0)
-		return -ENAMETOOLONG;
-	for (char *s = p + 1; *s != '\0'; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	return mkdir(p, 0700) < 0 && errno != EEXIST ? -errno : 0;
-}
-
 /* The cache key: SHA-256 over what identifies this version of the file, 32 hex digits. */
 static int
 cache_key(const char *real, const struct stat *st, char key[33])
@@ -195,7 +176,7 @@ ldm_run_appimage_prepare(char *path, size_t size, const char *argv0)
 		return r;
 	}
 	if (realpath(path, real) == NULL || cache_base(base, sizeof(base)) < 0 ||
-	    make_dirs(base) < 0 || cache_key(real, &st, key) < 0) {
+	    ldm_mkdir_p(base, 0700) < 0 || cache_key(real, &st, key) < 0) {
 		fprintf(stderr, "ldm-run: %s: cannot prepare the AppImage cache: %s\n", path,
 		        strerror(errno != 0 ? errno : EINVAL));
 		return -EIO;

@@ -18,28 +18,8 @@
 #define PEERS_TEXT_MAX (256 * 1024)
 #define PEERS_MAX      4096
 
-static ssize_t
-read_text(const char *path, char *buf, size_t size)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	return (ssize_t)len;
-}
-
 int
-ldm_run_session_procs_path(const char *cgroup, char *buf, size_t size)
+ldm_run_session_cgroup_dir(const char *cgroup, char *buf, size_t size)
 {
 	_cleanup_free_ char *text = malloc(PEERS_TEXT_MAX);
 	char mnt[LDM_PATH_MAX];
@@ -47,11 +27,23 @@ ldm_run_session_procs_path(const char *cgroup, char *buf, size_t size)
 
 	if (text == NULL)
 		return -ENOMEM;
-	if (read_text("/proc/self/mountinfo", text, PEERS_TEXT_MAX) < 0 ||
-	    ldm_mountinfo_cgroup2(text, mnt, sizeof(mnt)) < 0)
+	if (ldm_read_small_at(AT_FDCWD, "/proc/self/mountinfo", text, PEERS_TEXT_MAX) < 0 ||
+	    ldm_procparse_cgroup2_mount(text, mnt, sizeof(mnt)) < 0)
 		return -ENOENT;
-	n = snprintf(buf, size, "%s/%s/cgroup.procs", mnt, cgroup);
+	n = snprintf(buf, size, "%s/%s", mnt, cgroup);
 	return n > 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
+}
+
+int
+ldm_run_session_procs_path(const char *cgroup, char *buf, size_t size)
+{
+	char dir[LDM_PATH_MAX];
+	int r = ldm_run_session_cgroup_dir(cgroup, dir, sizeof(dir));
+
+	if (r < 0)
+		return r;
+	r = snprintf(buf, size, "%s/cgroup.procs", dir);
+	return r > 0 && (size_t)r < size ? 0 : -ENAMETOOLONG;
 }
 
 int
@@ -63,9 +55,9 @@ ldm_run_session_others(const char *procs_path, pid_t also_ours)
 
 	if (text == NULL || pids == NULL)
 		return -ENOMEM;
-	if (read_text(procs_path, text, PEERS_TEXT_MAX) < 0)
+	if (ldm_read_small_at(AT_FDCWD, procs_path, text, PEERS_TEXT_MAX) < 0)
 		return -EIO;
-	n = ldm_parse_pid_list(text, pids, PEERS_MAX);
+	n = ldm_procparse_pid_list(text, pids, PEERS_MAX);
 	if (n == -E2BIG)
 		return PEERS_MAX; /* more than we read: surely others */
 	if (n < 0)

@@ -29,14 +29,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ldm/control.h"
 #include "ldm/dbus.h"
 #include "ldm/util.h"
 #include "run/run.h"
-
-/* From the local-socket rules (LDM_ITEM_UNIX): FLAGS of an allowing item. */
-#ifndef LDM_ITEM_UNIX_ALLOW
-#define LDM_ITEM_UNIX_ALLOW 0x1u
-#endif
 
 #define READY_TIMEOUT_MS 5000
 #define STOP_TIMEOUT_MS  1000

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/client.h"
+#include "ldm/control.h"
 #include "ldm/display.h"
 #include "ldm/util.h"
 #include "run/notify.h"
@@ -37,7 +38,7 @@ warn_x11(const struct ldm_run_items *items)
 	for (size_t i = 0; i < items->n; i++) {
 		const struct ldm_run_item *it = &items->v[i];
 
-		if (it->kind == LDM_ITEM_UNIX && (it->flags & 0x1u) != 0 &&
+		if (it->kind == LDM_ITEM_UNIX && (it->flags & LDM_ITEM_UNIX_ALLOW) != 0 &&
 		    ldm_unix_target_is_x11(it->value)) {
 			fprintf(stderr,
 			        "ldm-run: warning: the policy lets the program reach the X "

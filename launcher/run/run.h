@@ -90,10 +90,11 @@ bool ldm_run_cgroup_matches(const char *text, const char *cgroup);
 int ldm_run_appimage_prepare(char *path, size_t size, const char *argv0);
 
 /*
- * The session cgroup's cgroup.procs (CGROUP relative to the cgroup2 mount, as READY names
- * it) into BUF; and how many processes other than this one and ALSO_OURS are in it
+ * The session cgroup's directory (CGROUP relative to the cgroup2 mount, as READY names it)
+ * into BUF; its cgroup.procs into BUF; and how many processes other than this one and ALSO_OURS are in it
  * (-errno when it cannot be read: the caller then keeps serving, failing safe).
  */
+int ldm_run_session_cgroup_dir(const char *cgroup, char *buf, size_t size);
 int ldm_run_session_procs_path(const char *cgroup, char *buf, size_t size);
 int ldm_run_session_others(const char *procs_path, pid_t also_ours);
 

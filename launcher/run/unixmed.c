@@ -48,11 +48,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ldm/control.h"
 #include "ldm/util.h"
+#include "procparse.h"
 #include "run/run.h"
 #include "run/unixmed.h"
 
 #define WORKERS_MAX 64
+/* The session's cgroup.procs: 64 KiB, about 9,000 pids; more is "not decided". */
+#define SESSION_PROCS_TEXT_MAX 65536
+#define SESSION_PROCS_MAX      (SESSION_PROCS_TEXT_MAX / 2)
 
 struct ldm_unixmed {
 	struct ldm_unix_rules rules;
@@ -442,30 +447,21 @@ pid_holds(int pid, uint32_t ino)
 static bool
 session_holds(const struct ldm_unixmed *m, uint32_t ino)
 {
-	_cleanup_close_ int fd = openat(m->cgroup_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-	char buf[65536];
-	pid_t self = getpid();
-	size_t have = 0;
-	ssize_t n;
-	char *p, *save = NULL;
+	_cleanup_free_ char *text = malloc(SESSION_PROCS_TEXT_MAX);
+	_cleanup_free_ int *pids = calloc(SESSION_PROCS_MAX, sizeof(int));
+	int n, len;
 
-	if (fd < 0)
+	if (text == NULL || pids == NULL)
 		return false;
-	while (have < sizeof(buf) - 1 && (n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0)
-		have += (size_t)n;
+	len = ldm_read_small_at(m->cgroup_fd, "cgroup.procs", text, SESSION_PROCS_TEXT_MAX);
 	/* A full buffer may end in a cut pid (123456 read as 123): not decided, not ours. */
-	if (have == sizeof(buf) - 1)
+	if (len < 0 || len == SESSION_PROCS_TEXT_MAX - 1)
 		return false;
-	buf[have] = '\0';
-	for (p = strtok_r(buf, "\n", &save); p != NULL; p = strtok_r(NULL, "\n", &save)) {
-		uint32_t pid;
-
-		if (ldm_parse_u32(p, &pid) < 0 || pid == 0 || pid > INT32_MAX || (pid_t)pid == self)
-			continue;
-		if (pid_holds((int)pid, ino))
+	n = ldm_procparse_pid_list(text, pids, SESSION_PROCS_MAX);
+	for (int i = 0; i < n; i++)
+		if (pids[i] != (int)getpid() && pid_holds(pids[i], ino))
 			return true;
-	}
-	return false;
+	return false; /* -E2BIG, -EINVAL: not decided, not ours */
 }
 
 /* Is the bound socket F describes (a path's inode or an abstract name) the session's? */
@@ -701,38 +697,6 @@ ldm_unixmed_connect(struct ldm_unixmed *m, int nfd, const struct seccomp_notif *
 		connect_path(m, nfd, req, sock, type, target);
 }
 
-/* The cgroup2 mount point, from /proc/self/mountinfo, into BUF. */
-static int
-cgroup2_mount(char *buf, size_t size)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
-	int r = -ENOENT;
-
-	if (f == NULL)
-		return -errno;
-	while (r < 0 && fgets(line, sizeof(line), f) != NULL) {
-		char root[1024], mnt[1024], fstype[64];
-		const char *dash = strstr(line, " - ");
-
-		if (dash == NULL || sscanf(dash, " - %63s", fstype) != 1 ||
-		    strcmp(fstype, "cgroup2") != 0)
-			continue;
-		if (sscanf(line, "%*s %*s %*s %1023s %1023s", root, mnt) != 2 ||
-		    strcmp(root, "/") != 0)
-			continue;
-		r = ldm_strscpy(buf, size, mnt) < 0 ? -ENAMETOOLONG : 0;
-	}
-	fclose(f);
-	return r;
-}
-
-int
-ldm_unixmed_allow(struct ldm_unixmed *m, const char *target)
-{
-	return ldm_unix_rules_add(&m->rules, true, 0, target);
-}
-
 /* Judged paths are resolved ones: resolves the directory of rule path BUF the same way. */
 static void
 resolve_rule_dir(char *buf, size_t size)
@@ -783,7 +747,7 @@ ldm_unixmed_new(const struct ldm_run_items *items, const char *cgroup, ldm_unixm
                 void *userdata, struct ldm_unixmed **ret, char *why, size_t why_size)
 {
 	struct ldm_unixmed *m = calloc(1, sizeof(*m));
-	char varbuf[3 * LDM_PATH_PATTERN_MAX], mnt[1024], dir[PATH_MAX + LDM_PATH_PATTERN_MAX];
+	char varbuf[3 * LDM_PATH_PATTERN_MAX], dir[PATH_MAX];
 	struct ldm_path_vars vars;
 	int r = 0;
 
@@ -799,9 +763,8 @@ ldm_unixmed_new(const struct ldm_run_items *items, const char *cgroup, ldm_unixm
 			r = add_item(m, &items->v[i], &vars, why, why_size);
 	if (r < 0)
 		goto fail;
-	r = cgroup2_mount(mnt, sizeof(mnt));
+	r = ldm_run_session_cgroup_dir(cgroup, dir, sizeof(dir));
 	if (r == 0) {
-		(void)snprintf(dir, sizeof(dir), "%s/%s", mnt, cgroup);
 		m->cgroup_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		r = m->cgroup_fd < 0 ? -errno : 0;
 	}

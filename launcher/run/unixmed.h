@@ -8,9 +8,6 @@
  *
  * Entry points for other launcher code:
  *   ldm_unixmed_new()        at supervisor start, with the session's items and cgroup
- *   ldm_unixmed_allow()      an implicit allow rule (rule number 0) for a socket the
- *                            launcher itself provides, e.g. a D-Bus proxy's socket path;
- *                            call it before the program can connect there
  *   ldm_unixmed_connect()    for each notification of connect()
  *   ldm_unixmed_free()       at exit; waits for connects still running in workers
  */
@@ -48,9 +45,6 @@ typedef void (*ldm_unixmed_report_fn)(void *userdata, const struct ldm_unixmed_r
 int ldm_unixmed_new(const struct ldm_run_items *items, const char *cgroup,
                     ldm_unixmed_report_fn report, void *userdata, struct ldm_unixmed **ret,
                     char *why, size_t why_size);
-
-/* Adds an allow rule for TARGET (an absolute path or "@name"), rule number 0. 0 or -errno. */
-int ldm_unixmed_allow(struct ldm_unixmed *m, const char *target);
 
 /*
  * Handles REQ, a connect() notification received from listener NFD: answers it now or from a

@@ -47,27 +47,6 @@ ldm_run_landlock_abi_limit(int abi, const char *env)
 	return v < abi ? (int)v : abi;
 }
 
-/* mkdir -p PATH as the user, mode 0700 for what it creates. */
-static int
-mkdir_p(const char *path)
-{
-	char buf[LDM_PATH_PATTERN_MAX];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (size_t i = 1; i <= len; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		buf[i] = path[i];
-	}
-	return 0;
-}
-
 static void
 warn(const char *pattern, const char *path, const char *why)
 {
@@ -95,7 +74,7 @@ prepare_one(const char *pattern, const struct ldm_path_vars *vars)
 		return NULL;
 	}
 	if (lstat(path, &st) < 0 && errno == ENOENT) {
-		r = mkdir_p(path);
+		r = ldm_mkdir_p(path, 0700);
 		if (r < 0) {
 			warn(pattern, path, strerror(-r));
 			return NULL;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipt.h"
 #include "procparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,7 +24,7 @@ check_root(const char *text)
 	int r;
 
 	memset(buf, 'x', sizeof(buf));
-	r = ldm_mountinfo_cgroup2_root(text, "/sys/fs/cgroup", buf, sizeof(buf));
+	r = ldm_procparse_cgroup2_root(text, "/sys/fs/cgroup", buf, sizeof(buf));
 	if (r == 0 && memchr(buf, '\0', sizeof(buf)) == NULL)
 		abort();
 	if (r != 0 && (r != -ENOENT && r != -ENAMETOOLONG))
@@ -36,7 +37,7 @@ static void
 check_pids(const char *text)
 {
 	int pids[PIDS_MAX];
-	int n = ldm_parse_pid_list(text, pids, PIDS_MAX);
+	int n = ldm_procparse_pid_list(text, pids, PIDS_MAX);
 
 	if (n > PIDS_MAX || (n < 0 && n != -EINVAL && n != -E2BIG))
 		abort();
@@ -53,7 +54,7 @@ check_stat(const char *text)
 	int r;
 
 	memset(comm, 'x', sizeof(comm));
-	r = ldm_proc_stat_parse(text, &state, &start, comm, sizeof(comm));
+	r = ldm_procparse_stat(text, &state, &start, comm, sizeof(comm));
 	if (r == 0 && memchr(comm, '\0', sizeof(comm)) == NULL)
 		abort();
 	if (r != 0 && (r != -EINVAL || state != '?' || start != 7 || comm[0] != 'x'))
@@ -81,11 +82,12 @@ check_cgroup_texts(const char *text)
 	char buf[256];
 	int r;
 
-	if (ldm_mountinfo_cgroup2(text, buf, sizeof(buf)) == 0 && strnlen(buf, sizeof(buf)) == 256)
+	if (ldm_procparse_cgroup2_mount(text, buf, sizeof(buf)) == 0 &&
+	    strnlen(buf, sizeof(buf)) == 256)
 		abort();
-	if (ldm_proc_cgroup2_path(text, buf, sizeof(buf)) == 0 && buf[0] != '/')
+	if (ldm_procparse_cgroup2_path(text, buf, sizeof(buf)) == 0 && buf[0] != '/')
 		abort();
-	r = ldm_cgroup_events_populated(text);
+	r = ldm_procparse_populated(text);
 	if (r != 0 && r != 1 && r >= 0)
 		abort();
 }

@@ -1,4 +1,4 @@
-/* Unit tests of the pure part of launcher/common/lan.c: --lan lists and route filtering. */
+/* Unit tests of the pure part of enforcer/lan.c: --lan lists and route filtering. */
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "common/lan.h"
+#include "ldm/lan.h"
 #include "ldm/util.h"
 
 static void

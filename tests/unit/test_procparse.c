@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "ipt.h"
 #include "procparse.h"
 
 /* A hybrid host (cgroup v1 controllers, v2 at /sys/fs/cgroup/unified), as on CI. */
@@ -30,26 +31,28 @@ test_mountinfo(void **state)
 	char buf[64];
 
 	(void)state;
-	assert_int_equal(ldm_mountinfo_cgroup2(hybrid, buf, sizeof(buf)), 0);
+	assert_int_equal(ldm_procparse_cgroup2_mount(hybrid, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/sys/fs/cgroup/unified");
-	assert_int_equal(ldm_mountinfo_cgroup2(unified, buf, sizeof(buf)), 0);
+	assert_int_equal(ldm_procparse_cgroup2_mount(unified, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/sys/fs/cgroup");
 	/* only the odd one: taken, with its octal escape decoded */
-	assert_int_equal(ldm_mountinfo_cgroup2("30 1 0:40 / /mnt/my\\040cg rw - cgroup2 x rw\n",
-	                                       buf, sizeof(buf)),
-	                 0);
+	assert_int_equal(
+	        ldm_procparse_cgroup2_mount("30 1 0:40 / /mnt/my\\040cg rw - cgroup2 x rw\n", buf,
+	                                    sizeof(buf)),
+	        0);
 	assert_string_equal(buf, "/mnt/my cg");
-	assert_int_equal(
-	        ldm_mountinfo_cgroup2("22 1 0:21 / /sys rw - sysfs sysfs rw\n", buf, sizeof(buf)),
-	        -ENOENT);
-	assert_int_equal(ldm_mountinfo_cgroup2("", buf, sizeof(buf)), -ENOENT);
-	/* a "cgroup2" that is not the file-system type field does not count */
-	assert_int_equal(
-	        ldm_mountinfo_cgroup2("1 2 3 / /x cgroup2 - ext4 cgroup2 rw\n", buf, sizeof(buf)),
-	        -ENOENT);
-	/* no " - " separator: not a mount line */
-	assert_int_equal(ldm_mountinfo_cgroup2("1 2 3 / /x rw cgroup2 cgroup2\n", buf, sizeof(buf)),
+	assert_int_equal(ldm_procparse_cgroup2_mount("22 1 0:21 / /sys rw - sysfs sysfs rw\n", buf,
+	                                             sizeof(buf)),
 	                 -ENOENT);
+	assert_int_equal(ldm_procparse_cgroup2_mount("", buf, sizeof(buf)), -ENOENT);
+	/* a "cgroup2" that is not the file-system type field does not count */
+	assert_int_equal(ldm_procparse_cgroup2_mount("1 2 3 / /x cgroup2 - ext4 cgroup2 rw\n", buf,
+	                                             sizeof(buf)),
+	                 -ENOENT);
+	/* no " - " separator: not a mount line */
+	assert_int_equal(
+	        ldm_procparse_cgroup2_mount("1 2 3 / /x rw cgroup2 cgroup2\n", buf, sizeof(buf)),
+	        -ENOENT);
 }
 
 static void
@@ -59,7 +62,7 @@ test_mountinfo_long(void **state)
 
 	(void)state;
 	/* A mount point longer than the buffer is never cut into another path. */
-	assert_int_not_equal(ldm_mountinfo_cgroup2(unified, buf, sizeof(buf)), 0);
+	assert_int_not_equal(ldm_procparse_cgroup2_mount(unified, buf, sizeof(buf)), 0);
 }
 
 static void
@@ -68,29 +71,31 @@ test_proc_cgroup(void **state)
 	char buf[64];
 
 	(void)state;
-	assert_int_equal(ldm_proc_cgroup2_path("12:pids:/x\n1:name=systemd:/y\n0::/ldm/s7-ab\n",
-	                                       buf, sizeof(buf)),
-	                 0);
+	assert_int_equal(
+	        ldm_procparse_cgroup2_path("12:pids:/x\n1:name=systemd:/y\n0::/ldm/s7-ab\n", buf,
+	                                   sizeof(buf)),
+	        0);
 	assert_string_equal(buf, "/ldm/s7-ab");
-	assert_int_equal(ldm_proc_cgroup2_path("0::/\n", buf, sizeof(buf)), 0);
+	assert_int_equal(ldm_procparse_cgroup2_path("0::/\n", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/");
-	assert_int_not_equal(ldm_proc_cgroup2_path("1:name=systemd:/y\n", buf, sizeof(buf)), 0);
-	assert_int_not_equal(ldm_proc_cgroup2_path("", buf, sizeof(buf)), 0);
-	assert_int_not_equal(ldm_proc_cgroup2_path("10::/x\n", buf, sizeof(buf)), 0);
+	assert_int_not_equal(ldm_procparse_cgroup2_path("1:name=systemd:/y\n", buf, sizeof(buf)),
+	                     0);
+	assert_int_not_equal(ldm_procparse_cgroup2_path("", buf, sizeof(buf)), 0);
+	assert_int_not_equal(ldm_procparse_cgroup2_path("10::/x\n", buf, sizeof(buf)), 0);
 }
 
 static void
 test_events(void **state)
 {
 	(void)state;
-	assert_int_equal(ldm_cgroup_events_populated("populated 1\nfrozen 0\n"), 1);
-	assert_int_equal(ldm_cgroup_events_populated("frozen 0\npopulated 0\n"), 0);
-	assert_int_equal(ldm_cgroup_events_populated("populated 0"), 0);
-	assert_int_equal(ldm_cgroup_events_populated("populated 2\n"), -EINVAL);
-	assert_int_equal(ldm_cgroup_events_populated("populated 10\n"), -EINVAL);
-	assert_int_equal(ldm_cgroup_events_populated("populated\n"), -EINVAL);
-	assert_int_equal(ldm_cgroup_events_populated("frozen 0\n"), -EINVAL);
-	assert_int_equal(ldm_cgroup_events_populated(""), -EINVAL);
+	assert_int_equal(ldm_procparse_populated("populated 1\nfrozen 0\n"), 1);
+	assert_int_equal(ldm_procparse_populated("frozen 0\npopulated 0\n"), 0);
+	assert_int_equal(ldm_procparse_populated("populated 0"), 0);
+	assert_int_equal(ldm_procparse_populated("populated 2\n"), -EINVAL);
+	assert_int_equal(ldm_procparse_populated("populated 10\n"), -EINVAL);
+	assert_int_equal(ldm_procparse_populated("populated\n"), -EINVAL);
+	assert_int_equal(ldm_procparse_populated("frozen 0\n"), -EINVAL);
+	assert_int_equal(ldm_procparse_populated(""), -EINVAL);
 }
 
 static const char save[] = "# Generated by iptables-save\n"

@@ -43,7 +43,7 @@ test_cgroup2_root(void **state)
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		char buf[64] = "untouched";
-		int rc = ldm_mountinfo_cgroup2_root(cases[i].text, cases[i].mnt, buf, sizeof(buf));
+		int rc = ldm_procparse_cgroup2_root(cases[i].text, cases[i].mnt, buf, sizeof(buf));
 
 		if (rc != cases[i].rc)
 			fail_msg("case %zu: got %d, want %d", i, rc, cases[i].rc);
@@ -59,7 +59,7 @@ test_cgroup2_root_long(void **state)
 
 	(void)state;
 	assert_true(n > 0 && (size_t)n < sizeof(text));
-	assert_int_equal(ldm_mountinfo_cgroup2_root(text, "/m", buf, sizeof(buf)), -ENAMETOOLONG);
+	assert_int_equal(ldm_procparse_cgroup2_root(text, "/m", buf, sizeof(buf)), -ENAMETOOLONG);
 }
 
 static void
@@ -86,7 +86,7 @@ test_pid_list(void **state)
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		int pids[3] = { 0 };
-		int rc = ldm_parse_pid_list(cases[i].text, pids, 3);
+		int rc = ldm_procparse_pid_list(cases[i].text, pids, 3);
 
 		if (rc != cases[i].rc)
 			fail_msg("case %zu: got %d, want %d", i, rc, cases[i].rc);
@@ -127,7 +127,7 @@ test_proc_stat(void **state)
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		char comm[8] = "keep", st = '?';
 		uint64_t start = 1;
-		int rc = ldm_proc_stat_parse(cases[i].text, &st, &start, comm, sizeof(comm));
+		int rc = ldm_procparse_stat(cases[i].text, &st, &start, comm, sizeof(comm));
 
 		if (rc != cases[i].rc)
 			fail_msg("case %zu: got %d, want %d", i, rc, cases[i].rc);

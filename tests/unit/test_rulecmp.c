@@ -164,6 +164,34 @@ test_spelling(void **state)
 	free(s);
 }
 
+/*
+ * Two rules that differ only past an option's first 256 bytes are different rules: a
+ * comparison that cut options there let a rule be changed in its tail unseen.
+ */
+static void
+test_long_option(void **state)
+{
+	char a[600], b[600], commit[800], save[800];
+
+	(void)state;
+	memset(a, 'x', 300);
+	a[300] = '\0';
+	memcpy(b, a, sizeof(a));
+	b[290] = 'y';
+	(void)snprintf(
+	        commit, sizeof(commit),
+	        "*mangle\n:LDM-OUT - [0:0]\n-A LDM-OUT -p udp -m comment --comment %s -j DROP\n"
+	        "COMMIT\n",
+	        a);
+	(void)snprintf(
+	        save, sizeof(save),
+	        "*mangle\n:LDM-OUT - [0:0]\n-A LDM-OUT -p udp -m comment --comment %s -j DROP\n"
+	        "COMMIT\n",
+	        b);
+	expect(commit, save, 1, "LDM-OUT");
+	expect(commit, commit, 0, NULL);
+}
+
 int
 main(void)
 {
@@ -171,6 +199,7 @@ main(void)
 		cmocka_unit_test(test_same),
 		cmocka_unit_test(test_changed),
 		cmocka_unit_test(test_spelling),
+		cmocka_unit_test(test_long_option),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*
  * The `lan` snapshot: which prefixes are on-link (reached without a gateway) right now, and
- * through which interface. Read from the main routing table over rtnetlink, or given by hand
- * (--lan CIDR). ldmctl uses it to explain verdicts; ldm-enforcerd to compile `lan` rules.
+ * through which interface. Read from the main routing table over rtnetlink (ldm_lan_read in
+ * kernel/lan_read.h), or given by hand (--lan CIDR). ldmctl uses it to explain verdicts;
+ * ldm-enforcerd to compile `lan` rules. These are the pure parts (enforcer/lan.c).
  */
 #ifndef LDM_LAN_H
 #define LDM_LAN_H
@@ -44,14 +45,6 @@ int ldm_lan_add(struct ldm_lan_entry **v, size_t *n, const struct ldm_lan_entry 
  * -EINVAL for a malformed message.
  */
 int ldm_lan_route_parse(const struct nlmsghdr *nlh, int lo_ifindex, struct ldm_lan_entry *ret);
-
-/*
- * Reads this machine's on-link prefixes (IPv4 and IPv6) from the kernel. On success returns
- * 0 and a new array in *RET (free() it; NULL when *RET_N is 0). Returns -errno for socket
- * errors, -EAGAIN when the table kept changing during the dump, -E2BIG past
- * LDM_MAX_LAN_ENTRIES, -EINVAL if the kernel's answer is malformed.
- */
-int ldm_lan_read(struct ldm_lan_entry **ret, size_t *ret_n);
 
 /*
  * Marks each on-link entry (LINK or UPLINK) of V as UPLINK when its interface is an uplink,

@@ -30,41 +30,6 @@ static const struct family_name families[] = {
 	{ "vsock", AF_VSOCK },     { "tipc", AF_TIPC },           { "alg", AF_ALG },
 };
 
-const char *
-ldm_setting_type_name(const config_setting_t *s)
-{
-	static const char *const names[] = {
-		[CONFIG_TYPE_NONE] = "nothing",   [CONFIG_TYPE_GROUP] = "a group",
-		[CONFIG_TYPE_INT] = "a number",   [CONFIG_TYPE_INT64] = "a number",
-		[CONFIG_TYPE_FLOAT] = "a number", [CONFIG_TYPE_STRING] = "a string",
-		[CONFIG_TYPE_BOOL] = "a boolean", [CONFIG_TYPE_ARRAY] = "an array",
-		[CONFIG_TYPE_LIST] = "a list",
-	};
-	int t = config_setting_type(s);
-
-	return t >= 0 && (size_t)t < ELEMENTSOF(names) ? names[t] : "unknown";
-}
-
-/* Returns the string of S, or NULL (and reports) if S is not a string of at most MAX bytes. */
-const char *
-ldm_loader_get_string(struct loader *l, const char *file, const config_setting_t *s,
-                      const char *what, size_t max)
-{
-	const char *v;
-
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		ldm_loader_error(l, file, LINE(s), "%s: must be a string, not %s", what,
-		                 ldm_setting_type_name(s));
-		return NULL;
-	}
-	v = config_setting_get_string(s);
-	if (strlen(v) > max) {
-		ldm_loader_error(l, file, LINE(s), "%s: longer than %zu characters", what, max);
-		return NULL;
-	}
-	return v;
-}
-
 /* Stores a copy of S's string in *dst (replacing it), or reports. */
 static void
 set_text(struct loader *l, const char *file, const config_setting_t *s, const char *what,
