@@ -65,9 +65,10 @@ main(int argc, char **argv)
 	static struct ldm_msg_session_ready ready;
 	static struct ldm_run_items items;
 	struct ldm_run_opts o;
-	char path[PATH_MAX], why[512];
+	char path[PATH_MAX], hashed[PATH_MAX], why[512], exe_sha256[65];
 	const char *socket;
-	int r;
+	int r, landlock_abi, exe_fd;
+	bool script = false;
 
 	if (ensure_stdio() < 0)
 		return LDM_RUN_EXIT_FAIL;
@@ -88,8 +89,19 @@ main(int argc, char **argv)
 	r = find_program(o.argv[0], path, sizeof(path));
 	if (r != 0)
 		return r;
+	exe_fd = ldm_run_exe_hash(path, exe_sha256, &script);
+	if (exe_fd < 0) {
+		fprintf(stderr, "ldm-run: %s: cannot read it to hash it: %s\n", path,
+		        strerror(-exe_fd));
+		return exe_fd == -ENOENT ? LDM_RUN_EXIT_NOT_FOUND : LDM_RUN_EXIT_CANNOT_EXEC;
+	}
+	(void)ldm_strscpy(hashed, sizeof(hashed), path);
+	landlock_abi = ldm_run_write_scope_abi();
+	if (landlock_abi < 0)
+		return LDM_RUN_EXIT_FAIL;
 	socket = ldm_client_socket_path(o.socket);
-	if (ldm_run_session_request(socket, &o, path, &ready, &items) < 0)
+	if (ldm_run_session_request(socket, &o, path, exe_sha256, (uint32_t)landlock_abi, &ready,
+	                            &items) < 0)
 		return LDM_RUN_EXIT_FAIL;
 	if (ldm_run_session_check_cgroup(&ready) < 0)
 		return LDM_RUN_EXIT_FAIL;
@@ -98,6 +110,9 @@ main(int argc, char **argv)
 		return LDM_RUN_EXIT_FAIL;
 	if (ldm_run_write_scope_prepare(&items) < 0)
 		return LDM_RUN_EXIT_FAIL;
+	/* The inode hashed is the one executed; not a script's or an AppImage's (exehash.c). */
+	if (!script && strcmp(path, hashed) == 0)
+		ldm_run_exec_fd_set(exe_fd);
 	if (!o.quiet)
 		warn_x11(&items);
 	return ldm_run_keep(&o, socket, &ready, &items, path);
