@@ -43,8 +43,7 @@ parse_zone(const char **sp, int *ret_min)
 	if (**sp != '+' && **sp != '-')
 		return -EINVAL;
 	sign = *(*sp)++ == '-' ? -1 : 1;
-	if ((h = digits(sp, 2)) < 0 || h > 23 || !eat(sp, ':') || (m = digits(sp, 2)) < 0 ||
-	    m > 59)
+	if ((h = digits(sp, 2)) < 0 || h > 23 || !eat(sp, ':') || (m = digits(sp, 2)) < 0 || m > 59)
 		return -EINVAL;
 	*ret_min = sign * (h * 60 + m);
 	return 0;
@@ -86,8 +85,8 @@ ldm_isotime_parse(const char *s, int64_t *ret_ms)
 
 	if (s == NULL || strlen(s) > 40)
 		return -EINVAL;
-	if ((year = digits(&s, 4)) < 0 || !eat(&s, '-') || (mon = digits(&s, 2)) < 1 ||
-	    mon > 12 || !eat(&s, '-') || (mday = digits(&s, 2)) < 1 || mday > 31)
+	if ((year = digits(&s, 4)) < 0 || !eat(&s, '-') || (mon = digits(&s, 2)) < 1 || mon > 12 ||
+	    !eat(&s, '-') || (mday = digits(&s, 2)) < 1 || mday > 31)
 		return -EINVAL;
 	if (eat(&s, 'T') && (parse_clock(&s, &tm, &ms) < 0 || parse_zone(&s, &zone) < 0))
 		return -EINVAL;
