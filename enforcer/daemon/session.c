@@ -630,6 +630,7 @@ log_session_start(struct daemon *d, const struct session *s, const char *reason)
 		ldm_event_init(&e, LDM_EVENT_POLICY_FILE, NULL);
 		e.session = s->id;
 		e.policy = s->policy_name;
+		e.uid = s->uid; /* its user reads it through the daemon (logserve.c) */
 		e.path = s->policy->files[i].path;
 		e.sha256 = s->policy->files[i].sha256;
 		ldm_daemon_log(d, &e);

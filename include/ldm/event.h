@@ -48,7 +48,7 @@
  *   A sha256 key whose value is not 64 lower-case hex digits is not written.
  *
  * policy_file records (one per file a session's policy was built from, the main file
- * first, includes after, right after its session_start) carry session, policy, path,
+ * first, includes after, right after its session_start) carry session, policy, uid, path,
  * sha256, machine, hostname.
  *
  * Forward compatibility: the reader skips a key it does not know (a name of 1-64 of

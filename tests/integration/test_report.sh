@@ -142,4 +142,17 @@ else
 	tb_fail "chromium is not installed (make deps): the page was not rendered"
 fi
 
+# --- An ordinary user's `ldmctl log` goes through the daemon's reader: the rotated
+# (compressed) file first, then the log. Last: the live log is emptied.
+python3 -c "
+import json
+for l in open('$TB_LOG'):
+    r = json.loads(l)
+    if r.get('session') and r.get('uid') == $(id -u "$TB_USER"): print(l, end='')" >"$TB_TMP/mine"
+gzip -c "$TB_LOG" >"$TB_LOG.1.gz"
+: >"$TB_LOG"
+tb_as_user "$TB_LAP" "$CTL" log --json --socket "$TB_SOCK" >"$TB_TMP/user.out" 2>&1
+tb_check "an ordinary user's log through the daemon reads the rotated .gz file ($(wc -l <"$TB_TMP/mine") records)" \
+	cmp -s "$TB_TMP/user.out" "$TB_TMP/mine"
+
 tb_summary test_report
