@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -39,13 +40,31 @@ static _Noreturn void __attribute__((format(printf, 1, 2))) die(const char *fmt,
 	_exit(LDM_RUN_EXIT_FAIL);
 }
 
-/* The executable to run by descriptor (the one hashed), -1: by path. */
+/* The executable that was hashed, -1: none; run by its path (after a check) or by it. */
 static int exec_fd = -1;
+static bool exec_by_path;
 
 void
-ldm_run_exec_fd_set(int fd)
+ldm_run_exec_fd_set(int fd, bool by_path)
 {
 	exec_fd = fd;
+	exec_by_path = by_path;
+}
+
+/* Executes the program: the hashed descriptor, or the path if it still names its inode. */
+static void
+exec_program(const struct ldm_run_opts *o, const char *path)
+{
+	struct stat hashed, now;
+
+	if (exec_fd >= 0 && !exec_by_path) {
+		syscall(SYS_execveat, exec_fd, "", o->argv, environ, AT_EMPTY_PATH);
+		return;
+	}
+	if (exec_fd >= 0 && (fstat(exec_fd, &hashed) < 0 || stat(path, &now) < 0 ||
+	                     hashed.st_dev != now.st_dev || hashed.st_ino != now.st_ino))
+		die("%s was replaced after ldm-run hashed it", path);
+	execvp(path, o->argv);
 }
 
 /* Closes fds 3 and up except KEEP and KEEP2 (-1: none). */
@@ -112,10 +131,7 @@ child_exec(const struct ldm_run_opts *o, const char *path, const struct ldm_msg_
 		die("cannot hand the seccomp listener to the supervisor: %s", strerror(-r));
 	(void)close(nfd); /* our copy would keep the listener alive without the supervisor */
 	(void)close(sock);
-	if (exec_fd >= 0) /* the very file ldm-run hashed (exehash.c); closed by the exec */
-		syscall(SYS_execveat, exec_fd, "", o->argv, environ, AT_EMPTY_PATH);
-	else
-		execvp(path, o->argv);
+	exec_program(o, path); /* the file ldm-run hashed (exehash.c) */
 	r = errno;
 	dprintf(STDERR_FILENO, "ldm-run: %s: %s\n", o->argv[0], strerror(r));
 	_exit(r == ENOENT ? LDM_RUN_EXIT_NOT_FOUND : LDM_RUN_EXIT_CANNOT_EXEC);

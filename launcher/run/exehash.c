@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "ldm/logchain.h"
@@ -72,4 +74,22 @@ ldm_run_exe_hash(const char *path, char hex[2 * LDM_CHAIN_HASH_LEN + 1], bool *r
 	ldm_chain_hex(hash, hex);
 	*ret_script = pread(fd, magic, sizeof(magic), 0) == 2 && magic[0] == '#' && magic[1] == '!';
 	return TAKE_FD(fd);
+}
+
+bool
+ldm_run_kernel_at_least(const char *release, unsigned major, unsigned minor)
+{
+	unsigned a = 0, b = 0;
+
+	if (sscanf(release, "%u.%u", &a, &b) != 2)
+		return false; /* unknown: the older behaviour */
+	return a > major || (a == major && b >= minor);
+}
+
+bool
+ldm_run_exec_by_fd_ok(void)
+{
+	struct utsname u;
+
+	return uname(&u) == 0 && ldm_run_kernel_at_least(u.release, 6, 14);
 }

@@ -112,7 +112,7 @@ main(int argc, char **argv)
 		return LDM_RUN_EXIT_FAIL;
 	/* The inode hashed is the one executed; not a script's or an AppImage's (exehash.c). */
 	if (!script && strcmp(path, hashed) == 0)
-		ldm_run_exec_fd_set(exe_fd);
+		ldm_run_exec_fd_set(exe_fd, !ldm_run_exec_by_fd_ok());
 	if (!o.quiet)
 		warn_x11(&items);
 	return ldm_run_keep(&o, socket, &ready, &items, path);

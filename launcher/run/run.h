@@ -146,10 +146,19 @@ int ldm_run_write_scope_abi(void);
 int ldm_run_exe_hash(const char *path, char hex[65], bool *ret_script);
 
 /*
- * child.c: the child executes FD (the descriptor that was hashed) instead of looking the
- * program up by path; -1 (the default) looks it up. Call before ldm_run_keep().
+ * Whether RELEASE (uname -r) is Linux MAJOR.MINOR or later; false when it cannot be read.
+ * Pure. ldm_run_exec_by_fd_ok(): this kernel names a program executed from a descriptor by
+ * its file (6.14 and later), not by the descriptor's number.
  */
-void ldm_run_exec_fd_set(int fd);
+bool ldm_run_kernel_at_least(const char *release, unsigned major, unsigned minor);
+bool ldm_run_exec_by_fd_ok(void);
+
+/*
+ * child.c: the child executes FD (the descriptor that was hashed) instead of looking the
+ * program up by path, or, BY_PATH, executes the path after checking that it still names
+ * FD's inode; FD -1 (the default) looks it up. Call before ldm_run_keep().
+ */
+void ldm_run_exec_fd_set(int fd, bool by_path);
 
 /* In the child: enters the Landlock domain of the prepared scope. Returns 1 or -errno. */
 int ldm_run_write_scope_enter(void);
