@@ -493,10 +493,16 @@ log_files(struct log_args *a)
 	static struct ldmctl_logfiles files;
 	int r;
 
-	if (a->path_given && a->files.n == 1 && !a->rotated && strcmp(a->path, "-") != 0 &&
-	    access(a->path, F_OK) < 0) {
-		open_error(a->path, -errno); /* with the advice on what to do */
-		return LDMCTL_EXIT_FAIL;
+	/* A file given that cannot be opened: said with the advice on what to do. */
+	for (size_t i = 0; i < a->files.n; i++) {
+		int fd;
+
+		if (strcmp(a->files.paths[i], "-") == 0)
+			continue;
+		fd = open_log(a->files.paths[i]);
+		if (fd < 0)
+			return LDMCTL_EXIT_FAIL;
+		(void)close(fd);
 	}
 	r = files_to_read(a, &files);
 	if (r == 0)
