@@ -62,16 +62,36 @@ str_ok(const char *field, size_t size)
 
 #define STR_OK(f) str_ok((f), sizeof(f))
 
+/* Exactly 64 lower-case hex digits, then only NULs (nothing hidden after the hash). */
+static bool
+sha256_field_ok(const char *f, size_t size)
+{
+	if (size <= 64)
+		return false;
+	for (size_t i = 0; i < 64; i++)
+		if (!((f[i] >= '0' && f[i] <= '9') || (f[i] >= 'a' && f[i] <= 'f')))
+			return false;
+	for (size_t i = 64; i < size; i++)
+		if (f[i] != '\0')
+			return false;
+	return true;
+}
+
+static int
+check_session_request(const struct ldm_msg_session_request *m)
+{
+	return STR_OK(m->policy) && STR_OK(m->app) &&
+	       sha256_field_ok(m->exe_sha256, sizeof(m->exe_sha256)) && m->landlock_abi >= 1 &&
+	       m->landlock_abi <= LDM_CTL_LANDLOCK_ABI_MAX && m->reserved == 0 &&
+	       (m->flags & ~(LDM_SESSION_F_AUDIT | LDM_SESSION_F_SECCOMP_NOTIFY)) == 0;
+}
+
 static int
 check_payload(const struct ldm_msg_hdr *h)
 {
 	switch (h->type) {
-	case LDM_MSG_SESSION_REQUEST: {
-		const struct ldm_msg_session_request *m = (const void *)h;
-
-		return STR_OK(m->policy) && STR_OK(m->app) &&
-		       (m->flags & ~LDM_SESSION_F_AUDIT) == 0;
-	}
+	case LDM_MSG_SESSION_REQUEST:
+		return check_session_request((const void *)h);
 	case LDM_MSG_SESSION_READY: {
 		const struct ldm_msg_session_ready *m = (const void *)h;
 

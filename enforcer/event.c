@@ -4,6 +4,7 @@
  * two cannot disagree on names, order or omission.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "ldm/event.h"
@@ -227,6 +229,7 @@ static const char *const type_names[] = {
 	[LDM_EVENT_SYSCALL_DENIED] = "syscall_denied",
 	[LDM_EVENT_ERROR] = "error",
 	[LDM_EVENT_RESOLVED] = "resolved",
+	[LDM_EVENT_POLICY_FILE] = "policy_file",
 };
 
 const char *
@@ -251,7 +254,21 @@ counted(enum ldm_event_type t)
 	       t == LDM_EVENT_SYSCALL_DENIED || t == LDM_EVENT_RESOLVED;
 }
 
-enum kind { K_TS, K_EVENT, K_U64, K_U32, K_U16, K_I32, K_STR, K_PROTO, K_ADDR, K_COUNT, K_DST };
+enum kind {
+	K_TS,
+	K_EVENT,
+	K_U64,
+	K_U32,
+	K_U16,
+	K_I32,
+	K_STR,
+	K_PROTO,
+	K_ADDR,
+	K_COUNT,
+	K_DST,
+	K_HEX, /* a string of exactly LDM_EVENT_SHA256_LEN lower-case hex digits */
+	K_BOOL /* a uint8_t tri-state: 0 omitted, LDM_EVENT_NO false, LDM_EVENT_YES true */
+};
 enum when { W_SET, W_ALWAYS, W_UID, W_COUNTED, W_END, W_SYSCALL };
 
 /* One JSON key: where its value lives in struct ldm_event, and in the view for strings. */
@@ -267,6 +284,7 @@ struct key {
 #define F(m)         offsetof(struct ldm_event, m)
 #define S(m, cap)    K_STR, W_SET, F(m), offsetof(struct ldm_event_view, m), cap
 #define NUM(k, w, m) k, w, F(m), 0, 0
+#define HEX(m)       K_HEX, W_SET, F(m), offsetof(struct ldm_event_view, m), LDM_EVENT_SHA256_LEN
 
 static const struct key keys[] = {
 	{ "ts", NUM(K_TS, W_ALWAYS, ts) },
@@ -296,7 +314,28 @@ static const struct key keys[] = {
 	{ "errno", NUM(K_I32, W_SYSCALL, err) },
 	{ "path", S(path, LDM_EVENT_PATH_MAX) },
 	{ "machine", S(machine, LDM_EVENT_MACHINE_MAX) },
+	/* Identity (issue 15): added at the end, as every later key is. */
+	{ "hostname", S(hostname, LDM_EVENT_HOSTNAME_MAX) },
+	{ "version", S(version, LDM_EVENT_VERSION_MAX) },
+	{ "boot_id", S(boot_id, LDM_EVENT_BOOT_ID_MAX) },
+	{ "exe_sha256", HEX(exe_sha256) },
+	{ "policy_sha256", HEX(policy_sha256) },
+	{ "sha256", HEX(sha256) },
+	{ "landlock_abi", NUM(K_U32, W_SET, landlock_abi) },
+	{ "seccomp_notify", NUM(K_BOOL, W_SET, seccomp_notify) },
+	{ "ipv6", NUM(K_BOOL, W_SET, ipv6) },
 };
+
+bool
+ldm_event_sha256_ok(const char *s)
+{
+	if (s == NULL || strlen(s) != LDM_EVENT_SHA256_LEN)
+		return false;
+	for (size_t i = 0; i < LDM_EVENT_SHA256_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
 
 static const void *
 field(const struct ldm_event *e, const struct key *k)
@@ -322,6 +361,8 @@ get_u64(const struct ldm_event *e, const struct key *k)
 	case K_U16:
 		memcpy(&v16, field(e, k), sizeof(v16));
 		return v16;
+	case K_BOOL:
+		return *(const uint8_t *)field(e, k);
 	default:
 		return 0;
 	}
@@ -342,6 +383,10 @@ key_set(const struct ldm_event *e, const struct key *k)
 	switch (k->kind) {
 	case K_STR:
 		return str_set(get_str(e, k));
+	case K_HEX:
+		return ldm_event_sha256_ok(get_str(e, k));
+	case K_BOOL:
+		return get_u64(e, k) == LDM_EVENT_NO || get_u64(e, k) == LDM_EVENT_YES;
 	case K_PROTO:
 		return e->proto != LDM_PROTO_ANY;
 	case K_ADDR:
@@ -388,7 +433,11 @@ put_json_value(struct out *o, const struct ldm_event *e, const struct key *k)
 		put_json_str(o, ldm_event_type_name(e->event), SIZE_MAX);
 		return 0;
 	case K_STR:
+	case K_HEX:
 		put_json_str(o, get_str(e, k), k->cap);
+		return 0;
+	case K_BOOL:
+		put_str(o, get_u64(e, k) == LDM_EVENT_YES ? "true" : "false");
 		return 0;
 	case K_PROTO:
 		put_json_str(o, ldm_proto_name(e->proto), SIZE_MAX);
@@ -544,6 +593,45 @@ text_syscall(struct out *o, const struct ldm_event *e)
 	}
 }
 
+static const char *
+yes_no(uint8_t v)
+{
+	return v == LDM_EVENT_YES ? "yes" : v == LDM_EVENT_NO ? "no" : NULL;
+}
+
+static void
+text_word(struct out *o, const char *word, const char *s, size_t cap)
+{
+	if (!str_set(s))
+		return;
+	put_fmt(o, " %s ", word);
+	put_text_str(o, s, cap);
+}
+
+/* " version 0.1.0 hostname h boot_id B exe_sha256 H policy_sha256 H landlock_abi 3 ..." */
+static void
+text_identity(struct out *o, const struct ldm_event *e)
+{
+	if (e->event == LDM_EVENT_POLICY_FILE)
+		text_word(o, "path", e->path, LDM_EVENT_PATH_MAX);
+	text_word(o, "version", e->version, LDM_EVENT_VERSION_MAX);
+	if (e->event == LDM_EVENT_SESSION_START || e->event == LDM_EVENT_POLICY_FILE)
+		text_word(o, "hostname", e->hostname, LDM_EVENT_HOSTNAME_MAX);
+	text_word(o, "boot_id", e->boot_id, LDM_EVENT_BOOT_ID_MAX);
+	if (ldm_event_sha256_ok(e->exe_sha256))
+		put_fmt(o, " exe_sha256 %s", e->exe_sha256);
+	if (ldm_event_sha256_ok(e->policy_sha256))
+		put_fmt(o, " policy_sha256 %s", e->policy_sha256);
+	if (ldm_event_sha256_ok(e->sha256))
+		put_fmt(o, " sha256 %s", e->sha256);
+	if (e->landlock_abi != 0)
+		put_fmt(o, " landlock_abi %" PRIu32, e->landlock_abi);
+	if (yes_no(e->seccomp_notify) != NULL)
+		put_fmt(o, " seccomp_notify %s", yes_no(e->seccomp_notify));
+	if (yes_no(e->ipv6) != NULL)
+		put_fmt(o, " ipv6 %s", yes_no(e->ipv6));
+}
+
 int
 ldm_event_text(const struct ldm_event *e, char *buf, size_t size)
 {
@@ -565,6 +653,7 @@ ldm_event_text(const struct ldm_event *e, char *buf, size_t size)
 	if (e->event == LDM_EVENT_SESSION_END)
 		put_fmt(&o, " blocked %" PRIu64 " would_block %" PRIu64 " syscalls_denied %" PRIu64,
 		        e->blocked, e->would_block, e->syscalls_denied);
+	text_identity(&o, e);
 	if (str_set(e->reason)) {
 		put_str(&o, ": ");
 		put_text_str(&o, e->reason, LDM_EVENT_REASON_MAX);
@@ -588,6 +677,18 @@ eat(struct in *in, char c)
 	if (in->i >= in->n || in->s[in->i] != c)
 		return false;
 	in->i++;
+	return true;
+}
+
+/* The literal W (true, false, null) at the reader's place. */
+static bool
+eat_word(struct in *in, const char *w)
+{
+	size_t n = strlen(w);
+
+	if (in->n - in->i < n || memcmp(in->s + in->i, w, n) != 0)
+		return false;
+	in->i += n;
 	return true;
 }
 
@@ -788,6 +889,18 @@ parse_value(struct in *in, const struct key *k, struct ldm_event_view *v)
 	switch (k->kind) {
 	case K_STR:
 		return parse_string(in, (char *)v + k->buf, k->cap);
+	case K_HEX:
+		if (parse_string(in, (char *)v + k->buf, k->cap) < 0)
+			return -EBADMSG;
+		return ldm_event_sha256_ok((char *)v + k->buf) ? 0 : -EBADMSG;
+	case K_BOOL:
+		if (eat_word(in, "true"))
+			*(uint8_t *)dst = LDM_EVENT_YES;
+		else if (eat_word(in, "false"))
+			*(uint8_t *)dst = LDM_EVENT_NO;
+		else
+			return -EBADMSG;
+		return 0;
 	case K_DST:
 		/* An address, or a local socket's path (which is never an address). */
 		if (parse_string(in, v->sock, k->cap) < 0)
@@ -829,33 +942,207 @@ parse_value(struct in *in, const struct key *k, struct ldm_event_view *v)
 	}
 }
 
-/* Keys in table order, each at most once, no whitespace, nothing after the object. */
-static int
-parse_object(struct in *in, struct ldm_event_view *v)
+/*
+ * Skipping the value of a key this version does not know (a record of a later version):
+ * any well-formed JSON value (RFC 8259), strings valid UTF-8, nesting bounded.
+ */
+#define UNKNOWN_DEPTH_MAX 8
+#define UNKNOWN_KEYS_MAX  32
+#define UNKNOWN_NAME_MAX  64
+
+static int skip_value(struct in *in, unsigned depth);
+
+static bool
+eat_digits(struct in *in)
 {
+	size_t start = in->i;
+
+	while (in->i < in->n && in->s[in->i] >= '0' && in->s[in->i] <= '9')
+		in->i++;
+	return in->i > start;
+}
+
+/* -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)? */
+static int
+skip_number(struct in *in)
+{
+	(void)eat(in, '-');
+	if (!eat(in, '0') && (in->i >= in->n || in->s[in->i] < '1' || !eat_digits(in)))
+		return -EBADMSG;
+	if (eat(in, '.') && !eat_digits(in))
+		return -EBADMSG;
+	if (eat(in, 'e') || eat(in, 'E')) {
+		if (!eat(in, '+'))
+			(void)eat(in, '-');
+		if (!eat_digits(in))
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+static int
+skip_string(struct in *in)
+{
+	static const char simple[] = "\"\\/bfnrt";
+
+	if (!eat(in, '"'))
+		return -EBADMSG;
+	while (!eat(in, '"')) {
+		uint32_t cp;
+		size_t k;
+
+		if (in->i >= in->n || (unsigned char)in->s[in->i] < 0x20)
+			return -EBADMSG;
+		if (eat(in, '\\')) {
+			if (in->i >= in->n)
+				return -EBADMSG;
+			if (eat(in, 'u')) {
+				for (int j = 0; j < 4; j++, in->i++)
+					if (in->i >= in->n ||
+					    !isxdigit((unsigned char)in->s[in->i]))
+						return -EBADMSG;
+			} else if (in->s[in->i] == '\0' || strchr(simple, in->s[in->i++]) == NULL) {
+				return -EBADMSG;
+			}
+			continue;
+		}
+		k = utf8_seq((const unsigned char *)in->s + in->i, in->n - in->i, &cp);
+		if (k == 0)
+			return -EBADMSG;
+		in->i += k;
+	}
+	return 0;
+}
+
+/* An array or an object (OPEN '[' or '{'), members skipped one nesting level deeper. */
+static int
+skip_container(struct in *in, char open, unsigned depth)
+{
+	char close = open == '[' ? ']' : '}';
+
+	if (depth >= UNKNOWN_DEPTH_MAX)
+		return -EBADMSG;
+	in->i++;
+	if (eat(in, close))
+		return 0;
+	do {
+		if (open == '{' && (skip_string(in) < 0 || !eat(in, ':')))
+			return -EBADMSG;
+		if (skip_value(in, depth + 1) < 0)
+			return -EBADMSG;
+	} while (eat(in, ','));
+	return eat(in, close) ? 0 : -EBADMSG;
+}
+
+static int
+skip_value(struct in *in, unsigned depth)
+{
+	if (in->i >= in->n)
+		return -EBADMSG;
+	switch (in->s[in->i]) {
+	case '"':
+		return skip_string(in);
+	case '[':
+	case '{':
+		return skip_container(in, in->s[in->i], depth);
+	default:
+		if (eat_word(in, "true") || eat_word(in, "false") || eat_word(in, "null"))
+			return 0;
+		return skip_number(in);
+	}
+}
+
+/* The key name at the reader's place, unescaped: NAME and its length (at most MAX). */
+static int
+read_name(struct in *in, const char **ret, size_t *ret_len, size_t max)
+{
+	size_t start;
+
+	if (!eat(in, '"'))
+		return -EBADMSG;
+	start = in->i;
+	while (in->i < in->n && in->i - start <= max &&
+	       ((in->s[in->i] >= 'a' && in->s[in->i] <= 'z') ||
+	        (in->s[in->i] >= '0' && in->s[in->i] <= '9') || in->s[in->i] == '_'))
+		in->i++;
+	if (in->i == start || in->i - start > max || !eat(in, '"') || !eat(in, ':'))
+		return -EBADMSG;
+	*ret = in->s + start;
+	*ret_len = in->i - 2 - start;
+	return 0;
+}
+
+static ssize_t
+key_index(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (strlen(keys[i].name) == len && memcmp(keys[i].name, name, len) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* The unknown keys of one record: each once, never a chain key. */
+struct unknown {
+	const char *name[UNKNOWN_KEYS_MAX];
+	size_t len[UNKNOWN_KEYS_MAX];
+	size_t n;
+};
+
+static int
+unknown_add(struct unknown *u, const char *name, size_t len)
+{
+	if (u->n >= UNKNOWN_KEYS_MAX || (len == 3 && memcmp(name, "seq", 3) == 0) ||
+	    (len == 4 && memcmp(name, "prev", 4) == 0))
+		return -EBADMSG;
+	for (size_t i = 0; i < u->n; i++)
+		if (u->len[i] == len && memcmp(u->name[i], name, len) == 0)
+			return -EBADMSG;
+	u->name[u->n] = name;
+	u->len[u->n++] = len;
+	return 0;
+}
+
+/*
+ * Known keys in table order, each at most once; unknown keys skipped; no whitespace,
+ * nothing after the object. KNOWN gets the object without its unknown keys.
+ */
+static int
+parse_object(struct in *in, struct ldm_event_view *v, struct out *known)
+{
+	struct unknown u = { .n = 0 };
 	size_t next = 0;
 
 	if (!eat(in, '{'))
 		return -EBADMSG;
+	put_mem(known, "{", 1);
 	do {
-		char name[32];
-		size_t i = next;
+		size_t start = in->i, len;
+		const char *name;
+		ssize_t i;
 		int rc;
 
-		if (parse_string(in, name, sizeof(name) - 1) < 0 || !eat(in, ':'))
+		if (read_name(in, &name, &len, UNKNOWN_NAME_MAX) < 0)
 			return -EBADMSG;
-		while (i < ELEMENTSOF(keys) && strcmp(keys[i].name, name) != 0)
-			i++;
-		if (i == ELEMENTSOF(keys))
+		i = key_index(name, len);
+		if (i < 0) {
+			if (unknown_add(&u, name, len) < 0 || skip_value(in, 0) < 0)
+				return -EBADMSG;
+			continue;
+		}
+		if ((size_t)i < next)
 			return -EBADMSG;
 		rc = parse_value(in, &keys[i], v);
 		if (rc < 0)
 			return rc;
-		next = i + 1;
+		put_mem(known, ",", known->len > 1 ? 1 : 0);
+		put_mem(known, in->s + start, in->i - start);
+		next = (size_t)i + 1;
 	} while (eat(in, ','));
 	if (!eat(in, '}') || in->i != in->n)
 		return -EBADMSG;
-	return 0;
+	put_mem(known, "}", 1);
+	v->unknown = (unsigned)u.n;
+	return known->full ? -EBADMSG : 0;
 }
 
 /* Points V's strings at its buffers; an empty buffer is an absent key. */
@@ -868,7 +1155,7 @@ view_fix(struct ldm_event_view *v)
 
 		if (keys[i].kind == K_DST)
 			v->ev.sock = v->sock[0] != '\0' ? v->sock : NULL;
-		if (keys[i].kind != K_STR)
+		if (keys[i].kind != K_STR && keys[i].kind != K_HEX)
 			continue;
 		p = buf[0] != '\0' ? buf : NULL;
 		memcpy((char *)&v->ev + keys[i].off, &p, sizeof(p));
@@ -879,7 +1166,8 @@ int
 ldm_event_parse_json(const char *line, size_t len, struct ldm_event_view *ret)
 {
 	struct ldm_event_view v = { .ev = { .uid = LDM_EVENT_UID_NONE } };
-	char again[LDM_EVENT_LINE_MAX], body[LDM_EVENT_LINE_MAX];
+	char again[LDM_EVENT_LINE_MAX], body[LDM_EVENT_LINE_MAX], kbuf[LDM_EVENT_LINE_MAX];
+	struct out known = { kbuf, sizeof(kbuf), 0, false };
 	struct in in;
 	int rc, n;
 
@@ -893,12 +1181,12 @@ ldm_event_parse_json(const char *line, size_t len, struct ldm_event_view *ret)
 		return -E2BIG;
 	if (len > 0 && line[len - 1] == '\n')
 		in.n = --len;
-	rc = parse_object(&in, &v);
+	rc = parse_object(&in, &v, &known);
 	if (rc < 0)
 		return rc;
 	view_fix(&v);
 	n = ldm_event_json(&v.ev, again, sizeof(again));
-	if (n < 0 || (size_t)n != len + 1 || memcmp(again, line, len) != 0)
+	if (n < 0 || (size_t)n != known.len + 1 || memcmp(again, kbuf, known.len) != 0)
 		return -EBADMSG;
 	*ret = v;
 	view_fix(ret);

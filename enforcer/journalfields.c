@@ -76,6 +76,32 @@ add_flow(struct fields *f, const struct ldm_event *e)
 	add_str(f, "LDM_COMMENT", e->comment, LDM_EVENT_COMMENT_MAX);
 }
 
+static const char *
+bool_text(uint8_t v)
+{
+	return v == LDM_EVENT_YES ? "true" : v == LDM_EVENT_NO ? "false" : NULL;
+}
+
+/* The identity of session_start and policy_file; journald adds _HOSTNAME, _MACHINE_ID and
+ * _BOOT_ID itself (trusted fields), so those are not repeated. */
+static void
+add_identity(struct fields *f, const struct ldm_event *e)
+{
+	if (e->event == LDM_EVENT_POLICY_FILE)
+		add_str(f, "LDM_PATH", e->path, LDM_EVENT_PATH_MAX);
+	add_str(f, "LDM_VERSION", e->version, LDM_EVENT_VERSION_MAX);
+	if (ldm_event_sha256_ok(e->exe_sha256))
+		add_str(f, "LDM_EXE_SHA256", e->exe_sha256, LDM_EVENT_SHA256_LEN);
+	if (ldm_event_sha256_ok(e->policy_sha256))
+		add_str(f, "LDM_POLICY_SHA256", e->policy_sha256, LDM_EVENT_SHA256_LEN);
+	if (ldm_event_sha256_ok(e->sha256))
+		add_str(f, "LDM_SHA256", e->sha256, LDM_EVENT_SHA256_LEN);
+	if (e->landlock_abi != 0)
+		add_fmt(f, "LDM_LANDLOCK_ABI", "%" PRIu32, e->landlock_abi);
+	add_str(f, "LDM_SECCOMP_NOTIFY", bool_text(e->seccomp_notify), 8);
+	add_str(f, "LDM_IPV6", bool_text(e->ipv6), 8);
+}
+
 int
 ldm_journal_fields(const struct ldm_event *e, const char *text, int priority, uint64_t seq,
                    char *buf, size_t size, struct iovec *iov, size_t max_iov)
@@ -105,6 +131,7 @@ ldm_journal_fields(const struct ldm_event *e, const char *text, int priority, ui
 		add_str(&f, "LDM_SYSCALL", e->syscall, LDM_EVENT_SYSCALL_MAX);
 		add_fmt(&f, "LDM_ERRNO", "%" PRId32, e->err);
 	}
+	add_identity(&f, e);
 	if (seq != 0)
 		add_fmt(&f, "LDM_LOG_SEQ", "%" PRIu64, seq);
 	return f.err != 0 ? f.err : (int)f.n;

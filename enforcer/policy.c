@@ -39,6 +39,9 @@ ldm_policy_free(struct ldm_policy *p)
 	for (size_t i = 0; i < p->n_groups; i++)
 		free(p->groups[i]);
 	free(p->groups);
+	for (size_t i = 0; i < p->n_files; i++)
+		free(p->files[i].path);
+	free(p->files);
 	for (size_t i = 0; i < p->n_items; i++) {
 		free(p->items[i].value);
 		free(p->items[i].comment);

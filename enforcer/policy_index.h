@@ -80,7 +80,8 @@ ldm_index_addr_hash(uint8_t family, uint8_t plen, const uint8_t addr[16])
 
 /* Finds the slot for a key: its own if present, else the empty one where it would go. */
 static inline struct addr_slot *
-ldm_index_addr_find(const struct ldm_policy_index *ix, uint8_t family, uint8_t plen, const uint8_t masked[16])
+ldm_index_addr_find(const struct ldm_policy_index *ix, uint8_t family, uint8_t plen,
+                    const uint8_t masked[16])
 {
 	size_t i = ldm_index_addr_hash(family, plen, masked) & ix->amask;
 
@@ -97,7 +98,8 @@ ldm_index_addr_find(const struct ldm_policy_index *ix, uint8_t family, uint8_t p
 static inline struct str_slot *
 ldm_index_str_find(const struct str_table *t, const char *key)
 {
-	size_t i = (size_t)ldm_index_fnv1a(key, strlen(key), UINT64_C(0xcbf29ce484222325)) & t->mask;
+	size_t i =
+	        (size_t)ldm_index_fnv1a(key, strlen(key), UINT64_C(0xcbf29ce484222325)) & t->mask;
 
 	for (;;) {
 		struct str_slot *s = &t->slots[i];

@@ -23,6 +23,8 @@ struct loader {
 	bool access_set; /* the top file set `users` or `groups` (policy_access.c) */
 	bool too_many_rules;
 	unsigned errors;
+	struct ldm_policy_file *files; /* moved to p once the policy is whole */
+	size_t n_files;
 };
 
 /* An `include` entry waiting to be loaded once its file is read. */

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ldm/logchain.h"
 #include "ldm/util.h"
 #include "policy_int.h"
 
@@ -235,6 +236,32 @@ in_list(char *const *v, size_t n, const char *s)
 static int load_buffer(struct loader *l, const char *buf, const char *file, const char *name,
                        bool top);
 
+/* Records FILE and the SHA-256 of its LEN bytes at BUF: the bytes about to be parsed. */
+static int
+loader_add_file(struct loader *l, const char *file, const char *buf, size_t len)
+{
+	struct ldm_policy_file *v;
+	uint8_t hash[LDM_CHAIN_HASH_LEN];
+
+	if (ldm_chain_hash(buf, len, hash) < 0) {
+		ldm_loader_error(l, file, 0, "cannot compute its SHA-256 (libcrypto)");
+		return -EIO;
+	}
+	v = reallocarray(l->files, l->n_files + 1, sizeof(*v));
+	if (v == NULL)
+		goto nomem;
+	l->files = v;
+	v[l->n_files].path = strdup(file);
+	if (v[l->n_files].path == NULL)
+		goto nomem;
+	ldm_chain_hex(hash, v[l->n_files].sha256);
+	l->n_files++;
+	return 0;
+nomem:
+	ldm_loader_error(l, file, 0, "out of memory");
+	return -ENOMEM;
+}
+
 /* Loads included policy INC->name, named in FILE at INC->line. */
 static void
 load_include(struct loader *l, const char *file, const struct include_ref *inc)
@@ -275,6 +302,8 @@ load_include(struct loader *l, const char *file, const struct include_ref *inc)
 		ldm_loader_error(l, path, 0, "%s", open_error_text(r));
 		return;
 	}
+	if (loader_add_file(l, path, buf, len) < 0)
+		return;
 	(void)load_buffer(l, buf, path, name, false);
 }
 
@@ -363,10 +392,17 @@ loader_done(struct loader *l)
 		free(l->done[i]);
 	free(l->done);
 	free(l->top_dir);
+	if (l->p != NULL && l->errors == 0) {
+		l->p->files = TAKE_PTR(l->files);
+		l->p->n_files = l->n_files;
+	}
+	for (size_t i = 0; l->files != NULL && i < l->n_files; i++)
+		free(l->files[i].path);
+	free(l->files);
 }
 
 static int
-load_top(const char *buf, const char *file, const struct ldm_load_opts *opts,
+load_top(const char *buf, size_t len, const char *file, const struct ldm_load_opts *opts,
          struct ldm_policy **ret, struct ldm_diags *diags)
 {
 	_cleanup_(ldm_policy_freep) struct ldm_policy *p = calloc(1, sizeof(*p));
@@ -382,7 +418,8 @@ load_top(const char *buf, const char *file, const struct ldm_load_opts *opts,
 		l.top_dir = strdup(dirname(dircopy));
 	else
 		l.top_dir = strdup(".");
-	(void)load_buffer(&l, buf, file, name, true);
+	if (loader_add_file(&l, file, buf, len) == 0)
+		(void)load_buffer(&l, buf, file, name, true);
 	if (l.errors == 0)
 		ldm_loader_unix_items(&l);
 	loader_done(&l);
@@ -417,7 +454,7 @@ ldm_policy_load_buffer(const char *buf, size_t len, const char *display,
 	copy = strndup(buf, len);
 	if (copy == NULL)
 		return -ENOMEM;
-	return load_top(copy, display, opts, ret, diags);
+	return load_top(copy, strlen(copy), display, opts, ret, diags);
 }
 
 static int
@@ -433,7 +470,7 @@ load_fd(int fd, const char *path, const struct ldm_load_opts *opts, struct ldm_p
 		(void)ldm_diags_add(diags, path, 0, "%s", open_error_text(r));
 		return r;
 	}
-	return load_top(buf, path, opts, ret, diags);
+	return load_top(buf, len, path, opts, ret, diags);
 }
 
 int

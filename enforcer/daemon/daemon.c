@@ -56,8 +56,14 @@ ldm_daemon_emit(const struct ldm_event *e, void *u)
 {
 	struct daemon *d = u;
 	struct ldm_event m = *e;
+	char host[LDM_EVENT_HOSTNAME_MAX + 1];
 
 	m.machine = d->machine_id; /* (machine, session) names a session in merged logs */
+	/* The name now (it can change while the daemon runs); never under `host`, a peer's. */
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		m.hostname = host;
+	}
 	/* A failure is counted there, never a verdict; only what reached the file counts as
 	 * written (a restart logs the rest from the session's counters). */
 	if (ldm_eventlog_write(d->log, &m) == 0)

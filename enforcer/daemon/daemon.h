@@ -65,6 +65,10 @@ struct session {
 	char user[33];
 	char app[LDM_CTL_PATH_MAX];
 	pid_t pid; /* the launcher */
+	/* ldm-run's word, for session_start only (docs/contracts.md): "" / 0 when not known */
+	char exe_sha256[LDM_EVENT_SHA256_LEN + 1];
+	uint32_t landlock_abi;
+	bool seccomp_notify;
 	bool audit;
 	bool was_ready;  /* was ready: its end is logged */
 	uint64_t end_at; /* ENDING and empty: tear down at this time (0: not empty yet) */
@@ -130,6 +134,7 @@ struct daemon {
 	uint64_t next_id;                              /* the next session id */
 	uint64_t id_limit; /* ids below it are reserved in persist_dir/next-id */
 	char machine_id[LDM_EVENT_MACHINE_MAX + 1]; /* "" when unknown */
+	char boot_id[LDM_EVENT_BOOT_ID_MAX + 1];    /* "" when unknown */
 	struct client clients[LDM_MAX_CLIENTS];
 	bool v6; /* the kernel has IPv6: rules for it are required */
 

@@ -68,6 +68,25 @@ read_machine_id(struct daemon *d)
 	}
 }
 
+/* The kernel's boot id: a UUID (36 characters of hex digits and '-'), or "". */
+static void
+read_boot_id(struct daemon *d)
+{
+	_cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	char text[64];
+	ssize_t n;
+
+	d->boot_id[0] = '\0';
+	if (fd < 0 || (n = read(fd, text, sizeof(text) - 1)) < LDM_EVENT_BOOT_ID_MAX)
+		return;
+	text[n] = '\0';
+	if (strspn(text, "0123456789abcdef-") != LDM_EVENT_BOOT_ID_MAX ||
+	    (n > LDM_EVENT_BOOT_ID_MAX && text[LDM_EVENT_BOOT_ID_MAX] != '\n'))
+		return;
+	memcpy(d->boot_id, text, LDM_EVENT_BOOT_ID_MAX);
+	d->boot_id[LDM_EVENT_BOOT_ID_MAX] = '\0';
+}
+
 int
 ldm_ids_init(struct daemon *d)
 {
@@ -81,6 +100,7 @@ ldm_ids_init(struct daemon *d)
 		d->next_id = 1;
 	d->id_limit = d->next_id; /* nothing reserved by this daemon yet */
 	read_machine_id(d);
+	read_boot_id(d);
 	return 0;
 }
 

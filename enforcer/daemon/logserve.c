@@ -6,9 +6,13 @@
  * hands to the caller (SCM_RIGHTS). The event loop never reads the log itself, so a slow
  * reader or a big file cannot stall enforcement.
  *
+ * Without --follow the reader first reads the rotated files (PATH.N or PATH.N.gz, the
+ * highest N, the oldest, first: logrotate numbers them from 1 without gaps), as root's
+ * `ldmctl log` does; with --follow it starts at the current file.
+ *
  * The reader closes every descriptor of the daemon first (the queue's netlink socket
  * above all: a reader left behind must not keep the queue bound), reads nothing but the log
- * file, never execs, and ends at the end of the file, or with --follow when the caller
+ * files (the rotated ones too, oldest first, unless following or NOW), never execs, and ends at the end of the file, or with --follow when the caller
  * closes the pipe. With LDM_LOG_F_NOW (ldm-run's notifier) it starts where the file ended when
  * the request came and, following, ends after the session's session_end; it must name a live
  * session of the caller's, has a slot of its own (one per session, LDM_LOG_NOTIFIERS), and
@@ -32,6 +36,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "daemon.h"
 #include "ldm/logchain.h"
@@ -39,6 +44,7 @@
 
 #define FOLLOW_POLL_MS 200
 #define STALL_MAX_MS   30000 /* a caller that takes nothing for this long is dropped */
+#define ROTATED_MAX    1000  /* rotated files looked at (logrotate keeps 52) */
 
 struct filter {
 	uid_t uid;
@@ -147,13 +153,70 @@ seek_now(int fd, const struct filter *f)
 		(void)lseek(fd, f->start, SEEK_SET);
 }
 
+/* Opens rotated file N of PATH, plain or compressed (never through a link); -errno. */
+static int
+open_rotated(const char *path, unsigned n)
+{
+	char name[4200];
+	int fd = -ENOENT;
+
+	for (int gz = 0; gz < 2 && fd < 0; gz++) {
+		if (snprintf(name, sizeof(name), "%s.%u%s", path, n, gz ? ".gz" : "") >=
+		    (int)sizeof(name))
+			return -ENAMETOOLONG;
+		fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+		if (fd < 0)
+			fd = -errno;
+	}
+	return fd;
+}
+
+/* Passes the wanted records of the rotated files of PATH, oldest first. 0 or -EPIPE. */
+static int
+pass_rotated(const char *path, int out, const struct filter *f, char *buf, size_t size)
+{
+	unsigned last = 0;
+
+	while (last < ROTATED_MAX) {
+		int fd = open_rotated(path, last + 1);
+
+		if (fd < 0)
+			break;
+		(void)close(fd);
+		last++;
+	}
+	for (unsigned n = last; n >= 1; n--) {
+		int fd = open_rotated(path, n);
+		gzFile g = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+		size_t len = 0;
+		bool skipping = false;
+		int k;
+
+		if (g == NULL && fd >= 0)
+			(void)close(fd);
+		while (g != NULL && (k = gzread(g, buf + len, (unsigned)(size - len))) > 0) {
+			len += (size_t)k;
+			if (pass_lines(f, out, buf, &len, &skipping) < 0) {
+				(void)gzclose(g);
+				return -EPIPE;
+			}
+		}
+		if (g != NULL)
+			(void)gzclose(g);
+	}
+	return 0;
+}
+
 static void __attribute__((noreturn)) reader_main(const char *path, int out, const struct filter *f)
 {
 	static char buf[2 * LDM_LOG_LINE_MAX];
 	size_t len = 0;
 	bool skipping = false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	int fd;
 
+	if (!f->now && !f->follow && pass_rotated(path, out, f, buf, sizeof(buf)) < 0)
+		_exit(0);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	if (fd >= 0)
 		seek_now(fd, f);
 	while (fd >= 0) {

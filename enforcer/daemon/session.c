@@ -360,6 +360,11 @@ prepare(struct daemon *d, struct session *s, int client, const struct ldm_msg_se
 	}
 	(void)ldm_strscpy(s->policy_name, sizeof(s->policy_name), m->policy);
 	(void)ldm_strscpy(s->app, sizeof(s->app), m->app);
+	/* Checked by ldm_msg_check(): 64 hex digits, an ABI in range. ldm-run's word. */
+	memcpy(s->exe_sha256, m->exe_sha256, LDM_EVENT_SHA256_LEN);
+	s->exe_sha256[LDM_EVENT_SHA256_LEN] = '\0';
+	s->landlock_abi = m->landlock_abi;
+	s->seccomp_notify = (m->flags & LDM_SESSION_F_SECCOMP_NOTIFY) != 0;
 	s->uid = c->uid;
 	s->pid = c->pid;
 	s->audit = s->policy->mode == LDM_MODE_AUDIT || (m->flags & LDM_SESSION_F_AUDIT);
@@ -598,6 +603,40 @@ log_session(struct daemon *d, const struct session *s, enum ldm_event_type type,
 	ldm_daemon_log(d, &e);
 }
 
+/*
+ * session_start with who and what runs: the daemon's version, the boot, the policy's main
+ * file hash (from the bytes it parsed), ldm-run's word on the executable and the kernel
+ * features it applied, and IPv6; then one policy_file record per file of the policy.
+ */
+static void
+log_session_start(struct daemon *d, const struct session *s, const char *reason)
+{
+	struct ldm_event e;
+
+	ldm_event_init(&e, LDM_EVENT_SESSION_START, NULL);
+	ldm_session_fill_event(s, &e);
+	e.pid = (uint32_t)s->pid;
+	e.reason = reason;
+	e.version = LDM_VERSION;
+	e.boot_id = d->boot_id;
+	e.exe_sha256 = s->exe_sha256;
+	e.policy_sha256 = s->policy->n_files > 0 ? s->policy->files[0].sha256 : NULL;
+	e.landlock_abi = s->landlock_abi;
+	if (s->landlock_abi != 0)
+		e.seccomp_notify = s->seccomp_notify ? LDM_EVENT_YES : LDM_EVENT_NO;
+	e.ipv6 = d->v6 ? LDM_EVENT_YES : LDM_EVENT_NO;
+	ldm_daemon_log(d, &e);
+	for (size_t i = 0; i < s->policy->n_files; i++) {
+		ldm_event_init(&e, LDM_EVENT_POLICY_FILE, NULL);
+		e.session = s->id;
+		e.policy = s->policy_name;
+		e.uid = s->uid; /* its user reads it through the daemon (logserve.c) */
+		e.path = s->policy->files[i].path;
+		e.sha256 = s->policy->files[i].sha256;
+		ldm_daemon_log(d, &e);
+	}
+}
+
 void
 ldm_session_probe_seen(struct daemon *d, struct session *s, int family)
 {
@@ -609,7 +648,7 @@ ldm_session_probe_seen(struct daemon *d, struct session *s, int family)
 		return;
 	s->state = SESSION_READY;
 	s->was_ready = true;
-	log_session(d, s, LDM_EVENT_SESSION_START, ldm_session_start_note(s->policy, s->audit));
+	log_session_start(d, s, ldm_session_start_note(s->policy, s->audit));
 	send_ready(d, s);
 }
 

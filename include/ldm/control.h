@@ -53,16 +53,27 @@ struct ldm_msg_hdr {
 };
 _Static_assert(sizeof(struct ldm_msg_hdr) == 16, "wire size");
 
-#define LDM_SESSION_F_AUDIT 0x1u /* ask for audit mode (policy must say audit_override) */
+#define LDM_SESSION_F_AUDIT          0x1u /* ask for audit mode (policy must say audit_override) */
+#define LDM_SESSION_F_SECCOMP_NOTIFY 0x2u /* ldm-run mediates calls by seccomp user notification */
+#define LDM_CTL_LANDLOCK_ABI_MAX     64   /* far above any kernel's: a bound, not a feature list */
 
+/*
+ * The launcher's word, for the log only (the daemon cannot check them; docs/contracts.md):
+ * the program's path, the SHA-256 of the executable it opened and executes (exactly 64
+ * lower-case hex digits, then NULs), the Landlock ABI it enforces (1 and up: ldm-run
+ * refuses a kernel without Landlock) and LDM_SESSION_F_SECCOMP_NOTIFY.
+ */
 struct ldm_msg_session_request {
 	struct ldm_msg_hdr hdr;
 	uint32_t pid;   /* must be the peer's own pid (SO_PEERCRED) */
 	uint32_t flags; /* LDM_SESSION_F_* */
 	char policy[LDM_CTL_NAME_MAX];
 	char app[LDM_CTL_PATH_MAX]; /* the program, for logs only; never trusted */
+	char exe_sha256[72];        /* 64 hex digits, NUL-padded */
+	uint32_t landlock_abi;      /* 1..LDM_CTL_LANDLOCK_ABI_MAX */
+	uint32_t reserved;          /* zero */
 };
-_Static_assert(sizeof(struct ldm_msg_session_request) == 16 + 8 + 72 + 256, "wire size");
+_Static_assert(sizeof(struct ldm_msg_session_request) == 16 + 8 + 72 + 256 + 72 + 8, "wire size");
 
 #define LDM_READY_F_AUDIT     0x1u /* the session runs in audit mode */
 #define LDM_READY_F_MULTICAST 0x2u /* the policy allows multicast: joins are allowed */

@@ -7,7 +7,7 @@
  * JSON line: keys in this order, each omitted when unknown or empty as noted:
  *   ts        always; RFC 3339 UTC with milliseconds, "2026-11-25T02:14:29.123Z"
  *   event     always; "blocked", "would_block", "allowed", "session_start", "session_end",
- *             "tamper", "syscall_denied", "error", "resolved"
+ *             "tamper", "syscall_denied", "error", "resolved", "policy_file"
  *   session   omitted when 0 (sessions are numbered from 1)
  *   policy    string; omitted when NULL or ""
  *   uid       omitted when LDM_EVENT_UID_NONE
@@ -39,6 +39,27 @@
  *             the write scope)
  *   machine   string: the machine's id (/etc/machine-id, 32 hex digits); session ids are
  *             unique per machine, so (machine, session) names a session in merged logs
+ *   hostname  string: the machine's host name (kernel.hostname) when the record was
+ *             written; every record the daemon writes (never `host`: that is a peer's name)
+ *   version   string, session_start: the daemon's ldm version
+ *   boot_id   string, session_start: the kernel's boot id (random/boot_id, a UUID)
+ *   exe_sha256     64 lower-case hex, session_start: SHA-256 of the executable ldm-run
+ *             opened, hashed and executed (ldm-run's word: see docs/contracts.md)
+ *   policy_sha256  64 hex, session_start: SHA-256 of the bytes of the main policy file
+ *             the daemon parsed
+ *   sha256    64 hex, policy_file: SHA-256 of the bytes of the file named by path
+ *   landlock_abi   session_start: the Landlock ABI ldm-run enforces; omitted when 0
+ *   seccomp_notify, ipv6   session_start: true or false (omitted when unknown): ldm-run
+ *             mediates calls with seccomp user notification; the daemon judges IPv6
+ *   A sha256 key whose value is not 64 lower-case hex digits is not written.
+ *
+ * policy_file records (one per file a session's policy was built from, the main file
+ * first, includes after, right after its session_start) carry session, policy, uid, path,
+ * sha256, machine, hostname.
+ *
+ * Forward compatibility: the reader skips a key it does not know (a name of 1-64 of
+ * [a-z0-9_], once, not "seq"/"prev") whose value is well-formed JSON (nesting at most 8);
+ * known keys stay strict.
  *
  * In the log file each line then carries the hash chain's keys, "seq" and "prev", as its
  * last keys (ldm/logchain.h); ldm_chain_unseal() gives back the record this writes.
@@ -65,16 +86,24 @@
 #include "ldm/policy.h"
 
 /* Byte caps of the strings, NUL excluded; longer strings are cut (see above). */
-#define LDM_EVENT_POLICY_MAX  LDM_MAX_NAME_LEN
-#define LDM_EVENT_USER_MAX    32
-#define LDM_EVENT_APP_MAX     255
-#define LDM_EVENT_HOST_MAX    LDM_MAX_HOST_LEN
-#define LDM_EVENT_LABEL_MAX   LDM_MAX_TEXT_LEN
-#define LDM_EVENT_COMMENT_MAX LDM_MAX_TEXT_LEN
-#define LDM_EVENT_REASON_MAX  LDM_MAX_TEXT_LEN
-#define LDM_EVENT_SYSCALL_MAX 31
-#define LDM_EVENT_PATH_MAX    430 /* LDM_UNIX_TARGET_MAX - 1: an escaped abstract name */
-#define LDM_EVENT_MACHINE_MAX 32
+#define LDM_EVENT_POLICY_MAX   LDM_MAX_NAME_LEN
+#define LDM_EVENT_USER_MAX     32
+#define LDM_EVENT_APP_MAX      255
+#define LDM_EVENT_HOST_MAX     LDM_MAX_HOST_LEN
+#define LDM_EVENT_LABEL_MAX    LDM_MAX_TEXT_LEN
+#define LDM_EVENT_COMMENT_MAX  LDM_MAX_TEXT_LEN
+#define LDM_EVENT_REASON_MAX   LDM_MAX_TEXT_LEN
+#define LDM_EVENT_SYSCALL_MAX  31
+#define LDM_EVENT_PATH_MAX     430 /* LDM_UNIX_TARGET_MAX - 1: an escaped abstract name */
+#define LDM_EVENT_MACHINE_MAX  32
+#define LDM_EVENT_HOSTNAME_MAX 64 /* HOST_NAME_MAX */
+#define LDM_EVENT_VERSION_MAX  32
+#define LDM_EVENT_BOOT_ID_MAX  36
+#define LDM_EVENT_SHA256_LEN   64 /* hex digits */
+
+/* A tri-state of struct ldm_event: 0 is unknown (the key is omitted). */
+#define LDM_EVENT_NO  1
+#define LDM_EVENT_YES 2
 
 /* A buffer this large always holds one record, JSON or text, "\n" and NUL included. */
 #define LDM_EVENT_LINE_MAX 16384
@@ -89,8 +118,9 @@ enum ldm_event_type {
 	LDM_EVENT_SESSION_END = 5,
 	LDM_EVENT_TAMPER = 6,
 	LDM_EVENT_SYSCALL_DENIED = 7,
-	LDM_EVENT_ERROR = 8,    /* a problem of the daemon itself */
-	LDM_EVENT_RESOLVED = 9, /* a session resolved a name (host) to an address (dst) */
+	LDM_EVENT_ERROR = 8,        /* a problem of the daemon itself */
+	LDM_EVENT_RESOLVED = 9,     /* a session resolved a name (host) to an address (dst) */
+	LDM_EVENT_POLICY_FILE = 10, /* a file a session's policy was built from, and its hash */
 };
 
 /* An address of a flow; family 0 means unknown. IPv4 uses addr[0..3]. */
@@ -137,6 +167,16 @@ struct ldm_event {
 	int32_t err; /* the errno the call got */
 	const char *path;
 	const char *machine;
+	/* Identity: hostname on every record, the rest session_start (sha256: policy_file) */
+	const char *hostname;
+	const char *version;
+	const char *boot_id;
+	const char *exe_sha256;
+	const char *policy_sha256;
+	const char *sha256;
+	uint32_t landlock_abi;
+	uint8_t seccomp_notify; /* 0, LDM_EVENT_NO, LDM_EVENT_YES */
+	uint8_t ipv6;
 };
 
 /*
@@ -190,17 +230,28 @@ struct ldm_event_view {
 	char sock[LDM_EVENT_PATH_MAX + 1]; /* dst when it is a local socket */
 	char path[LDM_EVENT_PATH_MAX + 1];
 	char machine[LDM_EVENT_MACHINE_MAX + 1];
+	char hostname[LDM_EVENT_HOSTNAME_MAX + 1];
+	char version[LDM_EVENT_VERSION_MAX + 1];
+	char boot_id[LDM_EVENT_BOOT_ID_MAX + 1];
+	char exe_sha256[LDM_EVENT_SHA256_LEN + 1];
+	char policy_sha256[LDM_EVENT_SHA256_LEN + 1];
+	char sha256[LDM_EVENT_SHA256_LEN + 1];
+	unsigned unknown; /* keys skipped: not known to this version */
 };
+
+/* True when S is exactly LDM_EVENT_SHA256_LEN lower-case hex digits. */
+bool ldm_event_sha256_ok(const char *s);
 
 /*
  * Reads one line written by ldm_event_json() (LEN bytes at LINE, a final "\n" optional),
  * or such a line sealed into the log's hash chain (its chain keys are not checked here:
  * that is ldm_chain_check()'s job).
- * Strict: keys in ldm_event_json()'s order, each at most once, no whitespace, numbers as
- * it writes them (no leading zero, in range, a sign only on nr and errno), strings within
+ * Strict: known keys in ldm_event_json()'s order, each at most once, no whitespace, numbers
+ * as it writes them (no leading zero, in range, a sign only on nr and errno), strings within
  * their caps, escapes only as it writes them; anything else is -EBADMSG, LEN above
- * LDM_EVENT_LINE_MAX is -E2BIG. The line must be exactly what ldm_event_json() writes for
- * the record read: the reader formats it again and compares. A \ufffd escape reads back as
+ * LDM_EVENT_LINE_MAX is -E2BIG. Unknown keys are skipped as the top says (counted in
+ * ret->unknown). The line without its unknown keys must be exactly what ldm_event_json()
+ * writes for the record read: the reader formats it again and compares. A \ufffd escape reads back as
  * the byte 0xff (not UTF-8, so it formats again as \ufffd): the original byte is lost, its
  * place is kept.
  * Writes *ret (and points its strings into it) only on success.

@@ -113,6 +113,12 @@ struct ldm_item {
 	unsigned line;
 };
 
+/* A file the policy was built from: its path and the SHA-256 of the bytes parsed. */
+struct ldm_policy_file {
+	char *path;
+	char sha256[65]; /* 64 lower-case hex digits */
+};
+
 struct ldm_policy {
 	char *name;
 	char *description;
@@ -137,6 +143,10 @@ struct ldm_policy {
 	struct ldm_item *items; /* at most LDM_CTL_ITEMS_MAX */
 	size_t n_items;
 	struct ldm_policy_index *index;
+	/* Every file read to build it, the main file first, includes in load order (a file
+	 * included twice once); each hashed from the very buffer that was parsed. */
+	struct ldm_policy_file *files;
+	size_t n_files;
 };
 
 /* One problem found in a policy: FILE:LINE: MSG. LINE 0 means the whole file. */

@@ -1,7 +1,9 @@
 /*
  * ldmctl log: reads the daemon's JSON-lines log back and prints each record as one human
- * line (or the JSON line itself), optionally of one session only, optionally following the
- * file as it grows, is truncated or is rotated.
+ * line (or the JSON line itself), optionally of one session only, of a time span only
+ * (--since, --until), optionally following the file as it grows, is truncated or is
+ * rotated. Without --follow the files are read as logfiles.h does: the rotated and
+ * compressed files oldest first, then the log; or the files given, "-" standard input.
  *
  * Trust: the log is written by the root daemon, but its strings came from sandboxed apps,
  * and anyone who can write the file (or a disk error) may have put anything in it. No byte
@@ -24,7 +26,9 @@
 #include "ldm/event.h"
 #include "ldm/logchain.h"
 #include "ldm/util.h"
+#include "isotime.h"
 #include "ldmctl/ldmctl.h"
+#include "ldmctl/logfiles.h"
 
 #define LOG_DEFAULT_PATH      "/var/log/ldm/events.jsonl"
 #define FOLLOW_POLL_NS        (200L * 1000 * 1000) /* --follow looks for more every 200 ms */
@@ -35,7 +39,10 @@ struct log_args {
 	bool json;
 	bool follow;
 	const char *path;
-	bool path_given; /* --log: that file, never the daemon's records */
+	bool path_given; /* --log: those files, never the daemon's records */
+	bool rotated;    /* --with-rotated: each --log FILE's rotated files before it */
+	struct ldmctl_logfiles files;
+	int64_t since, until; /* ms since the epoch: since <= ts < until */
 };
 
 /* Whole lines of a file that may grow, each at most LDM_LOG_LINE_MAX bytes with "\n". */
@@ -52,21 +59,29 @@ enum { LINE_NONE, LINE_OK, LINE_LONG };
 static void
 log_usage(FILE *f)
 {
-	fputs("Usage: ldmctl log [SESSION] [--json] [--follow] [--log FILE] [--socket PATH]\n"
+	fputs("Usage: ldmctl log [SESSION] [--json] [--since TIME] [--until TIME] [--follow]\n"
+	      "                  [--log FILE]... [--with-rotated] [--socket PATH]\n"
 	      "\n"
 	      "Prints the records of ldm-enforcerd's event log, one line each: blocked flows,\n"
-	      "sessions started and ended, denied syscalls, tampering. Root reads the file;\n"
-	      "an ordinary user gets the records of their own sessions from the daemon.\n"
+	      "sessions started and ended, policy files, denied syscalls, tampering. Root reads\n"
+	      "the files (the rotated ones, .gz too, oldest first, then the log); an ordinary\n"
+	      "user gets the records of their own sessions from the daemon.\n"
 	      "  SESSION       only the records of this session number (see ldmctl status)\n"
-	      "  --json        print each record as the JSON line the daemon wrote\n"
+	      "  --json        print each record as the JSON line the daemon wrote, byte for byte\n"
+	      "  --since TIME  only records written at TIME or later; TIME as the records' ts:\n"
+	      "                2026-11-25T02:14:29.123Z, 2026-11-25T04:14+02:00, 2026-11-25 (UTC)\n"
+	      "  --until TIME  only records written before TIME\n"
 	      "  --follow      keep printing records as they are written (also across log\n"
 	      "                rotation and truncation); stop with Ctrl-C\n"
-	      "  --log FILE    read this file (default, as root: " LOG_DEFAULT_PATH ")\n"
+	      "  --log FILE    read this file (repeatable, in order; - is standard input; .gz is\n"
+	      "                read compressed; default, as root: " LOG_DEFAULT_PATH ")\n"
+	      "  --with-rotated  read each --log FILE's rotated files (FILE.N, FILE.N.gz) first\n"
 	      "  --socket PATH the daemon's control socket (ordinary users; default\n"
 	      "                $LDM_SOCKET, else " LDM_CONTROL_SOCKET ")\n"
 	      "\n"
 	      "A line that is not a record is reported as 'FILE:LINE: unreadable record' on\n"
-	      "stderr and skipped.\n"
+	      "stderr and skipped. A record of a later version, with keys this one does not\n"
+	      "know, is printed (--json: as written).\n"
 	      "\n"
 	      "Exit status: 0 the log was read, 1 it cannot be read, 2 usage error.\n",
 	      f);
@@ -163,20 +178,29 @@ reader_reset(struct reader *r, int fd)
 	r->skipping = false;
 }
 
-static void
-emit(const struct log_args *a, const char *line, size_t len, unsigned long lineno)
+static bool
+in_span(const struct log_args *a, const struct timespec *ts)
 {
-	struct ldm_event_view v;
-	char text[LDM_EVENT_LINE_MAX];
+	int64_t ms = (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+
+	return ms >= a->since && ms < a->until;
+}
+
+static void
+emit_from(const struct log_args *a, const char *file, const char *line, size_t len,
+          unsigned long lineno)
+{
+	static struct ldm_event_view v;
+	static char text[LDM_EVENT_LINE_MAX];
 
 	/* The parser reads a sealed record without its chain keys (`ldmctl verify` checks
 	 * those), and a line of a log written before the chain existed as it is. */
 	if (ldm_event_parse_json(line, len, &v) < 0 ||
 	    ldm_event_text(&v.ev, text, sizeof(text)) < 0) {
-		bad_record(a->path, lineno);
+		bad_record(file, lineno);
 		return;
 	}
-	if (a->session != 0 && v.ev.session != a->session)
+	if ((a->session != 0 && v.ev.session != a->session) || !in_span(a, &v.ev.ts))
 		return;
 	if (a->json) {
 		/* It parsed, so it is exactly what ldm_event_json() writes (escaped), plus the
@@ -186,6 +210,22 @@ emit(const struct log_args *a, const char *line, size_t len, unsigned long linen
 	} else {
 		puts(text);
 	}
+}
+
+static void
+emit(const struct log_args *a, const char *line, size_t len, unsigned long lineno)
+{
+	emit_from(a, a->path, line, len, lineno);
+}
+
+static void
+on_line(void *u, const char *file, unsigned long lineno, const char *line, size_t len,
+        bool too_long)
+{
+	if (too_long)
+		bad_record(file, lineno);
+	else
+		emit_from(u, file, line, len, lineno);
 }
 
 /* Prints every whole line there is (with AT_EOF, the unterminated last one too). */
@@ -325,10 +365,23 @@ log_option(struct ldmctl_ctx *ctx, struct log_args *a, int c, const char *arg)
 		a->follow = true;
 		return 0;
 	case 'L':
-		if (arg[0] == '\0')
-			return ldmctl_usage_error("log", "--log needs a file, not an empty string");
+		if (arg[0] == '\0' || ldmctl_logfiles_add(&a->files, arg) < 0)
+			return ldmctl_usage_error("log", "--log needs a file (at most %d)",
+			                          LDMCTL_LOG_MAX_FILES);
 		a->path = arg;
 		a->path_given = true;
+		return 0;
+	case 'R':
+		a->rotated = true;
+		return 0;
+	case 'S':
+	case 'U':
+		if (ldm_isotime_parse(arg, c == 'S' ? &a->since : &a->until) < 0)
+			return ldmctl_usage_error("log",
+			                          "%s '%s' is not a time: give it as the records' "
+			                          "ts, e.g. 2026-11-25T02:14:29.123Z, "
+			                          "2026-11-25T04:14+02:00 or 2026-11-25",
+			                          c == 'S' ? "--since" : "--until", arg);
 		return 0;
 	case '?':
 		return ldmctl_usage_hint("log");
@@ -351,6 +404,9 @@ parse_args(struct ldmctl_ctx *ctx, int argc, char **argv, struct log_args *a)
 		{ "json", no_argument, NULL, 'j' },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "log", required_argument, NULL, 'L' },
+		{ "with-rotated", no_argument, NULL, 'R' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
 		{},
 	};
 	int c, r;
@@ -361,6 +417,11 @@ parse_args(struct ldmctl_ctx *ctx, int argc, char **argv, struct log_args *a)
 		if (r != 0)
 			return r;
 	}
+	if (a->follow && (a->files.n > 1 || a->rotated || (a->path_given && !strcmp(a->path, "-"))))
+		return ldmctl_usage_error("log", "--follow follows one --log FILE (not -), "
+		                                 "without --with-rotated");
+	if (a->since >= a->until)
+		return ldmctl_usage_error("log", "--since must be before --until");
 	if (argc - optind > 1)
 		return ldmctl_usage_error("log", "give at most one SESSION");
 	if (argc - optind == 1 &&
@@ -410,35 +471,90 @@ open_via_daemon(const struct ldmctl_ctx *ctx, const struct log_args *a)
 	return r < 0 ? r : -EPROTO;
 }
 
+/* The files to read, oldest first: the default log's set, or each FILE's with --rotated. */
+static int
+files_to_read(const struct log_args *a, struct ldmctl_logfiles *ret)
+{
+	int r = 0;
+
+	if (!a->path_given)
+		return ldmctl_logfiles_default(ret, LOG_DEFAULT_PATH);
+	for (size_t i = 0; r == 0 && i < a->files.n; i++)
+		r = a->rotated && strcmp(a->files.paths[i], "-") != 0
+		            ? ldmctl_logfiles_default(ret, a->files.paths[i])
+		            : ldmctl_logfiles_add(ret, a->files.paths[i]);
+	return r;
+}
+
+/* Reads the files (no --follow) and prints their records. */
+static int
+log_files(struct log_args *a)
+{
+	static struct ldmctl_logfiles files;
+	int r;
+
+	/* A file given that cannot be opened: said with the advice on what to do. */
+	for (size_t i = 0; i < a->files.n; i++) {
+		int fd;
+
+		if (strcmp(a->files.paths[i], "-") == 0)
+			continue;
+		fd = open_log(a->files.paths[i]);
+		if (fd < 0)
+			return LDMCTL_EXIT_FAIL;
+		(void)close(fd);
+	}
+	r = files_to_read(a, &files);
+	if (r == 0)
+		r = ldmctl_logfiles_read(&files, "log", on_line, a);
+	ldmctl_logfiles_clear(&files);
+	if (fflush(stdout) != 0)
+		r = -EIO;
+	return r < 0 ? LDMCTL_EXIT_FAIL : LDMCTL_EXIT_OK;
+}
+
+/* The daemon's pipe (an ordinary user), or one file followed. Returns the exit code. */
+static int
+log_stream(struct ldmctl_ctx *ctx, struct log_args *a, struct reader *r)
+{
+	bool via_daemon = false;
+	int fd, k;
+
+	/* The log is root's: an ordinary user gets the records of their own sessions from
+	 * the daemon (which knows its log file); only --log FILE reads a file itself. */
+	if (!a->path_given && geteuid() != 0) {
+		fd = open_via_daemon(ctx, a);
+		if (fd < 0)
+			return LDMCTL_EXIT_FAIL;
+		via_daemon = true;
+		a->path = "ldm-enforcerd";
+		if (a->follow)
+			setvbuf(stdout, NULL, _IOLBF, 0);
+	} else {
+		fd = open_log(a->path);
+		if (fd < 0)
+			return LDMCTL_EXIT_FAIL;
+	}
+	reader_reset(r, fd);
+	/* Through the daemon its reader follows the file: the pipe ends when it does. */
+	k = a->follow && !via_daemon ? follow(a, r) : drain(a, r, true);
+	(void)close(r->fd);
+	return k < 0 ? LDMCTL_EXIT_FAIL : LDMCTL_EXIT_OK;
+}
+
 int
 ldmctl_log(struct ldmctl_ctx *ctx, int argc, char **argv)
 {
 	static struct reader r; /* 32 KiB: not on the stack */
-	struct log_args a = { .path = LOG_DEFAULT_PATH };
-	bool via_daemon = false;
-	int fd, k;
+	static struct log_args a;
+	int k;
 
+	a = (struct log_args){ .path = LOG_DEFAULT_PATH, .since = INT64_MIN, .until = INT64_MAX };
 	k = parse_args(ctx, argc, argv, &a);
-	if (k != 0)
-		return k < 0 ? LDMCTL_EXIT_OK : k;
-	/* The log is root's: an ordinary user gets the records of their own sessions from
-	 * the daemon (which knows its log file); only --log FILE reads a file itself. */
-	if (!a.path_given && geteuid() != 0) {
-		fd = open_via_daemon(ctx, &a);
-		if (fd < 0)
-			return LDMCTL_EXIT_FAIL;
-		via_daemon = true;
-		a.path = "ldm-enforcerd";
-		if (a.follow)
-			setvbuf(stdout, NULL, _IOLBF, 0);
-	} else {
-		fd = open_log(a.path);
-		if (fd < 0)
-			return LDMCTL_EXIT_FAIL;
-	}
-	reader_reset(&r, fd);
-	/* Through the daemon its reader follows the file: the pipe ends when it does. */
-	k = a.follow && !via_daemon ? follow(&a, &r) : drain(&a, &r, true);
-	(void)close(r.fd);
-	return k < 0 ? LDMCTL_EXIT_FAIL : LDMCTL_EXIT_OK;
+	if (k == 0 && (a.path_given || geteuid() == 0) && !a.follow)
+		k = log_files(&a);
+	else if (k == 0)
+		k = log_stream(ctx, &a, &r);
+	ldmctl_logfiles_clear(&a.files);
+	return k < 0 ? LDMCTL_EXIT_OK : k;
 }

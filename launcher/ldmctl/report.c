@@ -25,6 +25,7 @@
 #include "ldm/util.h"
 #include "ldmctl/ldmctl.h"
 #include "ldmctl/logfiles.h"
+#include "ldmctl/report_identity.h"
 
 #define REPORT_MAX_ROWS  4096 /* destinations per kind; the rest are counted */
 #define REPORT_MAX_MARKS 240  /* timeline marks per row; later ones are summed in */
@@ -64,6 +65,7 @@ struct report {
 	char start_ts[32], end_ts[32];
 	char *policy, *user, *app, *start_reason, *end_reason;
 	uint32_t uid;
+	struct report_identity id;
 	uint64_t blocked, would_block, syscalls_denied;
 	struct rows rows[ROW_KINDS];
 	/* the chain */
@@ -86,10 +88,11 @@ report_usage(FILE *f)
 	fputs("Usage: ldmctl report SESSION [--json | --html FILE] [--log FILE]...\n"
 	      "\n"
 	      "The flight of one session on one screen, from ldm-enforcerd's event log: the\n"
-	      "user, program, policy and times; the peers the enforcer allowed; the blocked\n"
-	      "attempts grouped by destination, with host names and known labels; denied\n"
-	      "syscalls; tamper events; and whether the session's records verify against the\n"
-	      "log's hash chain.\n"
+	      "user, program, policy and times; the session's identity (host, boot, ldm\n"
+	      "version, SHA-256 of the program and of every policy file, kernel features);\n"
+	      "the peers the enforcer allowed; the blocked attempts grouped by destination,\n"
+	      "with host names and known labels; denied syscalls; tamper events; and whether\n"
+	      "the session's records verify against the log's hash chain.\n"
 	      "  --json        the same as one JSON object\n"
 	      "  --html FILE   also write one self-contained HTML page with a timeline, to\n"
 	      "                print or attach to a flight record (- for standard output)\n"
@@ -222,6 +225,7 @@ session_clear(struct report *rp)
 	free(rp->start_reason);
 	free(rp->end_reason);
 	rp->policy = rp->user = rp->app = rp->start_reason = rp->end_reason = NULL;
+	report_identity_clear(&rp->id);
 	rp->n_rec = 0;
 }
 
@@ -241,6 +245,7 @@ take_start(struct report *rp, const struct ldm_event *e, uint64_t rec)
 	rp->app = dup_or_null(e->app);
 	rp->start_reason = dup_or_null(e->reason);
 	rp->uid = e->uid;
+	report_identity_start(&rp->id, e);
 }
 
 static void
@@ -272,6 +277,9 @@ take_event(struct report *rp, const struct ldm_event *e, uint64_t rec)
 		break;
 	case LDM_EVENT_SYSCALL_DENIED:
 		add_to_row(&rp->rows[ROW_SYSCALL], ROW_SYSCALL, e);
+		break;
+	case LDM_EVENT_POLICY_FILE:
+		report_identity_file(&rp->id, e);
 		break;
 	case LDM_EVENT_SESSION_END:
 		rp->ended = true;
@@ -370,7 +378,9 @@ print_text(const struct report *rp)
 	ldmctl_put_escaped(stdout, rp->user != NULL ? rp->user : "?", false);
 	printf(" (uid %" PRIu32 "), program ", rp->uid);
 	ldmctl_put_escaped(stdout, rp->app != NULL ? rp->app : "?", false);
-	printf("\n  started %s, ", rp->start_ts);
+	putchar('\n');
+	report_identity_text(stdout, &rp->id);
+	printf("  started %s, ", rp->start_ts);
 	if (rp->ended) {
 		printf("ended %s (%.0f s): ", rp->end_ts, rp->t_end - rp->t_start);
 		ldmctl_put_escaped(stdout, rp->end_reason != NULL ? rp->end_reason : "", false);
@@ -462,10 +472,14 @@ print_json(const struct report *rp)
 
 	printf("{\"session\":%" PRIu64 ",\"policy\":", rp->session);
 	put_json_str(stdout, rp->policy);
-	fputs(",\"policy_sha256\":null,\"user\":", stdout);
+	/* The main policy file's SHA-256, as the daemon hashed the bytes it parsed. */
+	fputs(",\"policy_sha256\":", stdout);
+	put_json_str(stdout, rp->id.policy_sha256);
+	fputs(",\"user\":", stdout);
 	put_json_str(stdout, rp->user);
 	printf(",\"uid\":%" PRIu32 ",\"app\":", rp->uid);
 	put_json_str(stdout, rp->app);
+	report_identity_json(stdout, &rp->id);
 	printf(",\"start\":\"%s\",\"end\":", rp->start_ts);
 	if (rp->ended)
 		printf("\"%s\",\"end_reason\":", rp->end_ts);
@@ -650,7 +664,9 @@ write_html(const struct report *rp, const char *path)
 	put_html(f, rp->user);
 	fprintf(f, " (uid %" PRIu32 ")</td></tr>\n<tr><th>program</th><td>", rp->uid);
 	put_html(f, rp->app);
-	fprintf(f, "</td></tr>\n<tr><th>started</th><td>%s</td></tr>\n", rp->start_ts);
+	fputs("</td></tr>\n", f);
+	report_identity_html(f, &rp->id);
+	fprintf(f, "<tr><th>started</th><td>%s</td></tr>\n", rp->start_ts);
 	fprintf(f, "<tr><th>ended</th><td>%s ", rp->ended ? rp->end_ts : "no end in the log");
 	put_html(f, rp->end_reason);
 	fprintf(f,
@@ -681,6 +697,18 @@ write_html(const struct report *rp, const char *path)
 	if (f != stdout && fclose(f) != 0)
 		return -EIO;
 	return 0;
+}
+
+void
+ldmctl_report_json_str(FILE *f, const char *s)
+{
+	put_json_str(f, s);
+}
+
+void
+ldmctl_report_html(FILE *f, const char *s)
+{
+	put_html(f, s);
 }
 
 /* ---- command ---- */

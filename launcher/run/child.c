@@ -13,13 +13,18 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/landlock.h"
 #include "common/seccomp.h"
 #include "ldm/util.h"
 #include "run/run.h"
+
+extern char **environ;
 
 const int ldm_run_forwarded_signals[5] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH };
 
@@ -35,14 +40,44 @@ static _Noreturn void __attribute__((format(printf, 1, 2))) die(const char *fmt,
 	_exit(LDM_RUN_EXIT_FAIL);
 }
 
-/* Closes fds 3 and up except KEEP. */
-static int
-close_other_fds(int keep)
+/* The executable that was hashed, -1: none; run by its path (after a check) or by it. */
+static int exec_fd = -1;
+static bool exec_by_path;
+
+void
+ldm_run_exec_fd_set(int fd, bool by_path)
 {
+	exec_fd = fd;
+	exec_by_path = by_path;
+}
+
+/* Executes the program: the hashed descriptor, or the path if it still names its inode. */
+static void
+exec_program(const struct ldm_run_opts *o, const char *path)
+{
+	struct stat hashed, now;
+
+	if (exec_fd >= 0 && !exec_by_path) {
+		syscall(SYS_execveat, exec_fd, "", o->argv, environ, AT_EMPTY_PATH);
+		return;
+	}
+	if (exec_fd >= 0 && (fstat(exec_fd, &hashed) < 0 || stat(path, &now) < 0 ||
+	                     hashed.st_dev != now.st_dev || hashed.st_ino != now.st_ino))
+		die("%s was replaced after ldm-run hashed it", path);
+	execvp(path, o->argv);
+}
+
+/* Closes fds 3 and up except KEEP and KEEP2 (-1: none). */
+static int
+close_other_fds(int keep, int keep2)
+{
+	int lo = keep2 >= 3 && keep2 < keep ? keep2 : keep;
+	int hi = lo == keep ? (keep2 > keep ? keep2 : -1) : keep;
 	struct rlimit rl;
 
-	if ((keep <= 3 || close_range(3, (unsigned)keep - 1, 0) == 0) &&
-	    close_range((unsigned)keep + 1, ~0U, 0) == 0)
+	if ((lo <= 3 || close_range(3, (unsigned)lo - 1, 0) == 0) &&
+	    (hi < 0 || hi == lo + 1 || close_range((unsigned)lo + 1, (unsigned)hi - 1, 0) == 0) &&
+	    close_range((unsigned)(hi < 0 ? lo : hi) + 1, ~0U, 0) == 0)
 		return 0;
 	if (errno != ENOSYS)
 		return -errno;
@@ -50,7 +85,7 @@ close_other_fds(int keep)
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return -errno;
 	for (rlim_t fd = 3; fd < rl.rlim_cur && fd < (1u << 20); fd++)
-		if ((int)fd != keep)
+		if ((int)fd != keep && (int)fd != keep2)
 			(void)close((int)fd);
 	return 0;
 }
@@ -81,7 +116,7 @@ child_exec(const struct ldm_run_opts *o, const char *path, const struct ldm_msg_
 
 	if (sigprocmask(SIG_SETMASK, oldmask, NULL) < 0)
 		die("cannot restore the signal mask: %m");
-	r = close_other_fds(sock);
+	r = close_other_fds(sock, exec_fd);
 	if (r < 0)
 		die("cannot close inherited file descriptors: %s", strerror(-r));
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -96,7 +131,7 @@ child_exec(const struct ldm_run_opts *o, const char *path, const struct ldm_msg_
 		die("cannot hand the seccomp listener to the supervisor: %s", strerror(-r));
 	(void)close(nfd); /* our copy would keep the listener alive without the supervisor */
 	(void)close(sock);
-	execvp(path, o->argv);
+	exec_program(o, path); /* the file ldm-run hashed (exehash.c) */
 	r = errno;
 	dprintf(STDERR_FILENO, "ldm-run: %s: %s\n", o->argv[0], strerror(r));
 	_exit(r == ENOENT ? LDM_RUN_EXIT_NOT_FOUND : LDM_RUN_EXIT_CANNOT_EXEC);

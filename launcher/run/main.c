@@ -75,6 +75,26 @@ settle_notify(struct ldm_run_opts *o)
 }
 
 /*
+ * The program's file, hashed from the descriptor that will be executed (exehash.c), and
+ * the Landlock ABI in force: what the session request tells the daemon for session_start.
+ * Returns 0, or ldm-run's exit code after saying why.
+ */
+static int
+hash_program(const char *path, char *sha256, int *ret_fd, bool *ret_script, int *ret_abi)
+{
+	int fd = ldm_run_exe_hash(path, sha256, ret_script);
+
+	if (fd < 0) {
+		fprintf(stderr, "ldm-run: %s: cannot read it to hash it: %s\n", path,
+		        strerror(-fd));
+		return fd == -ENOENT ? LDM_RUN_EXIT_NOT_FOUND : LDM_RUN_EXIT_CANNOT_EXEC;
+	}
+	*ret_fd = fd;
+	*ret_abi = ldm_run_write_scope_abi();
+	return *ret_abi < 0 ? LDM_RUN_EXIT_FAIL : 0;
+}
+
+/*
  * The steps before the program: the session, its cgroup, the AppImage, the write scope.
  * Returns 0 with PATH the program to run, or ldm-run's exit code after saying why.
  */
@@ -82,8 +102,9 @@ static int
 prepare(const struct ldm_run_opts *o, char *path, size_t size, const char *socket,
         struct ldm_msg_session_ready *ready, struct ldm_run_items *items)
 {
-	char why[512];
-	int r = ldm_run_check_privileges(why, sizeof(why));
+	char why[512], hashed[PATH_MAX], exe_sha256[65];
+	int r = ldm_run_check_privileges(why, sizeof(why)), landlock_abi = 0, exe_fd = -1;
+	bool script = false;
 
 	if (r < 0) {
 		fprintf(stderr, "ldm-run: %s\n",
@@ -98,7 +119,12 @@ prepare(const struct ldm_run_opts *o, char *path, size_t size, const char *socke
 	r = find_program(o->argv[0], path, size);
 	if (r != 0)
 		return r;
-	if (ldm_run_session_request(socket, o, path, ready, items) < 0)
+	r = hash_program(path, exe_sha256, &exe_fd, &script, &landlock_abi);
+	if (r != 0)
+		return r;
+	(void)ldm_strscpy(hashed, sizeof(hashed), path);
+	if (ldm_run_session_request(socket, o, path, exe_sha256, (uint32_t)landlock_abi, ready,
+	                            items) < 0)
 		return LDM_RUN_EXIT_FAIL;
 	if (ldm_run_session_check_cgroup(ready) < 0)
 		return LDM_RUN_EXIT_FAIL;
@@ -107,6 +133,9 @@ prepare(const struct ldm_run_opts *o, char *path, size_t size, const char *socke
 		return LDM_RUN_EXIT_FAIL;
 	if (ldm_run_write_scope_prepare(items) < 0)
 		return LDM_RUN_EXIT_FAIL;
+	/* The inode hashed is the one executed; not a script's or an AppImage's (exehash.c). */
+	if (!script && strcmp(path, hashed) == 0)
+		ldm_run_exec_fd_set(exe_fd, !ldm_run_exec_by_fd_ok());
 	return 0;
 }
 

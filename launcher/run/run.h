@@ -137,6 +137,34 @@ int ldm_run_landlock_abi_limit(int abi, const char *env);
  */
 int ldm_run_write_scope_prepare(const struct ldm_run_items *items);
 
+/*
+ * The Landlock ABI the child will enforce (the kernel's, lowered by the test hook); refuses
+ * as ldm_run_write_scope_prepare() does where there is none. Returns the ABI or -errno.
+ */
+int ldm_run_write_scope_abi(void);
+
+/*
+ * exehash.c: opens PATH, checks it is a regular file and writes the SHA-256 of its bytes
+ * (read from that descriptor) as 64 hex digits and a NUL into HEX; *RET_SCRIPT says
+ * whether it starts with "#!". Returns the descriptor (O_CLOEXEC) or -errno.
+ */
+int ldm_run_exe_hash(const char *path, char hex[65], bool *ret_script);
+
+/*
+ * Whether RELEASE (uname -r) is Linux MAJOR.MINOR or later; false when it cannot be read.
+ * Pure. ldm_run_exec_by_fd_ok(): this kernel names a program executed from a descriptor by
+ * its file (6.14 and later), not by the descriptor's number.
+ */
+bool ldm_run_kernel_at_least(const char *release, unsigned major, unsigned minor);
+bool ldm_run_exec_by_fd_ok(void);
+
+/*
+ * child.c: the child executes FD (the descriptor that was hashed) instead of looking the
+ * program up by path, or, BY_PATH, executes the path after checking that it still names
+ * FD's inode; FD -1 (the default) looks it up. Call before ldm_run_keep().
+ */
+void ldm_run_exec_fd_set(int fd, bool by_path);
+
 /* In the child: enters the Landlock domain of the prepared scope. Returns 1 or -errno. */
 int ldm_run_write_scope_enter(void);
 void ldm_run_write_scope_clear(void);
@@ -266,6 +294,7 @@ int ldm_run_dbus_begin(struct ldm_run_dbus *d, struct ldm_run_items *items);
  * them), or -errno.
  */
 int ldm_run_session_request(const char *socket, const struct ldm_run_opts *o, const char *app,
+                            const char *exe_sha256, uint32_t landlock_abi,
                             struct ldm_msg_session_ready *ret, struct ldm_run_items *items);
 
 /* Checks /proc/self/cgroup against the session's cgroup; prints why not. Returns 0 or -errno. */

@@ -77,6 +77,7 @@ read_ready(int fd, struct ldm_msg_session_ready *ret, struct ldm_run_items *item
 
 int
 ldm_run_session_request(const char *socket, const struct ldm_run_opts *o, const char *app,
+                        const char *exe_sha256, uint32_t landlock_abi,
                         struct ldm_msg_session_ready *ret, struct ldm_run_items *items)
 {
 	struct ldm_msg_session_request req;
@@ -86,7 +87,10 @@ ldm_run_session_request(const char *socket, const struct ldm_run_opts *o, const 
 	memset(&req, 0, sizeof(req));
 	ldm_msg_init(&req.hdr, LDM_MSG_SESSION_REQUEST);
 	req.pid = (uint32_t)getpid();
-	req.flags = o->audit ? LDM_SESSION_F_AUDIT : 0;
+	/* The child always mediates calls by seccomp user notification (child.c). */
+	req.flags = (o->audit ? LDM_SESSION_F_AUDIT : 0) | LDM_SESSION_F_SECCOMP_NOTIFY;
+	(void)ldm_strscpy(req.exe_sha256, sizeof(req.exe_sha256), exe_sha256);
+	req.landlock_abi = landlock_abi;
 	if (ldm_msg_set_str(req.policy, sizeof(req.policy), o->policy) < 0) {
 		fprintf(stderr, "ldm-run: policy name too long: %s\n", o->policy);
 		return -ENAMETOOLONG;

@@ -115,13 +115,13 @@ nested(const struct ldm_run_items *items, size_t i, const struct ldm_path_vars *
 }
 
 int
-ldm_run_write_scope_prepare(const struct ldm_run_items *items)
+ldm_run_write_scope_abi(void)
 {
-	char varbuf[3 * LDM_PATH_PATTERN_MAX];
-	struct ldm_path_vars vars;
-	int abi = ldm_landlock_abi();
+	int abi;
 
-	abi = ldm_run_landlock_abi_limit(abi, getenv("LDM_RUN_TEST_LANDLOCK_ABI"));
+	if (scope_abi >= 1)
+		return scope_abi;
+	abi = ldm_run_landlock_abi_limit(ldm_landlock_abi(), getenv("LDM_RUN_TEST_LANDLOCK_ABI"));
 	if (abi == -EINVAL) {
 		fprintf(stderr, "ldm-run: LDM_RUN_TEST_LANDLOCK_ABI must be a number >= 0\n");
 		return -EINVAL;
@@ -134,6 +134,18 @@ ldm_run_write_scope_prepare(const struct ldm_run_items *items)
 		return -EOPNOTSUPP;
 	}
 	scope_abi = abi;
+	return abi;
+}
+
+int
+ldm_run_write_scope_prepare(const struct ldm_run_items *items)
+{
+	char varbuf[3 * LDM_PATH_PATTERN_MAX];
+	struct ldm_path_vars vars;
+	int r = ldm_run_write_scope_abi();
+
+	if (r < 0)
+		return r;
 	(void)ldm_run_path_vars(&vars, varbuf, sizeof(varbuf));
 	for (size_t i = 0; i < items->n; i++) {
 		char *p;

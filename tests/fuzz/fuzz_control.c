@@ -28,6 +28,9 @@ check_strings(const struct ldm_msg_hdr *h)
 
 		need_nul(m->policy, sizeof(m->policy));
 		need_nul(m->app, sizeof(m->app));
+		if (strspn(m->exe_sha256, "0123456789abcdef") != 64 || m->exe_sha256[64] != '\0' ||
+		    m->landlock_abi == 0)
+			abort();
 		break;
 	}
 	case LDM_MSG_SESSION_READY: {

@@ -88,7 +88,8 @@ tamper() {
 	! verify --log "$TB_TMP/t" || echo "(verify exited 0)" >>"$TB_TMP/verify.out"
 }
 
-tamper sed -i '2s/"blocked":1/"blocked":0/; 2s/"count":1/"count":2/' "$TB_TMP/t"
+# (Line 2 is the session's first policy_file record: its session number is moved.)
+tamper sed -i -E '2s/"session":([0-9]+),/"session":9\1,/' "$TB_TMP/t"
 tb_check "an edited field fails verification" verify_says 'CHAIN BROKEN' 
 tb_check "... naming the record after the edited one (line 3)" \
 	verify_says "t:3: record $((first + 2)): the record before it was edited"

@@ -38,6 +38,8 @@ test_header(void **state)
 	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
 }
 
+#define H64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 static void
 test_session_request(void **state)
 {
@@ -47,10 +49,31 @@ test_session_request(void **state)
 	memset(&m, 0, sizeof(m));
 	ldm_msg_init(&m.hdr, LDM_MSG_SESSION_REQUEST);
 	assert_int_equal(ldm_msg_set_str(m.policy, sizeof(m.policy), "offline"), 0);
-	assert_int_equal(ldm_msg_check(&m.hdr), 0);
-	m.flags = 0x2; /* unknown flag */
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG); /* no hash, no Landlock ABI */
+	memcpy(m.exe_sha256, H64, 64);
 	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
-	m.flags = LDM_SESSION_F_AUDIT;
+	m.landlock_abi = 3;
+	assert_int_equal(ldm_msg_check(&m.hdr), 0);
+	m.flags = 0x4; /* unknown flag */
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.flags = LDM_SESSION_F_AUDIT | LDM_SESSION_F_SECCOMP_NOTIFY;
+	assert_int_equal(ldm_msg_check(&m.hdr), 0);
+	m.landlock_abi = LDM_CTL_LANDLOCK_ABI_MAX + 1;
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.landlock_abi = 3;
+	m.reserved = 1;
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.reserved = 0;
+	/* The hash: exactly 64 lower-case hex digits, nothing after them. */
+	m.exe_sha256[0] = 'A';
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.exe_sha256[0] = '0';
+	m.exe_sha256[70] = 'x';
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.exe_sha256[70] = '\0';
+	m.exe_sha256[63] = '\0';
+	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);
+	m.exe_sha256[63] = 'f';
 	assert_int_equal(ldm_msg_check(&m.hdr), 0);
 	memset(m.policy, 'a', sizeof(m.policy)); /* no NUL */
 	assert_int_equal(ldm_msg_check(&m.hdr), -EBADMSG);

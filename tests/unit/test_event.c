@@ -408,7 +408,23 @@ static const struct {
 	{ "{\"event\":\"error\"}", -EBADMSG },
 	{ HEAD "\"error\",\"session\":1,\"session\":1}", -EBADMSG },
 	{ HEAD "\"error\",\"policy\":\"a\",\"session\":1}", -EBADMSG },
-	{ HEAD "\"error\",\"nope\":1}", -EBADMSG },
+	/* Unknown keys are skipped, but only with a well-formed JSON value (bounded). */
+	{ HEAD "\"error\",\"nope\":}", -EBADMSG },
+	{ HEAD "\"error\",\"nope\":01}", -EBADMSG },
+	{ HEAD "\"error\",\"nope\":1.}", -EBADMSG },
+	{ HEAD "\"error\",\"nope\":tru}", -EBADMSG },
+	{ HEAD "\"error\",\"nope\":\"a}", -EBADMSG },
+	{ HEAD "\"error\",\"nope\":\"\\x\"}", -EBADMSG },
+	{ HEAD "\"error\",\"nope\":[1,]}", -EBADMSG },
+	{ HEAD "\"error\",\"nope\":{\"a\":1,}}", -EBADMSG },
+	{ HEAD "\"error\",\"nope\":{\"a\"}}", -EBADMSG },
+	{ HEAD "\"error\",\"nope\":[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]}", -EBADMSG },
+	{ HEAD "\"error\",\"nope\":1,\"nope\":2}", -EBADMSG },
+	{ HEAD "\"error\",\"seq\":1}", -EBADMSG },
+	{ HEAD "\"error\",\"nope\":1,\"session\":1,\"session\":1}", -EBADMSG },
+	{ HEAD "\"error\",\"session\":1,\"nope\":1,\"event\":\"error\"}", -EBADMSG },
+	{ HEAD "\"error\",\"nope\":1,\"session\":\"1\"}", -EBADMSG },
+	{ HEAD "\"error\",\"nope\" :1}", -EBADMSG },
 	{ HEAD "\"nope\"}", -EBADMSG },
 	{ HEAD "\"error\",\"session\":0}", -EBADMSG },
 	{ HEAD "\"error\",\"session\":01}", -EBADMSG },
@@ -460,7 +476,6 @@ static const struct {
 	{ "{\"ts\":\"2026-1a-25T02:14:29.123Z\",\"event\":\"error\"}", -EBADMSG },
 	{ HEAD "\"error\"}", 0 },
 };
-#undef HEAD
 
 /* A refused local socket: JSON and text name it as dst; it reads back and folds by it. */
 static void
@@ -510,6 +525,93 @@ test_parse_reject(void **state)
 	}
 }
 
+/* Forward compatibility: a record of a later version, with keys this one does not know. */
+static void
+test_parse_unknown(void **state)
+{
+	static const struct {
+		const char *in;
+		uint64_t session;
+	} cases[] = {
+		{ HEAD "\"error\",\"nope\":1}", 0 },
+		{ HEAD "\"error\",\"session\":7,\"nope\":-1.5e+3}", 7 },
+		{ HEAD "\"error\",\"nope\":null,\"session\":7}", 7 },
+		{ HEAD "\"error\",\"a\":true,\"b\":false,\"session\":7}", 7 },
+		{ HEAD "\"error\",\"nope\":\"\\n\\u00e9\\/\",\"session\":7}", 7 },
+		{ HEAD "\"error\",\"nope\":[1,\"x\",{\"y\":[]},{}],\"session\":7}", 7 },
+		{ HEAD "\"error\",\"session\":7,\"nope\":{\"a\":{\"b\":1}}}\n", 7 },
+	};
+	struct ldm_event_view v;
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		int rc = ldm_event_parse_json(cases[i].in, strlen(cases[i].in), &v);
+
+		if (rc != 0)
+			fail_msg("'%s': got %d, want 0", cases[i].in, rc);
+		assert_int_equal(v.ev.event, LDM_EVENT_ERROR);
+		assert_int_equal(v.ev.session, cases[i].session);
+	}
+}
+
+#define H64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* The identity keys: written at the end, read back, a bad hash never written nor read. */
+static void
+test_identity(void **state)
+{
+	static const char *const bad[] = {
+		HEAD "\"session_start\",\"exe_sha256\":\"" H64 "0\"}",
+		HEAD "\"session_start\",\"exe_sha256\":\"0123456789ABCDEF" H64 "\"}",
+		HEAD "\"session_start\",\"sha256\":\"abc\"}",
+		HEAD "\"session_start\",\"ipv6\":1}",
+		HEAD "\"session_start\",\"ipv6\":\"true\"}",
+		HEAD "\"session_start\",\"landlock_abi\":0}",
+		HEAD "\"session_start\",\"ipv6\":true,\"hostname\":\"h\"}",
+	};
+	char line[LDM_EVENT_LINE_MAX];
+	struct ldm_event_view v;
+	struct ldm_event e;
+	int n;
+
+	(void)state;
+	ldm_event_init(&e, LDM_EVENT_SESSION_START, &ts0);
+	e.session = 7;
+	e.machine = "0123456789abcdef0123456789abcdef";
+	e.hostname = "gcs-laptop";
+	e.version = "0.1.0";
+	e.boot_id = "5f0c2a64-1b9e-4c1e-9d4e-2f6b1c9a0e11";
+	e.exe_sha256 = H64;
+	e.policy_sha256 = H64;
+	e.landlock_abi = 3;
+	e.seccomp_notify = LDM_EVENT_YES;
+	e.ipv6 = LDM_EVENT_NO;
+	n = ldm_event_json(&e, line, sizeof(line));
+	assert_true(n > 0);
+	assert_non_null(strstr(line, "\"machine\":\"0123456789abcdef0123456789abcdef\","
+	                             "\"hostname\":\"gcs-laptop\",\"version\":\"0.1.0\","));
+	assert_non_null(strstr(line, ",\"landlock_abi\":3,\"seccomp_notify\":true,"
+	                             "\"ipv6\":false}\n"));
+	roundtrip(&e);
+	assert_int_equal(ldm_event_parse_json(line, (size_t)n, &v), 0);
+	assert_string_equal(v.ev.exe_sha256, H64);
+	assert_int_equal(v.ev.ipv6, LDM_EVENT_NO);
+	assert_int_equal(v.unknown, 0);
+	e.exe_sha256 = "not a hash"; /* never written: a reader would refuse the record */
+	assert_true(ldm_event_json(&e, line, sizeof(line)) > 0);
+	assert_null(strstr(line, "exe_sha256"));
+	ldm_event_init(&e, LDM_EVENT_POLICY_FILE, &ts0);
+	e.path = "/etc/ldm/policies/qgc.conf";
+	e.sha256 = H64;
+	roundtrip(&e);
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		if (ldm_event_parse_json(bad[i], strlen(bad[i]), &v) != -EBADMSG)
+			fail_msg("'%s' was read", bad[i]);
+}
+
+#undef H64
+#undef HEAD
+
 static void
 test_parse_too_long(void **state)
 {
@@ -531,6 +633,7 @@ main(void)
 		cmocka_unit_test(test_invalid),         cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_parse_roundtrip), cmocka_unit_test(test_parse_reject),
 		cmocka_unit_test(test_unix_dst),        cmocka_unit_test(test_parse_too_long),
+		cmocka_unit_test(test_parse_unknown),   cmocka_unit_test(test_identity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,12 +96,51 @@ test_session_end_and_limits(void **state)
 	                 -ENOBUFS);
 }
 
+/* session_start's identity as fields; the most fields a record can have fit the array. */
+static void
+test_identity(void **state)
+{
+	static const char h[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct ldm_event e;
+	int n;
+
+	(void)state;
+	ldm_event_init(&e, LDM_EVENT_SESSION_START, NULL);
+	e.session = 9;
+	e.policy = "qgc";
+	e.uid = 1000;
+	e.user = "pilot";
+	e.app = "/usr/bin/qgc";
+	e.pid = 42;
+	e.reason = "enforce";
+	e.hostname = "gcs";
+	e.version = "0.1.0";
+	e.exe_sha256 = h;
+	e.policy_sha256 = h;
+	e.sha256 = "nope"; /* not a hash: left out */
+	e.landlock_abi = 4;
+	e.seccomp_notify = LDM_EVENT_YES;
+	e.ipv6 = LDM_EVENT_NO;
+	n = ldm_journal_fields(&e, "session_start", 6, 7, buf, sizeof(buf), iov,
+	                       LDM_JOURNAL_FIELDS_MAX);
+	assert_true(n > 0);
+	assert_string_equal(value(n, "LDM_EXE_SHA256"), h);
+	assert_string_equal(value(n, "LDM_POLICY_SHA256"), h);
+	assert_string_equal(value(n, "LDM_VERSION"), "0.1.0");
+	assert_string_equal(value(n, "LDM_LANDLOCK_ABI"), "4");
+	assert_string_equal(value(n, "LDM_SECCOMP_NOTIFY"), "true");
+	assert_string_equal(value(n, "LDM_IPV6"), "false");
+	assert_null(value(n, "LDM_SHA256"));
+	assert_null(value(n, "LDM_HOSTNAME")); /* journald's _HOSTNAME says it */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blocked),
 		cmocka_unit_test(test_session_end_and_limits),
+		cmocka_unit_test(test_identity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

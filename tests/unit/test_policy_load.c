@@ -352,6 +352,32 @@ test_admin_owned(void **state)
 	ldm_diags_clear(&d);
 }
 
+/* sha256sum of the two files test_file_hashes writes */
+#define HASH_TOP "6cb83cf3264e2920f6f6ccfced0a99d3b631fbccf6d3586fc42385b621f4425f"
+#define HASH_INC "8fc00cf7255ce60f7f1de5fb9b906c0573019583a365068a798df2151f7c44d5"
+
+/* Every file the policy was built from, hashed: the main file, then an include once. */
+static void
+test_file_hashes(void **state)
+{
+	struct ldm_policy *p = NULL;
+	struct ldm_diags d = { 0 };
+	char want[256];
+
+	(void)state;
+	write_file("hinc.conf", "dns_allow = [ \"a.example.org\" ];\n");
+	assert_int_equal(load_text("include = [ \"hinc\", \"hinc\" ];\n", &p, &d), 0);
+	assert_int_equal(p->n_files, 2);
+	(void)snprintf(want, sizeof(want), "%s/t.conf", tmpdir);
+	assert_string_equal(p->files[0].path, want);
+	assert_string_equal(p->files[0].sha256, HASH_TOP);
+	(void)snprintf(want, sizeof(want), "%s/hinc.conf", tmpdir);
+	assert_string_equal(p->files[1].path, want);
+	assert_string_equal(p->files[1].sha256, HASH_INC);
+	ldm_policy_free(p);
+	ldm_diags_clear(&d);
+}
+
 static int
 setup(void **state)
 {
@@ -383,6 +409,7 @@ main(void)
 		cmocka_unit_test(test_too_large),     cmocka_unit_test(test_too_many_rules),
 		cmocka_unit_test(test_include_depth), cmocka_unit_test(test_good_policy),
 		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_admin_owned),
+		cmocka_unit_test(test_file_hashes),
 	};
 
 	return cmocka_run_group_tests_name("policy_load", tests, setup, teardown);
