@@ -24,14 +24,7 @@ CTL="$BUILD/ldmctl"
 HTTP_PORT=8080
 PY=/usr/bin/python3
 
-missing() {
-	tb_log "test_display: $* (deps.txt)"
-	[ "${CI:-}" = true ] && exit 1
-	exit 77
-}
-for t in Xvfb xterm xdotool xdpyinfo socat curl; do
-	command -v $t >/dev/null || missing "$t is not installed"
-done
+tb_require_cmd Xvfb xterm xdotool xdpyinfo socat curl
 
 tb_init
 chmod o+x "$BUILD" 2>/dev/null

@@ -18,13 +18,7 @@ RUN="$BUILD/ldm-run"
 HTTP_PORT=8081 # the internet's web server, which the relays forward to
 RACE_N=${LDMT_RACE_N:-100000}
 
-for tool in socat tmux screen curl python3; do
-	command -v "$tool" >/dev/null || {
-		echo "test_unix: $tool is missing (deps.txt)"
-		[ "${CI:-}" = true ] && exit 1
-		exit 77
-	}
-done
+tb_require_cmd socat tmux screen curl python3
 
 tb_init
 chmod o+x "$BUILD" "$BUILD/tests" "$BUILD/tests/tools" 2>/dev/null
