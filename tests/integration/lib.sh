@@ -245,6 +245,22 @@ tb_start_daemon() {
 	return 1
 }
 
+# tb_listens NS PROTO:PORT...: true when something in namespace NS listens on each
+# (tcp:5760, udp:14550), on any address.
+tb_listens() {
+	local ns=$1 p
+	shift
+	for p in "$@"; do
+		case ${p%%:*} in tcp) ;; udp) ;; *) return 1 ;; esac
+		tb_in "$ns" ss -Hln --"${p%%:*}" "sport = :${p#*:}" 2>/dev/null | grep -q . || return 1
+	done
+}
+
+# tb_wait_listen NS PROTO:PORT...: waits (at most 5 s) until tb_listens; says which did not.
+tb_wait_listen() {
+	tb_wait 5 tb_listens "$@" || { tb_log "not listening in $1: ${*:2}"; return 1; }
+}
+
 # tb_listening_or_gone SOCKET PID: the socket is there, or PID has ended (no use waiting).
 tb_listening_or_gone() {
 	[ -S "$1" ] || tb_all_gone "$2"
