@@ -147,6 +147,7 @@ tb_cleanup() {
 		rmdir "$cg" 2>/dev/null || tb_log "cleanup: cgroup $cg still busy"
 	done
 	if [ -n "${LDMT_KEEP:-}" ]; then
+		: >"$TB_TMP/.kept" # tb_sweep_stale leaves it
 		tb_log "kept $TB_TMP"
 	elif [ -n "$TB_TMP" ]; then
 		rm -rf "$TB_TMP"
@@ -310,8 +311,9 @@ tb_stale_pid() {
 # tb_sweep_stale: removes what a test killed with SIGKILL left behind, found by the tests'
 # own naming only: network namespaces ldmt<pid>-* (the processes in them first, by pid),
 # cgroups ldmt<pid> and ldmt<pid>-* under the cgroup2 mount (their processes killed with
-# cgroup.kill), /etc/netns/ldmt<pid>-* and groups ldmt<pid>g, each where no process <pid>
-# runs any more. Each removal is logged.
+# cgroup.kill), /etc/netns/ldmt<pid>-*, groups ldmt<pid>g and temporary directories
+# /tmp/ldm-it.ldmt<pid>.* (but one LDMT_KEEP kept), each where no process <pid> runs any more. Each removal is
+# logged.
 tb_sweep_stale() {
 	local ns pid cg mnt d g
 	for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^ldmt[0-9]+-/ { print $1 }'); do
@@ -337,6 +339,13 @@ tb_sweep_stale() {
 		tb_log "sweep: stale $d"
 		rm -f "$d/resolv.conf" && rmdir "$d" 2>/dev/null
 	done
+	for d in /tmp/ldm-it.ldmt[0-9]*.*; do
+		[ -d "$d" ] && [ ! -e "$d/.kept" ] || continue
+		d=${d#/tmp/ldm-it.}
+		tb_stale_pid "${d%%.*}" || continue
+		tb_log "sweep: stale /tmp/ldm-it.$d"
+		rm -rf -- "/tmp/ldm-it.$d"
+	done
 	for g in $(awk -F: '$1 ~ /^ldmt[0-9]+g$/ { print $1 }' /etc/group); do
 		tb_stale_pid "$g" || continue
 		tb_log "sweep: stale group $g"
@@ -350,7 +359,7 @@ tb_init() {
 	tb_sweep_stale
 	trap tb_cleanup EXIT
 	trap 'exit 130' INT TERM
-	TB_TMP=$(mktemp -d /tmp/ldm-it.XXXXXX)
+	TB_TMP=$(mktemp -d "/tmp/ldm-it.$TB_ID.XXXXXX") # named by pid for tb_sweep_stale
 	chmod 0755 "$TB_TMP"
 	mkdir -m 0755 "$TB_TMP/policies" "$TB_TMP/state" "$TB_TMP/persist"
 	mkdir -m 1777 "$TB_TMP/out" # where sandboxed programs may write
