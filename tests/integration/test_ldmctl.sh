@@ -34,6 +34,9 @@ log_has() { ctl log "${@:2}" --log "$TB_LOG" 2>/dev/null | grep -Eq -- "$1"; }
 
 tb_spawn tb_in "$TB_INET" "$NET" tcp-serve :: 443 60 >/dev/null
 tb_wait_listen "$TB_INET" tcp:443
+# The session numbers below (1, 2, 3) are those of the two spares the daemon makes at its
+# start, then the next: start only once both wait ready.
+tb_wait 5 status_has ', spares ready 2,'
 
 # Session 1: one blocked connection to the internet.
 run_app "$NET" tcp-connect "$INET4" 443 2 2>/dev/null
