@@ -153,7 +153,7 @@ tb_wait 5 listening_or_gone && listening ||
 		"$TB_TMP/daemon.out"
 tb_in "$TB_DRN" "$NET" udp-stream "$LAPTOP4" 14550 2 >"$TB_TMP/drone.out" 2>&1
 drone_rc=$?
-wait "$APP"
+tb_wait_pid 60 "$APP"
 app_rc=$?
 sent=$(sed -n 's/^stream: sent \([0-9]*\),.*/\1/p' "$TB_TMP/drone.out")
 answered=$(sed -n 's/^stream: .*answered \([0-9]*\)$/\1/p' "$TB_TMP/drone.out")

@@ -52,13 +52,42 @@ tb_check() {
 	if "$@"; then tb_pass "$name"; else tb_fail "$name"; fi
 }
 
-# Root-only: exits 77 (skip), except in CI where a skipped integration test is a failure.
-tb_require_root() {
-	if [ "$(id -u)" != 0 ]; then
-		tb_log "$0: needs root (network namespaces, iptables, cgroups)"
-		[ "${CI:-}" = true ] && exit 1
-		exit 77
+# tb_skip REASON: this test cannot run here (not root, a tool or kernel feature missing).
+# Says why, loudly, and exits 77; in CI (CI=true) a test that cannot run is a failure: it
+# says so and exits 1. Never pass silently.
+tb_skip() {
+	if [ "${CI:-}" = true ]; then
+		printf '%s: FAIL (CI=true): cannot run: %s\n' "$(basename "$0" .sh)" "$*"
+		exit 1
 	fi
+	printf '%s: SKIP: %s\n' "$(basename "$0" .sh)" "$*"
+	exit 77
+}
+
+# Root-only: see tb_skip.
+tb_require_root() {
+	[ "$(id -u)" = 0 ] || tb_skip "needs root (network namespaces, iptables, cgroups)"
+}
+
+# tb_require_cmd COMMAND...: tb_skip unless every COMMAND is installed.
+tb_require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || tb_skip "$c is not installed (make deps)"
+	done
+}
+
+# tb_wait_pid SECONDS PID: waits (at most SECONDS times TB_TIME_SCALE) until child PID
+# ends; returns its exit status. A child still running then is killed (SIGKILL), reaped,
+# and 124 returned, so that no test hangs on a program that ignores its signal.
+tb_wait_pid() {
+	if ! tb_wait "$1" tb_all_gone "$2"; then
+		tb_log "$(basename "$0" .sh): pid $2 still running after $1 s: killed"
+		kill -KILL "$2" 2>/dev/null
+		wait "$2" 2>/dev/null
+		return 124
+	fi
+	wait "$2"
 }
 
 tb_cgroup2_mount() {
@@ -91,7 +120,8 @@ tb_cleanup() {
 	for pid in "${TB_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
-	sleep 0.3
+	# A moment to end on TERM (the daemon removes its rules), then KILL.
+	tb_wait 1 tb_all_gone "${TB_PIDS[@]}"
 	for pid in "${TB_PIDS[@]}"; do
 		kill -KILL "$pid" 2>/dev/null
 	done
@@ -102,7 +132,10 @@ tb_cleanup() {
 			kill -KILL "$pid" 2>/dev/null
 		done
 	done
-	wait 2>/dev/null
+	for pid in "${TB_PIDS[@]}"; do
+		tb_wait_pid 5 "$pid" 2>/dev/null
+	done
+	tb_wait 5 tb_netns_empty "$TB_LAP" "$TB_DRN" "$TB_RTR" "$TB_INET"
 	for ns in "$TB_LAP" "$TB_DRN" "$TB_RTR" "$TB_INET"; do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -114,10 +147,30 @@ tb_cleanup() {
 		rmdir "$cg" 2>/dev/null || tb_log "cleanup: cgroup $cg still busy"
 	done
 	if [ -n "${LDMT_KEEP:-}" ]; then
+		: >"$TB_TMP/.kept" # tb_sweep_stale leaves it
 		tb_log "kept $TB_TMP"
 	elif [ -n "$TB_TMP" ]; then
 		rm -rf "$TB_TMP"
 	fi
+}
+
+# tb_all_gone PID...: true when none of the PIDs runs any more (a zombie counts as gone).
+tb_all_gone() {
+	local pid
+	for pid in "$@"; do
+		[ -e "/proc/$pid" ] || continue
+		[ "$(sed -n 's/^[0-9]* (.*) \([A-Z]\) .*/\1/p' "/proc/$pid/stat" 2>/dev/null)" = Z ] ||
+			return 1
+	done
+	return 0
+}
+
+# tb_netns_empty NS...: true when no process is left in any of the namespaces NS.
+tb_netns_empty() {
+	local ns
+	for ns in "$@"; do
+		[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || return 1
+	done
 }
 
 tb_ensure_user() {
@@ -171,7 +224,7 @@ tb_spawn() {
 # tb_start_daemon BUILD [FLAG...]: a private daemon in the laptop namespace, with FLAGs
 # added to its command line. Sets TB_SOCK, TB_LOG, TB_DAEMON (pid), TB_CGROOT.
 tb_start_daemon() {
-	local build=$1 i
+	local build=$1
 	shift
 	TB_SOCK="$TB_TMP/control.sock"
 	TB_LOG="$TB_TMP/events.jsonl"
@@ -187,14 +240,31 @@ tb_start_daemon() {
 		--cgroup-root "$TB_CGROOT" --queue 4242 "$@" >>"$TB_TMP/daemon.out" 2>&1 &
 	TB_DAEMON=$!
 	TB_PIDS+=("$TB_DAEMON")
-	for i in $(seq 1 100); do
-		[ -S "$TB_SOCK" ] && return 0
-		kill -0 "$TB_DAEMON" 2>/dev/null || break
-		sleep 0.05
-	done
+	tb_wait 5 tb_listening_or_gone "$TB_SOCK" "$TB_DAEMON" && [ -S "$TB_SOCK" ] && return 0
 	tb_log "daemon did not start:"
 	cat "$TB_TMP/daemon.out" >&2
 	return 1
+}
+
+# tb_listens NS PROTO:PORT...: true when something in namespace NS listens on each
+# (tcp:5760, udp:14550), on any address.
+tb_listens() {
+	local ns=$1 p
+	shift
+	for p in "$@"; do
+		case ${p%%:*} in tcp) ;; udp) ;; *) return 1 ;; esac
+		tb_in "$ns" ss -Hln --"${p%%:*}" "sport = :${p#*:}" 2>/dev/null | grep -q . || return 1
+	done
+}
+
+# tb_wait_listen NS PROTO:PORT...: waits (at most 5 s) until tb_listens; says which did not.
+tb_wait_listen() {
+	tb_wait 5 tb_listens "$@" || { tb_log "not listening in $1: ${*:2}"; return 1; }
+}
+
+# tb_listening_or_gone SOCKET PID: the socket is there, or PID has ended (no use waiting).
+tb_listening_or_gone() {
+	[ -S "$1" ] || tb_all_gone "$2"
 }
 
 # Installs policy files (root-owned, 0644) for the daemon: tb_policy NAME TEXT.
@@ -203,20 +273,20 @@ tb_policy() {
 	printf '%s\n' "$2" >"$TB_TMP/policies/$1.conf"
 }
 
-# Starts a capture in namespace NS on IFACE into FILE; its pid is in TB_LAST. Stop it with
-# tb_capture_count.
+# Starts a capture in namespace NS on IFACE into FILE and returns once tcpdump listens
+# (tb_capture_ready; a capture that did not start within 5 s is logged); its pid is in
+# TB_LAST. Stop it with tb_capture_count.
 tb_capture() {
-	local ns=$1 iface=$2 file=$3
-	tb_spawn tb_in "$ns" tcpdump -i "$iface" -n -U -w "$file" >/dev/null 2>&1
-	sleep 0.5
+	tb_capture_ready "$@" || tb_log "capture on $1 $2 did not start: $(cat "$3.err")"
 }
 
 # Stops capture PID and prints how many packets of FILE match FILTER.
 tb_capture_count() {
 	local pid=$1 file=$2 filter=$3
+	# Not a synchronisation: packets still on their way (veth, a forwarding hop) get this
+	# long to reach the capture, since "none arrived" is what most callers count.
 	sleep 0.3
-	kill -INT "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	tb_capture_stop "$pid"
 	tcpdump -n -r "$file" "$filter" 2>/dev/null | wc -l
 }
 
@@ -230,11 +300,66 @@ tb_log_count() {
 	if [ -z "$lines" ]; then echo 0; else printf '%s\n' "$lines" | wc -l; fi
 }
 
+# tb_stale_pid NAME: for a name the tests give by pid (ldmt<PID>, ldmt<PID>-..., ldmt<PID>g),
+# true when that test is gone (no process PID: all tests share this pid namespace).
+tb_stale_pid() {
+	local pid=${1#ldmt}
+	pid=${pid%%[!0-9]*}
+	[ -n "$pid" ] && [ "$1" != "ldmt$$" ] && [ ! -e "/proc/$pid" ]
+}
+
+# tb_sweep_stale: removes what a test killed with SIGKILL left behind, found by the tests'
+# own naming only: network namespaces ldmt<pid>-* (the processes in them first, by pid),
+# cgroups ldmt<pid> and ldmt<pid>-* under the cgroup2 mount (their processes killed with
+# cgroup.kill), /etc/netns/ldmt<pid>-*, groups ldmt<pid>g and temporary directories
+# /tmp/ldm-it.ldmt<pid>.* (but one LDMT_KEEP kept), each where no process <pid> runs any more. Each removal is
+# logged.
+tb_sweep_stale() {
+	local ns pid cg mnt d g
+	for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^ldmt[0-9]+-/ { print $1 }'); do
+		tb_stale_pid "$ns" || continue
+		tb_log "sweep: stale network namespace $ns"
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		tb_wait 5 tb_netns_empty "$ns"
+		ip netns del "$ns" 2>/dev/null
+	done
+	mnt=$(tb_cgroup2_mount)
+	for cg in "$mnt"/ldmt[0-9]*; do
+		[[ ${cg##*/} =~ ^ldmt[0-9]+(-.*)?$ ]] && [ -d "$cg" ] || continue
+		tb_stale_pid "${cg##*/}" || continue
+		tb_log "sweep: stale cgroup $cg"
+		[ -e "$cg/cgroup.kill" ] && echo 1 >"$cg/cgroup.kill" 2>/dev/null
+		tb_wait 5 sh -c '! grep -qs . $(find "$1" -name cgroup.procs)' _ "$cg"
+		find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	for d in /etc/netns/ldmt[0-9]*-*; do
+		[ -d "$d" ] && tb_stale_pid "${d##*/}" || continue
+		tb_log "sweep: stale $d"
+		rm -f "$d/resolv.conf" && rmdir "$d" 2>/dev/null
+	done
+	for d in /tmp/ldm-it.ldmt[0-9]*.*; do
+		[ -d "$d" ] && [ ! -e "$d/.kept" ] || continue
+		d=${d#/tmp/ldm-it.}
+		tb_stale_pid "${d%%.*}" || continue
+		tb_log "sweep: stale /tmp/ldm-it.$d"
+		rm -rf -- "/tmp/ldm-it.$d"
+	done
+	for g in $(awk -F: '$1 ~ /^ldmt[0-9]+g$/ { print $1 }' /etc/group); do
+		tb_stale_pid "$g" || continue
+		tb_log "sweep: stale group $g"
+		groupdel "$g" 2>/dev/null
+	done
+	return 0
+}
+
 tb_init() {
 	tb_require_root
+	tb_sweep_stale
 	trap tb_cleanup EXIT
 	trap 'exit 130' INT TERM
-	TB_TMP=$(mktemp -d /tmp/ldm-it.XXXXXX)
+	TB_TMP=$(mktemp -d "/tmp/ldm-it.$TB_ID.XXXXXX") # named by pid for tb_sweep_stale
 	chmod 0755 "$TB_TMP"
 	mkdir -m 0755 "$TB_TMP/policies" "$TB_TMP/state" "$TB_TMP/persist"
 	mkdir -m 1777 "$TB_TMP/out" # where sandboxed programs may write
@@ -273,7 +398,7 @@ tb_capture_ready() {
 # tb_capture_stop PID: stops a capture started by tb_capture_ready.
 tb_capture_stop() {
 	kill -TERM "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
+	tb_wait_pid 10 "$1" 2>/dev/null
 	return 0
 }
 
@@ -390,7 +515,7 @@ tb_app_cmd() {
 # every LDM- rule on the way out).
 tb_stop_daemon() {
 	kill -TERM "$TB_DAEMON" 2>/dev/null
-	wait "$TB_DAEMON" 2>/dev/null
+	tb_wait_pid 30 "$TB_DAEMON" 2>/dev/null
 	return 0
 }
 

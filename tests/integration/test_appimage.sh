@@ -13,11 +13,7 @@ NET="$BUILD/tests/tools/ldm-net"
 RUN="$BUILD/ldm-run"
 RUNTIME="$BUILD/tests/tools/ldm-appimage-runtime"
 
-if ! command -v mksquashfs >/dev/null || ! command -v unsquashfs >/dev/null; then
-	echo "test_appimage: squashfs-tools is not installed (make deps)"
-	[ "${CI:-}" = true ] && exit 1
-	exit 77
-fi
+tb_require_cmd mksquashfs unsquashfs
 
 tb_init
 tb_policy t 'name = "t";

@@ -24,15 +24,8 @@ RUN="$BUILD/ldm-run"
 HTTP_PORT=8080
 PY=/usr/bin/python3 # Debian's, with python3-gi
 
-missing() {
-	tb_log "test_dbus: $* (deps.txt)"
-	[ "${CI:-}" = true ] && exit 1
-	exit 77
-}
-for t in dbus-daemon dbus-send gdbus curl xdg-dbus-proxy tcpdump; do
-	command -v $t >/dev/null || missing "$t is not installed"
-done
-$PY -c 'from gi.repository import Gio' 2>/dev/null || missing "python3-gi is not installed"
+tb_require_cmd dbus-daemon dbus-send gdbus curl xdg-dbus-proxy tcpdump
+$PY -c 'from gi.repository import Gio' 2>/dev/null || tb_skip "python3-gi is not installed"
 
 tb_init
 chmod o+x "$BUILD" 2>/dev/null
@@ -139,6 +132,7 @@ tb_check "no dbus rule: dbus-send --session to org.example.PhoneHome fails ($(fi
 tb_check "no dbus rule: the attempt on the withheld session bus is logged" \
 	tb_wait 3 sh -c "grep '\"event\":\"blocked\"' '$TB_LOG' | grep '\"proto\":\"unix\"' |
 		grep -F '\"dst\":\"/dev/null/ldm-run-no-session-bus\"' | grep -qF 'D-Bus'"
+# Not a synchronisation: what is tested is that nothing arrives; stragglers get this long.
 sleep 0.3
 tb_check "no dbus rule: the activation request did not reach the internet ($(($(requests) - base)) new)" \
 	[ "$(requests)" = "$base" ]
@@ -184,12 +178,12 @@ mon=$!
 tb_as_user "$TB_LAP" "${bus_env[@]}" timeout 4 dbus-monitor --session >"$O/monitor-bed.out" 2>&1 &
 bedmon=$!
 tb_wait 5 grep -q "NameAcquired" "$O/monitor.out" 2>/dev/null
+tb_wait 5 grep -q "NameAcquired" "$O/monitor-bed.out" 2>/dev/null
 for i in 1 2 3; do
 	tb_as_user "$TB_LAP" "${bus_env[@]}" dbus-send --session --type=signal /secret \
 		org.example.Secret.Leak string:"pilot-password-$i"
-	sleep 0.3
 done
-wait "$mon" "$bedmon"
+tb_wait_pid 60 "$mon"; tb_wait_pid 60 "$bedmon"
 tb_check "bed: a monitor outside a session sees the broadcast secret" \
 	grep -q pilot-password "$O/monitor-bed.out"
 tb_check "notify: the app saw bus traffic of its own only, not a secret broadcast by another client" \
@@ -251,6 +245,7 @@ launch_ms() {
 tb_log "launch of 'true', median of 5: $(launch_ms nobus) ms without a dbus rule, $(launch_ms notify) ms with the proxy"
 
 # Nothing of cases 1-4 reached the internet.
+# Not a synchronisation: what is tested is that nothing arrives; stragglers get this long.
 sleep 0.5
 tb_check "no request from inside a session reached the internet host ($(($(requests) - base)) new)" \
 	[ "$(requests)" = "$base" ]
@@ -272,6 +267,7 @@ if [ "$(last_rc "$O/direct.out")" != 0 ]; then
 else
 	tb_fail "direct: a connect to the real bus socket fails [NEEDS the unix-socket mediation of ldm-run (proto \"unix\" rules): in this build the app reached $REAL and listed its names]"
 fi
+# Not a synchronisation: what is tested is that nothing arrives; stragglers get this long.
 sleep 0.5
 tb_check "direct: no request reached the internet host ($(($(requests) - base)) new)" \
 	[ "$(requests)" = "$base" ]

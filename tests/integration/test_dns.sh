@@ -29,7 +29,7 @@ tb_spawn_in "$TB_INET" dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfa
 	--listen-address="$INET4" --address=/example.org/"$INET4" --pid-file= \
 	--log-facility=/dev/null --user=root
 tb_spawn_in "$TB_INET" "$NET" tcp-serve :: 443 60 >/dev/null
-sleep 0.5
+tb_wait_listen "$TB_INET" udp:53 tcp:443
 tb_capture "$TB_INET" veth-rtr "$TB_TMP/inet.pcap"
 cap=$TB_LAST
 

@@ -36,7 +36,8 @@ tb_spawn tb_in "$TB_DRN" "$NET" udp-echo :: 14550 120 >/dev/null
 tb_spawn tb_in "$TB_DRN" "$NET" tcp-serve :: 5760 120 >/dev/null
 tb_spawn tb_in "$TB_INET" "$NET" tcp-serve :: 443 120 >/dev/null
 tb_spawn tb_in "$TB_INET" "$NET" udp-echo :: 9999 120 >/dev/null
-sleep 0.3
+tb_wait_listen "$TB_DRN" udp:14550 tcp:5760
+tb_wait_listen "$TB_INET" tcp:443 udp:9999
 
 tb_capture "$TB_INET" veth-rtr "$TB_TMP/inet.pcap"
 cap=$TB_LAST
@@ -69,22 +70,24 @@ tb_check "and the deny is logged with its rule" [ "$(tb_log_count '"dst":"192.16
 # doing the same gets no answer, and the attempt to answer is logged.
 tb_spawn run_app gcs "$NET" udp-answer 14550 5
 pid=$TB_LAST
-sleep 0.5
+tb_wait_listen "$TB_LAP" udp:14550
 tb_check "the app answers the drone's inbound MAVLink" \
 	tb_in "$TB_DRN" "$NET" udp-ask 192.168.144.1 14550 3
-wait "$pid"
+tb_wait_pid 60 "$pid"
 tb_spawn run_app gcs "$NET" udp-answer 14550 3
 pid=$TB_LAST
-sleep 0.5
+tb_wait_listen "$TB_LAP" udp:14550
 tb_in "$TB_INET" "$NET" udp-ask 203.0.113.2 14550 2
 tb_check "the app cannot answer an internet host" [ "$?" != 0 ]
-wait "$pid"
+tb_wait_pid 60 "$pid"
 tb_check "the blocked answer is logged as one to a flow the peer opened" \
 	[ "$(tb_log_count '"dst":"198.51.100.7"' 'a flow the peer opened')" -ge 1 ]
 
 # 4. Folding: 1,000 attempts (new flows) to one blocked destination, few records.
 run_app gcs "$NET" udp-spray "$INET4" 7777 1000 >/dev/null
-sleep 1.5
+# Folded records are written when their window closes: wait until all 1000 are counted.
+sum_is() { [ "$(tb_log_sum "$2")" = "$1" ]; }
+tb_wait 5 sum_is 1000 '"dport":7777'
 recs=$(tb_log_count '"dport":7777')
 sum=$(grep -F '"dport":7777' "$TB_LOG" | sed -n 's/.*"count":\([0-9]*\).*/\1/p' |
 	awk '{ s += $1 } END { print s + 0 }')
@@ -92,18 +95,25 @@ tb_check "1000 identical attempts fold into $recs records" [ "$recs" -ge 1 -a "$
 tb_check "whose counts add up to 1000 (got $sum)" [ "$sum" = 1000 ]
 
 # 5. The daemon dies (kill -9) during a session: the aircraft stream goes on, internet
-# attempts leak nothing; a new daemon takes the session up again.
-(run_app gcs sh -c "$NET udp-stream $DRONE4 14550 7 >$TB_TMP/out/stream.out 2>&1 &
-	sleep 1.5; $NET tcp-connect $INET4 443 1 >/dev/null 2>&1; echo \$? >$TB_TMP/out/c1.rc
-	sleep 2.5; $NET tcp-connect $INET4 443 3 >/dev/null 2>&1; echo \$? >$TB_TMP/out/c2.rc; wait") \
+# attempts leak nothing; a new daemon takes the session up again. The app makes each
+# attempt when told (a go file; it waits at most 10 s for each).
+O5=$TB_TMP/out
+(run_app gcs sh -c "$NET udp-stream $DRONE4 14550 7 >$O5/stream.out 2>&1 & : >$O5/ready5
+	go() { i=0; while [ ! -e $O5/\$1 ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done; }
+	go go1; $NET tcp-connect $INET4 443 1 >/dev/null 2>&1; echo \$? >$O5/c1.rc
+	go go2; $NET tcp-connect $INET4 443 3 >/dev/null 2>&1; echo \$? >$O5/c2.rc; wait") \
 	>"$TB_TMP/app5.out" 2>&1 &
 app5=$!
-sleep 1
+tb_wait 10 test -e "$O5/ready5"
+resumed() { [ "$(tb_log_count '"event":"session_start"' 'resumed after a daemon restart')" -ge 1 ]; }
 kill -9 "$TB_DAEMON"
-wait "$TB_DAEMON" 2>/dev/null
-sleep 2.5
+tb_wait_pid 10 "$TB_DAEMON" 2>/dev/null
+touch "$O5/go1"
+tb_wait 10 test -s "$O5/c1.rc"
 tb_start_daemon "$BUILD" || tb_fail "the daemon restarts"
-wait "$app5"
+tb_wait 10 resumed
+touch "$O5/go2"
+tb_wait_pid 60 "$app5"
 tb_check "the aircraft stream went on while the daemon was dead ($(cat "$TB_TMP/out/stream.out"))" \
 	grep -q 'stream: sent' "$TB_TMP/out/stream.out"
 tb_check "with at least 90% answered" \
@@ -120,24 +130,29 @@ tb_check "the restarted daemon resumed the session" \
 # by hand comes back first, and a tamper event is logged.
 tb_check "no tamper event while only sessions changed" [ "$(tb_log_count '"event":"tamper"')" = 0 ]
 tb_in "$TB_LAP" iptables -t mangle -D OUTPUT -j LDM-OUT
-sleep 0.5
-tb_check "the deleted jump is back" sh -c "nsenter --net=/run/netns/$TB_LAP iptables -t mangle \
+tb_check "the deleted jump is back" tb_wait 5 sh -c "nsenter --net=/run/netns/$TB_LAP iptables -t mangle \
 	-S OUTPUT | sed -n 2p | grep -qx -- '-A OUTPUT -j LDM-OUT'"
-tb_check "a tamper event is logged" [ "$(tb_log_count '"event":"tamper"')" -ge 1 ]
+tampers_over() { [ "$(tb_log_count '"event":"tamper"')" -gt "$1" ]; }
+tb_check "a tamper event is logged" tb_wait 5 tampers_over 0
+status_num() {
+	"$BUILD/ldmctl" status --socket "$TB_SOCK" | sed -n "s/.*, $1 \([0-9]*\)[ ,].*/\1/p"
+}
+# The daemon answers status from its loop, so an answer counting one more commit means
+# the repair is over (a rule changed while it runs would be taken for the repair's own).
+commits_over() { [ "$(status_num 'rule commits')" -gt "$1" ]; }
+commits=$(status_num 'rule commits')
 tb_in "$TB_LAP" iptables -t filter -F OUTPUT
-sleep 0.5
-tb_check "a flushed filter OUTPUT gets its guard back" sh -c "nsenter \
+tb_check "a flushed filter OUTPUT gets its guard back" tb_wait 5 sh -c "nsenter \
 	--net=/run/netns/$TB_LAP iptables -S OUTPUT | grep -qx -- '-A OUTPUT -j LDM-GUARD'"
+tb_wait 5 commits_over "$commits"
 # An ACCEPT with more words than any rule of ours (60 comment matches): removed, and logged.
 before=$(tb_log_count '"event":"tamper"')
 big=()
 for i in $(seq 60); do big+=(-m comment --comment "c$i"); done
 tb_in "$TB_LAP" iptables -t mangle -I LDM-OUT 1 "${big[@]}" -j ACCEPT
-sleep 0.5
-tb_check "an oversized ACCEPT put into LDM-OUT is gone" sh -c "! nsenter \
+tb_check "an oversized ACCEPT put into LDM-OUT is gone" tb_wait 5 sh -c "! nsenter \
 	--net=/run/netns/$TB_LAP iptables -t mangle -S LDM-OUT | grep -q 'c60'"
-tb_check "and the oversized rule is a tamper event" \
-	[ "$(tb_log_count '"event":"tamper"')" -gt "$before" ]
+tb_check "and the oversized rule is a tamper event" tb_wait 5 tampers_over "$before"
 
 # 7. Spares: two sessions' worth of cgroup and rules wait in the kernel, so that a session
 # starts without a rule commit; the commit that compiles its policy's static rules follows in
@@ -154,20 +169,17 @@ tb_spawn run_app gcs sleep 3
 app=$TB_LAST
 tb_check "a session's static rules reach the kernel in the background" tb_wait 3 compiled_are -ge 1
 tb_check "a new spare replaces the one taken" tb_wait 3 cg_dirs_are 3
-wait "$app"
+tb_wait_pid 60 "$app"
 tb_check "after the session, its rules go" tb_wait 3 compiled_are = 0
 tb_check "and its cgroup" tb_wait 3 cg_dirs_are 2
 # Our own commits are not checked as if another program had changed the rules (each
 # nf_tables transaction names its committer): sessions one after another, each a commit
 # at its start and one at its end, and no rule check but (perhaps) the 5-second poll.
-status_num() {
-	"$BUILD/ldmctl" status --socket "$TB_SOCK" | sed -n "s/.*, $1 \([0-9]*\)[ ,].*/\1/p"
-}
 checks=$(status_num 'rule checks')
 commits=$(status_num 'rule commits')
 for i in 1 2 3 4; do
 	run_app gcs true >/dev/null 2>&1
-	sleep 0.5
+	tb_wait 3 compiled_are = 0 # the session's end commit is done
 done
 checks=$(($(status_num 'rule checks') - checks))
 commits=$(($(status_num 'rule commits') - commits))
@@ -182,7 +194,7 @@ for i in 1 2 3 4 5; do
 done
 ok=0
 for i in 1 2 3 4 5; do
-	wait "${pids[i]}" && ok=$((ok + 1))
+	tb_wait_pid 60 "${pids[i]}" && ok=$((ok + 1))
 done
 tb_check "five sessions started at once all reach the drone ($ok of 5)" [ "$ok" = 5 ]
 tb_check "and all of them end, leaving the two spares" tb_wait 5 cg_dirs_are 2
@@ -223,7 +235,7 @@ session_running() { "$BUILD/ldmctl" status --socket "$TB_SOCK" | grep -q '^sessi
 tb_check "a session starts" tb_wait 3 session_running
 tb_check "with its compiled rules in the kernel when it is ready" compiled_are -ge 1
 tb_check "udp to the drone is answered (--spares 0)" run_app gcs "$NET" udp-ask "$DRONE4" 14550 3
-wait "$app"
+tb_wait_pid 60 "$app"
 
 # 10. A daemon stopped with no session leaves nothing: no LDM- rule, no cgroup (spares too).
 # (The last session ends 300 ms after its processes.)

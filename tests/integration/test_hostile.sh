@@ -52,7 +52,10 @@ tb_spawn tb_in "$TB_RTR" "$NET" udp-echo 0.0.0.0 14550 120 >/dev/null
 tb_spawn tb_in "$TB_INET" "$HOSTILE" peer "$LAPWAN" "$ANSWER_PORT" "$PEER_PORT" \
 	"$TB_TMP/out/ready" 90 >"$TB_TMP/peer.out"
 peer=$TB_LAST
-sleep 0.3
+tb_wait_listen "$TB_INET" udp:9999
+tb_wait_listen "$TB_RTR" udp:14550
+tb_wait 5 sh -c "nsenter --net=/run/netns/$TB_LAP ss -Hlx | grep -q '@$TB_ID-abstract'" ||
+	tb_log "the abstract socket @$TB_ID-abstract is not listening"
 
 tb_capture "$TB_INET" veth-rtr "$TB_TMP/inet.pcap"
 cap=$TB_LAST
@@ -74,9 +77,8 @@ tb_as_user "$TB_LAP" "$RUN" --socket "$TB_SOCK" --policy qgroundcontrol -- "$HOS
 	--wan-if veth-wan --lan-peer "$DRONE4" >"$TB_TMP/hostile.out" 2>"$TB_TMP/hostile.err"
 rc=$?
 cat "$TB_TMP/hostile.out"
-wait "$peer"
+tb_wait_pid 60 "$peer"
 peer_rc=$?
-sleep 1 # the last syscall reports and verdicts reach the log
 
 tb_check "the hostile app exits 0: no escape (rc $rc; $(tail -n1 "$TB_TMP/hostile.err"))" \
 	[ "$rc" = 0 ]
@@ -111,7 +113,12 @@ tb_check "the internet host's unsolicited datagram reached the app" \
 tb_check "the internet host got no answer ($(cat "$TB_TMP/peer.out"))" [ "$peer_rc" = 0 ]
 
 # The log: a blocked record for each network attempt, with its destination.
-blocked() { [ "$(tb_log_count '"event":"blocked"' '"policy":"qgroundcontrol"' "$@")" -ge 1 ]; }
+# Each waits (at most 5 s) for its record: the last reports and verdicts may still be on
+# their way to the log.
+blocked_now() {
+	[ "$(tb_log_count '"event":"blocked"' '"policy":"qgroundcontrol"' "$@")" -ge 1 ]
+}
+blocked() { tb_wait 5 blocked_now "$@"; }
 tb_check "log: tcp to $INET4:443 blocked" blocked '"proto":"tcp"' "\"dst\":\"$INET4\"" \
 	'"dport":443'
 tb_check "log: udp to $INET4:9999 blocked" blocked '"proto":"udp"' "\"dst\":\"$INET4\"" \
@@ -128,11 +135,12 @@ tb_check "log: the answer to $INET4:$PEER_PORT blocked" blocked '"proto":"udp"' 
 	"\"dst\":\"$INET4\"" "\"dport\":$PEER_PORT" "\"sport\":$ANSWER_PORT"
 
 # The log: a syscall_denied record for each notified call.
-denied_n() {
+denied_now() {
 	local want=$1
 	shift
 	[ "$(tb_log_sum '"event":"syscall_denied"' '"policy":"qgroundcontrol"' "$@")" -ge "$want" ]
 }
+denied_n() { tb_wait 5 denied_now "$@"; }
 # raw4, raw6, packet, packet-dgram, SOCK_PACKET, bluetooth: six socket() calls.
 tb_check "log: socket() of raw, packet and unlisted families denied (6 calls)" \
 	denied_n 6 '"syscall":"socket"'
@@ -150,9 +158,11 @@ tb_check "log: setns denied" denied_n 1 '"syscall":"setns"'
 for call in io_uring_setup ptrace process_vm_readv pidfd_getfd bpf; do
 	tb_check "log: $call denied" denied_n 1 "\"syscall\":\"$call\""
 done
-tb_check "the session end counts the denied syscalls" \
+end_denied_10() {
 	[ "$(grep -F '"event":"session_end"' "$TB_LOG" |
 		sed -n 's/.*"syscalls_denied":\([0-9]*\).*/\1/p' | tail -n1)" -ge 10 ]
+}
+tb_check "the session end counts the denied syscalls" tb_wait 5 end_denied_10
 
 # Nothing reached the internet: no packet from the laptop (any protocol, IPv4 or IPv6).
 n=$(tb_capture_count "$cap" "$TB_TMP/inet.pcap" "src host $LAPWAN or src host 2001:db8:1::2")

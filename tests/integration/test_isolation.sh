@@ -63,9 +63,11 @@ cap_start() {
 # cap_stop PID FILE FILTER: waits until the capture has seen the packets it got, stops it,
 # prints how many match FILTER.
 cap_stop() {
+	# Not a synchronisation: packets still on their way get this long to reach the capture
+	# (most callers count that none came).
 	sleep 0.3
 	kill -INT "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
+	tb_wait_pid 60 "$1" 2>/dev/null
 	tb_pcap_count "$2" "$3"
 }
 
@@ -82,7 +84,9 @@ FROM_A="udp and src host $LAPWAN and src port $SPORT and dst host $INET4 and udp
 # --- 1a: A and B at the same time (two slots) ---
 cap_start "$TB_INET" veth-rtr "$TB_TMP/iso1.pcap" || tb_fail "capture starts"
 cap=$TB_LAST
-run_app udp-out sh -c "'$NET' udp-send-from $SPORT $INET4 9999 2 - ldm-test && sleep 4" \
+# A stays (at most 10 s) until B is done: told by a file.
+run_app udp-out sh -c "'$NET' udp-send-from $SPORT $INET4 9999 2 - ldm-test && i=0 &&
+	while [ ! -e '$TB_TMP/out/a.end' ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done" \
 	>"$TB_TMP/a.out" 2>&1 &
 a_pid=$!
 TB_PIDS+=("$a_pid")
@@ -99,20 +103,23 @@ tb_check "1a: nothing of session B (offline) reached the internet while A runs (
 tb_check "1a: session B's datagrams were logged as blocked" tb_wait 3 sh -c \
 	"[ \$(grep -F '\"event\":\"blocked\"' '$TB_LOG' | grep -F '\"policy\":\"offline\"' |
 	grep -F '\"dst\":\"$INET4\"' | grep -cF '\"sport\":$SPORT') -ge 1 ]"
-wait "$a_pid" 2>/dev/null # A ends on its own
+touch "$TB_TMP/out/a.end"
+tb_wait_pid 60 "$a_pid" 2>/dev/null
 
 # --- 1b: A has ended; B comes next (the lowest free slot: A's, once its slot is freed) ---
 # 1a's sessions first end and leave the ruleset (a shared conntrack entry deleted under a
 # running flow is re-made from the peer's next answer, in the reply direction: A's next
 # datagram would then be judged as an answer, and blocked).
+# No session chain left (--spares 0: none waits either) means both are out of the ruleset.
+no_session_chain() { ! tb_in "$TB_LAP" iptables-save -t mangle | grep -q '^:LDM-S[0-9]'; }
 tb_wait 5 sh -c "[ \$(grep -cF '\"event\":\"session_end\"' '$TB_LOG') -ge 2 ]"
-sleep 1
+tb_wait 5 no_session_chain
 cap_start "$TB_INET" veth-rtr "$TB_TMP/iso2.pcap" || tb_fail "capture starts"
 cap=$TB_LAST
 run_app udp-out "$NET" udp-send-from "$SPORT" "$INET4" 9999 2 - ldm-test >"$TB_TMP/a.out" 2>&1
 before=$(blocked_count offline)
 # Let the daemon free A's slot (it is freed by the commit that takes A's chain out).
-sleep 1
+tb_wait 5 no_session_chain
 run_app offline "$NET" udp-send-from "$SPORT" "$INET4" 9999 3 - session-b >"$TB_TMP/b.out" 2>&1
 tb_check "1b: session B sent its datagrams ($(cat "$TB_TMP/b.out"))" grep -q "sent 3 of 3" \
 	"$TB_TMP/b.out"
@@ -129,11 +136,11 @@ tb_check "1b: session B's datagrams were logged as blocked" tb_wait 3 sh -c \
 # --- 3a: the laptop's own address under a CIDR rule ---
 tb_spawn_in "$TB_LAP" "$NET" udp-echo 0.0.0.0 7777 5
 fwd=$TB_LAST
-sleep 0.3
+tb_wait_listen "$TB_LAP" udp:7777
 run_app cidr "$NET" udp-send-from 40555 "$LAPTOP4" 7777 3 >"$TB_TMP/3a.out" 2>&1
 tb_check "3a: the session sent to $LAPTOP4:7777 ($(cat "$TB_TMP/3a.out"))" grep -q "sent 3 of 3" \
 	"$TB_TMP/3a.out"
-wait "$fwd" 2>/dev/null
+tb_wait_pid 60 "$fwd" 2>/dev/null
 fwd_rc=$?
 tb_check "3a: the forwarder outside the session got nothing (exit $fwd_rc: 2 = nothing)" \
 	[ "$fwd_rc" = 2 ]
@@ -183,7 +190,7 @@ tb_check "4: the limited broadcast out the uplink was logged as blocked" tb_wait
 tb_check "4: the uplink's subnet broadcast was logged as blocked" tb_wait 3 sh -c \
 	"[ \$(grep -F '\"event\":\"blocked\"' '$TB_LOG' | grep -F '\"policy\":\"qgroundcontrol\"' |
 	grep -F '\"dst\":\"203.0.113.255\"' | grep -cF '\"sport\":40563') -ge 1 ]"
-wait "$lis" 2>/dev/null
+tb_wait_pid 60 "$lis" 2>/dev/null
 lis_rc=$?
 tb_check "4: a listener outside the session got no looped-back copy (exit $lis_rc: 2 = nothing)" \
 	[ "$lis_rc" = 2 ]
@@ -199,7 +206,7 @@ tb_wait 5 sh -c "[ \$(grep -F '\"event\":\"session_start\"' '$TB_LOG' |
 	grep -cF '\"policy\":\"offline\"') -ge 3 ]"
 sid=$(grep -F '"event":"session_start"' "$TB_LOG" | tail -n1 | sed -n 's/.*"session":\([0-9]*\).*/\1/p')
 kill -9 "$TB_DAEMON"
-wait "$TB_DAEMON" 2>/dev/null
+tb_wait_pid 60 "$TB_DAEMON" 2>/dev/null
 cap_start "$TB_INET" veth-rtr "$TB_TMP/5.pcap" || tb_fail "capture starts"
 cap=$TB_LAST
 touch "$O/go"
@@ -213,7 +220,7 @@ tb_check "5: the restarted daemon logged the 5 dropped datagrams for session $si
 	sh -c "grep -F '\"event\":\"blocked\"' '$TB_LOG' | grep -F '\"session\":$sid,' |
 	grep -F '\"reason\":\"enforcer not running\"' | grep -qF '\"count\":5'"
 touch "$O/end"
-wait "$app5" 2>/dev/null
+tb_wait_pid 60 "$app5" 2>/dev/null
 tb_check "5: its session_end counts them" tb_wait 5 sh -c \
 	"grep -F '\"event\":\"session_end\"' '$TB_LOG' | grep -F '\"session\":$sid,' |
 	grep -qE '\"blocked\":([5-9]|[1-9][0-9])'"
@@ -257,11 +264,11 @@ tb_check "9: the tamper record names the changed rule" \
 	sh -c "grep -F '\"event\":\"tamper\"' '$TB_LOG' | tail -n1 | grep -q \"$chain.*9998\""
 tb_check "9: and it is repaired (rule 1 says 9999 again)" tb_wait 5 rule_says 9999
 touch "$O/end9"
-wait "$app9" 2>/dev/null
+tb_wait_pid 60 "$app9" 2>/dev/null
 
 # --- 4c: the uplink named in the configuration ---
 kill -TERM "$TB_DAEMON"
-wait "$TB_DAEMON" 2>/dev/null
+tb_wait_pid 60 "$TB_DAEMON" 2>/dev/null
 rm -f "$TB_SOCK"
 tb_start_daemon "$BUILD" --spares 0 --uplink veth-drone || tb_fail "the daemon restarts"
 cap_start "$TB_DRN" veth-lap "$TB_TMP/4cd.pcap" || tb_fail "capture starts"

@@ -13,46 +13,38 @@ set -u
 B=${1:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 case $B in /*) ;; *) B=$ROOT/$B ;; esac
+. "$ROOT/tests/integration/lib.sh"
 USER_NAME=ldmtest
-NS=ldmt-run-$$
-PASS=0
-FAIL=0
+NS=$TB_ID-run # named like lib.sh's, so that tb_sweep_stale finds it after a kill -9
 PIDS=()
 DPID=
 
-skip() {
-	echo "test_launcher: skipped: $*"
-	[ "${CI:-}" = true ] && exit 1
-	exit 77
-}
-
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, cgroups, a daemon)"
-[ -x "$B/ldm-run" ] || skip "$B/ldm-run is not built (make $B/ldm-run)"
+tb_require_root
+[ -x "$B/ldm-run" ] || tb_skip "$B/ldm-run is not built (make $B/ldm-run)"
 [ -x "$B/ldm-enforcerd" ] ||
-	skip "$B/ldm-enforcerd is not built yet: the daemon is not finished (make $B/ldm-enforcerd)"
-for t in ip nsenter setpriv useradd python3; do
-	command -v $t >/dev/null || skip "$t is not installed"
-done
+	tb_skip "$B/ldm-enforcerd is not built yet: the daemon is not finished (make $B/ldm-enforcerd)"
+tb_require_cmd ip nsenter setpriv useradd python3
 CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
-[ -n "$CGROOT" ] || skip "no cgroup2 file system mounted"
-CG=$CGROOT/ldm-test-$$
+[ -n "$CGROOT" ] || tb_skip "no cgroup2 file system mounted"
+CG=$CGROOT/$TB_ID-run
+tb_sweep_stale
 
 cleanup() {
 	local d
 	for p in "${PIDS[@]}"; do
 		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
+		tb_wait_pid 5 "$p" 2>/dev/null
 	done
 	# Whatever the programs left behind: only our own test cgroup is killed.
 	if [ -d "$CG" ]; then
 		for d in $(find "$CG" -mindepth 1 -type d 2>/dev/null); do
 			[ -e "$d/cgroup.kill" ] && echo 1 >"$d/cgroup.kill" 2>/dev/null
 		done
-		sleep 0.3
+		tb_wait 5 sh -c '! grep -qs . $(find "$1" -mindepth 2 -name cgroup.procs)' _ "$CG"
 	fi
 	if [ -n "$DPID" ]; then
 		kill -TERM "$DPID" 2>/dev/null
-		wait "$DPID" 2>/dev/null
+		tb_wait_pid 10 "$DPID" 2>/dev/null
 	fi
 	[ -d "$CG" ] && find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
@@ -61,13 +53,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ok() { PASS=$((PASS + 1)); echo "ok   - $*"; }
-nok() { FAIL=$((FAIL + 1)); echo "FAIL - $*"; }
+ok() { tb_pass "$@"; }
+nok() { tb_fail "$@"; }
 # check NAME WANT GOT
 check() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1: want $2, got $3"; fi; }
 
 id "$USER_NAME" >/dev/null 2>&1 || useradd --system --no-create-home "$USER_NAME" ||
-	skip "cannot create user $USER_NAME"
+	tb_skip "cannot create user $USER_NAME"
 
 TMP=$(mktemp -d /tmp/ldm-test-launcher.XXXXXX)
 chmod 0755 "$TMP"
@@ -84,26 +76,28 @@ POL
 echo 'name = "bad"; allow = ( { proto = "udp"; to = ' >"$TMP/policies/bad.conf"
 chmod 0644 "$TMP/policies/"*.conf
 
-ip netns add "$NS" || skip "cannot create network namespace $NS"
+ip netns add "$NS" || tb_skip "cannot create network namespace $NS"
 ip -n "$NS" link set lo up
 nsenter --net=/run/netns/"$NS" "$B/ldm-enforcerd" --foreground --socket "$TMP/control.sock" \
 	--policy-dir "$TMP/policies" --state-dir "$TMP/state" --persist-dir "$TMP/persist" \
 	--log "$TMP/events.jsonl" \
 	--cgroup-root "$CG" --queue 7 >"$TMP/daemon.log" 2>&1 &
 DPID=$!
-for _ in $(seq 100); do [ -S "$TMP/control.sock" ] && break; sleep 0.1; done
-if [ ! -S "$TMP/control.sock" ]; then
+if ! tb_wait 10 tb_listening_or_gone "$TMP/control.sock" "$DPID" || [ ! -S "$TMP/control.sock" ]
+then
 	nok "ldm-enforcerd did not come up:"
 	sed 's/^/    /' "$TMP/daemon.log"
-	echo "test_launcher: $PASS passed, $FAIL failed"
+	tb_summary test_launcher
 	exit 1
 fi
 chmod 0666 "$TMP/control.sock" 2>/dev/null
 
-# Runs ldm-run as the test user in the namespace, SIGINT at its default even when this
-# script runs in the background. Output: $TMP/out.txt, $TMP/err.txt.
+# Runs ldm-run as the test user in the namespace, with SIGINT, SIGTERM and SIGHUP at their
+# defaults even when this script runs in the background or under nohup (a signal ignored
+# at exec stays ignored, and sh cannot trap it: the signal tests would wait forever).
+# Output: $TMP/out.txt, $TMP/err.txt.
 SP=(setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --clear-groups --inh-caps=-all)
-ENV=(env --default-signal=INT PATH=/usr/sbin:/usr/bin:/sbin:/bin)
+ENV=(env --default-signal=INT,TERM,HUP PATH=/usr/sbin:/usr/bin:/sbin:/bin)
 lr() {
 	nsenter --net=/run/netns/"$NS" "${ENV[@]}" "${SP[@]}" "$B/ldm-run" \
 		--socket "$TMP/control.sock" "$@" >"$TMP/out.txt" 2>"$TMP/err.txt"
@@ -152,21 +146,22 @@ lr --policy t --quiet -- true
 [ -s "$TMP/err.txt" ] && nok "--quiet still printed: $(cat "$TMP/err.txt")" || ok "--quiet"
 
 # --- signals
-lr_bg --policy t -- sleep 30
-sleep 1
-kill -INT "$BG"
-wait "$BG"
-check "130 on SIGINT" 130 $?
-lr_bg --policy t -- sh -c 'trap "exit 7" TERM; while :; do sleep 0.1; done'
-sleep 1
-kill -TERM "$BG"
-wait "$BG"
-check "SIGTERM forwarded to the program" 7 $?
-lr_bg --policy t -- sh -c 'trap "exit 9" HUP; while :; do sleep 0.1; done'
-sleep 1
-kill -HUP "$BG"
-wait "$BG"
-check "SIGHUP forwarded to the program" 9 $?
+# Each program says it is ready (its trap set, so the program runs and ldm-run forwards)
+# in a file; the signal goes only then, and no wait lasts more than 10 s.
+# signal_case NAME SIGNAL WANT PROGRAM-TEXT: PROGRAM-TEXT (sh) gets the ready file as $0.
+signal_case() {
+	local ready="$TMP/out/ready.$2"
+	lr_bg --policy t -- sh -c "$4" "$ready"
+	tb_wait 10 test -e "$ready" || nok "$1: the program did not start"
+	kill -"$2" "$BG"
+	tb_wait_pid 10 "$BG"
+	check "$1" "$3" $?
+}
+signal_case "130 on SIGINT" INT 130 ': >"$0"; exec sleep 30'
+signal_case "SIGTERM forwarded to the program" TERM 7 \
+	'trap "exit 7" TERM; : >"$0"; while :; do sleep 0.1; done'
+signal_case "SIGHUP forwarded to the program" HUP 9 \
+	'trap "exit 9" HUP; : >"$0"; while :; do sleep 0.1; done'
 
 # --- the session cgroup
 lr --policy t -- sh -c 'grep ^0:: /proc/self/cgroup; sh -c "grep ^0:: /proc/self/cgroup"'
@@ -183,18 +178,22 @@ lr --policy t -- sh -c "for f in $CGROOT/cgroup.procs $CG/cgroup.procs \
 
 # --- kill -9 of ldm-run leaves the program enforced
 # The output file is opened before the kill: without the supervisor, opening a file for
-# writing fails (ENOSYS: the write calls' listener is gone), still closed.
-lr_bg --policy t -- sh -c "exec 3>$TMP/out/k9; sleep 2; grep ^0:: /proc/self/cgroup >&3; \
+# writing fails (ENOSYS: the write calls' listener is gone), still closed. The program says
+# it is ready, then waits (at most 10 s) for the go that follows the kill.
+lr_bg --policy t -- sh -c "exec 3>$TMP/out/k9; : >$TMP/out/k9.ready; i=0; \
+	while [ ! -e $TMP/out/k9.go ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done; \
+	grep ^0:: /proc/self/cgroup >&3; \
 	python3 -c 'import socket
 try:
     socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     print(\"packet socket\")
 except OSError as e:
     print(\"refused\", e.errno)' >&3"
-sleep 0.7
+tb_wait 10 test -e "$TMP/out/k9.ready" || nok "kill -9 ldm-run: the program did not start"
 kill -KILL "$BG"
-wait "$BG" 2>/dev/null
-sleep 2.5
+tb_wait_pid 10 "$BG" 2>/dev/null
+touch "$TMP/out/k9.go"
+tb_wait 10 sh -c '[ "$(wc -l <"$1")" -ge 2 ]' _ "$TMP/out/k9"
 case $(sed -n 1p "$TMP/out/k9" 2>/dev/null) in
 "0::/${CG#"$CGROOT"/}/"*) ok "kill -9 ldm-run: program still in the session" ;;
 *) nok "kill -9 ldm-run: program cgroup: $(cat "$TMP/out/k9" 2>/dev/null)" ;; esac
@@ -242,10 +241,8 @@ for what in AF_PACKET SOCK_RAW AF_INET6_RAW io_uring_setup unshare_user unshare_
 	*) nok "unprivileged: $what: ${line:-no result} $(head -3 "$TMP/err.txt")" ;;
 	esac
 done
-sleep 0.5
-grep -q '"syscall_denied"' "$TMP/events.jsonl" 2>/dev/null &&
+tb_wait 5 grep -q '"syscall_denied"' "$TMP/events.jsonl" 2>/dev/null &&
 	ok "denied syscalls are logged with the session" ||
 	nok "no syscall_denied record in the event log"
 
-echo "test_launcher: $PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+tb_summary test_launcher

@@ -58,7 +58,7 @@ tb_stop_daemon
 tb_start_daemon "$BUILD" || tb_fail "daemon starts again"
 blocked_session
 kill -KILL "$TB_DAEMON"
-wait "$TB_DAEMON" 2>/dev/null
+tb_wait_pid 60 "$TB_DAEMON" 2>/dev/null
 tb_start_daemon "$BUILD" || tb_fail "daemon starts after kill -9"
 blocked_session
 verify --log "$TB_LOG.1.gz" --log "$TB_LOG.0" --log "$TB_LOG"

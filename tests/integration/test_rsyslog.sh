@@ -13,11 +13,8 @@ RUN="$BUILD/ldm-run"
 CTL="$BUILD/ldmctl"
 SRC=$(cd "$(dirname "$0")/../../packaging/rsyslog" && pwd)
 
-if ! command -v rsyslogd >/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/rsyslog/omrelp.so ]; then
-	echo "test_rsyslog: rsyslogd or rsyslog-relp is not installed (make deps)"
-	[ "${CI:-}" = true ] && exit 1
-	exit 77
-fi
+tb_require_cmd rsyslogd
+[ -e /usr/lib/x86_64-linux-gnu/rsyslog/omrelp.so ] || tb_skip "rsyslog-relp is not installed"
 
 tb_init
 tb_policy t 'name = "t";
@@ -98,7 +95,9 @@ tb_check "records written while the collector was down arrive after it is back" 
 stop "$COLLECTOR"
 blocked_session
 tb_wait 5 [ "$(ends "$TB_LOG")" -ge 5 ]
-sleep 1 # imfile reads them into the queue before the forwarder stops
+# imfile reads them into the queue before the forwarder stops: kept, since rsyslog shows
+# nothing that says it has (its state file is written at shutdown).
+sleep 1
 stop "$FORWARDER"
 blocked_session
 tb_wait 5 [ "$(ends "$TB_LOG")" -ge 6 ]

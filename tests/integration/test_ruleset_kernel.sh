@@ -11,25 +11,15 @@
 set -u
 
 B=${1:-build}
+. "$(dirname "$0")/lib.sh"
 TOOL=$B/tests/tools/ldm-ruleset
-NS=ldmt-rs-$$
-CGNAME=ldmt-rs-$$
-pass=0
-fail=0
+# Named like lib.sh's test bed, so that tb_sweep_stale finds them after a kill -9.
+NS=$TB_ID-rs
+CGNAME=$TB_ID-rs
 
-skip() {
-	echo "ruleset_kernel: skipped: $1"
-	if [ "${CI:-}" = true ]; then
-		echo "ruleset_kernel: a skipped test is a failure in CI"
-		exit 1
-	fi
-	exit 77
-}
-
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-for t in ip nsenter iptables-restore ip6tables-restore iptables-save ip6tables-save; do
-	command -v "$t" >/dev/null 2>&1 || skip "$t not found"
-done
+tb_require_root
+tb_require_cmd ip nsenter iptables-restore ip6tables-restore iptables-save ip6tables-save
+tb_sweep_stale
 if [ ! -x "$TOOL" ]; then
 	echo "ruleset_kernel: $TOOL missing: run make tools first"
 	exit 1
@@ -38,7 +28,7 @@ fi
 # The cgroup2 mount: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid).
 CG2=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") print $5;
 	break } }' /proc/self/mountinfo | head -n 1)
-[ -n "$CG2" ] || skip "no cgroup2 mount"
+[ -n "$CG2" ] || tb_skip "no cgroup2 mount"
 ROOT=$CG2/$CGNAME
 TMP=
 
@@ -56,31 +46,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-ip netns add "$NS" || skip "cannot create a network namespace"
-mkdir "$ROOT" "$ROOT/s1" "$ROOT/s2" || skip "cannot create cgroups under $CG2"
+ip netns add "$NS" || tb_skip "cannot create a network namespace"
+mkdir "$ROOT" "$ROOT/s1" "$ROOT/s2" || tb_skip "cannot create cgroups under $CG2"
 TMP=$(mktemp -d) || exit 1
 
 N() {
 	nsenter --net="/run/netns/$NS" "$@"
 }
 
-ok() {
-	pass=$((pass + 1))
-	echo "ok - $1"
-}
+check() { tb_check "$@"; }
 
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL - $1"
-}
-
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else bad "$desc"; fi
-}
-
-N ip link set lo up || skip "cannot bring up lo in $NS"
+N ip link set lo up || tb_skip "cannot bring up lo in $NS"
 
 cat >"$TMP/p.conf" <<'EOF'
 name = "ruleset-kernel";
@@ -262,5 +238,4 @@ run_family() { # 4|6
 run_family 4
 run_family 6
 
-echo "ruleset_kernel: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tb_summary ruleset_kernel

@@ -55,7 +55,7 @@ tb_spawn tb_in "$TB_INET" dnsmasq --no-resolv --no-hosts --address=/example.org/
 	--listen-address="$INET4" --bind-interfaces --no-daemon --user=root \
 	--pid-file="$TB_TMP/dnsmasq.pid" --log-queries --log-facility=- >"$TB_TMP/dnsmasq.out" 2>&1
 tb_resolv_conf "$TB_LAP" "$INET4"
-sleep 1
+tb_wait_listen "$TB_INET" tcp:80 udp:53
 
 # Controls, outside the sandbox and before any capture: the servers answer and the name
 # resolves, so that a failure under the sandbox means the sandbox.
@@ -112,10 +112,10 @@ tb_capture "$TB_DRN" veth-lap "$TB_TMP/drone.pcap"
 dcap=$TB_LAST
 tb_spawn run_app --policy qgroundcontrol -- "$NET" udp-echo :: 14550 5 >"$TB_TMP/gcs.out" 2>&1
 app=$TB_LAST
-sleep 0.7
+tb_wait_listen "$TB_LAP" udp:14550
 out=$(tb_in "$TB_DRN" "$PY" "$TB_TMP/drone.py" "$LAPTOP4" 192.168.144.255 14550 45000 3)
 rc=$?
-wait "$app"
+tb_wait_pid 60 "$app"
 app_rc=$?
 tb_check "the drone's heartbeats are answered, unicast and broadcast ($out)" [ "$rc" = 0 ]
 tb_check "the ground station under qgroundcontrol heard them ($(head -n1 "$TB_TMP/gcs.out"))" \

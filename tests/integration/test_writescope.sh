@@ -216,6 +216,7 @@ tb_check "reading is unaffected: python3 -c 'import json'" \
 seed_home
 before=$(home_sum)
 rm -f /tmp/ws-bg.$$
+# (The 1 s sleep is what is tested: the process writes after ldm-run has returned.)
 tb_check "a background process outlives the program: ldm-run returns" \
 	in_session pilot "(sleep 1; echo bg >/tmp/ws-bg.$$; echo evil >>\$HOME/.tmux.conf) \
 		>/dev/null 2>&1 &"

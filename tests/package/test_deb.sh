@@ -161,7 +161,7 @@ DPID=$!
 TB_PIDS+=("$DPID")
 tb_check "the installed daemon starts by hand" tb_wait 5 test -S /run/ldm/control.sock
 tb_spawn tb_in "$TB_DRN" "$NET" udp-echo :: 14550 60 >/dev/null 2>&1
-sleep 0.3
+tb_wait_listen "$TB_DRN" udp:14550
 app() {
 	tb_as_user "$TB_LAP" /usr/bin/ldm-run --quiet --policy qgroundcontrol -- "$@"
 }
@@ -178,7 +178,7 @@ tb_check "the daemon made its rules in the laptop namespace" \
 DEBIAN_FRONTEND=noninteractive apt-get remove -y -q "$PKG" >/dev/null
 tb_check "apt-get remove removes it" [ "$(pkg_status)" = "deinstall ok config-files" ]
 tb_check "the daemon was stopped" sh -c "! kill -0 $DPID 2>/dev/null"
-wait "$DPID" 2>/dev/null
+tb_wait_pid 10 "$DPID" 2>/dev/null
 DPID=""
 tb_check "no LDM- chain is left in the laptop namespace" \
 	[ "$(ldm_rule_lines nsenter --net="/run/netns/$TB_LAP" --)" = 0 ]

@@ -95,9 +95,10 @@ peer_capture_start() {
 }
 # peer_capture_count FILTER: stops the capture; how many packets matched.
 peer_capture_count() {
+	# Not a synchronisation: packets on their way get this long (callers count none came).
 	sleep 0.3
 	kill -TERM "$PEER_CAP" 2>/dev/null
-	wait "$PEER_CAP" 2>/dev/null
+	tb_wait_pid 10 "$PEER_CAP" 2>/dev/null
 	tcpdump -n -r "$PEER_PCAP" "$1" 2>/dev/null | wc -l
 }
 
@@ -135,7 +136,7 @@ app_stop() {
 		kill -TERM "$APP_RUN" 2>/dev/null
 		tb_wait 10 sh -c "! kill -0 $APP_RUN 2>/dev/null" || kill -KILL "$APP_RUN" 2>/dev/null
 	fi
-	wait "$APP_RUN" 2>/dev/null
+	tb_wait_pid 10 "$APP_RUN" 2>/dev/null
 }
 # cgroup_of PID: the cgroup v2 path of PID.
 cgroup_of() { sed -n 's/^0:://p' "/proc/$1/cgroup" 2>/dev/null; }
@@ -437,8 +438,9 @@ ipc_attempt() {
 	app_cmd "$cmd" 90
 	rc=$?
 	detail "$(tail -n +"$((from + 1))" "$APP_OUT" | grep -v '^DONE ' | tail -n 4)"
-	# What it started may act later (escape.sh waits 2 s, then curl for up to 5 s).
-	sleep 9
+	# What it started may act later (escape.sh waits 2 s, then curl for up to 5 s): until it
+	# says how its curl ended, or 9 s (a refused attempt never starts it).
+	tb_wait 9 grep -q "^ESCAPE $mark curl rc" "$APP_OUT"
 	cnt=$(peer_capture_count 'tcp port 80')
 	leftover=$(pgrep -u "$PILOT_UID" -f "escape.sh $mark" | while read -r p; do
 		in_session_cgroup "$p" || echo "$p:$(cgroup_of "$p")"; done | tr '\n' ' ')
