@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,12 @@
 
 #include "ldm/event.h"
 #include "ldm/policy.h"
+#include "ldm/unix_rule.h"
 #include "ldm/util.h"
+#include "ldm/writescope.h"
 #include "ldmctl/ldmctl.h"
 #include "ldmctl/logfiles.h"
+#include "ldmctl/suggest_write.h"
 
 #define SUGGEST_MAX_RULES      1000
 #define SUGGEST_MAX_PORTS      32   /* per rule; more ports make another rule */
@@ -57,6 +61,8 @@ struct draft {
 	uint64_t session;
 	bool started;
 	char policy[LDM_EVENT_POLICY_MAX + 1], app[LDM_EVENT_APP_MAX + 1], start[32];
+	char user[LDM_EVENT_USER_MAX + 1];
+	uint32_t uid;
 	struct draft_rule *rules;
 	size_t n_rules;
 	char **names; /* looked up only: dns_allow */
@@ -65,22 +71,29 @@ struct draft {
 	size_t n_resolved;
 	uint64_t resolved_dropped; /* past SUGGEST_MAX_RESOLVED */
 	uint64_t skipped;
+	uint64_t dbus; /* connects to a D-Bus bus ldm-run withheld: a dbus rule's business */
+	struct ldmctl_suggest_writes writes;
 };
 
 static void
 suggest_usage(FILE *f)
 {
-	fputs("Usage: ldmctl suggest SESSION [--name NAME] [--log FILE]...\n"
+	fputs("Usage: ldmctl suggest SESSION [--name NAME] [--home DIR] [--log FILE]...\n"
 	      "\n"
 	      "Writes a policy draft from what session SESSION tried, as its log records say:\n"
 	      "one commented allow rule per destination (by host name where the app looked one\n"
-	      "up, with the ports it used) and the names it only looked up (dns_allow). An\n"
-	      "address the session resolved several names to gets a rule for each name.\n"
-	      "Run\n"
-	      "the app once under an audit-mode policy (ldm-run --policy audit, or --audit\n"
-	      "where the policy allows it) so that everything is let through and recorded.\n"
+	      "up, with the ports it used), the names it only looked up (dns_allow), one unix\n"
+	      "rule per local socket it tried, and a write list of the directories it wrote\n"
+	      "outside the default scope. An address the session resolved several names to\n"
+	      "gets a rule for each name. Writes to shell start files, autostart entries, user\n"
+	      "units and the like, and entries as wide as the home directory, are listed as\n"
+	      "not suggested. Run the app once under an audit-mode policy (ldm-run --policy\n"
+	      "audit, or --audit where the policy allows it) so that every flow is let through\n"
+	      "and recorded; local sockets and writes are refused in every mode, and logged.\n"
 	      "The draft passes 'ldmctl check'; review every rule before installing it.\n"
 	      "  --name NAME   the draft's name (default: suggested-SESSION)\n"
+	      "  --home DIR    the home directory (%h) of the session's user (default: the\n"
+	      "                passwd entry of that user here, if it has the session's uid)\n"
 	      "  --log FILE    a log file to read, in order (repeatable; - is standard input).\n"
 	      "                Default: the rotated files of " LDMCTL_LOG_DEFAULT ",\n"
 	      "                oldest first, then the file itself\n"
@@ -110,6 +123,8 @@ find_rule(struct draft *d, enum ldm_proto proto, bool is_host, const char *peer,
 		r = &d->rules[i];
 		if (r->proto != proto || r->is_host != is_host || strcmp(r->peer, peer) != 0)
 			continue;
+		if (port == 0)
+			return r; /* icmp, a local socket: no ports */
 		for (size_t k = 0; k < r->n_ports; k++)
 			if (r->ports[k] == port)
 				return r;
@@ -237,6 +252,48 @@ count_into(struct draft *d, const struct ldm_event *e, bool is_host, const char 
 	return r;
 }
 
+/* A local socket's target as a rule's `to` into BUF: "@name" as is, a path with '%' as "%%".
+ * Returns 0, or -EINVAL when a rule cannot name it (ldm_unix_rule_check) or it holds a
+ * character that could end a libconfig string. */
+static int
+unix_to(const char *target, char *buf, size_t size)
+{
+	const char *why;
+	size_t n = 0;
+
+	for (const char *p = target; *p != '\0'; p++) {
+		if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\' || n + 3 > size)
+			return -EINVAL;
+		if (*p == '%' && target[0] == '/')
+			buf[n++] = '%';
+		buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	return ldm_unix_rule_check(buf, &why) < 0 ? -EINVAL : 0;
+}
+
+/* A refused connect() to a local socket: one unix rule per path or @name. ldm-run's own
+ * stand-ins for the D-Bus buses it withholds (below /dev/null) are counted apart: a dbus
+ * rule, not a unix one, gives a bus. */
+static void
+take_unix(struct draft *d, const struct ldm_event *e)
+{
+	char to[LDM_MAX_HOST_LEN + 1];
+	struct draft_rule *r;
+	uint64_t n = e->count != 0 ? e->count : 1;
+
+	if (e->sock != NULL && strncmp(e->sock, "/dev/null/", 10) == 0) {
+		d->dbus += n;
+		return;
+	}
+	if (e->sock == NULL || unix_to(e->sock, to, sizeof(to)) < 0 ||
+	    (r = find_rule(d, LDM_PROTO_UNIX, false, to, 0)) == NULL) {
+		d->skipped++;
+		return;
+	}
+	r->count += n;
+}
+
 /* A blocked or would_block record of the session becomes part of a rule: one for each
  * name of its destination, or one for its address when it has none. */
 static void
@@ -247,6 +304,10 @@ take_attempt(struct draft *d, const struct ldm_event *e)
 	bool query = e->reason != NULL && strncmp(e->reason, "DNS query", 9) == 0;
 	size_t n;
 
+	if (e->proto == LDM_PROTO_UNIX) {
+		take_unix(d, e);
+		return;
+	}
 	if (e->host != NULL && ldm_host_name_normalize(e->host, host, sizeof(host)) < 0) {
 		d->skipped++; /* not a DNS name: nothing a rule could name */
 		return;
@@ -297,11 +358,15 @@ on_line(void *u, const char *file, unsigned long lineno, const char *line, size_
 		safe_copy(d->policy, sizeof(d->policy), e->policy);
 		safe_copy(d->app, sizeof(d->app), e->app);
 		(void)snprintf(d->start, sizeof(d->start), "%lld", (long long)e->ts.tv_sec);
+		(void)ldm_strscpy(d->user, sizeof(d->user), e->user != NULL ? e->user : "");
+		d->uid = e->uid;
 	} else if (d->started &&
 	           (e->event == LDM_EVENT_BLOCKED || e->event == LDM_EVENT_WOULD_BLOCK)) {
 		take_attempt(d, e);
 	} else if (d->started && e->event == LDM_EVENT_RESOLVED) {
 		take_resolved(d, e);
+	} else if (d->started && e->event == LDM_EVENT_SYSCALL_DENIED) {
+		ldmctl_suggest_write_take(&d->writes, e);
 	}
 }
 
@@ -342,6 +407,54 @@ print_rule(const struct draft_rule *r, bool last)
 	printf("\"; }%s\n", last ? "" : ",");
 }
 
+/* The home directory of the session's user: HOME_OPT (--home), else this machine's passwd
+ * entry of the session's user if it has the session's uid; normalized into BUF. NULL when
+ * unknown: then no write entry is suggested (none can be judged against it). */
+static const char *
+session_home(const struct draft *d, const char *home_opt, char *buf, size_t size)
+{
+	const struct passwd *pw = NULL;
+
+	if (home_opt == NULL) {
+		if (d->user[0] == '\0' || d->uid == LDM_EVENT_UID_NONE)
+			return NULL;
+		pw = getpwnam(d->user);
+		if (pw == NULL || pw->pw_uid != d->uid || pw->pw_dir == NULL)
+			return NULL;
+	}
+	if (ldm_path_normalize(home_opt != NULL ? home_opt : pw->pw_dir, buf, size) < 0)
+		return NULL;
+	return buf;
+}
+
+static void
+print_local(const struct draft *d, const char *home, bool home_given)
+{
+	if (d->dbus != 0)
+		printf("# %" PRIu64 " connects to a D-Bus bus that ldm-run withheld: a rule\n"
+		       "# { proto = \"dbus\"; bus = ...; name = ...; } names a service it may "
+		       "call.\n",
+		       d->dbus);
+	if (d->writes.n != 0 && home != NULL) {
+		char user[LDM_EVENT_USER_MAX + 1];
+
+		safe_copy(user, sizeof(user), d->user);
+		printf("# The home directory (%%h) of user %s taken as %s (%s).\n", user, home,
+		       home_given ? "--home" : "its passwd entry here");
+	}
+	ldmctl_suggest_write_print(&d->writes, home, stdout);
+}
+
+static bool
+runtime_paths(const struct draft *d)
+{
+	for (size_t i = 0; i < d->n_rules; i++)
+		if (d->rules[i].proto == LDM_PROTO_UNIX &&
+		    strncmp(d->rules[i].peer, "/run/user/", 10) == 0)
+			return true;
+	return false;
+}
+
 static void
 print_draft(struct draft *d, const char *name)
 {
@@ -364,6 +477,10 @@ print_draft(struct draft *d, const char *name)
 	printf("name = \"%s\";\ndescription = \"Drafted by ldmctl suggest from session %" PRIu64
 	       "\";\nmode = \"enforce\";\n",
 	       name, d->session);
+	if (runtime_paths(d))
+		puts("# Sockets below /run/user/UID are named literally: the log does not say the\n"
+		     "# session's $XDG_RUNTIME_DIR. Where it is that directory, write %t/... "
+		     "instead.");
 	if (d->n_rules > 0) {
 		puts("allow = (");
 		for (size_t i = 0; i < d->n_rules; i++)
@@ -385,6 +502,7 @@ print_draft(struct draft *d, const char *name)
 static void
 draft_clear(struct draft *d)
 {
+	ldmctl_suggest_write_clear(&d->writes);
 	for (size_t i = 0; i < d->n_names; i++)
 		free(d->names[i]);
 	free(d->names);
@@ -399,11 +517,13 @@ ldmctl_suggest(struct ldmctl_ctx *ctx, int argc, char **argv)
 		LDMCTL_COMMON_OPTIONS,
 		{ "name", required_argument, NULL, 'n' },
 		{ "log", required_argument, NULL, 'L' },
+		{ "home", required_argument, NULL, 'H' },
 		{},
 	};
 	static struct ldmctl_logfiles files;
 	static struct draft d;
-	char name[LDM_MAX_NAME_LEN + 1] = "";
+	char name[LDM_MAX_NAME_LEN + 1] = "", home[LDM_PATH_PATTERN_MAX];
+	const char *home_opt = NULL;
 	int c, r;
 
 	optind = 0;
@@ -418,6 +538,11 @@ ldmctl_suggest(struct ldmctl_ctx *ctx, int argc, char **argv)
 		} else if (c == 'L') {
 			if (optarg[0] == '\0' || ldmctl_logfiles_add(&files, optarg) < 0)
 				return ldmctl_usage_error("suggest", "--log needs a file");
+		} else if (c == 'H') {
+			if (optarg[0] != '/' || strlen(optarg) >= sizeof(home))
+				return ldmctl_usage_error("suggest",
+				                          "--home needs an absolute path");
+			home_opt = optarg;
 		} else if (c == '?') {
 			return ldmctl_usage_hint("suggest");
 		} else {
@@ -445,6 +570,7 @@ ldmctl_suggest(struct ldmctl_ctx *ctx, int argc, char **argv)
 		return LDMCTL_EXIT_FAIL;
 	}
 	print_draft(&d, name);
+	print_local(&d, session_home(&d, home_opt, home, sizeof(home)), home_opt != NULL);
 	draft_clear(&d);
 	return r < 0 ? LDMCTL_EXIT_FAIL : LDMCTL_EXIT_OK;
 }
