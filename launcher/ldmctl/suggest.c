@@ -7,6 +7,8 @@
  * the attempt (its `resolved` records) and the name the attempt's record carries: a
  * shared (CDN) address gets a rule for each, each comment naming the others, since the
  * log cannot tell which of them the app meant.
+ * Local sockets the session tried (blocked, proto unix: refused in every mode) become unix
+ * rules; the paths it wrote outside its write scope become a write list (suggest_write.c).
  * The draft passes `ldmctl check`; an administrator reviews it, then installs it.
  *
  * Trust: the log's strings came from the app. Host names are checked as DNS names before
@@ -510,6 +512,46 @@ draft_clear(struct draft *d)
 	free(d->resolved);
 }
 
+struct suggest_args {
+	char name[LDM_MAX_NAME_LEN + 1];
+	const char *home; /* --home, or NULL */
+	struct ldmctl_logfiles *files;
+};
+
+/* Takes option C (getopt's OPTARG). Returns -1 to go on, else the exit code. */
+static int
+suggest_option(struct ldmctl_ctx *ctx, struct suggest_args *a, int c)
+{
+	int r;
+
+	if (c == 'n') {
+		if (!ldm_policy_name_valid(optarg))
+			return ldmctl_usage_error("suggest",
+			                          "--name '%s' is not a policy name "
+			                          "([a-z0-9][a-z0-9_-]*)",
+			                          optarg);
+		(void)ldm_strscpy(a->name, sizeof(a->name), optarg);
+	} else if (c == 'L') {
+		if (optarg[0] == '\0' || ldmctl_logfiles_add(a->files, optarg) < 0)
+			return ldmctl_usage_error("suggest", "--log needs a file");
+	} else if (c == 'H') {
+		if (optarg[0] != '/' || strlen(optarg) >= LDM_PATH_PATTERN_MAX)
+			return ldmctl_usage_error("suggest", "--home needs an absolute path");
+		a->home = optarg;
+	} else if (c == '?') {
+		return ldmctl_usage_hint("suggest");
+	} else {
+		r = ldmctl_common_option(ctx, c, optarg);
+		if (r == 1) {
+			suggest_usage(stdout);
+			return LDMCTL_EXIT_OK;
+		}
+		if (r < 0)
+			return LDMCTL_EXIT_USAGE;
+	}
+	return -1;
+}
+
 int
 ldmctl_suggest(struct ldmctl_ctx *ctx, int argc, char **argv)
 {
@@ -522,44 +564,19 @@ ldmctl_suggest(struct ldmctl_ctx *ctx, int argc, char **argv)
 	};
 	static struct ldmctl_logfiles files;
 	static struct draft d;
-	char name[LDM_MAX_NAME_LEN + 1] = "", home[LDM_PATH_PATTERN_MAX];
-	const char *home_opt = NULL;
+	struct suggest_args a = { .files = &files };
+	char home[LDM_PATH_PATTERN_MAX];
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (c == 'n') {
-			if (!ldm_policy_name_valid(optarg))
-				return ldmctl_usage_error("suggest",
-				                          "--name '%s' is not a policy name "
-				                          "([a-z0-9][a-z0-9_-]*)",
-				                          optarg);
-			(void)ldm_strscpy(name, sizeof(name), optarg);
-		} else if (c == 'L') {
-			if (optarg[0] == '\0' || ldmctl_logfiles_add(&files, optarg) < 0)
-				return ldmctl_usage_error("suggest", "--log needs a file");
-		} else if (c == 'H') {
-			if (optarg[0] != '/' || strlen(optarg) >= sizeof(home))
-				return ldmctl_usage_error("suggest",
-				                          "--home needs an absolute path");
-			home_opt = optarg;
-		} else if (c == '?') {
-			return ldmctl_usage_hint("suggest");
-		} else {
-			r = ldmctl_common_option(ctx, c, optarg);
-			if (r == 1) {
-				suggest_usage(stdout);
-				return LDMCTL_EXIT_OK;
-			}
-			if (r < 0)
-				return LDMCTL_EXIT_USAGE;
-		}
-	}
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1)
+		if ((r = suggest_option(ctx, &a, c)) >= 0)
+			return r;
 	if (argc - optind != 1 || ldm_parse_u64(argv[optind], UINT64_MAX, &d.session) < 0 ||
 	    d.session == 0)
 		return ldmctl_usage_error("suggest", "give one SESSION number");
-	if (name[0] == '\0')
-		(void)snprintf(name, sizeof(name), "suggested-%" PRIu64, d.session);
+	if (a.name[0] == '\0')
+		(void)snprintf(a.name, sizeof(a.name), "suggested-%" PRIu64, d.session);
 	r = files.n == 0 ? ldmctl_logfiles_default(&files, LDMCTL_LOG_DEFAULT) : 0;
 	if (r == 0)
 		r = ldmctl_logfiles_read(&files, "suggest", on_line, &d);
@@ -569,8 +586,8 @@ ldmctl_suggest(struct ldmctl_ctx *ctx, int argc, char **argv)
 		draft_clear(&d);
 		return LDMCTL_EXIT_FAIL;
 	}
-	print_draft(&d, name);
-	print_local(&d, session_home(&d, home_opt, home, sizeof(home)), home_opt != NULL);
+	print_draft(&d, a.name);
+	print_local(&d, session_home(&d, a.home, home, sizeof(home)), a.home != NULL);
 	draft_clear(&d);
 	return r < 0 ? LDMCTL_EXIT_FAIL : LDMCTL_EXIT_OK;
 }

@@ -104,26 +104,31 @@ entry_of(const char *path, bool made_dir, const char *home, char *buf, size_t si
 	return 0;
 }
 
-/* ENTRY as a path pattern into BUF: "%h/..." below HOME (when not NULL), '%' as "%%". */
+/* ENTRY as a path pattern into BUF: "%h/..." below HOME (when not NULL), '%' as "%%".
+ * BUF is written only on success. */
 static int
 pattern_of(const char *entry, const char *home, char *buf, size_t size)
 {
+	char tmp[2 * LDM_PATH_PATTERN_MAX];
 	size_t n = 0;
 	const char *p = entry;
 
 	if (home != NULL && strcmp(home, "/") != 0 && ldm_path_below(home, entry) &&
 	    strcmp(home, entry) != 0) {
-		memcpy(buf, "%h", 3);
+		memcpy(tmp, "%h", 2);
 		n = 2;
 		p = entry + strlen(home);
 	}
 	for (; *p != '\0'; p++) {
-		if (n + 3 > size)
+		if (n + 3 > sizeof(tmp))
 			return -ENAMETOOLONG;
 		if (*p == '%')
-			buf[n++] = '%';
-		buf[n++] = *p;
+			tmp[n++] = '%';
+		tmp[n++] = *p;
 	}
+	if (n >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf, tmp, n);
 	buf[n] = '\0';
 	return 0;
 }
