@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "session_table.h"
 #include "ldm/util.h"
 
 #define COUNTS_MAGIC "LDMCNT1"
@@ -149,7 +150,7 @@ ldm_counts_written(struct daemon *d, const struct ldm_event *e)
 
 	if (e->session == 0 || (e->event != LDM_EVENT_BLOCKED && e->event != LDM_EVENT_WOULD_BLOCK))
 		return;
-	s = ldm_session_by_id(d, e->session);
+	s = ldm_session_table_by_id(d, e->session);
 	if (s == NULL || s->counts == NULL)
 		return;
 	if (e->event == LDM_EVENT_BLOCKED)

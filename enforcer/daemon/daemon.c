@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "session_table.h"
+#include "spares.h"
 #include "eventlog.h"
 #include "flowtab.h"
 #include "ldm/util.h"
@@ -75,7 +77,7 @@ ldm_daemon_emit(const struct ldm_event *e, void *u)
 void
 ldm_daemon_log(struct daemon *d, struct ldm_event *e)
 {
-	struct session *s = e->session != 0 ? ldm_session_by_id(d, e->session) : NULL;
+	struct session *s = e->session != 0 ? ldm_session_table_by_id(d, e->session) : NULL;
 
 	if (s != NULL)
 		ldm_counts_sync(s);
@@ -339,7 +341,7 @@ tick(struct daemon *d, uint64_t now)
 	 * compiles its policy) starts once no session is probing, or the probe waits for
 	 * two forks and a state file first. */
 	if (!probe)
-		ldm_session_spare(d);
+		ldm_spares_fill(d);
 	ldm_rules_tick(d, !probe, now);
 }
 

@@ -202,8 +202,6 @@ int ldm_ids_init(struct daemon *d);
 int ldm_ids_take(struct daemon *d, uint64_t *ret);
 
 /* session.c */
-/* Writes PATH atomically and durably (a synced temporary file renamed over it). */
-int ldm_write_file_atomic(const char *path, const char *text);
 int ldm_session_request(struct daemon *d, int client, const struct ldm_msg_session_request *m,
                         char *err, size_t err_size);
 void ldm_session_end(struct daemon *d, struct session *s, const char *why);
@@ -213,12 +211,8 @@ void ldm_session_reap_probes(struct daemon *d);
 /* A commit ended (d->committed says what is in): spares become usable, closed sessions
  * lose their cgroup. */
 void ldm_session_committed(struct daemon *d);
-/* Keeps one spare ready when a slot is free. */
-void ldm_session_spare(struct daemon *d);
-void ldm_session_probe_exited(struct daemon *d, pid_t pid, int status);
 void ldm_session_probe_seen(struct daemon *d, struct session *s, int family);
 int ldm_session_restore(struct daemon *d);
-struct session *ldm_session_by_id(struct daemon *d, uint64_t id);
 void ldm_session_fill_event(const struct session *s, struct ldm_event *e);
 
 /* conntrack.c: deletes every conntrack entry whose connmark matches MARK under MASK (this

@@ -25,21 +25,15 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "probe.h"
+#include "session_save.h"
+#include "session_state.h"
+#include "session_table.h"
+#include "spares.h"
 #include "flowtab.h"
 #include "nametab.h"
 #include "ldm/display.h"
 #include "ldm/util.h"
-
-static const uint16_t probe_ports[] = { 9, 7, 19, 13, 37, 1, 2, 3, 4, 5, 6, 8, 10, 11, 12 };
-
-struct session *
-ldm_session_by_id(struct daemon *d, uint64_t id)
-{
-	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
-		if (SESSION_ACTIVE(&d->sessions[i]) && d->sessions[i].id == id)
-			return &d->sessions[i];
-	return NULL;
-}
 
 void
 ldm_session_fill_event(const struct session *s, struct ldm_event *e)
@@ -51,81 +45,18 @@ ldm_session_fill_event(const struct session *s, struct ldm_event *e)
 	e->app = s->app;
 }
 
+/*
+ * Moves S to TO through the state machine (session_state.h). A move the life cycle does not
+ * have is a bug of ours: refused, S stays where it is, and an error record says so.
+ */
 static void
-set_cgroup_path(const struct daemon *d, struct session *s)
+set_state(struct daemon *d, struct session *s, enum session_state to)
 {
-	char buf[sizeof(s->cgroup)];
+	enum session_state from = s->state;
 
-	(void)snprintf(buf, sizeof(buf), "%s/%s", d->cg.root, s->name);
-	memcpy(s->cgroup, buf, sizeof(buf));
-}
-
-static unsigned
-free_slot(const struct daemon *d)
-{
-	unsigned max =
-	        d->marks.max_slots < LDM_MAX_SESSIONS ? d->marks.max_slots : LDM_MAX_SESSIONS;
-
-	for (unsigned i = 1; i <= max; i++)
-		if (d->sessions[i].state == SESSION_FREE)
-			return i;
-	return 0;
-}
-
-int
-ldm_write_file_atomic(const char *path, const char *text)
-{
-	char tmp[4200];
-	_cleanup_close_ int fd = -1;
-	size_t len = strlen(text);
-	int n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		return -EIO;
-	return rename(tmp, path) < 0 ? -errno : 0;
-}
-
-static int
-state_path(const struct daemon *d, const char *name, char *buf, size_t size)
-{
-	int n = snprintf(buf, size, "%s/%s", d->cfg.state_dir, name);
-
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
-static int
-save_session(const struct daemon *d, const struct session *s)
-{
-	char path[4200], name[64], text[1024];
-	int n;
-
-	(void)snprintf(name, sizeof(name), "sessions/%llu", (unsigned long long)s->id);
-	if (state_path(d, name, path, sizeof(path)) < 0)
-		return -ENAMETOOLONG;
-	n = snprintf(text, sizeof(text),
-	             "id=%llu\nslot=%u\nname=%s\npolicy=%s\nuid=%u\naudit=%d\npid=%d\n"
-	             "started=%lld\nuser=%s\napp=%s\n",
-	             (unsigned long long)s->id, s->slot, s->name, s->policy_name, (unsigned)s->uid,
-	             s->audit, (int)s->pid, (long long)s->started.tv_sec, s->user, s->app);
-	if (n < 0 || (size_t)n >= sizeof(text))
-		return -ENAMETOOLONG;
-	return ldm_write_file_atomic(path, text);
-}
-
-static void
-forget_session_file(const struct daemon *d, const struct session *s)
-{
-	char path[4200], name[64];
-
-	(void)snprintf(name, sizeof(name), "sessions/%llu", (unsigned long long)s->id);
-	if (state_path(d, name, path, sizeof(path)) == 0)
-		(void)unlink(path);
-	ldm_counts_remove(d, s);
+	if (ldm_session_state_set(s, to) < 0)
+		ldm_daemon_log_error(d, s, "internal: a session cannot go from %s to %s",
+		                     ldm_session_state_name(from), ldm_session_state_name(to));
 }
 
 static void
@@ -183,92 +114,6 @@ policy_allows_multicast(const struct ldm_policy *p)
 	return false;
 }
 
-/* A port on loopback the policy blocks for UDP (v4 and v6): the self-test's target. */
-static int
-pick_probe_port(const struct daemon *d, const struct ldm_policy *p, uint16_t *ret)
-{
-	const struct ldm_lan lan = { d->lan_entries, d->n_lan };
-
-	for (size_t i = 0; i < ELEMENTSOF(probe_ports); i++) {
-		struct ldm_flow f4 = { .family = AF_INET,
-			               .proto = LDM_PROTO_UDP,
-			               .dir = LDM_DIR_OUT,
-			               .addr = { 127, 0, 0, 1 },
-			               .port = probe_ports[i] };
-		struct ldm_flow f6 = f4;
-		struct ldm_verdict v4, v6;
-
-		f6.family = AF_INET6;
-		memset(f6.addr, 0, 16);
-		f6.addr[15] = 1;
-		if (ldm_policy_judge(p, &f4, &lan, &v4) == 0 && !v4.allow &&
-		    ldm_policy_judge(p, &f6, &lan, &v6) == 0 && !v6.allow) {
-			*ret = probe_ports[i];
-			return 0;
-		}
-	}
-	return -EADDRINUSE;
-}
-
-/* The probe process: joins the session's cgroup, sends one UDP datagram to loopback per
- * family, exits with a bit set per family it could not send. Runs as root; never execs. */
-static void
-probe_child(const struct daemon *d, const struct session *s)
-{
-	struct sockaddr_in a4 = { .sin_family = AF_INET,
-		                  .sin_port = htons(s->probe_port),
-		                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
-		                   .sin6_port = htons(s->probe_port),
-		                   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	int rc = 0, fd;
-
-	if (ldm_cgroup_move(&d->cg, s->name, getpid()) < 0)
-		_exit(8);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || sendto(fd, "ldm-probe", 9, 0, (struct sockaddr *)&a4, sizeof(a4)) < 0)
-		rc |= errno == EPERM ? 0 : 1; /* EPERM: the verdict dropped it */
-	if (s->probe6_wanted) {
-		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 || sendto(fd, "ldm-probe", 9, 0, (struct sockaddr *)&a6, sizeof(a6)) < 0)
-			rc |= errno == EPERM ? 0 : 2;
-	}
-	_exit(rc);
-}
-
-static int
-start_probe(struct daemon *d, struct session *s)
-{
-	pid_t pid;
-
-	s->probe6_wanted = d->v6;
-	s->probe_deadline = ldm_now_ms() + LDM_PROBE_TIMEOUT_MS;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		probe_child(d, s); /* never execs and exits at once: the fds it shares stay */
-	s->probe_pid = pid;
-	return 0;
-}
-
-static void
-session_free(struct daemon *d, struct session *s)
-{
-	if (s->probe_pid > 0) {
-		/* It exits at once by itself; never leave a zombie behind. */
-		(void)kill(s->probe_pid, SIGKILL);
-		while (waitpid(s->probe_pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
-	if (s->wd >= 0)
-		(void)inotify_rm_watch(d->inotify_fd, s->wd);
-	ldm_counts_close(s);
-	ldm_procs_free(s);
-	ldm_policy_free(s->policy);
-	*s = (struct session){ .state = SESSION_FREE, .wd = -1, .client = -1, .final_client = -1 };
-}
-
 /*
  * Takes a slot out of the ruleset for good. While the kernel holds its chain (or a running
  * commit will put it there) it stays CLOSING: its slot is not reused, so a packet its chain
@@ -301,21 +146,21 @@ close_slot(struct daemon *d, struct session *s)
 	ldm_rules_commit_later(d);
 	if (d->committed[s->slot] || (d->bg.running && d->bg_live[s->slot]) ||
 	    !slot_forgotten(d, s->slot)) {
-		s->state = SESSION_CLOSING;
+		set_state(d, s, SESSION_CLOSING);
 		s->client = -1;
 		s->end_at = 0;
 		return;
 	}
 	if (ldm_cgroup_remove(&d->cg, s->name) < 0)
 		ldm_daemon_log_error(d, NULL, "cannot remove cgroup %s", s->cgroup);
-	session_free(d, s);
+	ldm_session_table_clear(d, s);
 }
 
 /* Undoes a session that never became ready, before its requester was moved. */
 static void
 abandon(struct daemon *d, struct session *s)
 {
-	forget_session_file(d, s);
+	ldm_session_save_forget(d, s);
 	close_slot(d, s);
 }
 
@@ -356,7 +201,7 @@ prepare(struct daemon *d, struct session *s, int client, const struct ldm_msg_se
 		}
 		(void)snprintf(s->name, sizeof(s->name), "s%llu-%08x", (unsigned long long)s->id,
 		               rnd);
-		set_cgroup_path(d, s);
+		ldm_session_table_path(d, s);
 	}
 	(void)ldm_strscpy(s->policy_name, sizeof(s->policy_name), m->policy);
 	(void)ldm_strscpy(s->app, sizeof(s->app), m->app);
@@ -371,7 +216,7 @@ prepare(struct daemon *d, struct session *s, int client, const struct ldm_msg_se
 	s->client = client;
 	fill_user(s);
 	clock_gettime(CLOCK_REALTIME, &s->started);
-	if (pick_probe_port(d, s->policy, &s->probe_port) < 0) {
+	if (ldm_probe_pick_port(d, s->policy, &s->probe_port) < 0) {
 		(void)snprintf(err, err_size,
 		               "policy '%s' allows UDP to every loopback port the self-test "
 		               "could use (9, 7, 19, ...)",
@@ -400,7 +245,7 @@ establish(struct daemon *d, struct session *s, bool spare, char *err, size_t err
 			return r;
 		}
 	}
-	s->state = SESSION_PROBING;
+	set_state(d, s, SESSION_PROBING);
 	if (spare)
 		ldm_rules_commit_later(d);
 	else
@@ -415,72 +260,14 @@ establish(struct daemon *d, struct session *s, bool spare, char *err, size_t err
 	}
 	/* From here on the requester is inside: failures end the session, never undo it. */
 	s->wd = ldm_cgroup_watch(&d->cg, s->name, d->inotify_fd);
-	if (s->wd < 0 || save_session(d, s) < 0 || ldm_counts_open(d, s, false) < 0 ||
-	    start_probe(d, s) < 0) {
+	if (s->wd < 0 || ldm_session_save_write(d, s) < 0 || ldm_counts_open(d, s, false) < 0 ||
+	    ldm_probe_start(d, s) < 0) {
 		(void)snprintf(err, err_size, "cannot watch or record the session");
-		s->state = SESSION_ENDING;
+		set_state(d, s, SESSION_ENDING);
 		ldm_rules_commit_later(d);
 		return -EIO;
 	}
 	return 0;
-}
-
-/* The spare, if its rules are in the kernel. */
-static struct session *
-ready_spare(struct daemon *d)
-{
-	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
-		if (d->sessions[i].state == SESSION_SPARE && d->committed[i])
-			return &d->sessions[i];
-	return NULL;
-}
-
-/* Turns slot S into a spare named ID/NAME (its cgroup exists). */
-static void
-become_spare(struct daemon *d, struct session *s, unsigned slot, uint64_t id, const char *name)
-{
-	session_free(d, s);
-	s->slot = slot;
-	s->id = id;
-	(void)ldm_strscpy(s->name, sizeof(s->name), name);
-	set_cgroup_path(d, s);
-	s->state = SESSION_SPARE;
-}
-
-void
-ldm_session_spare(struct daemon *d)
-{
-	unsigned slot, spares = 0;
-	uint32_t rnd = 0;
-	uint64_t id;
-	char name[64];
-	int r;
-
-	if (d->stopping || d->commit_failed || ldm_now_ms() < d->spare_hold_until)
-		return;
-	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
-		spares += d->sessions[i].state == SESSION_SPARE;
-	if (spares >= d->cfg.spares)
-		return;
-	slot = free_slot(d);
-	if (slot == 0)
-		return;
-	if (ldm_ids_take(d, &id) < 0 || getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
-		d->spare_hold_until = ldm_now_ms() + 10000;
-		return;
-	}
-	(void)snprintf(name, sizeof(name), "s%llu-%08x", (unsigned long long)id, rnd);
-	r = ldm_cgroup_create(&d->cg, name);
-	if (r < 0) {
-		ldm_daemon_log_error(d, NULL, "cannot create cgroup %s/%s: %s", d->cg.root, name,
-		                     strerror(-r));
-		d->spare_hold_until = ldm_now_ms() + 10000;
-		return;
-	}
-	become_spare(d, &d->sessions[slot], slot, id, name);
-	d->committed[slot] = false; /* ready once a commit holding it is in */
-	ldm_rules_commit_later(d);
-	ldm_session_spare(d); /* the next one, in the same commit */
 }
 
 void
@@ -495,7 +282,7 @@ ldm_session_committed(struct daemon *d)
 			continue;
 		if (ldm_cgroup_remove(&d->cg, s->name) < 0)
 			ldm_daemon_log_error(d, NULL, "cannot remove cgroup %s", s->cgroup);
-		session_free(d, s);
+		ldm_session_table_clear(d, s);
 	}
 }
 
@@ -503,8 +290,8 @@ int
 ldm_session_request(struct daemon *d, int client, const struct ldm_msg_session_request *m,
                     char *err, size_t err_size)
 {
-	struct session *s = ready_spare(d);
-	unsigned slot = s != NULL ? s->slot : free_slot(d);
+	struct session *s = ldm_spares_ready(d);
+	unsigned slot = s != NULL ? s->slot : ldm_session_table_free_slot(d);
 	bool spare = s != NULL;
 	uint64_t spare_id = 0;
 	char spare_name[64] = "";
@@ -523,15 +310,15 @@ ldm_session_request(struct daemon *d, int client, const struct ldm_msg_session_r
 		spare_id = s->id;
 		memcpy(spare_name, s->name, sizeof(spare_name));
 	} else {
-		session_free(d, s);
+		ldm_session_table_clear(d, s);
 		s->slot = slot;
 	}
 	r = prepare(d, s, client, m, spare, err, err_size);
 	if (r < 0) {
 		if (spare)
-			become_spare(d, s, slot, spare_id, spare_name);
+			ldm_spares_make(d, s, slot, spare_id, spare_name);
 		else
-			session_free(d, s);
+			ldm_session_table_clear(d, s);
 		return r;
 	}
 	r = establish(d, s, spare, err, err_size);
@@ -646,7 +433,7 @@ ldm_session_probe_seen(struct daemon *d, struct session *s, int family)
 		s->probe4_seen = true;
 	if (s->state != SESSION_PROBING || !s->probe4_seen || (s->probe6_wanted && !s->probe6_seen))
 		return;
-	s->state = SESSION_READY;
+	set_state(d, s, SESSION_READY);
 	s->was_ready = true;
 	log_session_start(d, s, ldm_session_start_note(s->policy, s->audit));
 	send_ready(d, s);
@@ -664,7 +451,7 @@ fail_probe(struct daemon *d, struct session *s, const char *why)
 	if (s->client >= 0)
 		ldm_server_send_error(d, s->client, -EPROTO, text);
 	s->client = -1;
-	s->state = SESSION_ENDING;
+	set_state(d, s, SESSION_ENDING);
 	ldm_rules_commit_later(d);
 	if (ldm_cgroup_populated(&d->cg, s->name) == 0)
 		s->end_at = ldm_now_ms();
@@ -697,7 +484,7 @@ ldm_session_end(struct daemon *d, struct session *s, const char *why)
 		log_session(d, s, LDM_EVENT_SESSION_END, why);
 	ldm_flowtab_forget_session(d->flows, s->id);
 	ldm_nametab_forget_session(d->names, s->id);
-	forget_session_file(d, s);
+	ldm_session_save_forget(d, s);
 	close_slot(d, s);
 }
 
@@ -720,7 +507,7 @@ ldm_session_events(struct daemon *d)
 			continue;
 		ldm_procs_scan(d, s); /* whoever is gone: ended or left? */
 		if (ldm_cgroup_populated(&d->cg, s->name) != 1) {
-			s->state = SESSION_ENDING;
+			set_state(d, s, SESSION_ENDING);
 			s->end_at = ldm_now_ms() + LDM_END_GRACE_MS;
 		}
 	}
@@ -744,120 +531,30 @@ ldm_session_tick(struct daemon *d, uint64_t now)
 }
 
 /* SIGCHLD: only the probes are reaped here (the iptables tools are waited for by their
- * pidfds). */
+ * pidfds). A probe that could not send fails its session. */
 void
 ldm_session_reap_probes(struct daemon *d)
 {
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
-		pid_t pid = d->sessions[i].probe_pid;
+		struct session *s = &d->sessions[i];
 		int status;
 
-		if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid)
-			ldm_session_probe_exited(d, pid,
-			                         WIFEXITED(status) ? WEXITSTATUS(status) : 255);
+		if (ldm_probe_collect(s, &status) && s->state == SESSION_PROBING && status != 0)
+			fail_probe(d, s, ldm_probe_failure(status));
 	}
-}
-
-void
-ldm_session_probe_exited(struct daemon *d, pid_t pid, int status)
-{
-	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
-		struct session *s = &d->sessions[i];
-
-		if (s->probe_pid != pid)
-			continue;
-		s->probe_pid = 0;
-		if (s->state != SESSION_PROBING || status == 0)
-			return;
-		fail_probe(d, s,
-		           status == 8  ? "the probe could not join the session cgroup"
-		           : status & 1 ? "the IPv4 probe could not be sent (is the loopback "
-		                          "interface up?)"
-		                        : "the IPv6 probe could not be sent to ::1 (is IPv6 on "
-		                          "loopback disabled?)");
-		return;
-	}
-}
-
-/* Restart: state files. */
-
-struct saved {
-	uint64_t id;
-	uint32_t slot, uid, audit;
-	int32_t pid;
-	int64_t started;
-	char name[64], policy[LDM_CTL_NAME_MAX], user[33], app[LDM_CTL_PATH_MAX];
-};
-
-static int
-saved_field(struct saved *v, const char *key, const char *val)
-{
-	uint64_t n;
-
-	if (strcmp(key, "name") == 0)
-		return ldm_strscpy(v->name, sizeof(v->name), val);
-	if (strcmp(key, "policy") == 0)
-		return ldm_strscpy(v->policy, sizeof(v->policy), val);
-	if (strcmp(key, "user") == 0)
-		return ldm_strscpy(v->user, sizeof(v->user), val);
-	if (strcmp(key, "app") == 0)
-		return ldm_strscpy(v->app, sizeof(v->app), val);
-	if (ldm_parse_u64(val, INT64_MAX, &n) < 0)
-		return -EINVAL;
-	if (strcmp(key, "id") == 0)
-		v->id = n;
-	else if (strcmp(key, "slot") == 0 && n <= LDM_MAX_SESSIONS)
-		v->slot = (uint32_t)n;
-	else if (strcmp(key, "uid") == 0 && n < UINT32_MAX)
-		v->uid = (uint32_t)n;
-	else if (strcmp(key, "audit") == 0 && n <= 1)
-		v->audit = (uint32_t)n;
-	else if (strcmp(key, "pid") == 0 && n <= INT32_MAX)
-		v->pid = (int32_t)n;
-	else if (strcmp(key, "started") == 0)
-		v->started = (int64_t)n;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-static int
-read_saved(int dirfd, const char *file, struct saved *v)
-{
-	char text[2048];
-	_cleanup_close_ int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
-	char *line, *save = NULL;
-
-	*v = (struct saved){ 0 };
-	if (fd < 0)
-		return -errno;
-	n = read(fd, text, sizeof(text) - 1);
-	if (n <= 0)
-		return -EINVAL;
-	text[n] = '\0';
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
-
-		if (eq == NULL)
-			return -EINVAL;
-		*eq = '\0';
-		if (saved_field(v, line, eq + 1) < 0)
-			return -EINVAL;
-	}
-	return v->id > 0 && v->slot > 0 && v->name[0] != '\0' && v->policy[0] != '\0' ? 0 : -EINVAL;
 }
 
 static void
-restore_one(struct daemon *d, const struct saved *v)
+restore_one(struct daemon *d, const struct ldm_saved *v)
 {
 	struct session *s = &d->sessions[v->slot];
 	char err[LDM_CTL_TEXT_MAX];
+	bool resumed;
 	int populated;
 
 	if (s->state != SESSION_FREE || v->slot > d->marks.max_slots)
 		return;
-	*s = (struct session){ .state = SESSION_READY,
+	*s = (struct session){ .state = SESSION_FREE,
 		               .was_ready = true,
 		               .slot = v->slot,
 		               .id = v->id,
@@ -869,57 +566,57 @@ restore_one(struct daemon *d, const struct saved *v)
 		               .final_client = -1 };
 	s->started.tv_sec = v->started;
 	(void)ldm_strscpy(s->name, sizeof(s->name), v->name);
-	set_cgroup_path(d, s);
+	ldm_session_table_path(d, s);
 	(void)ldm_strscpy(s->policy_name, sizeof(s->policy_name), v->policy);
 	(void)ldm_strscpy(s->user, sizeof(s->user), v->user);
 	(void)ldm_strscpy(s->app, sizeof(s->app), v->app);
+	memcpy(s->exe_sha256, v->exe_sha256, sizeof(s->exe_sha256));
+	s->landlock_abi = v->landlock_abi;
+	s->seccomp_notify = v->seccomp_notify != 0;
 	if (v->id >= d->next_id)
 		d->next_id = v->id + 1;
+	/* Gone, or its policy is now refused: nothing of it may stay allowed. The cgroup's
+	 * processes (if any) fall to the sandbox root's drop rule. An empty one ends now (no
+	 * cgroup event will come to say so). */
+	populated = ldm_cgroup_populated(&d->cg, s->name);
+	resumed =
+	        populated == 1 && load_policy(d, s->policy_name, &s->policy, err, sizeof(err)) == 0;
+	set_state(d, s, resumed ? SESSION_READY : SESSION_ENDING);
 	if (ldm_counts_open(d, s, true) < 0)
 		ldm_daemon_log_error(d, s, "cannot keep the session's counters in %s",
 		                     d->cfg.state_dir);
-	populated = ldm_cgroup_populated(&d->cg, s->name);
-	if (populated != 1 || load_policy(d, s->policy_name, &s->policy, err, sizeof(err)) < 0) {
-		/* Gone, or its policy is now refused: nothing of it may stay allowed. The
-		 * cgroup's processes (if any) fall to the sandbox root's drop rule. An empty
-		 * one ends now (no cgroup event will come to say so). */
-		s->state = SESSION_ENDING;
-		s->wd = ldm_cgroup_watch(&d->cg, s->name, d->inotify_fd);
+	s->wd = ldm_cgroup_watch(&d->cg, s->name, d->inotify_fd);
+	if (!resumed) {
 		if (populated != 1)
 			s->end_at = ldm_now_ms() + LDM_END_GRACE_MS;
 		return;
 	}
-	s->wd = ldm_cgroup_watch(&d->cg, s->name, d->inotify_fd);
-	log_session(d, s, LDM_EVENT_SESSION_START, "resumed after a daemon restart");
+	/* The identity again, with the hashes of the policy files as read now: what is in
+	 * force from here on (an admin may have changed them while the daemon was down). */
+	log_session_start(d, s, "resumed after a daemon restart");
 }
 
 int
 ldm_session_restore(struct daemon *d)
 {
-	char path[4200];
-	_cleanup_close_ int dfd = -1;
+	_cleanup_close_ int dfd = ldm_session_save_dir(d);
 	char **names = NULL;
 	size_t n = 0;
 
-	if (state_path(d, "sessions", path, sizeof(path)) < 0)
-		return -ENAMETOOLONG;
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return -errno;
+		return dfd;
 	if (ldm_cgroup_list(&d->cg, &names, &n) < 0)
 		n = 0;
 	for (size_t i = 0; i < n; i++) {
 		char file[32] = "";
 		size_t digits = strspn(names[i] + 1, "0123456789");
-		struct saved v;
+		struct ldm_saved v;
 
 		/* A session cgroup is named s<id>-<random>; its state file is <id>. */
 		if (names[i][0] == 's' && digits > 0 && digits < sizeof(file) &&
 		    names[i][1 + digits] == '-')
 			memcpy(file, names[i] + 1, digits);
-		if (file[0] != '\0' && read_saved(dfd, file, &v) == 0 &&
+		if (file[0] != '\0' && ldm_session_save_read(dfd, file, &v) == 0 &&
 		    strcmp(v.name, names[i]) == 0)
 			restore_one(d, &v);
 		else if (ldm_cgroup_remove(&d->cg, names[i]) < 0)

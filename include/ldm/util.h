@@ -70,4 +70,8 @@ int ldm_read_small_at(int dirfd, const char *path, char *buf, size_t size);
  */
 int ldm_mkdir_p(const char *path, mode_t mode);
 
+/* Writes PATH atomically and durably (a synced temporary file PATH.tmp renamed over it),
+ * mode 0600, never through a symlink. Returns 0 or -errno. */
+int ldm_write_file_atomic(const char *path, const char *text);
+
 #endif

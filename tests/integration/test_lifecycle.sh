@@ -131,6 +131,42 @@ tb_check "its session_end counts blocked ${b:-none} = the sum of its blocked rec
 	[ "${b:-x}" = "$sum" ]
 tb_check "which is every attempt made (52)" [ "$sum" = 52 ]
 
+# --- 2b. A program whose name holds a newline and "audit=1" (ldm-run sends its path, the
+# daemon saves it in the session's state file): after a restart the session is taken up as
+# it was, enforcing, not in audit mode (the name could add a line to the saved state).
+NL_PROG="$OUT/prog
+audit=1"
+cp "$(command -v sh)" "$NL_PROG"
+chmod 755 "$NL_PROG"
+tb_spawn run_app "$NL_PROG" -c "touch $OUT/n.ready; while [ ! -e $OUT/n.go ]; do sleep 0.05; \
+	done; $NET udp-send $INET4 9997 1; touch $OUT/n.sent"
+app=$TB_LAST
+tb_wait 10 test -e "$OUT/n.ready"
+sid=$(last_session)
+kill -9 "$TB_DAEMON"
+tb_wait_pid 60 "$TB_DAEMON" 2>/dev/null
+# The admin edits the policy while the daemon is down: the resumed session names the
+# policy in force from then on, by its new hash.
+printf '# edited while the daemon was down\n' >>"$TB_TMP/policies/t.conf"
+new_sha=$(sha256sum "$TB_TMP/policies/t.conf" | cut -d' ' -f1)
+tb_start_daemon "$BUILD" || tb_fail "the daemon restarts"
+resumed=$(grep -F '"event":"session_start"' "$TB_LOG" | grep -F "\"session\":$sid," |
+	grep -F 'resumed after a daemon restart')
+tb_check "the resumed session_start names the policy's hash as read now" \
+	sh -c "printf '%s' \"\$1\" | grep -qF '\"policy_sha256\":\"$new_sha\"'" _ "$resumed"
+tb_check "and the program's hash ldm-run sent" \
+	sh -c "printf '%s' \"\$1\" | grep -q '\"exe_sha256\":\"[0-9a-f]\{64\}\"'" _ "$resumed"
+tb_check "and a policy_file record of the new hash" \
+	[ "$(tb_log_count '"event":"policy_file"' "\"session\":$sid," "$new_sha")" = 1 ]
+touch "$OUT/n.go"
+tb_wait 10 test -e "$OUT/n.sent"
+tb_wait_pid 60 "$app"
+tb_wait 3 has_end "$sid"
+tb_check "a program named with a newline and audit=1: resumed enforcing (blocked record)" \
+	[ "$(tb_log_count '"event":"blocked"' "\"session\":$sid," '"dport":9997')" = 1 ]
+tb_check "and nothing of it was let through as would_block" \
+	[ "$(tb_log_count '"event":"would_block"' "\"session\":$sid,")" = 0 ]
+
 # --- 3. A process that leaves the session (moved by root, as systemd's PID 1 does for a
 # scope) is logged at once as an escape, and the session's end and summary say so.
 ESC_CG="$(tb_cgroup2_mount)/$TB_ID-esc"
@@ -348,7 +384,11 @@ tb_wait_pid 60 "$app"; tb_wait_pid 60 "$app2"
 
 # --- 6. Session ids survive a reboot: a fresh state directory (/run is empty after a boot),
 # the same persistent directory; and every record names the machine.
-ids() { sed -n 's/.*"event":"session_start","session":\([0-9]*\),.*/\1/p' "$TB_LOG" | sort -n; }
+# (A session taken up again after a restart has a second session_start: not a new id.)
+ids() {
+	grep -vF 'resumed after a daemon restart' "$TB_LOG" |
+		sed -n 's/.*"event":"session_start","session":\([0-9]*\),.*/\1/p' | sort -n
+}
 before_ids=$(ids)
 max_before=$(printf '%s\n' "$before_ids" | tail -1)
 tb_stop_daemon

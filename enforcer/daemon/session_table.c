@@ -1,0 +1,51 @@
+/* The session slots: d->sessions[1..], indexed by the slot their marks carry. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+
+#include "daemon.h"
+#include "probe.h"
+#include "session_table.h"
+
+unsigned
+ldm_session_table_free_slot(const struct daemon *d)
+{
+	unsigned max =
+	        d->marks.max_slots < LDM_MAX_SESSIONS ? d->marks.max_slots : LDM_MAX_SESSIONS;
+
+	for (unsigned i = 1; i <= max; i++)
+		if (d->sessions[i].state == SESSION_FREE)
+			return i;
+	return 0;
+}
+
+void
+ldm_session_table_path(const struct daemon *d, struct session *s)
+{
+	char buf[sizeof(s->cgroup)];
+
+	(void)snprintf(buf, sizeof(buf), "%s/%s", d->cg.root, s->name);
+	memcpy(s->cgroup, buf, sizeof(buf));
+}
+
+void
+ldm_session_table_clear(struct daemon *d, struct session *s)
+{
+	ldm_probe_stop(s);
+	if (s->wd >= 0)
+		(void)inotify_rm_watch(d->inotify_fd, s->wd);
+	ldm_counts_close(s);
+	ldm_procs_free(s);
+	ldm_policy_free(s->policy);
+	*s = (struct session){ .state = SESSION_FREE, .wd = -1, .client = -1, .final_client = -1 };
+}
+
+struct session *
+ldm_session_table_by_id(struct daemon *d, uint64_t id)
+{
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
+		if (SESSION_ACTIVE(&d->sessions[i]) && d->sessions[i].id == id)
+			return &d->sessions[i];
+	return NULL;
+}

@@ -1,0 +1,20 @@
+/* The session slots (session_table.c): finding a free one, naming a session's cgroup,
+ * clearing a slot. */
+#ifndef LDM_DAEMON_SESSION_TABLE_H
+#define LDM_DAEMON_SESSION_TABLE_H
+
+#include <stdint.h>
+
+#include "daemon.h"
+
+/* The session in force (probing, ready or ending) with id ID, or NULL. */
+struct session *ldm_session_table_by_id(struct daemon *d, uint64_t id);
+/* A free slot the mark bits can name, or 0 if none. */
+unsigned ldm_session_table_free_slot(const struct daemon *d);
+/* Sets S's cgroup path (relative to the cgroup2 mount) from the root and S's name. */
+void ldm_session_table_path(const struct daemon *d, struct session *s);
+/* Frees everything S holds (its probe, watch, counters, processes, policy) and makes its
+ * slot FREE. The caller has taken it out of the ruleset and the kernel first. */
+void ldm_session_table_clear(struct daemon *d, struct session *s);
+
+#endif
