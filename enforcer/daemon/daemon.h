@@ -299,6 +299,8 @@ void ldm_logserve_reap(struct daemon *d, bool kill_all); /* SIGCHLD; the stop */
 /* nfq.c: the queue */
 int ldm_nfq_open(struct daemon *d);
 void ldm_nfq_input(struct daemon *d);
+/* Judges everything queued now (a session's last packets, before its final counts). */
+void ldm_nfq_drain(struct daemon *d);
 void ldm_nfq_close(struct daemon *d);
 
 /* watch.c: netlink notifications of ruleset and route changes */

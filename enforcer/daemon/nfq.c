@@ -510,10 +510,13 @@ packet_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-void
-ldm_nfq_input(struct daemon *d)
+/* Reads at most ROUNDS messages of the queue; true when it was found empty. */
+static bool
+read_queue(struct daemon *d, unsigned rounds)
 {
-	for (int round = 0; round < 64; round++) {
+	bool empty = false;
+
+	for (unsigned round = 0; round < rounds; round++) {
 		ssize_t n = mnl_socket_recvfrom(d->nfq, rxbuf, sizeof(rxbuf));
 
 		if (n < 0 && errno == ENOBUFS) {
@@ -521,11 +524,28 @@ ldm_nfq_input(struct daemon *d)
 			d->enobufs++;
 			continue;
 		}
-		if (n < 0)
+		if (n < 0) {
+			empty = errno == EAGAIN || errno == EWOULDBLOCK;
 			break;
+		}
 		if (mnl_cb_run(rxbuf, (size_t)n, 0, d->nfq_portid, packet_cb, d) < 0)
 			d->bad_packets++;
 		flush_verdicts(d);
 	}
 	flush_verdicts(d);
+	return empty;
+}
+
+void
+ldm_nfq_input(struct daemon *d)
+{
+	(void)read_queue(d, 64); /* a turn of the event loop; the rest on the next one */
+}
+
+void
+ldm_nfq_drain(struct daemon *d)
+{
+	/* Everything queued now: a session's last packets before its counts are final. The
+	 * queue holds at most QUEUE_MAXLEN packets, and each message is at least one. */
+	(void)read_queue(d, QUEUE_MAXLEN + 64);
 }

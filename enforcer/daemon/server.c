@@ -402,7 +402,7 @@ on_summary(struct daemon *d, int client, const struct ldm_msg_summary_request *m
 	struct session *s;
 	bool inside;
 
-	ldm_nfq_input(d); /* the app's last packets are queued already: count them first */
+	ldm_nfq_drain(d); /* the app's last packets are queued already: count them first */
 	s = ldm_session_table_by_id(d, m->session);
 	if (s == NULL || (c->uid != 0 && c->uid != s->uid)) {
 		ldm_server_send_error(d, client, -ENOENT, "no such session of yours");

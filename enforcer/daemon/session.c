@@ -524,7 +524,7 @@ ldm_session_tick(struct daemon *d, uint64_t now)
 			           "the enforcer did not see the probe packet, so the kernel "
 			           "rules are not in force (is the loopback interface up?)");
 		if (s->state == SESSION_ENDING && s->end_at != 0 && now >= s->end_at) {
-			ldm_nfq_input(d); /* what it queued last */
+			ldm_nfq_drain(d); /* what it queued last */
 			ldm_session_end(d, s, "the last process ended");
 		}
 	}

@@ -96,10 +96,10 @@ ldm_session_save_format(const struct session *s, char *buf, size_t size)
 int
 ldm_session_save_parse(char *text, struct ldm_saved *v)
 {
-	static const char *const keys[] = { "id",      "slot",       "name",         "policy",
-		                            "uid",     "audit",      "pid",          "started",
-		                            "user",    "app",        "exe_sha256",   "landlock_abi",
-		                            "seccomp_notify" };
+	static const char *const keys[] = {
+		"id",      "slot", "name", "policy",     "uid",          "audit",         "pid",
+		"started", "user", "app",  "exe_sha256", "landlock_abi", "seccomp_notify"
+	};
 	char *line, *save = NULL;
 	unsigned seen = 0;
 

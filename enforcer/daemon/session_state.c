@@ -7,8 +7,8 @@
 #define N_STATES (SESSION_CLOSING + 1)
 
 static const char *const names[N_STATES] = {
-	[SESSION_FREE] = "free",       [SESSION_PROBING] = "probing", [SESSION_READY] = "ready",
-	[SESSION_ENDING] = "ending",   [SESSION_SPARE] = "spare",     [SESSION_CLOSING] = "closing",
+	[SESSION_FREE] = "free",     [SESSION_PROBING] = "probing", [SESSION_READY] = "ready",
+	[SESSION_ENDING] = "ending", [SESSION_SPARE] = "spare",     [SESSION_CLOSING] = "closing",
 };
 
 /* moves[from][to] */
@@ -24,7 +24,9 @@ static const bool moves[N_STATES][N_STATES] = {
 	                      [SESSION_ENDING] = true,
 	                      [SESSION_CLOSING] = true },
 	[SESSION_READY] = { [SESSION_ENDING] = true },
-	[SESSION_ENDING] = { [SESSION_ENDING] = true, [SESSION_FREE] = true, [SESSION_CLOSING] = true },
+	[SESSION_ENDING] = { [SESSION_ENDING] = true,
+	                     [SESSION_FREE] = true,
+	                     [SESSION_CLOSING] = true },
 	[SESSION_CLOSING] = { [SESSION_FREE] = true },
 };
 
