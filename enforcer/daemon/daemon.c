@@ -30,7 +30,6 @@
 #include "logfold.h"
 #include "nametab.h"
 
-#define POLL_RULES_MS      5000 /* the backstop to nf_tables notifications */
 #define FLOWTAB_CAPACITY   65536
 #define NAMETAB_CAPACITY   16384
 #define STOP_DRAIN_ROUNDS  64 /* at stop: read what is queued, at most this many times */
@@ -232,7 +231,7 @@ ldm_daemon_init(struct daemon *d)
 		die("netlink notifications", r);
 	if ((r = ldm_server_open(d)) < 0)
 		die(d->cfg.socket, r);
-	d->next_poll = ldm_now_ms() + POLL_RULES_MS;
+	ldm_rules_poll_from(d, ldm_now_ms());
 	if (d->cfg.foreground)
 		say_ready(d);
 	return 0;
@@ -265,45 +264,6 @@ on_signal(struct daemon *d)
 	}
 }
 
-static void
-check_rules(struct daemon *d)
-{
-	char err[1024];
-	int r = ldm_rules_verify(d);
-	struct ldm_event e;
-
-	d->rule_checks++;
-	if (r == 0)
-		return;
-	if (r > 0) {
-		uint64_t now = ldm_now_ms();
-
-		d->tamper_events++;
-		/* Another program fighting us (or a check that never agrees) must not make the
-		 * daemon spin: past 5 repairs a second, check again only once a second. */
-		if (now - d->tamper_window >= 1000) {
-			d->tamper_window = now;
-			d->tamper_in_window = 0;
-		}
-		if (++d->tamper_in_window > 5)
-			d->rules_hold_until = now + 1000;
-		ldm_event_init(&e, LDM_EVENT_TAMPER, NULL);
-		(void)snprintf(err, sizeof(err),
-		               "the LDM- rules were changed or removed by another program; "
-		               "reinstalled (%s)",
-		               d->verify_diff[0] != '\0' ? d->verify_diff : "changed");
-		e.reason = err;
-		ldm_daemon_log(d, &e);
-		d->verify_diff[0] = '\0';
-	} else {
-		ldm_daemon_log_error(d, NULL,
-		                     "the LDM- rules could not be checked (%s); reinstalled",
-		                     strerror(-r));
-	}
-	if (ldm_rules_commit(d, err, sizeof(err)) < 0)
-		ldm_daemon_log_error(d, NULL, "cannot reinstall the rules: %s", err);
-}
-
 static bool
 probing(const struct daemon *d)
 {
@@ -316,7 +276,7 @@ probing(const struct daemon *d)
 static void
 tick(struct daemon *d, uint64_t now)
 {
-	bool changed = false, probe;
+	bool probe;
 
 	ldm_procs_tick(d, now);
 	ldm_session_tick(d, now);
@@ -324,19 +284,8 @@ tick(struct daemon *d, uint64_t now)
 	ldm_server_tick(d, now);
 	ldm_watch_tick(d, now);
 	(void)ldm_fold_flush(d->fold, now, false, ldm_daemon_emit, d);
-	if (d->lan_check_at != 0 && now >= d->lan_check_at) {
-		d->lan_check_at = 0;
-		if (ldm_lan_refresh(d, &changed) == 0 && changed)
-			ldm_rules_commit_later(d);
-	}
-	/* A check waits for a background commit to end (it compares with what that put in). */
-	if (((d->rules_check_at != 0 && now >= d->rules_check_at) ||
-	     (now >= d->next_poll && !probe)) &&
-	    now >= d->rules_hold_until && !d->bg.running) {
-		d->rules_check_at = 0;
-		d->next_poll = now + POLL_RULES_MS;
-		check_rules(d);
-	}
+	ldm_lan_tick(d, now);
+	ldm_rules_check_tick(d, probe, now);
 	/* A launch waits for its self-test: background work (a new spare, the commit that
 	 * compiles its policy) starts once no session is probing, or the probe waits for
 	 * two forks and a state file first. */
@@ -345,42 +294,28 @@ tick(struct daemon *d, uint64_t now)
 	ldm_rules_tick(d, !probe, now);
 }
 
+static uint64_t
+earlier(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * The loop's wait: until the first deadline a module has (each says its own, UINT64_MAX for
+ * none), a second at most (client timeouts: a coarse second is enough).
+ */
 static int
 next_timeout(const struct daemon *d, uint64_t now)
 {
-	uint64_t next = now + 1000, fold = ldm_fold_next_deadline(d->fold), check = UINT64_MAX;
+	uint64_t next = now + 1000, fold = ldm_fold_next_deadline(d->fold);
 	bool probe = probing(d);
 
-	/* Only deadlines tick() can act on then: a check waits for a background commit (the
-	 * 5 ms backstop below wakes us) and for the repair rate limit, the periodic one for
-	 * self-tests too. */
-	if (!probe)
-		check = d->next_poll;
-	if (d->rules_check_at != 0 && d->rules_check_at < check)
-		check = d->rules_check_at;
-	if (check < d->rules_hold_until)
-		check = d->rules_hold_until;
-	if (!d->bg.running && check < next)
-		next = check;
-	if (d->lan_check_at != 0 && d->lan_check_at < next)
-		next = d->lan_check_at;
-	if (d->nft_pending && d->nft_pending_until < next)
-		next = d->nft_pending_until;
-	if (fold != 0 && fold < next)
-		next = fold;
-	if (ldm_procs_next(d) < next)
-		next = ldm_procs_next(d);
-	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
-		if (d->sessions[i].state == SESSION_PROBING && d->sessions[i].probe_deadline < next)
-			next = d->sessions[i].probe_deadline;
-		else if (d->sessions[i].end_at != 0 && d->sessions[i].end_at < next)
-			next = d->sessions[i].end_at;
-	if (d->commit_wanted && !probe && !d->bg.running)
-		next = d->commit_retry_at > now ? d->commit_retry_at : now;
-	if (d->bg.running && now + 5 < next)
-		next = now + 5; /* a backstop: SIGCHLD wakes the loop when a tool ends */
-	if (next > now + 1000)
-		next = now + 1000; /* client timeouts: a coarse second is enough */
+	next = earlier(next, ldm_rules_next_deadline(d, probe, now));
+	next = earlier(next, ldm_lan_next_deadline(d));
+	next = earlier(next, ldm_watch_next_deadline(d));
+	next = earlier(next, fold != 0 ? fold : UINT64_MAX);
+	next = earlier(next, ldm_procs_next_deadline(d));
+	next = earlier(next, ldm_session_next_deadline(d));
 	return next <= now ? 0 : (int)(next - now);
 }
 

@@ -207,6 +207,8 @@ int ldm_session_request(struct daemon *d, int client, const struct ldm_msg_sessi
 void ldm_session_end(struct daemon *d, struct session *s, const char *why);
 void ldm_session_events(struct daemon *d);
 void ldm_session_tick(struct daemon *d, uint64_t now);
+/* The next probe deadline or end of a session (UINT64_MAX none). */
+uint64_t ldm_session_next_deadline(const struct daemon *d);
 void ldm_session_reap_probes(struct daemon *d);
 /* A commit ended (d->committed says what is in): spares become usable, closed sessions
  * lose their cgroup. */
@@ -240,7 +242,7 @@ void ldm_session_count_dropped(struct daemon *d, struct session *s, uint64_t n, 
 /* procs.c: a session's processes: escapes, and the final summary */
 void ldm_procs_scan(struct daemon *d, struct session *s);
 void ldm_procs_tick(struct daemon *d, uint64_t now);
-uint64_t ldm_procs_next(const struct daemon *d); /* when ldm_procs_tick has work */
+uint64_t ldm_procs_next_deadline(const struct daemon *d); /* ldm_procs_tick: UINT64_MAX none */
 void ldm_procs_free(struct session *s);
 /* Writes now the folded records the log still holds for S (before its end or summary). */
 void ldm_procs_flush_folds(struct daemon *d, struct session *s);
@@ -261,8 +263,17 @@ void ldm_rules_wait(struct daemon *d); /* the background commit, if any, has end
 /* Forgets what the kernel was known to hold: the next commit reads it again. */
 void ldm_rules_forget_kernel(struct daemon *d);
 int ldm_rules_remove_all(struct daemon *d);
-/* lan_refresh.c: reads the routes again; *RET_CHANGED when the `lan` prefixes changed. */
+/* The tamper check: due on nf_tables notifications (rules_check_at) and every 5 s
+ * (ldm_rules_poll_from), repairs what it finds, at most 5 repairs a second. */
+void ldm_rules_poll_from(struct daemon *d, uint64_t now);
+void ldm_rules_check_tick(struct daemon *d, bool probe, uint64_t now);
+/* When the rules module has work (a check, a commit, a running tool): UINT64_MAX none. */
+uint64_t ldm_rules_next_deadline(const struct daemon *d, bool probe, uint64_t now);
+/* lan_refresh.c: reads the routes again; *RET_CHANGED when the `lan` prefixes changed.
+ * The tick does it once route changes have settled (watch.c sets lan_check_at). */
 int ldm_lan_refresh(struct daemon *d, bool *ret_changed);
+void ldm_lan_tick(struct daemon *d, uint64_t now);
+uint64_t ldm_lan_next_deadline(const struct daemon *d);
 
 /* account.c: may the user UID use policy P (its `users` and `groups`)? 0, or -EPERM and
  * the reason in ERR. */
@@ -308,5 +319,6 @@ int ldm_watch_open(struct daemon *d);
 void ldm_watch_nft_input(struct daemon *d);
 void ldm_watch_rtnl_input(struct daemon *d);
 void ldm_watch_tick(struct daemon *d, uint64_t now);
+uint64_t ldm_watch_next_deadline(const struct daemon *d); /* UINT64_MAX: none */
 
 #endif

@@ -72,3 +72,21 @@ ldm_lan_refresh(struct daemon *d, bool *ret_changed)
 	*ret_changed = true;
 	return 0;
 }
+
+void
+ldm_lan_tick(struct daemon *d, uint64_t now)
+{
+	bool changed = false;
+
+	if (d->lan_check_at == 0 || now < d->lan_check_at)
+		return;
+	d->lan_check_at = 0;
+	if (ldm_lan_refresh(d, &changed) == 0 && changed)
+		ldm_rules_commit_later(d);
+}
+
+uint64_t
+ldm_lan_next_deadline(const struct daemon *d)
+{
+	return d->lan_check_at != 0 ? d->lan_check_at : UINT64_MAX;
+}

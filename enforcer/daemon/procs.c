@@ -271,7 +271,7 @@ ldm_procs_tick(struct daemon *d, uint64_t now)
 }
 
 uint64_t
-ldm_procs_next(const struct daemon *d)
+ldm_procs_next_deadline(const struct daemon *d)
 {
 	uint64_t next = UINT64_MAX;
 

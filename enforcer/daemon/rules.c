@@ -448,3 +448,82 @@ ldm_rules_log_unjudged(struct daemon *d)
 		ldm_session_count_dropped(d, s, counts[i], "enforcer not running");
 	}
 }
+
+#define POLL_RULES_MS 5000 /* the periodic check: the backstop to nf_tables notifications */
+
+void
+ldm_rules_poll_from(struct daemon *d, uint64_t now)
+{
+	d->next_poll = now + POLL_RULES_MS;
+}
+
+static void
+check_rules(struct daemon *d)
+{
+	char err[1024];
+	int r = ldm_rules_verify(d);
+	struct ldm_event e;
+
+	d->rule_checks++;
+	if (r == 0)
+		return;
+	if (r > 0) {
+		uint64_t now = ldm_now_ms();
+
+		d->tamper_events++;
+		/* Another program fighting us (or a check that never agrees) must not make the
+		 * daemon spin: past 5 repairs a second, check again only once a second. */
+		if (now - d->tamper_window >= 1000) {
+			d->tamper_window = now;
+			d->tamper_in_window = 0;
+		}
+		if (++d->tamper_in_window > 5)
+			d->rules_hold_until = now + 1000;
+		ldm_event_init(&e, LDM_EVENT_TAMPER, NULL);
+		(void)snprintf(err, sizeof(err),
+		               "the LDM- rules were changed or removed by another program; "
+		               "reinstalled (%s)",
+		               d->verify_diff[0] != '\0' ? d->verify_diff : "changed");
+		e.reason = err;
+		ldm_daemon_log(d, &e);
+		d->verify_diff[0] = '\0';
+	} else {
+		ldm_daemon_log_error(d, NULL,
+		                     "the LDM- rules could not be checked (%s); reinstalled",
+		                     strerror(-r));
+	}
+	if (ldm_rules_commit(d, err, sizeof(err)) < 0)
+		ldm_daemon_log_error(d, NULL, "cannot reinstall the rules: %s", err);
+}
+
+void
+ldm_rules_check_tick(struct daemon *d, bool probe, uint64_t now)
+{
+	/* A check waits for a background commit to end (it compares with what that put in),
+	 * and the periodic one for self-tests too. */
+	if (((d->rules_check_at != 0 && now >= d->rules_check_at) ||
+	     (now >= d->next_poll && !probe)) &&
+	    now >= d->rules_hold_until && !d->bg.running) {
+		d->rules_check_at = 0;
+		ldm_rules_poll_from(d, now);
+		check_rules(d);
+	}
+}
+
+uint64_t
+ldm_rules_next_deadline(const struct daemon *d, bool probe, uint64_t now)
+{
+	uint64_t next = UINT64_MAX, check = probe ? UINT64_MAX : d->next_poll;
+
+	if (d->bg.running)
+		return now + 5; /* a backstop: SIGCHLD wakes the loop when a tool ends */
+	/* Only what the tick can act on then: a check waits for the repair rate limit. */
+	if (d->rules_check_at != 0 && d->rules_check_at < check)
+		check = d->rules_check_at;
+	if (check < d->rules_hold_until)
+		check = d->rules_hold_until;
+	next = check;
+	if (d->commit_wanted && !probe && d->commit_retry_at < next)
+		next = d->commit_retry_at > now ? d->commit_retry_at : now;
+	return next;
+}

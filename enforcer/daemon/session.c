@@ -530,6 +530,22 @@ ldm_session_tick(struct daemon *d, uint64_t now)
 	}
 }
 
+uint64_t
+ldm_session_next_deadline(const struct daemon *d)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
+		const struct session *s = &d->sessions[i];
+
+		if (s->state == SESSION_PROBING && s->probe_deadline < next)
+			next = s->probe_deadline;
+		else if (s->end_at != 0 && s->end_at < next)
+			next = s->end_at;
+	}
+	return next;
+}
+
 /* SIGCHLD: only the probes are reaped here (the iptables tools are waited for by their
  * pidfds). A probe that could not send fails its session. */
 void

@@ -165,6 +165,12 @@ ldm_watch_tick(struct daemon *d, uint64_t now)
 	}
 }
 
+uint64_t
+ldm_watch_next_deadline(const struct daemon *d)
+{
+	return d->nft_pending ? d->nft_pending_until : UINT64_MAX;
+}
+
 void
 ldm_watch_rtnl_input(struct daemon *d)
 {
