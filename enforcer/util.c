@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ldm/util.h"
@@ -132,4 +133,13 @@ ldm_write_file_atomic(const char *path, const char *text)
 	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
 		return -EIO;
 	return rename(tmp, path) < 0 ? -errno : 0;
+}
+
+uint64_t
+ldm_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }

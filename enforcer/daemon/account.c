@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "state.h"
 #include "ldm/util.h"
 
 #define ACCOUNT_MAX_GROUPS 256

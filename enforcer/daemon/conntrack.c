@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "daemon.h"
+#include "state.h"
 
 int
 ldm_conntrack_forget(uint32_t mark, uint32_t mask)

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "state.h"
 #include "session_table.h"
 #include "ldm/util.h"
 
@@ -52,11 +52,11 @@ log_held(struct daemon *d, struct session *s, enum ldm_event_type type, uint64_t
 	if (held == 0)
 		return;
 	ldm_event_init(&e, type, NULL);
-	ldm_session_fill_event(s, &e);
+	ldm_session_table_fill_event(s, &e);
 	e.count = held;
 	e.reason = "repeats of the records before, counted but not yet written when the "
 	           "daemon stopped";
-	ldm_daemon_log(d, &e);
+	ldm_record_log(d, &e);
 }
 
 static void
@@ -168,8 +168,8 @@ ldm_session_count_dropped(struct daemon *d, struct session *s, uint64_t n, const
 		return;
 	s->blocked += n;
 	ldm_event_init(&e, LDM_EVENT_BLOCKED, NULL);
-	ldm_session_fill_event(s, &e);
+	ldm_session_table_fill_event(s, &e);
 	e.count = n;
 	e.reason = reason;
-	ldm_daemon_log(d, &e);
+	ldm_record_log(d, &e);
 }

@@ -35,77 +35,6 @@
 #define STOP_DRAIN_ROUNDS  64 /* at stop: read what is queued, at most this many times */
 #define STOP_DRAIN_WAIT_MS 20
 
-uint64_t
-ldm_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-int
-ldm_daemon_watch_fd(struct daemon *d, int fd, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.fd = fd };
-
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
-void
-ldm_daemon_emit(const struct ldm_event *e, void *u)
-{
-	struct daemon *d = u;
-	struct ldm_event m = *e;
-	char host[LDM_EVENT_HOSTNAME_MAX + 1];
-
-	m.machine = d->machine_id; /* (machine, session) names a session in merged logs */
-	/* The name now (it can change while the daemon runs); never under `host`, a peer's. */
-	if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = '\0';
-		m.hostname = host;
-	}
-	/* A failure is counted there, never a verdict; only what reached the file counts as
-	 * written (a restart logs the rest from the session's counters). */
-	if (ldm_eventlog_write(d->log, &m) == 0)
-		ldm_counts_written(d, e);
-}
-
-/* Logs E; blocked attempts go through the folding table first. The session's counters
- * (changed by the caller just before) reach its state file first. */
-void
-ldm_daemon_log(struct daemon *d, struct ldm_event *e)
-{
-	struct session *s = e->session != 0 ? ldm_session_table_by_id(d, e->session) : NULL;
-
-	if (s != NULL)
-		ldm_counts_sync(s);
-	if (e->event == LDM_EVENT_BLOCKED || e->event == LDM_EVENT_WOULD_BLOCK ||
-	    e->event == LDM_EVENT_RESOLVED) {
-		if (ldm_fold_offer(d->fold, e, ldm_now_ms(), ldm_daemon_emit, d) ==
-		    LDM_FOLD_COUNTED)
-			return;
-	}
-	ldm_daemon_emit(e, d);
-}
-
-void
-ldm_daemon_log_error(struct daemon *d, const struct session *s, const char *fmt, ...)
-{
-	char text[LDM_CTL_TEXT_MAX];
-	struct ldm_event e;
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	ldm_event_init(&e, LDM_EVENT_ERROR, NULL);
-	if (s != NULL)
-		ldm_session_fill_event(s, &e);
-	e.reason = text;
-	ldm_daemon_log(d, &e);
-}
-
 static int
 open_signals(struct daemon *d)
 {
@@ -122,7 +51,7 @@ open_signals(struct daemon *d)
 	d->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (d->sigfd < 0)
 		return -errno;
-	return ldm_daemon_watch_fd(d, d->sigfd, EPOLLIN);
+	return ldm_loop_watch_fd(d, d->sigfd, EPOLLIN);
 }
 
 static int
@@ -183,15 +112,15 @@ ldm_daemon_init(struct daemon *d)
 	if ((r = ldm_eventlog_open(d->cfg.log, d->cfg.foreground, &d->log)) < 0)
 		die(d->cfg.log, r);
 	if (ldm_eventlog_chain_note(d->log) != NULL) /* the first record of the new chain */
-		ldm_daemon_log_error(d, NULL, "log hash chain starts anew: %s",
-		                     ldm_eventlog_chain_note(d->log));
+		ldm_record_error(d, NULL, "log hash chain starts anew: %s",
+		                 ldm_eventlog_chain_note(d->log));
 	if ((r = ldm_marks_init(d->cfg.mark_mask, &d->marks)) < 0)
 		die("mark mask", r);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	d->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (d->epfd < 0 || d->inotify_fd < 0)
 		die("epoll/inotify", -errno);
-	if ((r = ldm_daemon_watch_fd(d, d->inotify_fd, EPOLLIN)) < 0 || (r = open_signals(d)) < 0)
+	if ((r = ldm_loop_watch_fd(d, d->inotify_fd, EPOLLIN)) < 0 || (r = open_signals(d)) < 0)
 		die("signals", r);
 	if ((r = make_dirs(d)) < 0)
 		die("the state or persistent directory", r);
@@ -283,7 +212,7 @@ tick(struct daemon *d, uint64_t now)
 	probe = probing(d); /* nothing below starts or ends a self-test */
 	ldm_server_tick(d, now);
 	ldm_watch_tick(d, now);
-	(void)ldm_fold_flush(d->fold, now, false, ldm_daemon_emit, d);
+	(void)ldm_fold_flush(d->fold, now, false, ldm_record_emit, d);
 	ldm_lan_tick(d, now);
 	ldm_rules_check_tick(d, probe, now);
 	/* A launch waits for its self-test: background work (a new spare, the commit that
@@ -381,15 +310,15 @@ ldm_daemon_done(struct daemon *d)
 			break;
 		ldm_nfq_input(d);
 	}
-	(void)ldm_fold_flush(d->fold, ldm_now_ms(), true, ldm_daemon_emit, d);
+	(void)ldm_fold_flush(d->fold, ldm_now_ms(), true, ldm_record_emit, d);
 	ldm_rules_wait(d);
 	if (live == 0 && !d->cfg.keep_rules)
 		(void)ldm_rules_remove_all(d);
 	else if (live > 0)
-		ldm_daemon_log_error(d, NULL,
-		                     "stopping with %u live session(s): their rules stay in force "
-		                     "and new flows are dropped until the daemon is back",
-		                     live);
+		ldm_record_error(d, NULL,
+		                 "stopping with %u live session(s): their rules stay in force "
+		                 "and new flows are dropped until the daemon is back",
+		                 live);
 	/* The spare and closed sessions' cgroups are empty: a rule still naming one keeps it
 	 * alive in the kernel until the next start replaces the rules. */
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {

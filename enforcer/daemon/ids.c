@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "state.h"
 #include "ldm/util.h"
 
 #define LDM_ID_BLOCK 64

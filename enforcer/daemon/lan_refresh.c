@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "state.h"
 #include "kernel/lan_read.h"
 #include "ldm/lan.h"
 #include "ldm/util.h"

@@ -26,7 +26,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "daemon.h"
+#include "state.h"
+#include "session_table.h"
 #include "flowtab.h"
 #include "ldm/util.h"
 #include "dns.h"
@@ -114,7 +115,7 @@ ldm_nfq_open(struct daemon *d)
 		r = fcntl_blocking(mnl_socket_get_fd(d->nfq), false);
 	if (r < 0)
 		return r;
-	return ldm_daemon_watch_fd(d, mnl_socket_get_fd(d->nfq), EPOLLIN);
+	return ldm_loop_watch_fd(d, mnl_socket_get_fd(d->nfq), EPOLLIN);
 }
 
 void
@@ -207,7 +208,7 @@ log_flow(struct daemon *d, struct session *s, const struct ldm_packet *k, const 
 	struct ldm_event e;
 
 	ldm_event_init(&e, s->audit ? LDM_EVENT_WOULD_BLOCK : LDM_EVENT_BLOCKED, NULL);
-	ldm_session_fill_event(s, &e);
+	ldm_session_table_fill_event(s, &e);
 	fill_flow_event(&e, k);
 	e.uid = p->uid != UINT32_MAX ? p->uid : s->uid;
 	if (v->rule != NULL) {
@@ -217,7 +218,7 @@ log_flow(struct daemon *d, struct session *s, const struct ldm_packet *k, const 
 	e.reason = reason_of(v, reply);
 	e.host = host;
 	e.label = host != NULL ? ldm_policy_known_label(s->policy, host) : NULL;
-	ldm_daemon_log(d, &e);
+	ldm_record_log(d, &e);
 }
 
 static bool
@@ -315,7 +316,7 @@ log_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const
 	struct ldm_event e;
 
 	ldm_event_init(&e, s->audit ? LDM_EVENT_WOULD_BLOCK : LDM_EVENT_BLOCKED, NULL);
-	ldm_session_fill_event(s, &e);
+	ldm_session_table_fill_event(s, &e);
 	fill_flow_event(&e, k);
 	e.uid = p->uid != UINT32_MAX ? p->uid : s->uid;
 	e.host = name;
@@ -326,7 +327,7 @@ log_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const
 		e.comment = rule->comment;
 	}
 	e.reason = reason;
-	ldm_daemon_log(d, &e);
+	ldm_record_log(d, &e);
 }
 
 /* The query type as the log shows it: "A", "TXT", or "type 99". */
@@ -388,12 +389,12 @@ log_resolved(struct daemon *d, struct session *s, const struct ldm_dns_addr *add
 	struct ldm_event e;
 
 	ldm_event_init(&e, LDM_EVENT_RESOLVED, NULL);
-	ldm_session_fill_event(s, &e);
+	ldm_session_table_fill_event(s, &e);
 	e.dst.family = addr->family;
 	memcpy(e.dst.addr, addr->addr, addr->family == AF_INET ? 4 : 16);
 	e.host = name;
 	fold_by_parent(&e, name, parent);
-	ldm_daemon_log(d, &e);
+	ldm_record_log(d, &e);
 }
 
 /* An answer to an allowed query: its addresses are recorded for the session (with their
@@ -423,9 +424,9 @@ dns_answer(struct daemon *d, struct session *s, const struct ldm_packet *k, cons
 	 * the safe side). Said once per session, so a flood of answers cannot fill the log. */
 	if (after.evictions > before.evictions && !s->names_overflow_logged) {
 		s->names_overflow_logged = true;
-		ldm_daemon_log_error(d, s,
-		                     "the resolved-name table is full: older addresses were "
-		                     "forgotten, connections to them are blocked");
+		ldm_record_error(d, s,
+		                 "the resolved-name table is full: older addresses were "
+		                 "forgotten, connections to them are blocked");
 	}
 	return LDM_DECIDE_PASS;
 }
@@ -438,10 +439,10 @@ log_bad_packet(struct daemon *d, struct session *s, const struct pkt *p)
 	d->bad_packets++;
 	s->blocked++;
 	ldm_event_init(&e, LDM_EVENT_BLOCKED, NULL);
-	ldm_session_fill_event(s, &e);
+	ldm_session_table_fill_event(s, &e);
 	e.uid = p->uid != UINT32_MAX ? p->uid : s->uid;
 	e.reason = "a packet the enforcer cannot parse";
-	ldm_daemon_log(d, &e);
+	ldm_record_log(d, &e);
 }
 
 static void

@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "state.h"
 #include "ldm/util.h"
 #include "procparse.h"
 

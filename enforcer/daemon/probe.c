@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "state.h"
 #include "ldm/util.h"
 #include "probe.h"
 

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon.h"
+#include "state.h"
 
 /* A loopback port policy P blocks for UDP, v4 and v6, into *RET; -EADDRINUSE if none. */
 int ldm_probe_pick_port(const struct daemon *d, const struct ldm_policy *p, uint16_t *ret);

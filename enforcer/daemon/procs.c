@@ -27,7 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "state.h"
+#include "session_table.h"
 #include "ldm/util.h"
 #include "logfold.h"
 #include "procparse.h"
@@ -84,10 +85,10 @@ log_escape(struct daemon *d, struct session *s, int pid, const char *comm, const
 		               "policy",
 		               pid, comm);
 	ldm_event_init(&e, LDM_EVENT_TAMPER, NULL);
-	ldm_session_fill_event(s, &e);
+	ldm_session_table_fill_event(s, &e);
 	e.pid = (uint32_t)pid;
 	e.reason = reason;
-	ldm_daemon_log(d, &e); /* syncs s->escapes into the state file */
+	ldm_record_log(d, &e); /* syncs s->escapes into the state file */
 }
 
 /* P is gone from the session's list: an exit, or an escape? */
@@ -223,7 +224,7 @@ ldm_procs_free(struct session *s)
 void
 ldm_procs_flush_folds(struct daemon *d, struct session *s)
 {
-	(void)ldm_fold_flush_session(d->fold, s->id, ldm_daemon_emit, d);
+	(void)ldm_fold_flush_session(d->fold, s->id, ldm_record_emit, d);
 }
 
 /* Processes of S other than the final summary's caller. */
@@ -251,7 +252,7 @@ answer_final(struct daemon *d, struct session *s, uint64_t now)
 		ldm_nfq_drain(d);
 		ldm_procs_flush_folds(d, s);
 	}
-	ldm_server_send_summary(d, client, s, running == 0, running);
+	ldm_client_send_summary(d, client, s, running == 0, running);
 }
 
 void

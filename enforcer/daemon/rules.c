@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "daemon.h"
+#include "state.h"
 #include "iptables.h"
 #include "ldm/util.h"
 #include "ipt.h"
@@ -254,7 +254,7 @@ finish_background(struct daemon *d, bool block)
 	if (!d->bg.running || ldm_ipt_commit_poll(&d->bg, block, err, sizeof(err)) == 0)
 		return;
 	if (d->bg.rc < 0)
-		ldm_daemon_log_error(d, NULL, "cannot commit the rules: %s", err);
+		ldm_record_error(d, NULL, "cannot commit the rules: %s", err);
 	commit_done(d, d->bg_text, d->bg_live, d->bg.rc);
 }
 
@@ -304,7 +304,7 @@ ldm_rules_tick(struct daemon *d, bool may_start, uint64_t now)
 	d->commits++;
 	r = build_both(d, d->bg_text, d->bg_live, err, sizeof(err));
 	if (r < 0) {
-		ldm_daemon_log_error(d, NULL, "cannot commit the rules: %s", err);
+		ldm_record_error(d, NULL, "cannot commit the rules: %s", err);
 		commit_done(d, d->bg_text, d->bg_live, r);
 		return;
 	}
@@ -425,11 +425,10 @@ ldm_rules_log_unjudged(struct daemon *d)
 		if (r == 0)
 			r = ldm_unjudged_parse(text, strlen(text), counts, ELEMENTSOF(counts));
 		if (r < 0)
-			ldm_daemon_log_error(
-			        d, NULL,
-			        "cannot read what the kernel dropped while no enforcer "
-			        "ran (%s, %s): those attempts are not logged",
-			        family == AF_INET ? "IPv4" : "IPv6", strerror(-r));
+			ldm_record_error(d, NULL,
+			                 "cannot read what the kernel dropped while no enforcer "
+			                 "ran (%s, %s): those attempts are not logged",
+			                 family == AF_INET ? "IPv4" : "IPv6", strerror(-r));
 	}
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
 		struct session *s = &d->sessions[i];
@@ -437,11 +436,10 @@ ldm_rules_log_unjudged(struct daemon *d)
 		if (counts[i] == 0)
 			continue;
 		if (!SESSION_ACTIVE(s)) {
-			ldm_daemon_log_error(
-			        d, NULL,
-			        "%llu packets of session slot %u were dropped while no "
-			        "enforcer ran; no session holds that slot now",
-			        (unsigned long long)counts[i], i);
+			ldm_record_error(d, NULL,
+			                 "%llu packets of session slot %u were dropped while no "
+			                 "enforcer ran; no session holds that slot now",
+			                 (unsigned long long)counts[i], i);
 			continue;
 		}
 		/* Counted with the session's other blocks (its counters file), and logged. */
@@ -485,15 +483,14 @@ check_rules(struct daemon *d)
 		               "reinstalled (%s)",
 		               d->verify_diff[0] != '\0' ? d->verify_diff : "changed");
 		e.reason = err;
-		ldm_daemon_log(d, &e);
+		ldm_record_log(d, &e);
 		d->verify_diff[0] = '\0';
 	} else {
-		ldm_daemon_log_error(d, NULL,
-		                     "the LDM- rules could not be checked (%s); reinstalled",
-		                     strerror(-r));
+		ldm_record_error(d, NULL, "the LDM- rules could not be checked (%s); reinstalled",
+		                 strerror(-r));
 	}
 	if (ldm_rules_commit(d, err, sizeof(err)) < 0)
-		ldm_daemon_log_error(d, NULL, "cannot reinstall the rules: %s", err);
+		ldm_record_error(d, NULL, "cannot reinstall the rules: %s", err);
 }
 
 void

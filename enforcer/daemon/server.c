@@ -17,7 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "state.h"
 #include "session_table.h"
 #include "eventlog.h"
 #include "ldm/util.h"
@@ -52,24 +52,7 @@ ldm_server_open(struct daemon *d)
 	for (int i = 0; i < LDM_MAX_CLIENTS; i++)
 		d->clients[i].fd = -1;
 	d->listen_fd = TAKE_FD(fd);
-	return ldm_daemon_watch_fd(d, d->listen_fd, EPOLLIN);
-}
-
-void
-ldm_server_close(struct daemon *d, int client)
-{
-	struct client *c = &d->clients[client];
-
-	if (c->fd < 0)
-		return;
-	close(c->fd); /* leaves the epoll set with it */
-	c->fd = -1;
-	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
-		if (d->sessions[i].client == client)
-			d->sessions[i].client = -1;
-		if (d->sessions[i].final_client == client)
-			d->sessions[i].final_client = -1;
-	}
+	return ldm_loop_watch_fd(d, d->listen_fd, EPOLLIN);
 }
 
 static int
@@ -94,7 +77,7 @@ ldm_server_accept(struct daemon *d)
 			return;
 		i = free_client(d);
 		if (i < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-		    ldm_daemon_watch_fd(d, fd, EPOLLIN) < 0) {
+		    ldm_loop_watch_fd(d, fd, EPOLLIN) < 0) {
 			close(fd); /* too many clients: they retry */
 			continue;
 		}
@@ -106,59 +89,14 @@ ldm_server_accept(struct daemon *d)
 	}
 }
 
-int
-ldm_server_send(struct daemon *d, int client, const void *msg)
-{
-	const struct ldm_msg_hdr *h = msg;
-	struct client *c = &d->clients[client];
-	ssize_t n;
-
-	if (c->fd < 0)
-		return -EBADF;
-	/* Replies are small and clients wait for them: a full buffer means a client that
-	 * does not read, and it is dropped rather than waited for. */
-	n = send(c->fd, msg, h->len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (n != (ssize_t)h->len) {
-		ldm_server_close(d, client);
-		return -EIO;
-	}
-	return 0;
-}
-
-int
-ldm_server_reserve(struct daemon *d, int client, size_t bytes)
-{
-	const struct client *c = &d->clients[client];
-	int size = bytes > (size_t)INT_MAX / 2 ? INT_MAX / 2 : (int)bytes;
-
-	if (c->fd < 0)
-		return -EBADF;
-	/* The kernel doubles the value for its bookkeeping; CAP_NET_ADMIN may pass rmem_max. */
-	if (setsockopt(c->fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0 &&
-	    setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) < 0)
-		return -errno;
-	return 0;
-}
-
-void
-ldm_server_send_error(struct daemon *d, int client, int code, const char *text)
-{
-	struct ldm_msg_error m = { .code = code };
-
-	ldm_msg_init(&m.hdr, LDM_MSG_ERROR);
-	if (ldm_msg_set_str(m.text, sizeof(m.text), text) < 0)
-		(void)ldm_msg_set_str(m.text, sizeof(m.text), "refused (message too long)");
-	(void)ldm_server_send(d, client, &m);
-}
-
 static void
 refuse(struct daemon *d, int client, const char *what)
 {
 	const struct client *c = &d->clients[client];
 
-	ldm_daemon_log_error(d, NULL, "control: pid %d uid %u: %s; connection closed", (int)c->pid,
-	                     (unsigned)c->uid, what);
-	ldm_server_close(d, client);
+	ldm_record_error(d, NULL, "control: pid %d uid %u: %s; connection closed", (int)c->pid,
+	                 (unsigned)c->uid, what);
+	ldm_client_close(d, client);
 }
 
 /* The peer's session, if the peer is inside one (its cgroup is below the sandbox root). */
@@ -195,30 +133,30 @@ on_session_request(struct daemon *d, int client, const struct ldm_msg_session_re
 	}
 	(void)peer_session(d, c, &inside);
 	if (inside) {
-		ldm_server_send_error(d, client, -EPERM,
+		ldm_client_send_error(d, client, -EPERM,
 		                      "refused: the caller is already inside a session");
 		refuse(d, client, "session request from inside a session");
 		return;
 	}
 	if (c->uid == 0) {
-		ldm_server_send_error(d, client, -EPERM,
+		ldm_client_send_error(d, client, -EPERM,
 		                      "refused: root cannot be sandboxed (it could remove the "
 		                      "rules); run ldm-run as the desktop user");
-		ldm_server_close(d, client);
+		ldm_client_close(d, client);
 		return;
 	}
 	if (ldm_peerns_check(d, c->pid, err, sizeof(err)) < 0) {
-		ldm_daemon_log_error(d, NULL, "session for pid %d uid %u policy '%s' %s",
-		                     (int)c->pid, (unsigned)c->uid, m->policy, err);
-		ldm_server_send_error(d, client, -EXDEV, err);
-		ldm_server_close(d, client);
+		ldm_record_error(d, NULL, "session for pid %d uid %u policy '%s' %s", (int)c->pid,
+		                 (unsigned)c->uid, m->policy, err);
+		ldm_client_send_error(d, client, -EXDEV, err);
+		ldm_client_close(d, client);
 		return;
 	}
 	if (ldm_session_request(d, client, m, err, sizeof(err)) < 0) {
-		ldm_daemon_log_error(d, NULL, "session for pid %d uid %u policy '%s' refused: %s",
-		                     (int)c->pid, (unsigned)c->uid, m->policy, err);
-		ldm_server_send_error(d, client, -EPERM, err);
-		ldm_server_close(d, client);
+		ldm_record_error(d, NULL, "session for pid %d uid %u policy '%s' refused: %s",
+		                 (int)c->pid, (unsigned)c->uid, m->policy, err);
+		ldm_client_send_error(d, client, -EPERM, err);
+		ldm_client_close(d, client);
 	}
 	/* else: the self-test runs; the session answers ready or an error. */
 }
@@ -260,7 +198,7 @@ on_syscall_denied(struct daemon *d, int client, const struct ldm_msg_syscall_den
 	ldm_counts_sync(s);
 	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
 	ldm_event_init(&e, LDM_EVENT_SYSCALL_DENIED, NULL);
-	ldm_session_fill_event(s, &e);
+	ldm_session_table_fill_event(s, &e);
 	e.pid = m->pid;
 	e.syscall = m->name;
 	e.nr = m->nr;
@@ -270,31 +208,7 @@ on_syscall_denied(struct daemon *d, int client, const struct ldm_msg_syscall_den
 		e.count = m->args[0] < 1000000 ? m->args[0] : 1000000;
 		e.reason = "more denied syscalls than the supervisor reports one by one";
 	}
-	ldm_daemon_log(d, &e);
-}
-
-void
-ldm_server_send_summary(struct daemon *d, int client, const struct session *s, bool final,
-                        unsigned running)
-{
-	struct ldm_msg_summary r = { 0 };
-
-	ldm_msg_init(&r.hdr, LDM_MSG_SUMMARY);
-	r.session = s->id;
-	r.blocked = s->blocked;
-	r.would_block = s->would_block;
-	r.syscalls_denied = s->syscalls_denied;
-	r.flags = (final ? LDM_SUMMARY_R_FINAL : 0) | (s->escapes > 0 ? LDM_SUMMARY_R_ESCAPED : 0);
-	r.escapes = s->escapes < UINT32_MAX ? (uint32_t)s->escapes : UINT32_MAX;
-	r.running = running;
-	{
-		uint8_t head[LDM_CHAIN_HASH_LEN];
-
-		ldm_eventlog_chain_head(d->log, &r.log_seq, head);
-		memcpy(r.log_hash, head, sizeof(r.log_hash));
-	}
-	(void)ldm_msg_set_str(r.policy, sizeof(r.policy), s->policy_name);
-	(void)ldm_server_send(d, client, &r);
+	ldm_record_log(d, &e);
 }
 
 static void
@@ -318,7 +232,7 @@ on_write_denied(struct daemon *d, int client, const struct ldm_msg_write_denied 
 	ldm_counts_sync(s);
 	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
 	ldm_event_init(&e, LDM_EVENT_SYSCALL_DENIED, NULL);
-	ldm_session_fill_event(s, &e);
+	ldm_session_table_fill_event(s, &e);
 	e.pid = m->pid;
 	e.syscall = m->name;
 	e.nr = m->nr;
@@ -326,7 +240,7 @@ on_write_denied(struct daemon *d, int client, const struct ldm_msg_write_denied 
 	e.path = m->path;
 	e.reason = m->err == EACCES ? "write outside the write scope (refused by Landlock)"
 	                            : "truncation by path is refused in a session";
-	ldm_daemon_log(d, &e);
+	ldm_record_log(d, &e);
 }
 
 /* A target as ldm_unix_sockaddr_text() writes it: "/..." or "@...", printable ASCII. */
@@ -382,9 +296,9 @@ on_unix_blocked(struct daemon *d, int client, const struct ldm_msg_unix_blocked 
 	s->blocked += n;
 	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
 	/* No report limit here: every counted attempt is in a record, and folding (in
-	 * ldm_daemon_log) keeps a flood from filling the disk. */
+	 * ldm_record_log) keeps a flood from filling the disk. */
 	ldm_event_init(&e, LDM_EVENT_BLOCKED, NULL);
-	ldm_session_fill_event(s, &e);
+	ldm_session_table_fill_event(s, &e);
 	e.pid = m->pid;
 	e.proto = LDM_PROTO_UNIX;
 	e.sock = m->target;
@@ -392,7 +306,7 @@ on_unix_blocked(struct daemon *d, int client, const struct ldm_msg_unix_blocked 
 	e.comment = r != NULL ? r->comment : NULL;
 	e.reason = unix_reasons[m->why];
 	e.count = n;
-	ldm_daemon_log(d, &e);
+	ldm_record_log(d, &e);
 }
 
 static void
@@ -405,7 +319,7 @@ on_summary(struct daemon *d, int client, const struct ldm_msg_summary_request *m
 	ldm_nfq_drain(d); /* the app's last packets are queued already: count them first */
 	s = ldm_session_table_by_id(d, m->session);
 	if (s == NULL || (c->uid != 0 && c->uid != s->uid)) {
-		ldm_server_send_error(d, client, -ENOENT, "no such session of yours");
+		ldm_client_send_error(d, client, -ENOENT, "no such session of yours");
 		return;
 	}
 	/* Waiting for the final counts is for the session's ldm-run (its requester, inside
@@ -413,7 +327,7 @@ on_summary(struct daemon *d, int client, const struct ldm_msg_summary_request *m
 	if ((m->flags & LDM_SUMMARY_F_FINAL) && c->pid == s->pid &&
 	    peer_session(d, c, &inside) == s && ldm_procs_wait_final(d, client, s, m->wait_ms) == 0)
 		return;
-	ldm_server_send_summary(d, client, s, false, 0);
+	ldm_client_send_summary(d, client, s, false, 0);
 }
 
 static void
@@ -423,7 +337,7 @@ send_line(struct daemon *d, int client, const char *text)
 
 	ldm_msg_init(&m.hdr, LDM_MSG_STATUS_LINE);
 	(void)ldm_msg_set_str(m.text, sizeof(m.text), text);
-	(void)ldm_server_send(d, client, &m);
+	(void)ldm_client_send(d, client, &m);
 }
 
 /* A session's status line as one JSON object (ldmctl status --json). */
@@ -517,7 +431,7 @@ on_status(struct daemon *d, int client, const struct ldm_msg_status_request *m)
 		send_line(d, client, line);
 	}
 	ldm_msg_init(&end.hdr, LDM_MSG_END);
-	(void)ldm_server_send(d, client, &end);
+	(void)ldm_client_send(d, client, &end);
 }
 
 static void
@@ -546,7 +460,7 @@ dispatch(struct daemon *d, int client)
 		break;
 	case LDM_MSG_LOG_REQUEST:
 		ldm_logserve_start(d, client, (const void *)h);
-		ldm_server_close(d, client); /* the pipe (or the error) was its one answer */
+		ldm_client_close(d, client); /* the pipe (or the error) was its one answer */
 		break;
 	default:
 		refuse(d, client, "a message type clients do not send");
@@ -565,7 +479,7 @@ ldm_server_client_io(struct daemon *d, int client)
 		ssize_t n = recv(c->fd, c->in.buf + c->have, want - c->have, MSG_DONTWAIT);
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			ldm_server_close(d, client);
+			ldm_client_close(d, client);
 			return;
 		}
 		if (n < 0)
@@ -598,6 +512,6 @@ ldm_server_tick(struct daemon *d, uint64_t now)
 		for (unsigned k = 1; k <= LDM_MAX_SESSIONS; k++)
 			waiting |= d->sessions[k].client == i;
 		if (!waiting)
-			ldm_server_close(d, i);
+			ldm_client_close(d, i);
 	}
 }

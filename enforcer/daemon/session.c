@@ -24,7 +24,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "state.h"
 #include "probe.h"
 #include "session_save.h"
 #include "session_state.h"
@@ -34,16 +34,6 @@
 #include "nametab.h"
 #include "ldm/display.h"
 #include "ldm/util.h"
-
-void
-ldm_session_fill_event(const struct session *s, struct ldm_event *e)
-{
-	e->session = s->id;
-	e->policy = s->policy_name;
-	e->uid = s->uid;
-	e->user = s->user;
-	e->app = s->app;
-}
 
 /*
  * Moves S to TO through the state machine (session_state.h). A move the life cycle does not
@@ -55,8 +45,8 @@ set_state(struct daemon *d, struct session *s, enum session_state to)
 	enum session_state from = s->state;
 
 	if (ldm_session_state_set(s, to) < 0)
-		ldm_daemon_log_error(d, s, "internal: a session cannot go from %s to %s",
-		                     ldm_session_state_name(from), ldm_session_state_name(to));
+		ldm_record_error(d, s, "internal: a session cannot go from %s to %s",
+		                 ldm_session_state_name(from), ldm_session_state_name(to));
 }
 
 static void
@@ -133,10 +123,10 @@ slot_forgotten(struct daemon *d, unsigned slot)
 	int r = ldm_conntrack_forget_slot(d, slot);
 
 	if (r < 0)
-		ldm_daemon_log_error(d, NULL,
-		                     "cannot delete the conntrack entries of slot %u (%s): the "
-		                     "slot stays closed",
-		                     slot, strerror(-r));
+		ldm_record_error(d, NULL,
+		                 "cannot delete the conntrack entries of slot %u (%s): the "
+		                 "slot stays closed",
+		                 slot, strerror(-r));
 	return r == 0;
 }
 
@@ -152,7 +142,7 @@ close_slot(struct daemon *d, struct session *s)
 		return;
 	}
 	if (ldm_cgroup_remove(&d->cg, s->name) < 0)
-		ldm_daemon_log_error(d, NULL, "cannot remove cgroup %s", s->cgroup);
+		ldm_record_error(d, NULL, "cannot remove cgroup %s", s->cgroup);
 	ldm_session_table_clear(d, s);
 }
 
@@ -281,7 +271,7 @@ ldm_session_committed(struct daemon *d)
 		if (!slot_forgotten(d, i))
 			continue;
 		if (ldm_cgroup_remove(&d->cg, s->name) < 0)
-			ldm_daemon_log_error(d, NULL, "cannot remove cgroup %s", s->cgroup);
+			ldm_record_error(d, NULL, "cannot remove cgroup %s", s->cgroup);
 		ldm_session_table_clear(d, s);
 	}
 }
@@ -337,10 +327,9 @@ send_items(struct daemon *d, const struct session *s)
 
 	if (s->policy->n_items > LDM_CTL_ITEMS_MAX) /* the loader refuses more: never here */
 		return -E2BIG;
-	if (s->policy->n_items > 0 && ldm_server_reserve(d, s->client, bytes) < 0)
-		ldm_daemon_log_error(d, s,
-		                     "cannot enlarge the control socket's buffer for %zu items",
-		                     s->policy->n_items);
+	if (s->policy->n_items > 0 && ldm_client_reserve(d, s->client, bytes) < 0)
+		ldm_record_error(d, s, "cannot enlarge the control socket's buffer for %zu items",
+		                 s->policy->n_items);
 	for (size_t i = 0; i < s->policy->n_items; i++) {
 		const struct ldm_item *it = &s->policy->items[i];
 		struct ldm_msg_session_item m = { .kind = it->kind,
@@ -349,7 +338,7 @@ send_items(struct daemon *d, const struct session *s)
 
 		ldm_msg_init(&m.hdr, LDM_MSG_SESSION_ITEM);
 		if (ldm_msg_set_str(m.value, sizeof(m.value), it->value) < 0 ||
-		    ldm_server_send(d, s->client, &m) < 0)
+		    ldm_client_send(d, s->client, &m) < 0)
 			return -EIO; /* ldm-run then gets no READY and refuses to start */
 	}
 	return 0;
@@ -371,7 +360,7 @@ send_ready(struct daemon *d, struct session *s)
 	(void)ldm_msg_set_str(m.policy, sizeof(m.policy), s->policy_name);
 	(void)ldm_msg_set_str(m.cgroup, sizeof(m.cgroup), s->cgroup);
 	if (s->client >= 0 && send_items(d, s) == 0)
-		(void)ldm_server_send(d, s->client, &m);
+		(void)ldm_client_send(d, s->client, &m);
 	s->client = -1;
 }
 
@@ -381,13 +370,13 @@ log_session(struct daemon *d, const struct session *s, enum ldm_event_type type,
 	struct ldm_event e;
 
 	ldm_event_init(&e, type, NULL);
-	ldm_session_fill_event(s, &e);
+	ldm_session_table_fill_event(s, &e);
 	e.pid = (uint32_t)s->pid;
 	e.reason = reason;
 	e.blocked = s->blocked;
 	e.would_block = s->would_block;
 	e.syscalls_denied = s->syscalls_denied;
-	ldm_daemon_log(d, &e);
+	ldm_record_log(d, &e);
 }
 
 /*
@@ -401,7 +390,7 @@ log_session_start(struct daemon *d, const struct session *s, const char *reason)
 	struct ldm_event e;
 
 	ldm_event_init(&e, LDM_EVENT_SESSION_START, NULL);
-	ldm_session_fill_event(s, &e);
+	ldm_session_table_fill_event(s, &e);
 	e.pid = (uint32_t)s->pid;
 	e.reason = reason;
 	e.version = LDM_VERSION;
@@ -412,7 +401,7 @@ log_session_start(struct daemon *d, const struct session *s, const char *reason)
 	if (s->landlock_abi != 0)
 		e.seccomp_notify = s->seccomp_notify ? LDM_EVENT_YES : LDM_EVENT_NO;
 	e.ipv6 = d->v6 ? LDM_EVENT_YES : LDM_EVENT_NO;
-	ldm_daemon_log(d, &e);
+	ldm_record_log(d, &e);
 	for (size_t i = 0; i < s->policy->n_files; i++) {
 		ldm_event_init(&e, LDM_EVENT_POLICY_FILE, NULL);
 		e.session = s->id;
@@ -420,7 +409,7 @@ log_session_start(struct daemon *d, const struct session *s, const char *reason)
 		e.uid = s->uid; /* its user reads it through the daemon (logserve.c) */
 		e.path = s->policy->files[i].path;
 		e.sha256 = s->policy->files[i].sha256;
-		ldm_daemon_log(d, &e);
+		ldm_record_log(d, &e);
 	}
 }
 
@@ -447,9 +436,9 @@ fail_probe(struct daemon *d, struct session *s, const char *why)
 	char text[LDM_CTL_TEXT_MAX];
 
 	(void)snprintf(text, sizeof(text), "self-test failed: %s; the session was refused", why);
-	ldm_daemon_log_error(d, s, "%s", text);
+	ldm_record_error(d, s, "%s", text);
 	if (s->client >= 0)
-		ldm_server_send_error(d, s->client, -EPROTO, text);
+		ldm_client_send_error(d, s->client, -EPROTO, text);
 	s->client = -1;
 	set_state(d, s, SESSION_ENDING);
 	ldm_rules_commit_later(d);
@@ -466,9 +455,9 @@ ldm_session_end(struct daemon *d, struct session *s, const char *why)
 	if (!SESSION_ACTIVE(s))
 		return;
 	if (s->client >= 0)
-		ldm_server_send_error(d, s->client, -ECANCELED, "the session ended");
+		ldm_client_send_error(d, s->client, -ECANCELED, "the session ended");
 	if (s->final_client >= 0)
-		ldm_server_send_summary(d, s->final_client, s, true, 0);
+		ldm_client_send_summary(d, s->final_client, s, true, 0);
 	s->final_client = -1;
 	/* Final counts: the queue was drained by the caller; folded repeats are written
 	 * before session_end, which is the session's last record. */
@@ -599,8 +588,8 @@ restore_one(struct daemon *d, const struct ldm_saved *v)
 	        populated == 1 && load_policy(d, s->policy_name, &s->policy, err, sizeof(err)) == 0;
 	set_state(d, s, resumed ? SESSION_READY : SESSION_ENDING);
 	if (ldm_counts_open(d, s, true) < 0)
-		ldm_daemon_log_error(d, s, "cannot keep the session's counters in %s",
-		                     d->cfg.state_dir);
+		ldm_record_error(d, s, "cannot keep the session's counters in %s",
+		                 d->cfg.state_dir);
 	s->wd = ldm_cgroup_watch(&d->cg, s->name, d->inotify_fd);
 	if (!resumed) {
 		if (populated != 1)
@@ -636,10 +625,10 @@ ldm_session_restore(struct daemon *d)
 		    strcmp(v.name, names[i]) == 0)
 			restore_one(d, &v);
 		else if (ldm_cgroup_remove(&d->cg, names[i]) < 0)
-			ldm_daemon_log_error(d, NULL,
-			                     "cgroup %s/%s has processes but no session: they "
-			                     "stay blocked",
-			                     d->cg.root, names[i]);
+			ldm_record_error(d, NULL,
+			                 "cgroup %s/%s has processes but no session: they "
+			                 "stay blocked",
+			                 d->cg.root, names[i]);
 		free(names[i]);
 	}
 	free(names);

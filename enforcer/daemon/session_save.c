@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "state.h"
 #include "ldm/util.h"
 #include "session_save.h"
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon.h"
+#include "state.h"
 
 struct ldm_saved {
 	uint64_t id;

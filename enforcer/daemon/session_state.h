@@ -16,7 +16,7 @@
 
 #include <stdbool.h>
 
-#include "daemon.h"
+#include "state.h"
 
 /* "free", "probing", ...; "?" for a value out of the enum. */
 const char *ldm_session_state_name(enum session_state st);

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 
-#include "daemon.h"
+#include "state.h"
 #include "probe.h"
 #include "session_table.h"
 
@@ -48,4 +48,14 @@ ldm_session_table_by_id(struct daemon *d, uint64_t id)
 		if (SESSION_ACTIVE(&d->sessions[i]) && d->sessions[i].id == id)
 			return &d->sessions[i];
 	return NULL;
+}
+
+void
+ldm_session_table_fill_event(const struct session *s, struct ldm_event *e)
+{
+	e->session = s->id;
+	e->policy = s->policy_name;
+	e->uid = s->uid;
+	e->user = s->user;
+	e->app = s->app;
 }

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "daemon.h"
+#include "state.h"
 #include "ldm/util.h"
 #include "session_state.h"
 #include "session_table.h"
@@ -57,8 +57,8 @@ ldm_spares_fill(struct daemon *d)
 	(void)snprintf(name, sizeof(name), "s%llu-%08x", (unsigned long long)id, rnd);
 	r = ldm_cgroup_create(&d->cg, name);
 	if (r < 0) {
-		ldm_daemon_log_error(d, NULL, "cannot create cgroup %s/%s: %s", d->cg.root, name,
-		                     strerror(-r));
+		ldm_record_error(d, NULL, "cannot create cgroup %s/%s: %s", d->cg.root, name,
+		                 strerror(-r));
 		d->spare_hold_until = ldm_now_ms() + 10000;
 		return;
 	}

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "daemon.h"
+#include "state.h"
 
 /* A spare whose rules are in the kernel, or NULL. */
 struct session *ldm_spares_ready(struct daemon *d);

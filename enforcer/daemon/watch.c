@@ -19,7 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "state.h"
+#include "ldm/util.h"
 #include "iptables.h"
 
 #define NFT_DEBOUNCE_MS 10
@@ -62,8 +63,8 @@ ldm_watch_open(struct daemon *d)
 	d->rtnl_fd = open_group_socket(NETLINK_ROUTE, route, sizeof(route) / sizeof(route[0]));
 	if (d->rtnl_fd < 0)
 		return d->rtnl_fd;
-	r = ldm_daemon_watch_fd(d, d->nft_fd, EPOLLIN);
-	return r < 0 ? r : ldm_daemon_watch_fd(d, d->rtnl_fd, EPOLLIN);
+	r = ldm_loop_watch_fd(d, d->nft_fd, EPOLLIN);
+	return r < 0 ? r : ldm_loop_watch_fd(d, d->rtnl_fd, EPOLLIN);
 }
 
 /* Drains FD; returns whether anything (or an overrun: events were lost) arrived. */

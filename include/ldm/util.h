@@ -74,4 +74,7 @@ int ldm_mkdir_p(const char *path, mode_t mode);
  * mode 0600, never through a symlink. Returns 0 or -errno. */
 int ldm_write_file_atomic(const char *path, const char *text);
 
+/* Monotonic milliseconds. */
+uint64_t ldm_now_ms(void);
+
 #endif
