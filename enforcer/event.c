@@ -1007,7 +1007,9 @@ skip_string(struct in *in)
 			continue;
 		}
 		k = utf8_seq((const unsigned char *)in->s + in->i, in->n - in->i, &cp);
-		if (k == 0)
+		/* DEL and C1 as the writer would escape them: `ldmctl log --json` prints the
+		 * line as written, so no raw control may pass through an unknown key. */
+		if (k == 0 || is_control(cp))
 			return -EBADMSG;
 		in->i += k;
 	}

@@ -552,6 +552,14 @@ test_parse_unknown(void **state)
 		assert_int_equal(v.ev.event, LDM_EVENT_ERROR);
 		assert_int_equal(v.ev.session, cases[i].session);
 	}
+	/* Raw DEL and C1 (U+009B, the 8-bit CSI) in an unknown key's string: ldmctl log
+	 * --json prints the line as written, so they are refused as a writer never makes them. */
+	static const char *const raw[] = {
+		HEAD "\"error\",\"nope\":\"\x7f\"}",
+		HEAD "\"error\",\"nope\":[\"\xc2\x9b\x33\x31m\"]}",
+	};
+	for (size_t i = 0; i < ELEMENTSOF(raw); i++)
+		assert_int_equal(ldm_event_parse_json(raw[i], strlen(raw[i]), &v), -EBADMSG);
 }
 
 #define H64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
