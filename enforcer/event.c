@@ -226,6 +226,7 @@ static const char *const type_names[] = {
 	[LDM_EVENT_TAMPER] = "tamper",
 	[LDM_EVENT_SYSCALL_DENIED] = "syscall_denied",
 	[LDM_EVENT_ERROR] = "error",
+	[LDM_EVENT_TRAFFIC] = "traffic",
 };
 
 const char *
@@ -251,7 +252,7 @@ counted(enum ldm_event_type t)
 }
 
 enum kind { K_TS, K_EVENT, K_U64, K_U32, K_U16, K_I32, K_STR, K_PROTO, K_ADDR, K_COUNT, K_DST };
-enum when { W_SET, W_ALWAYS, W_UID, W_COUNTED, W_END, W_SYSCALL };
+enum when { W_SET, W_ALWAYS, W_UID, W_COUNTED, W_END, W_SYSCALL, W_TRAFFIC, W_END_TRAFFIC };
 
 /* One JSON key: where its value lives in struct ldm_event, and in the view for strings. */
 struct key {
@@ -295,6 +296,11 @@ static const struct key keys[] = {
 	{ "errno", NUM(K_I32, W_SYSCALL, err) },
 	{ "path", S(path, LDM_EVENT_PATH_MAX) },
 	{ "machine", S(machine, LDM_EVENT_MACHINE_MAX) },
+	{ "traffic", NUM(K_U64, W_END_TRAFFIC, traffic) },
+	{ "packets_out", NUM(K_U64, W_TRAFFIC, packets_out) },
+	{ "bytes_out", NUM(K_U64, W_TRAFFIC, bytes_out) },
+	{ "packets_in", NUM(K_U64, W_TRAFFIC, packets_in) },
+	{ "bytes_in", NUM(K_U64, W_TRAFFIC, bytes_in) },
 };
 
 static const void *
@@ -366,6 +372,11 @@ key_present(const struct ldm_event *e, const struct key *k)
 		return e->event == LDM_EVENT_SESSION_END;
 	case W_SYSCALL:
 		return e->event == LDM_EVENT_SYSCALL_DENIED;
+	case W_END_TRAFFIC:
+		return e->event == LDM_EVENT_SESSION_END && e->traffic_known;
+	case W_TRAFFIC:
+		return e->event == LDM_EVENT_TRAFFIC ||
+		       (e->event == LDM_EVENT_SESSION_END && e->traffic_known);
 	default:
 		return key_set(e, k);
 	}
@@ -564,6 +575,14 @@ ldm_event_text(const struct ldm_event *e, char *buf, size_t size)
 	if (e->event == LDM_EVENT_SESSION_END)
 		put_fmt(&o, " blocked %" PRIu64 " would_block %" PRIu64 " syscalls_denied %" PRIu64,
 		        e->blocked, e->would_block, e->syscalls_denied);
+	if (e->event == LDM_EVENT_SESSION_END && e->traffic_known)
+		put_fmt(&o, " traffic %" PRIu64, e->traffic);
+	if (e->event == LDM_EVENT_TRAFFIC ||
+	    (e->event == LDM_EVENT_SESSION_END && e->traffic_known))
+		put_fmt(&o,
+		        " packets_out %" PRIu64 " bytes_out %" PRIu64 " packets_in %" PRIu64
+		        " bytes_in %" PRIu64,
+		        e->packets_out, e->bytes_out, e->packets_in, e->bytes_in);
 	if (str_set(e->reason)) {
 		put_str(&o, ": ");
 		put_text_str(&o, e->reason, LDM_EVENT_REASON_MAX);
@@ -850,6 +869,9 @@ parse_object(struct in *in, struct ldm_event_view *v)
 		rc = parse_value(in, &keys[i], v);
 		if (rc < 0)
 			return rc;
+		/* All of them or none: formatting the record again checks that. */
+		if (keys[i].when == W_END_TRAFFIC || keys[i].when == W_TRAFFIC)
+			v->ev.traffic_known = v->ev.event == LDM_EVENT_SESSION_END;
 		next = i + 1;
 	} while (eat(in, ','));
 	if (!eat(in, '}') || in->i != in->n)

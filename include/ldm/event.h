@@ -7,7 +7,7 @@
  * JSON line: keys in this order, each omitted when unknown or empty as noted:
  *   ts        always; RFC 3339 UTC with milliseconds, "2026-11-25T02:14:29.123Z"
  *   event     always; "blocked", "would_block", "allowed", "session_start", "session_end",
- *             "tamper", "syscall_denied", "error"
+ *             "tamper", "syscall_denied", "error", "traffic"
  *   session   omitted when 0 (sessions are numbered from 1)
  *   policy    string; omitted when NULL or ""
  *   uid       omitted when LDM_EVENT_UID_NONE
@@ -33,6 +33,15 @@
  *             the write scope)
  *   machine   string: the machine's id (/etc/machine-id, 32 hex digits); session ids are
  *             unique per machine, so (machine, session) names a session in merged logs
+ *   traffic   session_end only, when its traffic was counted (traffic_known): how many
+ *             traffic records of the session precede it
+ *   packets_out, bytes_out, packets_in, bytes_in
+ *             traffic always: what one (rule, proto, dst, dport) of the session carried,
+ *             from the kernel's conntrack accounting (out: what the app sent, in: what it
+ *             got; bytes of the IP packets); session_end when traffic_known: the session's
+ *             totals (all its connections, those past the traffic records' cap included).
+ *             A session_end without them says its traffic was not counted (an error record
+ *             of the session says why): never a zero that was not measured.
  *
  * In the log file each line then carries the hash chain's keys, "seq" and "prev", as its
  * last keys (ldm/logchain.h); ldm_chain_unseal() gives back the record this writes.
@@ -84,6 +93,8 @@ enum ldm_event_type {
 	LDM_EVENT_TAMPER = 6,
 	LDM_EVENT_SYSCALL_DENIED = 7,
 	LDM_EVENT_ERROR = 8, /* a problem of the daemon itself */
+	LDM_EVENT_TRAFFIC =
+	        9, /* what one allow rule let through to one peer (written at the end) */
 };
 
 /* An address of a flow; family 0 means unknown. IPv4 uses addr[0..3]. */
@@ -130,6 +141,10 @@ struct ldm_event {
 	int32_t err; /* the errno the call got */
 	const char *path;
 	const char *machine;
+	/* traffic (and session_end totals when traffic_known) */
+	uint64_t traffic; /* session_end: traffic records before it */
+	uint64_t packets_out, bytes_out, packets_in, bytes_in;
+	bool traffic_known; /* session_end: the keys above are written */
 };
 
 /*
