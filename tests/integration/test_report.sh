@@ -142,4 +142,5 @@ else
 	tb_fail "chromium is not installed (make deps): the page was not rendered"
 fi
 
+[ -n "${LDM_REPORT_LOG:-}" ] && cp "$TB_LOG" "$LDM_REPORT_LOG"
 tb_summary test_report
