@@ -114,6 +114,11 @@ tb_check "the edit happened" bash -c "! cmp -s '$TB_LOG' '$TB_TMP/edited'"
 tb_check "report exits 1 when the session's records do not verify" [ "$?" = 1 ]
 tb_check "verified: false" python3 -c "
 import json; assert json.load(open('$TB_TMP/edited.json'))['verified'] is False"
+grep -v '"event":"traffic"' "$TB_LOG" >"$TB_TMP/no-traffic"
+"$CTL" report "$session" --json --log "$TB_TMP/no-traffic" >"$TB_TMP/no-traffic.json"
+tb_check "a removed traffic record is noticed: exit 1, traffic_complete false" python3 -c "
+import json; r = json.load(open('$TB_TMP/no-traffic.json'))
+assert r['verified'] is False and r['traffic_complete'] is False, r"
 tb_check "an unknown session is refused" \
 	bash -c "! '$CTL' report 99999 --log '$TB_LOG' 2>/dev/null"
 
