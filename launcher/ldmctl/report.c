@@ -436,7 +436,7 @@ put_allowed_text(const struct row *r)
 	if (r->rule != 0)
 		printf("rule %" PRIu32, r->rule);
 	else
-		fputs("no allow rule", stdout);
+		fputs("no allow rule (DNS queries, audit mode)", stdout);
 	if (r->comment != NULL) {
 		fputs(" \"", stdout);
 		ldmctl_put_escaped(stdout, r->comment, true);
