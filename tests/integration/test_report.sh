@@ -38,6 +38,9 @@ tb_as_user "$TB_LAP" "$RUN" --socket "$TB_SOCK" --policy t --quiet -- sh -c "
 session=$(grep -m1 '"event":"session_start"' "$TB_LOG" | sed -E 's/.*"session":([0-9]+),.*/\1/')
 ended() { grep -q "\"event\":\"session_end\",\"session\":$session," "$TB_LOG"; }
 tb_check "the session ended in the log" tb_wait 5 ended
+# tcpdump may lag behind on a busy machine: give it until the file holds the 200 datagrams.
+cap_caught_up() { [ "$(tb_pcap_count "$TB_TMP/drone.pcap" 'udp port 14550')" -ge 200 ]; }
+tb_wait 5 cap_caught_up
 tb_capture_stop "$cap_pid"
 [ -n "${LDM_REPORT_PCAP:-}" ] && cp "$TB_TMP/drone.pcap" "$LDM_REPORT_PCAP"
 kill "$echo_pid" 2>/dev/null
