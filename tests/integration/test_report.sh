@@ -150,5 +150,27 @@ else
 	tb_fail "chromium is not installed (make deps): the page was not rendered"
 fi
 
+# Never a zero that was not measured: with conntrack accounting switched off behind the
+# daemon's back (by root, after the session started), the session's new flow has no
+# counters; the log says so and the report shows no totals instead of zeros.
+tb_spawn tb_as_user "$TB_LAP" "$RUN" --socket "$TB_SOCK" --policy t --quiet -- sh -c "
+	sleep 2; $NET udp-exchange $DRONE4 14550 5 240 >/dev/null"
+started2() { [ "$(grep -c '"event":"session_start"' "$TB_LOG")" -ge 2 ]; }
+tb_check "a second session starts" tb_wait 5 started2
+tb_in "$TB_LAP" sysctl -qw net.netfilter.nf_conntrack_acct=0
+s2=$(grep '"event":"session_start"' "$TB_LOG" | tail -1 | sed -E 's/.*"session":([0-9]+),.*/\1/')
+ended2() { grep -q "\"event\":\"session_end\",\"session\":$s2," "$TB_LOG"; }
+tb_check "the second session ended" tb_wait 10 ended2
+tb_check "an error record says its traffic was not counted" \
+	grep -q "\"event\":\"error\",\"session\":$s2,.*traffic was not counted" "$TB_LOG"
+tb_check "its session_end carries no totals" \
+	bash -c "grep '\"event\":\"session_end\",\"session\":$s2,' '$TB_LOG' | grep -vq bytes_out"
+"$CTL" report "$s2" --json --log "$TB_LOG" >"$TB_TMP/s2.json"
+tb_check "the report: traffic_total null, the drone row's bytes null, still verified" python3 -c "
+import json; r = json.load(open('$TB_TMP/s2.json'))
+assert r['traffic_total'] is None and r['verified'] is True, r
+assert all(x['bytes_out'] is None for x in r['allowed']), r['allowed']"
+tb_check "the text report says not counted" \
+	bash -c "'$CTL' report $s2 --log '$TB_LOG' | grep -q 'total: bytes not counted'"
 [ -n "${LDM_REPORT_LOG:-}" ] && cp "$TB_LOG" "$LDM_REPORT_LOG"
 tb_summary test_report
