@@ -672,11 +672,27 @@ html_row_label(FILE *f, const struct row *r)
 	fprintf(f, " %s", ldm_proto_name(r->proto));
 }
 
+/* The timeline's time axis: seconds T0..T1 drawn from x LEFT, WIDTH wide. */
+struct axis {
+	double t0, t1, left, width;
+};
+
+static double
+axis_x(const struct axis *ax, double t)
+{
+	double x = ax->left + (t - ax->t0) / (ax->t1 - ax->t0) * ax->width;
+
+	return x < ax->left ? ax->left : x > ax->left + ax->width ? ax->left + ax->width : x;
+}
+
 /* An allowed row's traffic in its lane: a bar from its first approval (or the start) to the
  * end, what the kernel counted written over it. */
 static void
-html_traffic_bar(FILE *f, const struct row *r, double x0, double x1, double ly)
+html_traffic_bar(FILE *f, const struct row *r, const struct axis *ax, double ly)
 {
+	double x0 = r->n_marks > 0 ? axis_x(ax, r->marks[0].t) : ax->left;
+	double x1 = ax->left + ax->width;
+
 	if (!r->has_traffic)
 		return;
 	fprintf(f,
@@ -689,60 +705,50 @@ html_traffic_bar(FILE *f, const struct row *r, double x0, double x1, double ly)
 	        r->bytes_in, x1 - 2, ly - 5, r->bytes_out, r->bytes_in);
 }
 
+/* One lane: its label, its line, the allowed row's traffic, a mark per record. */
+static void
+html_lane(FILE *f, const struct row *r, bool allowed, const struct axis *ax, double ly)
+{
+	fprintf(f, "<text x='%.0f' y='%.0f' class='lane' text-anchor='end'>", ax->left - 8, ly + 4);
+	html_row_label(f, r);
+	fprintf(f, "</text>\n<line x1='%.0f' x2='%.0f' y1='%.0f' y2='%.0f' class='grid'/>\n",
+	        ax->left, ax->left + ax->width, ly, ly);
+	if (allowed)
+		html_traffic_bar(f, r, ax, ly);
+	for (size_t m = 0; m < r->n_marks; m++) {
+		double rad = 3 + 2 * log2((double)r->marks[m].count);
+
+		fprintf(f,
+		        "<circle cx='%.1f' cy='%.0f' r='%.1f' class='%s'><title>%" PRIu64
+		        "</title></circle>\n",
+		        axis_x(ax, r->marks[m].t), ly, rad > 12 ? 12 : rad, allowed ? "ok" : "no",
+		        r->marks[m].count);
+	}
+}
+
 /* The timeline: one lane per destination, a mark per record (area by count); allowed
  * lanes also show the traffic the kernel counted for them. */
 static void
 html_timeline(FILE *f, const struct report *rp)
 {
 	const struct rows *lanes[2] = { &rp->rows[ROW_ALLOWED], &rp->rows[ROW_BLOCKED] };
-	double t0 = rp->t_start, t1 = rp->ended ? rp->t_end : rp->t_last;
-	const double left = 260, width = 620, lane = 22;
+	struct axis ax = { rp->t_start, rp->ended ? rp->t_end : rp->t_last, 260, 620 };
+	const double lane = 22;
 	size_t n = lanes[0]->n + lanes[1]->n, y = 0;
 
-	if (t1 <= t0)
-		t1 = t0 + 1;
+	if (ax.t1 <= ax.t0)
+		ax.t1 = ax.t0 + 1;
 	fprintf(f,
 	        "<svg xmlns='http://www.w3.org/2000/svg' width='900' height='%.0f' role='img' "
 	        "aria-label='timeline'>\n"
 	        "<rect x='%.0f' y='0' width='%.0f' height='%.0f' fill='#f4f6f8'/>\n"
 	        "<text x='%.0f' y='14' class='axis'>%s</text>\n"
 	        "<text x='%.0f' y='14' class='axis' text-anchor='end'>%s</text>\n",
-	        (double)(n + 2) * lane + 10, left, width, (double)(n + 2) * lane + 10, left,
-	        rp->start_ts, left + width, rp->ended ? rp->end_ts : "(no end)");
-	for (int k = 0; k < 2; k++) {
-		for (size_t i = 0; i < lanes[k]->n; i++, y++) {
-			const struct row *r = &lanes[k]->v[i];
-			double ly = (double)(y + 1) * lane + 14;
-
-			fprintf(f, "<text x='%.0f' y='%.0f' class='lane' text-anchor='end'>",
-			        left - 8, ly + 4);
-			html_row_label(f, r);
-			fprintf(f,
-			        "</text>\n<line x1='%.0f' x2='%.0f' y1='%.0f' y2='%.0f' "
-			        "class='grid'/>\n",
-			        left, left + width, ly, ly);
-			if (k == 0)
-				html_traffic_bar(f, r,
-				                 r->n_marks > 0 ? left + (r->marks[0].t - t0) /
-				                                                  (t1 - t0) * width
-				                                : left,
-				                 left + width, ly);
-			for (size_t m = 0; m < r->n_marks; m++) {
-				double x = left + (r->marks[m].t - t0) / (t1 - t0) * width;
-				double rad = 3 + 2 * log2((double)r->marks[m].count);
-
-				if (x < left)
-					x = left;
-				if (x > left + width)
-					x = left + width;
-				fprintf(f,
-				        "<circle cx='%.1f' cy='%.0f' r='%.1f' class='%s'><title>"
-				        "%" PRIu64 "</title></circle>\n",
-				        x, ly, rad > 12 ? 12 : rad, k == 0 ? "ok" : "no",
-				        r->marks[m].count);
-			}
-		}
-	}
+	        (double)(n + 2) * lane + 10, ax.left, ax.width, (double)(n + 2) * lane + 10,
+	        ax.left, rp->start_ts, ax.left + ax.width, rp->ended ? rp->end_ts : "(no end)");
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < lanes[k]->n; i++, y++)
+			html_lane(f, &lanes[k]->v[i], k == 0, &ax, (double)(y + 1) * lane + 14);
 	fputs("</svg>\n", f);
 }
 
