@@ -225,6 +225,19 @@ void ldm_session_fill_event(const struct session *s, struct ldm_event *e);
  * network namespace, both families), or of SLOT's sessions. 0 or -errno. */
 int ldm_conntrack_forget(uint32_t mark, uint32_t mask);
 int ldm_conntrack_forget_slot(struct daemon *d, unsigned slot);
+/* Calls FN with every conntrack entry whose connmark matches MARK under MASK (or SLOT's),
+ * both families. 0, or -errno (-EBADMSG: an entry could not be read; the others were). */
+struct ldm_ct_entry;
+typedef void (*ldm_conntrack_entry_fn)(const struct ldm_ct_entry *e, void *userdata);
+int ldm_conntrack_dump(uint32_t mark, uint32_t mask, ldm_conntrack_entry_fn fn, void *userdata);
+int ldm_conntrack_dump_slot(struct daemon *d, unsigned slot, ldm_conntrack_entry_fn fn,
+                            void *userdata);
+/* Turns conntrack accounting on in this network namespace if it is off: 0 or -errno. */
+int ldm_conntrack_accounting(void);
+/* traffic_log.c: writes S's traffic records (one per allow rule and peer, from its
+ * conntrack entries) and puts the totals into END, its session_end record; when they cannot
+ * be counted, an error record says why and END carries none. */
+void ldm_traffic_log(struct daemon *d, struct session *s, struct ldm_event *end);
 /* counts.c: a session's counters, surviving a SIGKILL of the daemon */
 /* Maps the counters of S (sessions/<id>.counts). RESTORE: takes up the values a former
  * daemon left (and logs what its log folding still held); otherwise starts from zero.

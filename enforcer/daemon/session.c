@@ -407,6 +407,14 @@ establish(struct daemon *d, struct session *s, bool spare, char *err, size_t err
 		r = ldm_rules_commit(d, err, err_size);
 	if (r < 0)
 		return r;
+	/* Before the session's first flow: a connection counts its bytes only if accounting
+	 * was on when it began. Without it the session runs; its end says it was not counted. */
+	r = ldm_conntrack_accounting();
+	if (r < 0)
+		ldm_daemon_log_error(d, NULL,
+		                     "cannot turn conntrack accounting on (%s): session %llu's "
+		                     "traffic will not be counted",
+		                     strerror(-r), (unsigned long long)s->id);
 	r = ldm_cgroup_move(&d->cg, s->name, s->pid);
 	if (r < 0) {
 		(void)snprintf(err, err_size, "cannot move pid %d into the session: %s",
@@ -637,6 +645,23 @@ log_session_start(struct daemon *d, const struct session *s, const char *reason)
 	}
 }
 
+/* session_end, after the session's traffic records (before its conntrack entries go). */
+static void
+log_end(struct daemon *d, struct session *s, const char *reason)
+{
+	struct ldm_event e;
+
+	ldm_event_init(&e, LDM_EVENT_SESSION_END, NULL);
+	ldm_traffic_log(d, s, &e);
+	ldm_session_fill_event(s, &e);
+	e.pid = (uint32_t)s->pid;
+	e.reason = reason;
+	e.blocked = s->blocked;
+	e.would_block = s->would_block;
+	e.syscalls_denied = s->syscalls_denied;
+	ldm_daemon_log(d, &e);
+}
+
 void
 ldm_session_probe_seen(struct daemon *d, struct session *s, int family)
 {
@@ -694,7 +719,7 @@ ldm_session_end(struct daemon *d, struct session *s, const char *why)
 		why = text;
 	}
 	if (was_ready)
-		log_session(d, s, LDM_EVENT_SESSION_END, why);
+		log_end(d, s, why);
 	ldm_flowtab_forget_session(d->flows, s->id);
 	ldm_nametab_forget_session(d->names, s->id);
 	forget_session_file(d, s);
