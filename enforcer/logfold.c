@@ -76,7 +76,8 @@ foldable(const struct ldm_event *e)
 {
 	return e->count <= 1 &&
 	       (e->event == LDM_EVENT_BLOCKED || e->event == LDM_EVENT_WOULD_BLOCK ||
-	        e->event == LDM_EVENT_SYSCALL_DENIED || e->event == LDM_EVENT_RESOLVED);
+	        e->event == LDM_EVENT_ALLOWED || e->event == LDM_EVENT_SYSCALL_DENIED ||
+	        e->event == LDM_EVENT_RESOLVED);
 }
 
 static uint32_t

@@ -3,7 +3,7 @@
  * disk or slow enforcement (DESIGN, "Logs"). Pure: the caller passes a monotonic time in
  * milliseconds and writes what it is told to.
  *
- * Foldable: blocked, would_block, syscall_denied and resolved events with count 1 (or 0); any other
+ * Foldable: blocked, would_block, allowed, syscall_denied and resolved events with count 1 (or 0); any other
  * event is always LDM_FOLD_EMIT and not remembered. Two events are identical when they have
  * the same event type, session, proto, dst (family and address), dport, host, rule and
  * reason, and for syscall_denied the same syscall name, nr, errno and path. The source address

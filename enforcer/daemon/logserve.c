@@ -343,7 +343,7 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 		mark_now(d->cfg.log, &f);
 
 	if (slot < 0) {
-		ldm_client_send_error(
+		ldm_clients_send_error(
 		        d, client, -EBUSY,
 		        f.now ? "no live session of yours by that number, or it has a "
 		                "reader already"
@@ -351,7 +351,7 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 		return;
 	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		ldm_client_send_error(d, client, -errno, "cannot make a pipe for the log");
+		ldm_clients_send_error(d, client, -errno, "cannot make a pipe for the log");
 		return;
 	}
 	parent = getpid();
@@ -369,7 +369,7 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 	(void)close(p[1]);
 	if (pid < 0 || send_fd(d, client, p[0]) < 0) {
 		if (pid < 0)
-			ldm_client_send_error(d, client, -EAGAIN, "cannot start a log reader");
+			ldm_clients_send_error(d, client, -EAGAIN, "cannot start a log reader");
 		if (pid > 0)
 			(void)kill(pid, SIGKILL);
 	}

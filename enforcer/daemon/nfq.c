@@ -201,13 +201,19 @@ reason_of(const struct ldm_verdict *v, bool reply)
 	             : "no rule allows it (default deny)";
 }
 
+/* A new flow's record: blocked (would_block in audit mode), or ALLOWED, the first packet of
+ * a flow approved here (the kernel's compiled rules approve the rest without a record). */
 static void
 log_flow(struct daemon *d, struct session *s, const struct ldm_packet *k, const struct pkt *p,
-         const struct ldm_verdict *v, bool reply, const char *host)
+         const struct ldm_verdict *v, bool reply, const char *host, bool allowed)
 {
 	struct ldm_event e;
 
-	ldm_event_init(&e, s->audit ? LDM_EVENT_WOULD_BLOCK : LDM_EVENT_BLOCKED, NULL);
+	ldm_event_init(&e,
+	               allowed    ? LDM_EVENT_ALLOWED
+	               : s->audit ? LDM_EVENT_WOULD_BLOCK
+	                          : LDM_EVENT_BLOCKED,
+	               NULL);
 	ldm_session_table_fill_event(s, &e);
 	fill_flow_event(&e, k);
 	e.uid = p->uid != UINT32_MAX ? p->uid : s->uid;
@@ -215,7 +221,7 @@ log_flow(struct daemon *d, struct session *s, const struct ldm_packet *k, const 
 		e.rule = v->rule->number;
 		e.comment = v->rule->comment;
 	}
-	e.reason = reason_of(v, reply);
+	e.reason = allowed ? NULL : reason_of(v, reply);
 	e.host = host;
 	e.label = host != NULL ? ldm_policy_known_label(s->policy, host) : NULL;
 	ldm_record_log(d, &e);
@@ -274,13 +280,14 @@ judge(struct daemon *d, struct session *s, const struct ldm_packet *k, const str
 	if (v.allow) {
 		fv.verdict = LDM_FLOW_ALLOW;
 		s->allowed++;
+		log_flow(d, s, k, p, &v, reply, host, true);
 	} else {
 		fv.verdict = s->audit ? LDM_FLOW_WOULD_BLOCK : LDM_FLOW_BLOCK;
 		if (s->audit)
 			s->would_block++;
 		else
 			s->blocked++;
-		log_flow(d, s, k, p, &v, reply, host);
+		log_flow(d, s, k, p, &v, reply, host, false);
 	}
 	fv.rule = v.rule != NULL ? v.rule->number : 0;
 	(void)ldm_flowtab_insert(d->flows, &key, &fv, now, FLOW_TTL_MS);

@@ -252,7 +252,7 @@ answer_final(struct daemon *d, struct session *s, uint64_t now)
 		ldm_nfq_drain(d);
 		ldm_procs_flush_folds(d, s);
 	}
-	ldm_client_send_summary(d, client, s, running == 0, running);
+	ldm_clients_send_summary(d, client, s, running == 0, running);
 }
 
 void

@@ -43,7 +43,7 @@ ldm_record_log(struct daemon *d, struct ldm_event *e)
 	if (s != NULL)
 		ldm_counts_sync(s);
 	if (e->event == LDM_EVENT_BLOCKED || e->event == LDM_EVENT_WOULD_BLOCK ||
-	    e->event == LDM_EVENT_RESOLVED) {
+	    e->event == LDM_EVENT_RESOLVED || e->event == LDM_EVENT_ALLOWED) {
 		if (ldm_fold_offer(d->fold, e, ldm_now_ms(), ldm_record_emit, d) ==
 		    LDM_FOLD_COUNTED)
 			return;

@@ -96,7 +96,7 @@ refuse(struct daemon *d, int client, const char *what)
 
 	ldm_record_error(d, NULL, "control: pid %d uid %u: %s; connection closed", (int)c->pid,
 	                 (unsigned)c->uid, what);
-	ldm_client_close(d, client);
+	ldm_clients_close(d, client);
 }
 
 /* The peer's session, if the peer is inside one (its cgroup is below the sandbox root). */
@@ -133,30 +133,30 @@ on_session_request(struct daemon *d, int client, const struct ldm_msg_session_re
 	}
 	(void)peer_session(d, c, &inside);
 	if (inside) {
-		ldm_client_send_error(d, client, -EPERM,
-		                      "refused: the caller is already inside a session");
+		ldm_clients_send_error(d, client, -EPERM,
+		                       "refused: the caller is already inside a session");
 		refuse(d, client, "session request from inside a session");
 		return;
 	}
 	if (c->uid == 0) {
-		ldm_client_send_error(d, client, -EPERM,
-		                      "refused: root cannot be sandboxed (it could remove the "
-		                      "rules); run ldm-run as the desktop user");
-		ldm_client_close(d, client);
+		ldm_clients_send_error(d, client, -EPERM,
+		                       "refused: root cannot be sandboxed (it could remove the "
+		                       "rules); run ldm-run as the desktop user");
+		ldm_clients_close(d, client);
 		return;
 	}
 	if (ldm_peerns_check(d, c->pid, err, sizeof(err)) < 0) {
 		ldm_record_error(d, NULL, "session for pid %d uid %u policy '%s' %s", (int)c->pid,
 		                 (unsigned)c->uid, m->policy, err);
-		ldm_client_send_error(d, client, -EXDEV, err);
-		ldm_client_close(d, client);
+		ldm_clients_send_error(d, client, -EXDEV, err);
+		ldm_clients_close(d, client);
 		return;
 	}
 	if (ldm_session_request(d, client, m, err, sizeof(err)) < 0) {
 		ldm_record_error(d, NULL, "session for pid %d uid %u policy '%s' refused: %s",
 		                 (int)c->pid, (unsigned)c->uid, m->policy, err);
-		ldm_client_send_error(d, client, -EPERM, err);
-		ldm_client_close(d, client);
+		ldm_clients_send_error(d, client, -EPERM, err);
+		ldm_clients_close(d, client);
 	}
 	/* else: the self-test runs; the session answers ready or an error. */
 }
@@ -319,7 +319,7 @@ on_summary(struct daemon *d, int client, const struct ldm_msg_summary_request *m
 	ldm_nfq_drain(d); /* the app's last packets are queued already: count them first */
 	s = ldm_session_table_by_id(d, m->session);
 	if (s == NULL || (c->uid != 0 && c->uid != s->uid)) {
-		ldm_client_send_error(d, client, -ENOENT, "no such session of yours");
+		ldm_clients_send_error(d, client, -ENOENT, "no such session of yours");
 		return;
 	}
 	/* Waiting for the final counts is for the session's ldm-run (its requester, inside
@@ -327,7 +327,7 @@ on_summary(struct daemon *d, int client, const struct ldm_msg_summary_request *m
 	if ((m->flags & LDM_SUMMARY_F_FINAL) && c->pid == s->pid &&
 	    peer_session(d, c, &inside) == s && ldm_procs_wait_final(d, client, s, m->wait_ms) == 0)
 		return;
-	ldm_client_send_summary(d, client, s, false, 0);
+	ldm_clients_send_summary(d, client, s, false, 0);
 }
 
 static void
@@ -337,7 +337,7 @@ send_line(struct daemon *d, int client, const char *text)
 
 	ldm_msg_init(&m.hdr, LDM_MSG_STATUS_LINE);
 	(void)ldm_msg_set_str(m.text, sizeof(m.text), text);
-	(void)ldm_client_send(d, client, &m);
+	(void)ldm_clients_send(d, client, &m);
 }
 
 /* A session's status line as one JSON object (ldmctl status --json). */
@@ -431,7 +431,7 @@ on_status(struct daemon *d, int client, const struct ldm_msg_status_request *m)
 		send_line(d, client, line);
 	}
 	ldm_msg_init(&end.hdr, LDM_MSG_END);
-	(void)ldm_client_send(d, client, &end);
+	(void)ldm_clients_send(d, client, &end);
 }
 
 static void
@@ -460,7 +460,7 @@ dispatch(struct daemon *d, int client)
 		break;
 	case LDM_MSG_LOG_REQUEST:
 		ldm_logserve_start(d, client, (const void *)h);
-		ldm_client_close(d, client); /* the pipe (or the error) was its one answer */
+		ldm_clients_close(d, client); /* the pipe (or the error) was its one answer */
 		break;
 	default:
 		refuse(d, client, "a message type clients do not send");
@@ -479,7 +479,7 @@ ldm_server_client_io(struct daemon *d, int client)
 		ssize_t n = recv(c->fd, c->in.buf + c->have, want - c->have, MSG_DONTWAIT);
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			ldm_client_close(d, client);
+			ldm_clients_close(d, client);
 			return;
 		}
 		if (n < 0)
@@ -512,6 +512,6 @@ ldm_server_tick(struct daemon *d, uint64_t now)
 		for (unsigned k = 1; k <= LDM_MAX_SESSIONS; k++)
 			waiting |= d->sessions[k].client == i;
 		if (!waiting)
-			ldm_client_close(d, i);
+			ldm_clients_close(d, i);
 	}
 }

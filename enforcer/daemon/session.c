@@ -242,6 +242,14 @@ establish(struct daemon *d, struct session *s, bool spare, char *err, size_t err
 		r = ldm_rules_commit(d, err, err_size);
 	if (r < 0)
 		return r;
+	/* Before the session's first flow: a connection counts its bytes only if accounting
+	 * was on when it began. Without it the session runs; its end says it was not counted. */
+	r = ldm_conntrack_accounting();
+	if (r < 0)
+		ldm_record_error(d, NULL,
+		                 "cannot turn conntrack accounting on (%s): session %llu's "
+		                 "traffic will not be counted",
+		                 strerror(-r), (unsigned long long)s->id);
 	r = ldm_cgroup_move(&d->cg, s->name, s->pid);
 	if (r < 0) {
 		(void)snprintf(err, err_size, "cannot move pid %d into the session: %s",
@@ -327,7 +335,7 @@ send_items(struct daemon *d, const struct session *s)
 
 	if (s->policy->n_items > LDM_CTL_ITEMS_MAX) /* the loader refuses more: never here */
 		return -E2BIG;
-	if (s->policy->n_items > 0 && ldm_client_reserve(d, s->client, bytes) < 0)
+	if (s->policy->n_items > 0 && ldm_clients_reserve(d, s->client, bytes) < 0)
 		ldm_record_error(d, s, "cannot enlarge the control socket's buffer for %zu items",
 		                 s->policy->n_items);
 	for (size_t i = 0; i < s->policy->n_items; i++) {
@@ -338,7 +346,7 @@ send_items(struct daemon *d, const struct session *s)
 
 		ldm_msg_init(&m.hdr, LDM_MSG_SESSION_ITEM);
 		if (ldm_msg_set_str(m.value, sizeof(m.value), it->value) < 0 ||
-		    ldm_client_send(d, s->client, &m) < 0)
+		    ldm_clients_send(d, s->client, &m) < 0)
 			return -EIO; /* ldm-run then gets no READY and refuses to start */
 	}
 	return 0;
@@ -360,23 +368,8 @@ send_ready(struct daemon *d, struct session *s)
 	(void)ldm_msg_set_str(m.policy, sizeof(m.policy), s->policy_name);
 	(void)ldm_msg_set_str(m.cgroup, sizeof(m.cgroup), s->cgroup);
 	if (s->client >= 0 && send_items(d, s) == 0)
-		(void)ldm_client_send(d, s->client, &m);
+		(void)ldm_clients_send(d, s->client, &m);
 	s->client = -1;
-}
-
-static void
-log_session(struct daemon *d, const struct session *s, enum ldm_event_type type, const char *reason)
-{
-	struct ldm_event e;
-
-	ldm_event_init(&e, type, NULL);
-	ldm_session_table_fill_event(s, &e);
-	e.pid = (uint32_t)s->pid;
-	e.reason = reason;
-	e.blocked = s->blocked;
-	e.would_block = s->would_block;
-	e.syscalls_denied = s->syscalls_denied;
-	ldm_record_log(d, &e);
 }
 
 /*
@@ -413,6 +406,23 @@ log_session_start(struct daemon *d, const struct session *s, const char *reason)
 	}
 }
 
+/* session_end, after the session's traffic records (before its conntrack entries go). */
+static void
+log_end(struct daemon *d, struct session *s, const char *reason)
+{
+	struct ldm_event e;
+
+	ldm_event_init(&e, LDM_EVENT_SESSION_END, NULL);
+	ldm_traffic_log(d, s, &e);
+	ldm_session_table_fill_event(s, &e);
+	e.pid = (uint32_t)s->pid;
+	e.reason = reason;
+	e.blocked = s->blocked;
+	e.would_block = s->would_block;
+	e.syscalls_denied = s->syscalls_denied;
+	ldm_record_log(d, &e);
+}
+
 void
 ldm_session_probe_seen(struct daemon *d, struct session *s, int family)
 {
@@ -438,7 +448,7 @@ fail_probe(struct daemon *d, struct session *s, const char *why)
 	(void)snprintf(text, sizeof(text), "self-test failed: %s; the session was refused", why);
 	ldm_record_error(d, s, "%s", text);
 	if (s->client >= 0)
-		ldm_client_send_error(d, s->client, -EPROTO, text);
+		ldm_clients_send_error(d, s->client, -EPROTO, text);
 	s->client = -1;
 	set_state(d, s, SESSION_ENDING);
 	ldm_rules_commit_later(d);
@@ -455,9 +465,9 @@ ldm_session_end(struct daemon *d, struct session *s, const char *why)
 	if (!SESSION_ACTIVE(s))
 		return;
 	if (s->client >= 0)
-		ldm_client_send_error(d, s->client, -ECANCELED, "the session ended");
+		ldm_clients_send_error(d, s->client, -ECANCELED, "the session ended");
 	if (s->final_client >= 0)
-		ldm_client_send_summary(d, s->final_client, s, true, 0);
+		ldm_clients_send_summary(d, s->final_client, s, true, 0);
 	s->final_client = -1;
 	/* Final counts: the queue was drained by the caller; folded repeats are written
 	 * before session_end, which is the session's last record. */
@@ -470,7 +480,7 @@ ldm_session_end(struct daemon *d, struct session *s, const char *why)
 		why = text;
 	}
 	if (was_ready)
-		log_session(d, s, LDM_EVENT_SESSION_END, why);
+		log_end(d, s, why);
 	ldm_flowtab_forget_session(d->flows, s->id);
 	ldm_nametab_forget_session(d->names, s->id);
 	ldm_session_save_forget(d, s);

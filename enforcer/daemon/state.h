@@ -217,6 +217,19 @@ int ldm_session_restore(struct daemon *d);
  * network namespace, both families), or of SLOT's sessions. 0 or -errno. */
 int ldm_conntrack_forget(uint32_t mark, uint32_t mask);
 int ldm_conntrack_forget_slot(struct daemon *d, unsigned slot);
+/* Calls FN with every conntrack entry whose connmark matches MARK under MASK (or SLOT's),
+ * both families. 0, or -errno (-EBADMSG: an entry could not be read; the others were). */
+struct ldm_ct_entry;
+typedef void (*ldm_conntrack_entry_fn)(const struct ldm_ct_entry *e, void *userdata);
+int ldm_conntrack_dump(uint32_t mark, uint32_t mask, ldm_conntrack_entry_fn fn, void *userdata);
+int ldm_conntrack_dump_slot(struct daemon *d, unsigned slot, ldm_conntrack_entry_fn fn,
+                            void *userdata);
+/* Turns conntrack accounting on in this network namespace if it is off: 0 or -errno. */
+int ldm_conntrack_accounting(void);
+/* traffic_log.c: writes S's traffic records (one per allow rule and peer, from its
+ * conntrack entries) and puts the totals into END, its session_end record; when they cannot
+ * be counted, an error record says why and END carries none. */
+void ldm_traffic_log(struct daemon *d, struct session *s, struct ldm_event *end);
 /* counts.c: a session's counters, surviving a SIGKILL of the daemon */
 /* Maps the counters of S (sessions/<id>.counts). RESTORE: takes up the values a former
  * daemon left (and logs what its log folding still held); otherwise starts from zero.
@@ -282,16 +295,16 @@ void ldm_server_accept(struct daemon *d);
 void ldm_server_client_io(struct daemon *d, int client);
 void ldm_server_tick(struct daemon *d, uint64_t now);
 
-/* client.c: replies to a client (any module may answer the client it serves), closing it */
-int ldm_client_send(struct daemon *d, int client, const void *msg);
+/* clients.c: replies to a client (any module may answer the client it serves), closing it */
+int ldm_clients_send(struct daemon *d, int client, const void *msg);
 /* Makes room in CLIENT's send buffer for BYTES of replies sent at once. Returns 0 or -errno. */
-int ldm_client_reserve(struct daemon *d, int client, size_t bytes);
-void ldm_client_send_error(struct daemon *d, int client, int code, const char *text);
-void ldm_client_close(struct daemon *d, int client);
+int ldm_clients_reserve(struct daemon *d, int client, size_t bytes);
+void ldm_clients_send_error(struct daemon *d, int client, int code, const char *text);
+void ldm_clients_close(struct daemon *d, int client);
 /* Sends S's counters to CLIENT; FINAL: nothing but the caller is left in S; RUNNING: how
  * many processes of S (the caller not counted) still run. */
-void ldm_client_send_summary(struct daemon *d, int client, const struct session *s, bool final,
-                             unsigned running);
+void ldm_clients_send_summary(struct daemon *d, int client, const struct session *s, bool final,
+                              unsigned running);
 
 /* peerns.c: the requester's namespaces must be the daemon's */
 int ldm_peerns_init(struct daemon *d);

@@ -7,7 +7,7 @@
  * JSON line: keys in this order, each omitted when unknown or empty as noted:
  *   ts        always; RFC 3339 UTC with milliseconds, "2026-11-25T02:14:29.123Z"
  *   event     always; "blocked", "would_block", "allowed", "session_start", "session_end",
- *             "tamper", "syscall_denied", "error", "resolved", "policy_file"
+ *             "tamper", "syscall_denied", "error", "resolved", "policy_file", "traffic"
  *   session   omitted when 0 (sessions are numbered from 1)
  *   policy    string; omitted when NULL or ""
  *   uid       omitted when LDM_EVENT_UID_NONE
@@ -60,6 +60,15 @@
  * Forward compatibility: the reader skips a key it does not know (a name of 1-64 of
  * [a-z0-9_], once, not "seq"/"prev") whose value is well-formed JSON (nesting at most 8);
  * known keys stay strict.
+ *   traffic   session_end only, when its traffic was counted (traffic_known): how many
+ *             traffic records of the session precede it
+ *   packets_out, bytes_out, packets_in, bytes_in
+ *             traffic always: what one (rule, proto, dst, dport) of the session carried,
+ *             from the kernel's conntrack accounting (out: what the app sent, in: what it
+ *             got; bytes of the IP packets); session_end when traffic_known: the session's
+ *             totals (all its connections, those past the traffic records' cap included).
+ *             A session_end without them says its traffic was not counted (an error record
+ *             of the session says why): never a zero that was not measured.
  *
  * In the log file each line then carries the hash chain's keys, "seq" and "prev", as its
  * last keys (ldm/logchain.h); ldm_chain_unseal() gives back the record this writes.
@@ -121,6 +130,8 @@ enum ldm_event_type {
 	LDM_EVENT_ERROR = 8,        /* a problem of the daemon itself */
 	LDM_EVENT_RESOLVED = 9,     /* a session resolved a name (host) to an address (dst) */
 	LDM_EVENT_POLICY_FILE = 10, /* a file a session's policy was built from, and its hash */
+	LDM_EVENT_TRAFFIC =
+	        11, /* what one allow rule let through to one peer (written at the end) */
 };
 
 /* An address of a flow; family 0 means unknown. IPv4 uses addr[0..3]. */
@@ -177,6 +188,10 @@ struct ldm_event {
 	uint32_t landlock_abi;
 	uint8_t seccomp_notify; /* 0, LDM_EVENT_NO, LDM_EVENT_YES */
 	uint8_t ipv6;
+	/* traffic (and session_end totals when traffic_known) */
+	uint64_t traffic; /* session_end: traffic records before it */
+	uint64_t packets_out, bytes_out, packets_in, bytes_in;
+	bool traffic_known; /* session_end: the keys above are written */
 };
 
 /*

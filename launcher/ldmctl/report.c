@@ -46,6 +46,9 @@ struct row {
 	int32_t err;
 	bool audit; /* would_block */
 	uint64_t count;
+	/* allowed rows: what the session's traffic records say the kernel counted */
+	bool has_traffic;
+	uint64_t packets_out, bytes_out, packets_in, bytes_in;
 	struct mark marks[REPORT_MAX_MARKS];
 	size_t n_marks;
 };
@@ -67,6 +70,10 @@ struct report {
 	uint32_t uid;
 	struct report_identity id;
 	uint64_t blocked, would_block, syscalls_denied;
+	/* traffic: session_end's totals (when counted) and the traffic records read */
+	bool traffic_known;
+	uint64_t traffic_records, traffic_seen;
+	uint64_t packets_out, bytes_out, packets_in, bytes_in;
 	struct rows rows[ROW_KINDS];
 	/* the chain */
 	struct ldm_chain chain;
@@ -90,9 +97,10 @@ report_usage(FILE *f)
 	      "The flight of one session on one screen, from ldm-enforcerd's event log: the\n"
 	      "user, program, policy and times; the session's identity (host, boot, ldm\n"
 	      "version, SHA-256 of the program and of every policy file, kernel features);\n"
-	      "the peers the enforcer allowed; the blocked attempts grouped by destination,\n"
-	      "with host names and known labels; denied syscalls; tamper events; and whether\n"
-	      "the session's records verify against the log's hash chain.\n"
+	      "what was allowed, per rule and peer, with the packets and bytes the kernel\n"
+	      "counted each way; the blocked attempts grouped by destination, with host\n"
+	      "names and known labels; denied syscalls; tamper events; and whether the\n"
+	      "session's records verify against the log's hash chain.\n"
 	      "  --json        the same as one JSON object\n"
 	      "  --html FILE   also write one self-contained HTML page with a timeline, to\n"
 	      "                print or attach to a flight record (- for standard output)\n"
@@ -144,6 +152,16 @@ addr_text(const struct ldm_event_addr *a, char *buf, size_t size)
 		(void)inet_ntop(a->family, a->addr, buf, (socklen_t)size);
 }
 
+/* Blocked rows are per destination and name; allowed rows per rule and peer (the traffic
+ * records name no host: the first allowed record's host names the row). */
+static bool
+same_peer(enum row_kind kind, const struct row *r, const struct ldm_event *e)
+{
+	if (kind == ROW_ALLOWED)
+		return r->rule == e->rule;
+	return same(r->host, e->host) && r->audit == (e->event == LDM_EVENT_WOULD_BLOCK);
+}
+
 /* The row of KIND that E belongs to, made if new; NULL past REPORT_MAX_ROWS. */
 static struct row *
 find_row(struct rows *rs, enum row_kind kind, const struct ldm_event *e)
@@ -157,8 +175,7 @@ find_row(struct rows *rs, enum row_kind kind, const struct ldm_event *e)
 		if (kind == ROW_SYSCALL  ? same(r->syscall, e->syscall) && r->err == e->err
 		    : kind == ROW_TAMPER ? same(r->reason, e->reason)
 		                         : r->proto == e->proto && strcmp(r->dst, dst) == 0 &&
-		                                   r->dport == e->dport && same(r->host, e->host) &&
-		                                   r->audit == (e->event == LDM_EVENT_WOULD_BLOCK))
+		                                   r->dport == e->dport && same_peer(kind, r, e))
 			return r;
 	}
 	if (rs->n >= REPORT_MAX_ROWS)
@@ -199,6 +216,42 @@ add_to_row(struct rows *rs, enum row_kind kind, const struct ldm_event *e)
 		r->marks[REPORT_MAX_MARKS - 1].count += n;
 }
 
+/* A traffic record: the kernel's counts for one allowed row (no mark: it is written at the
+ * end; the allowed records give the times). */
+static void
+add_traffic(struct report *rp, const struct ldm_event *e)
+{
+	struct rows *rs = &rp->rows[ROW_ALLOWED];
+	struct row *r = find_row(rs, ROW_ALLOWED, e);
+
+	rp->traffic_seen++;
+	if (r == NULL)
+		return;
+	r->has_traffic = true;
+	r->packets_out += e->packets_out;
+	r->bytes_out += e->bytes_out;
+	r->packets_in += e->packets_in;
+	r->bytes_in += e->bytes_in;
+}
+
+static void
+take_end(struct report *rp, const struct ldm_event *e)
+{
+	rp->ended = true;
+	rp->t_end = seconds(&e->ts);
+	format_ts(&e->ts, rp->end_ts, sizeof(rp->end_ts));
+	rp->end_reason = dup_or_null(e->reason);
+	rp->blocked = e->blocked;
+	rp->would_block = e->would_block;
+	rp->syscalls_denied = e->syscalls_denied;
+	rp->traffic_known = e->traffic_known;
+	rp->traffic_records = e->traffic;
+	rp->packets_out = e->packets_out;
+	rp->bytes_out = e->bytes_out;
+	rp->packets_in = e->packets_in;
+	rp->bytes_in = e->bytes_in;
+}
+
 static void
 rows_clear(struct rows *rs)
 {
@@ -227,6 +280,8 @@ session_clear(struct report *rp)
 	rp->policy = rp->user = rp->app = rp->start_reason = rp->end_reason = NULL;
 	report_identity_clear(&rp->id);
 	rp->n_rec = 0;
+	rp->traffic_known = false;
+	rp->traffic_records = rp->traffic_seen = 0;
 }
 
 static void
@@ -281,14 +336,11 @@ take_event(struct report *rp, const struct ldm_event *e, uint64_t rec)
 	case LDM_EVENT_POLICY_FILE:
 		report_identity_file(&rp->id, e);
 		break;
+	case LDM_EVENT_TRAFFIC:
+		add_traffic(rp, e);
+		break;
 	case LDM_EVENT_SESSION_END:
-		rp->ended = true;
-		rp->t_end = seconds(&e->ts);
-		format_ts(&e->ts, rp->end_ts, sizeof(rp->end_ts));
-		rp->end_reason = dup_or_null(e->reason);
-		rp->blocked = e->blocked;
-		rp->would_block = e->would_block;
-		rp->syscalls_denied = e->syscalls_denied;
+		take_end(rp, e);
 		break;
 	default:
 		break;
@@ -324,6 +376,13 @@ on_line(void *u, const char *file, unsigned long lineno, const char *line, size_
 	take_event(rp, &v.ev, rec);
 }
 
+/* Whether session_end's count of traffic records is the number read (a removed one shows). */
+static bool
+traffic_complete(const struct report *rp)
+{
+	return !rp->traffic_known || rp->traffic_records == rp->traffic_seen;
+}
+
 /* Whether the chain holds over the session's records and the one after its last (whose
  * prev vouches for it). */
 static bool
@@ -332,7 +391,7 @@ verified(const struct report *rp)
 	for (size_t i = 0; i < rp->n_breaks; i++)
 		if (rp->breaks[i] >= rp->first_rec && rp->breaks[i] <= rp->last_rec + 1)
 			return false;
-	return rp->started;
+	return rp->started && traffic_complete(rp);
 }
 
 /* ---- text ---- */
@@ -361,10 +420,73 @@ put_row_text(const struct row *r)
 	putchar('\n');
 }
 
+/* "out 100 packets 26800 bytes, in 100 packets 26800 bytes" or why there are none. */
+static void
+put_bytes_text(bool known, uint64_t po, uint64_t bo, uint64_t pi, uint64_t bi)
+{
+	if (known)
+		printf("out %" PRIu64 " packets %" PRIu64 " bytes, in %" PRIu64 " packets %" PRIu64
+		       " bytes",
+		       po, bo, pi, bi);
+	else
+		fputs("bytes not counted", stdout);
+}
+
+/* An allowed row: its peer, its rule, what the kernel counted, the approvals logged. */
+static void
+put_allowed_text(const struct row *r)
+{
+	char dst[96];
+
+	(void)snprintf(dst, sizeof(dst), strchr(r->dst, ':') ? "[%s]:%u" : "%s:%u", r->dst,
+	               r->dport);
+	printf("  %-5s %-28s ", ldm_proto_name(r->proto), r->dport != 0 ? dst : r->dst);
+	if (r->rule != 0)
+		printf("rule %" PRIu32, r->rule);
+	else
+		fputs("no allow rule (DNS queries, audit mode)", stdout);
+	if (r->comment != NULL) {
+		fputs(" \"", stdout);
+		ldmctl_put_escaped(stdout, r->comment, true);
+		putchar('"');
+	}
+	fputs(": ", stdout);
+	put_bytes_text(r->has_traffic, r->packets_out, r->bytes_out, r->packets_in, r->bytes_in);
+	if (r->host != NULL) {
+		fputs("; host ", stdout);
+		ldmctl_put_escaped(stdout, r->host, false);
+	}
+	if (r->count != 0)
+		printf("; %" PRIu64 " approved by the enforcer", r->count);
+	putchar('\n');
+}
+
+static void
+print_allowed_text(const struct report *rp)
+{
+	const struct rows *al = &rp->rows[ROW_ALLOWED];
+
+	printf("\nAllowed, per rule and peer: %zu\n", al->n);
+	for (size_t i = 0; i < al->n; i++)
+		put_allowed_text(&al->v[i]);
+	fputs("  total: ", stdout);
+	if (!rp->ended)
+		fputs("no end in the log", stdout);
+	else
+		put_bytes_text(rp->traffic_known, rp->packets_out, rp->bytes_out, rp->packets_in,
+		               rp->bytes_in);
+	if (rp->ended && !rp->traffic_known)
+		fputs(" (see the session's error records)", stdout);
+	if (!traffic_complete(rp))
+		printf("; MISSING %" PRIu64 " of %" PRIu64 " traffic records",
+		       rp->traffic_records - rp->traffic_seen, rp->traffic_records);
+	putchar('\n');
+}
+
 static void
 print_text(const struct report *rp)
 {
-	const struct rows *bl = &rp->rows[ROW_BLOCKED], *al = &rp->rows[ROW_ALLOWED];
+	const struct rows *bl = &rp->rows[ROW_BLOCKED];
 	const struct rows *sc = &rp->rows[ROW_SYSCALL], *tp = &rp->rows[ROW_TAMPER];
 
 	printf("Session %" PRIu64 ": policy ", rp->session);
@@ -389,9 +511,7 @@ print_text(const struct report *rp)
 	}
 	printf("\n  records: %" PRIu64 ", hash chain: %s\n", rp->n_rec,
 	       verified(rp) ? "verified" : "BROKEN (see ldmctl verify)");
-	printf("\nAllowed by the enforcer (peers approved one by one): %zu\n", al->n);
-	for (size_t i = 0; i < al->n; i++)
-		put_row_text(&al->v[i]);
+	print_allowed_text(rp);
 	printf("\nBlocked: %" PRIu64 " attempts%s to %zu destinations\n",
 	       rp->ended ? rp->blocked + rp->would_block : 0, rp->ended ? "" : " (so far)", bl->n);
 	for (size_t i = 0; i < bl->n; i++)
@@ -454,7 +574,11 @@ put_rows_json(const char *key, const struct rows *rs, bool allowed)
 		printf(",\"rule\":%" PRIu32 ",\"comment\":", r->rule);
 		put_json_str(stdout, r->comment);
 		printf(",\"count\":%" PRIu64, r->count);
-		if (allowed) /* the kernel's per-flow counters are not recorded yet */
+		if (allowed && r->has_traffic)
+			printf(",\"packets_out\":%" PRIu64 ",\"bytes_out\":%" PRIu64
+			       ",\"packets_in\":%" PRIu64 ",\"bytes_in\":%" PRIu64,
+			       r->packets_out, r->bytes_out, r->packets_in, r->bytes_in);
+		else if (allowed) /* approved, but no traffic record counts it */
 			fputs(",\"packets_out\":null,\"bytes_out\":null,\"packets_in\":null,"
 			      "\"bytes_in\":null",
 			      stdout);
@@ -490,6 +614,14 @@ print_json(const struct report *rp)
 	printf(",\"blocked_total\":%" PRIu64 ",\"would_block_total\":%" PRIu64
 	       ",\"syscalls_denied_total\":%" PRIu64,
 	       rp->blocked, rp->would_block, rp->syscalls_denied);
+	if (rp->traffic_known)
+		printf(",\"traffic_total\":{\"packets_out\":%" PRIu64 ",\"bytes_out\":%" PRIu64
+		       ",\"packets_in\":%" PRIu64 ",\"bytes_in\":%" PRIu64 "}",
+		       rp->packets_out, rp->bytes_out, rp->packets_in, rp->bytes_in);
+	else
+		fputs(",\"traffic_total\":null", stdout);
+	printf(",\"traffic_records\":%" PRIu64 ",\"traffic_complete\":%s", rp->traffic_seen,
+	       traffic_complete(rp) ? "true" : "false");
 	put_rows_json("allowed", &rp->rows[ROW_ALLOWED], true);
 	put_rows_json("blocked", &rp->rows[ROW_BLOCKED], false);
 	fputs(",\"syscalls_denied\":[", stdout);
@@ -554,58 +686,101 @@ html_row_label(FILE *f, const struct row *r)
 	fprintf(f, " %s", ldm_proto_name(r->proto));
 }
 
-/* The timeline: one lane per destination, a mark per record (area by count). */
+/* The timeline's time axis: seconds T0..T1 drawn from x LEFT, WIDTH wide. */
+struct axis {
+	double t0, t1, left, width;
+};
+
+static double
+axis_x(const struct axis *ax, double t)
+{
+	double x = ax->left + (t - ax->t0) / (ax->t1 - ax->t0) * ax->width;
+
+	return x < ax->left ? ax->left : x > ax->left + ax->width ? ax->left + ax->width : x;
+}
+
+/* An allowed row's traffic in its lane: a bar from its first approval (or the start) to the
+ * end, what the kernel counted written over it. */
+static void
+html_traffic_bar(FILE *f, const struct row *r, const struct axis *ax, double ly)
+{
+	double x0 = r->n_marks > 0 ? axis_x(ax, r->marks[0].t) : ax->left;
+	double x1 = ax->left + ax->width;
+
+	if (!r->has_traffic)
+		return;
+	fprintf(f,
+	        "<rect x='%.1f' y='%.0f' width='%.1f' height='6' class='bytes'><title>out %" PRIu64
+	        " packets %" PRIu64 " bytes, in %" PRIu64 " packets %" PRIu64
+	        " bytes</title></rect>\n"
+	        "<text x='%.0f' y='%.0f' class='lane' text-anchor='end'>&#8593;%" PRIu64
+	        " B &#8595;%" PRIu64 " B</text>\n",
+	        x0, ly - 3, x1 > x0 ? x1 - x0 : 1, r->packets_out, r->bytes_out, r->packets_in,
+	        r->bytes_in, x1 - 2, ly - 5, r->bytes_out, r->bytes_in);
+}
+
+/* One lane: its label, its line, the allowed row's traffic, a mark per record. */
+static void
+html_lane(FILE *f, const struct row *r, bool allowed, const struct axis *ax, double ly)
+{
+	fprintf(f, "<text x='%.0f' y='%.0f' class='lane' text-anchor='end'>", ax->left - 8, ly + 4);
+	html_row_label(f, r);
+	fprintf(f, "</text>\n<line x1='%.0f' x2='%.0f' y1='%.0f' y2='%.0f' class='grid'/>\n",
+	        ax->left, ax->left + ax->width, ly, ly);
+	if (allowed)
+		html_traffic_bar(f, r, ax, ly);
+	for (size_t m = 0; m < r->n_marks; m++) {
+		double rad = 3 + 2 * log2((double)r->marks[m].count);
+
+		fprintf(f,
+		        "<circle cx='%.1f' cy='%.0f' r='%.1f' class='%s'><title>%" PRIu64
+		        "</title></circle>\n",
+		        axis_x(ax, r->marks[m].t), ly, rad > 12 ? 12 : rad, allowed ? "ok" : "no",
+		        r->marks[m].count);
+	}
+}
+
+/* The timeline: one lane per destination, a mark per record (area by count); allowed
+ * lanes also show the traffic the kernel counted for them. */
 static void
 html_timeline(FILE *f, const struct report *rp)
 {
 	const struct rows *lanes[2] = { &rp->rows[ROW_ALLOWED], &rp->rows[ROW_BLOCKED] };
-	double t0 = rp->t_start, t1 = rp->ended ? rp->t_end : rp->t_last;
-	const double left = 260, width = 620, lane = 22;
+	struct axis ax = { rp->t_start, rp->ended ? rp->t_end : rp->t_last, 260, 620 };
+	const double lane = 22;
 	size_t n = lanes[0]->n + lanes[1]->n, y = 0;
 
-	if (t1 <= t0)
-		t1 = t0 + 1;
+	if (ax.t1 <= ax.t0)
+		ax.t1 = ax.t0 + 1;
 	fprintf(f,
 	        "<svg xmlns='http://www.w3.org/2000/svg' width='900' height='%.0f' role='img' "
 	        "aria-label='timeline'>\n"
 	        "<rect x='%.0f' y='0' width='%.0f' height='%.0f' fill='#f4f6f8'/>\n"
 	        "<text x='%.0f' y='14' class='axis'>%s</text>\n"
 	        "<text x='%.0f' y='14' class='axis' text-anchor='end'>%s</text>\n",
-	        (double)(n + 2) * lane + 10, left, width, (double)(n + 2) * lane + 10, left,
-	        rp->start_ts, left + width, rp->ended ? rp->end_ts : "(no end)");
-	for (int k = 0; k < 2; k++) {
-		for (size_t i = 0; i < lanes[k]->n; i++, y++) {
-			const struct row *r = &lanes[k]->v[i];
-			double ly = (double)(y + 1) * lane + 14;
-
-			fprintf(f, "<text x='%.0f' y='%.0f' class='lane' text-anchor='end'>",
-			        left - 8, ly + 4);
-			html_row_label(f, r);
-			fprintf(f,
-			        "</text>\n<line x1='%.0f' x2='%.0f' y1='%.0f' y2='%.0f' "
-			        "class='grid'/>\n",
-			        left, left + width, ly, ly);
-			for (size_t m = 0; m < r->n_marks; m++) {
-				double x = left + (r->marks[m].t - t0) / (t1 - t0) * width;
-				double rad = 3 + 2 * log2((double)r->marks[m].count);
-
-				if (x < left)
-					x = left;
-				if (x > left + width)
-					x = left + width;
-				fprintf(f,
-				        "<circle cx='%.1f' cy='%.0f' r='%.1f' class='%s'><title>"
-				        "%" PRIu64 "</title></circle>\n",
-				        x, ly, rad > 12 ? 12 : rad, k == 0 ? "ok" : "no",
-				        r->marks[m].count);
-			}
-		}
-	}
+	        (double)(n + 2) * lane + 10, ax.left, ax.width, (double)(n + 2) * lane + 10,
+	        ax.left, rp->start_ts, ax.left + ax.width, rp->ended ? rp->end_ts : "(no end)");
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < lanes[k]->n; i++, y++)
+			html_lane(f, &lanes[k]->v[i], k == 0, &ax, (double)(y + 1) * lane + 14);
 	fputs("</svg>\n", f);
 }
 
+/* The byte columns of an allowed row: the kernel's counts, or "not counted". */
 static void
-html_table(FILE *f, const char *title, const struct rows *rs)
+html_bytes(FILE *f, const struct row *r)
+{
+	if (r->has_traffic)
+		fprintf(f,
+		        "<td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64
+		        "</td>",
+		        r->packets_out, r->bytes_out, r->packets_in, r->bytes_in);
+	else
+		fputs("<td colspan='4' class='none'>not counted</td>", f);
+}
+
+static void
+html_table(FILE *f, const char *title, const struct rows *rs, bool allowed)
 {
 	fprintf(f, "<h2>%s (%zu)</h2>\n", title, rs->n);
 	if (rs->n == 0) {
@@ -613,8 +788,12 @@ html_table(FILE *f, const char *title, const struct rows *rs)
 		return;
 	}
 	fputs("<table><tr><th>count</th><th>proto</th><th>destination</th><th>host</th>"
-	      "<th>label</th><th>rule</th></tr>\n",
+	      "<th>label</th><th>rule</th>",
 	      f);
+	if (allowed)
+		fputs("<th>packets out</th><th>bytes out</th><th>packets in</th><th>bytes in</th>",
+		      f);
+	fputs("</tr>\n", f);
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct row *r = &rs->v[i];
 
@@ -631,9 +810,31 @@ html_table(FILE *f, const char *title, const struct rows *rs)
 		if (r->rule != 0)
 			fprintf(f, "%" PRIu32 " ", r->rule);
 		put_html(f, r->comment);
-		fputs("</td></tr>\n", f);
+		fputs("</td>", f);
+		if (allowed)
+			html_bytes(f, r);
+		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);
+}
+
+static void
+html_traffic_total(FILE *f, const struct report *rp)
+{
+	if (rp->traffic_known)
+		fprintf(f,
+		        "<p>Total counted by the kernel: out %" PRIu64 " packets, %" PRIu64
+		        " bytes; in %" PRIu64 " packets, %" PRIu64 " bytes.</p>\n",
+		        rp->packets_out, rp->bytes_out, rp->packets_in, rp->bytes_in);
+	else
+		fputs("<p class='none'>The session's traffic was not counted (see its error "
+		      "records).</p>\n",
+		      f);
+	if (!traffic_complete(rp))
+		fprintf(f,
+		        "<p class='v'>%" PRIu64 " of %" PRIu64
+		        " traffic records are MISSING.</p>\n",
+		        rp->traffic_records - rp->traffic_seen, rp->traffic_records);
 }
 
 static int
@@ -654,6 +855,7 @@ write_html(const struct report *rp, const char *path)
 	        "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:2px 8px;"
 	        "text-align:left}.ok{fill:#2e7d32}.no{fill:#c62828}.grid{stroke:#ccc}"
 	        ".axis,.lane{font:11px sans-serif;fill:#333}.none{color:#666}"
+	        ".bytes{fill:#2e7d32;opacity:.35}"
 	        ".v{font-weight:bold;color:%s}"
 	        "@media print{body{margin:0}}\n</style></head><body>\n"
 	        "<h1>ldm-enforcer: session %" PRIu64 "</h1>\n<table>\n",
@@ -675,11 +877,13 @@ write_html(const struct report *rp, const char *path)
 	        "</td></tr>\n</table>\n<h2>Timeline</h2>\n",
 	        rp->blocked, rp->n_rec, ok ? "verified" : "BROKEN");
 	html_timeline(f, rp);
-	fputs("<p class='none'>green: allowed by the enforcer; red: blocked; a mark per log "
-	      "record, larger for folded repeats.</p>\n",
+	fputs("<p class='none'>green: allowed (a mark per approval the enforcer logged, a bar for "
+	      "the traffic the kernel counted: &#8593; bytes out, &#8595; bytes in); red: "
+	      "blocked; a mark per log record, larger for folded repeats.</p>\n",
 	      f);
-	html_table(f, "Allowed by the enforcer", &rp->rows[ROW_ALLOWED]);
-	html_table(f, "Blocked", &rp->rows[ROW_BLOCKED]);
+	html_table(f, "Allowed, per rule and peer", &rp->rows[ROW_ALLOWED], true);
+	html_traffic_total(f, rp);
+	html_table(f, "Blocked", &rp->rows[ROW_BLOCKED], false);
 	fprintf(f, "<h2>Syscalls denied (%zu kinds)</h2>\n<ul>\n", rp->rows[ROW_SYSCALL].n);
 	for (size_t i = 0; i < rp->rows[ROW_SYSCALL].n; i++) {
 		fprintf(f, "<li>%" PRIu64 " &times; ", rp->rows[ROW_SYSCALL].v[i].count);

@@ -133,9 +133,11 @@ prepare(const struct ldm_run_opts *o, char *path, size_t size, const char *socke
 		return LDM_RUN_EXIT_FAIL;
 	if (ldm_run_write_scope_prepare(items) < 0)
 		return LDM_RUN_EXIT_FAIL;
-	/* The inode hashed is the one executed; not a script's or an AppImage's (exehash.c). */
-	if (!script && strcmp(path, hashed) == 0)
-		ldm_run_exec_fd_set(exe_fd, !ldm_run_exec_by_fd_ok());
+	/* The inode hashed is the one executed; a script runs by its path, checked to be
+	 * still the hashed inode (its interpreter reopens it by name); an AppImage's AppRun
+	 * is not the hashed file (exehash.c). */
+	if (strcmp(path, hashed) == 0)
+		ldm_run_exec_fd_set(exe_fd, script || !ldm_run_exec_by_fd_ok());
 	return 0;
 }
 

@@ -78,13 +78,18 @@ build(const uint8_t *data, size_t size)
 		return;
 	memcpy(copy, data, size);
 	copy[size] = '\0';
-	ldm_event_init(&e, (enum ldm_event_type)(data[0] % (LDM_EVENT_POLICY_FILE + 1)),
+	ldm_event_init(&e, (enum ldm_event_type)(data[0] % (LDM_EVENT_TRAFFIC + 1)),
 	               &(struct timespec){ (time_t)data[1] * 86400 * 365, data[2] * 1000000L });
 	e.proto = (enum ldm_proto)(data[3] % 5);
 	e.dst.family = data[4] & 1 ? AF_INET6 : data[4] & 2 ? AF_INET : 0;
 	memcpy(e.dst.addr, data + 4, 4);
 	e.dport = (uint16_t)(data[5] << 8 | data[6]);
 	e.count = data[7];
+	/* traffic: counters of any size; session_end: with or without them */
+	e.traffic_known = data[7] & 1;
+	e.traffic = data[5];
+	e.bytes_out = (uint64_t)data[1] << 56 | data[6];
+	e.packets_in = data[2];
 	p += 8;
 	e.policy = next_str(&p, end);
 	e.app = next_str(&p, end);

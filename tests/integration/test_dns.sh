@@ -38,6 +38,12 @@ rc=$?
 tb_check "an allowed name resolves ($out)" \
 	sh -c "printf '%s' \"\$1\" | grep -q 'tiles.example.org is $INET4'" _ "$out"
 tb_check "and the connection to it, judged by the name, goes through (rc $rc)" [ "$rc" = 0 ]
+# The enforcer approved it: an `allowed` record names the peer, the name and the rule.
+allowed_tiles() {
+	[ "$(tb_log_count '"event":"allowed"' "\"dst\":\"$INET4\",\"dport\":443," \
+		'"host":"tiles.example.org"' '"rule":1,"comment":"tiles"')" -ge 1 ]
+}
+tb_check "an allowed record names the approved peer, its name and rule" tb_wait 3 allowed_tiles
 
 start=$(date +%s%N)
 run_app "$NET" resolve-connect "$INET4" evil.example.org 443 3 >/dev/null 2>&1

@@ -16,6 +16,10 @@
  *                                           tcp-connect to it: 6 when the lookup failed
  *   ldm-net dns-time RESOLVER NAME COUNT    COUNT lookups one after the other, each on a new
  *                                           socket; prints "dns-time p50 US p99 US" (µs)
+ *   ldm-net udp-exchange ADDR PORT COUNT SIZE
+ *                                           one socket, COUNT datagrams of SIZE bytes (1-1400),
+ *                                           each waiting up to 500 ms for its answer; prints
+ *                                           "exchange: sent N, answered M", 0 when all came back
  *   ldm-net udp-spray ADDR PORT COUNT       COUNT datagrams, each from a new socket bound to
  *                                           its own source port (40000 + i: a new flow each)
  *   ldm-net udp-send-from SPORT ADDR PORT COUNT [IFACE|- [PAYLOAD]]
@@ -289,6 +293,30 @@ udp_stream(const char *a, const char *port, int secs)
 }
 
 static int
+udp_exchange(const char *a, const char *port, int count, int size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fam = parse_addr(a, port, &ss, &len), fd, sent = 0, got = 0;
+	char out[1400], buf[2048];
+
+	if (fam < 0 || count < 1 || size < 1 || size > (int)sizeof(out) ||
+	    (fd = socket(fam, SOCK_DGRAM, 0)) < 0)
+		return 4;
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+		return 1;
+	memset(out, 'm', sizeof(out));
+	for (int i = 0; i < count; i++) {
+		if (send(fd, out, (size_t)size, 0) == size)
+			sent++;
+		if (wait_readable(fd, 500) && recv(fd, buf, sizeof(buf), 0) > 0)
+			got++;
+	}
+	printf("exchange: sent %d, answered %d\n", sent, got);
+	return got == count ? 0 : 1;
+}
+
+static int
 udp_spray(const char *a, const char *port, int count)
 {
 	struct sockaddr_storage ss;
@@ -462,6 +490,9 @@ main(int argc, char **argv)
 		return resolve_connect(argv[2], argv[3], argv[4], seconds(argc, argv, 5, 3));
 	if (strcmp(cmd, "dns-time") == 0 && argc >= 5)
 		return dns_time(argv[2], argv[3], seconds(argc, argv, 4, 100));
+	if (strcmp(cmd, "udp-exchange") == 0 && argc >= 6)
+		return udp_exchange(argv[2], argv[3], seconds(argc, argv, 4, 1),
+		                    seconds(argc, argv, 5, 1));
 	if (strcmp(cmd, "udp-spray") == 0 && argc >= 5)
 		return udp_spray(argv[2], argv[3], seconds(argc, argv, 4, 1));
 	fprintf(stderr, "usage: see the comment at the top of tests/tools/ldm-net.c\n");

@@ -81,6 +81,13 @@ check_text(const struct ldm_event *e, const char *want)
 }
 
 static void
+check_text_traffic(const struct ldm_event *e)
+{
+	check_text(e, "traffic udp -> 192.168.144.10:14550 (rule 1 \"MAVLink\") session 7 "
+	              "packets_out 0 bytes_out 26800 packets_in 0 bytes_in 0");
+}
+
+static void
 test_json_golden(void **state)
 {
 	struct ldm_event e;
@@ -112,6 +119,36 @@ test_json_golden(void **state)
 	check_json(&e,
 	           "{\"ts\":\"2026-11-25T02:14:29.123Z\",\"event\":\"session_end\",\"session\":7,"
 	           "\"uid\":0,\"blocked\":3,\"would_block\":0,\"syscalls_denied\":0}\n");
+
+	/* Counted traffic: the totals after the counts, "traffic" before them. */
+	e.traffic_known = true;
+	e.traffic = 2;
+	e.packets_out = 100;
+	e.bytes_out = 26800;
+	e.packets_in = 99;
+	e.bytes_in = 26532;
+	check_json(&e,
+	           "{\"ts\":\"2026-11-25T02:14:29.123Z\",\"event\":\"session_end\",\"session\":7,"
+	           "\"uid\":0,\"blocked\":3,\"would_block\":0,\"syscalls_denied\":0,"
+	           "\"traffic\":2,\"packets_out\":100,\"bytes_out\":26800,\"packets_in\":99,"
+	           "\"bytes_in\":26532}\n");
+
+	/* A traffic record always has its four counters, zeros included. */
+	ldm_event_init(&e, LDM_EVENT_TRAFFIC, &ts0);
+	e.session = 7;
+	e.proto = LDM_PROTO_UDP;
+	e.dst = addr("192.168.144.10");
+	e.dport = 14550;
+	e.rule = 1;
+	e.comment = "MAVLink";
+	e.bytes_out = 26800;
+	e.traffic = 9;          /* session_end only */
+	e.traffic_known = true; /* session_end only */
+	check_json(&e, "{\"ts\":\"2026-11-25T02:14:29.123Z\",\"event\":\"traffic\","
+	               "\"session\":7,\"proto\":\"udp\",\"dst\":\"192.168.144.10\","
+	               "\"dport\":14550,\"rule\":1,\"comment\":\"MAVLink\",\"packets_out\":0,"
+	               "\"bytes_out\":26800,\"packets_in\":0,\"bytes_in\":0}\n");
+	check_text_traffic(&e);
 
 	ldm_event_init(&e, LDM_EVENT_SYSCALL_DENIED, &ts0);
 	e.session = 2;
@@ -365,6 +402,17 @@ test_parse_roundtrip(void **state)
 	ldm_event_init(&e, LDM_EVENT_SESSION_END, &(struct timespec){ -62167219200, 0 });
 	e.blocked = UINT64_MAX;
 	roundtrip(&e);
+	e.traffic_known = true;
+	e.bytes_in = UINT64_MAX;
+	roundtrip(&e);
+	n = ldm_event_json(&e, line, sizeof(line));
+	assert_int_equal(ldm_event_parse_json(line, (size_t)n, &v), 0);
+	assert_true(v.ev.traffic_known);
+	assert_true(v.ev.bytes_in == UINT64_MAX);
+	ldm_event_init(&e, LDM_EVENT_TRAFFIC, &ts0);
+	e.dst = addr("2001:db8::1");
+	e.packets_out = 1;
+	roundtrip(&e);
 	ldm_event_init(&e, LDM_EVENT_RESOLVED, &ts0);
 	e.session = 3;
 	e.dst = addr("2001:db8::7");
@@ -442,6 +490,22 @@ static const struct {
 	{ HEAD "\"error\",\"policy\":\"a\\u0000\"}", -EBADMSG },
 	{ HEAD "\"error\",\"policy\":\"a\\u0041\"}", -EBADMSG },
 	{ HEAD "\"error\",\"policy\":\"a\n\"}", -EBADMSG },
+	/* traffic keys: all four or none, only on traffic and session_end */
+	{ HEAD "\"traffic\",\"packets_out\":1,\"bytes_out\":2,\"packets_in\":3}", -EBADMSG },
+	{ HEAD "\"traffic\"}", -EBADMSG },
+	{ HEAD "\"error\",\"packets_out\":1,\"bytes_out\":2,\"packets_in\":3,\"bytes_in\":4}",
+	  -EBADMSG },
+	{ HEAD "\"traffic\",\"traffic\":1,\"packets_out\":1,\"bytes_out\":2,\"packets_in\":3,"
+	       "\"bytes_in\":4}",
+	  -EBADMSG },
+	{ HEAD "\"session_end\",\"blocked\":0,\"would_block\":0,\"syscalls_denied\":0,"
+	       "\"traffic\":1}",
+	  -EBADMSG },
+	{ HEAD "\"session_end\",\"blocked\":0,\"would_block\":0,\"syscalls_denied\":0,"
+	       "\"packets_out\":1,\"bytes_out\":2,\"packets_in\":3,\"bytes_in\":4}",
+	  -EBADMSG },
+	{ HEAD "\"traffic\",\"bytes_in\":4,\"packets_out\":1,\"bytes_out\":2,\"packets_in\":3}",
+	  -EBADMSG },
 	{ HEAD "\"error\",\"policy\":\"a\xff\"}", -EBADMSG },
 	{ HEAD "\"error\",\"policy\":\"\xef\xbf\xbd\"}", -EBADMSG },
 	{ HEAD "\"error\",\"policy\":\"a\\", -EBADMSG },
@@ -552,6 +616,14 @@ test_parse_unknown(void **state)
 		assert_int_equal(v.ev.event, LDM_EVENT_ERROR);
 		assert_int_equal(v.ev.session, cases[i].session);
 	}
+	/* Raw DEL and C1 (U+009B, the 8-bit CSI) in an unknown key's string: ldmctl log
+	 * --json prints the line as written, so they are refused as a writer never makes them. */
+	static const char *const raw[] = {
+		HEAD "\"error\",\"nope\":\"\x7f\"}",
+		HEAD "\"error\",\"nope\":[\"\xc2\x9b\x33\x31m\"]}",
+	};
+	for (size_t i = 0; i < ELEMENTSOF(raw); i++)
+		assert_int_equal(ldm_event_parse_json(raw[i], strlen(raw[i]), &v), -EBADMSG);
 }
 
 #define H64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

@@ -62,7 +62,7 @@ enum variant {
 	V_PROTO,
 	V_AUDIT,   /* would_block */
 	V_START,   /* session_start: never folded */
-	V_ALLOWED, /* never folded */
+	V_ALLOWED, /* allowed: folded as blocked are */
 	V_COUNTED, /* count 5 already: never folded */
 };
 
@@ -167,10 +167,10 @@ test_windows(void **state)
 		{ OFFER, 6, V_SESSION, E, 0 },  { OFFER, 7, V_PROTO, E, 0 },
 		{ OFFER, 8, V_AUDIT, E, 0 },    { OFFER, 9, V_START, E, 0 },
 		{ OFFER, 10, V_START, E, 0 },   { OFFER, 11, V_ALLOWED, E, 0 },
-		{ OFFER, 12, V_ALLOWED, E, 0 }, { OFFER, 13, V_COUNTED, E, 0 },
+		{ OFFER, 12, V_ALLOWED, C, 0 }, { OFFER, 13, V_COUNTED, E, 0 },
 		{ OFFER, 14, V_COUNTED, E, 0 }, { OFFER, 15, V_AUDIT, C, 0 },
 		{ OFFER, 16, V_HOST, C, 0 },    { FLUSH, 1003, 0, 1, 1 },
-		{ FLUSH, 1008, 0, 1, 2 },
+		{ FLUSH, 1008, 0, 1, 2 },       { FLUSH, 1011, 0, 1, 3 },
 	};
 	/* Offering flushes what ended first: the record comes before the new window. */
 	static const struct step lazy[] = {

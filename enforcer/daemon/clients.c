@@ -15,7 +15,7 @@
 #include "state.h"
 
 void
-ldm_client_close(struct daemon *d, int client)
+ldm_clients_close(struct daemon *d, int client)
 {
 	struct client *c = &d->clients[client];
 
@@ -32,7 +32,7 @@ ldm_client_close(struct daemon *d, int client)
 }
 
 int
-ldm_client_send(struct daemon *d, int client, const void *msg)
+ldm_clients_send(struct daemon *d, int client, const void *msg)
 {
 	const struct ldm_msg_hdr *h = msg;
 	struct client *c = &d->clients[client];
@@ -44,14 +44,14 @@ ldm_client_send(struct daemon *d, int client, const void *msg)
 	 * does not read, and it is dropped rather than waited for. */
 	n = send(c->fd, msg, h->len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n != (ssize_t)h->len) {
-		ldm_client_close(d, client);
+		ldm_clients_close(d, client);
 		return -EIO;
 	}
 	return 0;
 }
 
 int
-ldm_client_reserve(struct daemon *d, int client, size_t bytes)
+ldm_clients_reserve(struct daemon *d, int client, size_t bytes)
 {
 	const struct client *c = &d->clients[client];
 	int size = bytes > (size_t)INT_MAX / 2 ? INT_MAX / 2 : (int)bytes;
@@ -66,19 +66,19 @@ ldm_client_reserve(struct daemon *d, int client, size_t bytes)
 }
 
 void
-ldm_client_send_error(struct daemon *d, int client, int code, const char *text)
+ldm_clients_send_error(struct daemon *d, int client, int code, const char *text)
 {
 	struct ldm_msg_error m = { .code = code };
 
 	ldm_msg_init(&m.hdr, LDM_MSG_ERROR);
 	if (ldm_msg_set_str(m.text, sizeof(m.text), text) < 0)
 		(void)ldm_msg_set_str(m.text, sizeof(m.text), "refused (message too long)");
-	(void)ldm_client_send(d, client, &m);
+	(void)ldm_clients_send(d, client, &m);
 }
 
 void
-ldm_client_send_summary(struct daemon *d, int client, const struct session *s, bool final,
-                        unsigned running)
+ldm_clients_send_summary(struct daemon *d, int client, const struct session *s, bool final,
+                         unsigned running)
 {
 	struct ldm_msg_summary r = { 0 };
 
@@ -97,5 +97,5 @@ ldm_client_send_summary(struct daemon *d, int client, const struct session *s, b
 		memcpy(r.log_hash, head, sizeof(r.log_hash));
 	}
 	(void)ldm_msg_set_str(r.policy, sizeof(r.policy), s->policy_name);
-	(void)ldm_client_send(d, client, &r);
+	(void)ldm_clients_send(d, client, &r);
 }
