@@ -43,24 +43,10 @@ counts_path(const struct daemon *d, uint64_t id, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* Logs what folding held when the last daemon died: count = held, one record per type. */
+/* Takes up C's values; HELD gets what folding held, not yet written, when the last daemon
+ * died (blocked, would_block). */
 static void
-log_held(struct daemon *d, struct session *s, enum ldm_event_type type, uint64_t held)
-{
-	struct ldm_event e;
-
-	if (held == 0)
-		return;
-	ldm_event_init(&e, type, NULL);
-	ldm_session_table_fill_event(s, &e);
-	e.count = held;
-	e.reason = "repeats of the records before, counted but not yet written when the "
-	           "daemon stopped";
-	ldm_record_log(d, &e);
-}
-
-static void
-restore_values(struct daemon *d, struct session *s, const struct ldm_session_counts *c)
+restore_values(struct session *s, const struct ldm_session_counts *c, uint64_t held[2])
 {
 	uint64_t held_b = c->blocked > c->blocked_written ? c->blocked - c->blocked_written : 0;
 	uint64_t held_w = c->would_block > c->would_block_written
@@ -71,12 +57,12 @@ restore_values(struct daemon *d, struct session *s, const struct ldm_session_cou
 	s->would_block = c->would_block;
 	s->syscalls_denied = c->syscalls_denied;
 	s->escapes = c->escapes;
-	log_held(d, s, LDM_EVENT_BLOCKED, held_b);
-	log_held(d, s, LDM_EVENT_WOULD_BLOCK, held_w);
+	held[0] = held_b;
+	held[1] = held_w;
 }
 
 int
-ldm_counts_open(struct daemon *d, struct session *s, bool restore)
+ldm_counts_open(const struct daemon *d, struct session *s, bool restore, uint64_t held[2])
 {
 	char path[4200];
 	_cleanup_close_ int fd = -1;
@@ -106,8 +92,9 @@ ldm_counts_open(struct daemon *d, struct session *s, bool restore)
 		c->id = s->id;
 	}
 	s->counts = c;
+	held[0] = held[1] = 0;
 	if (!fresh)
-		restore_values(d, s, c);
+		restore_values(s, c, held);
 	ldm_counts_sync(s);
 	return 0;
 }
@@ -157,19 +144,4 @@ ldm_counts_written(struct daemon *d, const struct ldm_event *e)
 		s->counts->blocked_written += n;
 	else
 		s->counts->would_block_written += n;
-}
-
-void
-ldm_session_count_dropped(struct daemon *d, struct session *s, uint64_t n, const char *reason)
-{
-	struct ldm_event e;
-
-	if (n == 0)
-		return;
-	s->blocked += n;
-	ldm_event_init(&e, LDM_EVENT_BLOCKED, NULL);
-	ldm_session_table_fill_event(s, &e);
-	e.count = n;
-	e.reason = reason;
-	ldm_record_log(d, &e);
 }

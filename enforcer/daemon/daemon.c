@@ -105,6 +105,8 @@ ldm_daemon_init(struct daemon *d)
 
 	d->epfd = d->sigfd = d->listen_fd = d->inotify_fd = d->timer_fd = -1;
 	d->rtnl_fd = d->nft_fd = -1;
+	d->drain_queue = ldm_nfq_drain;
+	d->on_commit = ldm_session_committed;
 	for (unsigned i = 0; i <= LDM_MAX_SESSIONS; i++)
 		d->sessions[i] = (struct session){ .wd = -1, .client = -1, .final_client = -1 };
 	for (int i = 0; i < LDM_MAX_CLIENTS; i++)
@@ -151,7 +153,7 @@ ldm_daemon_init(struct daemon *d)
 		if (d->sessions[i].state == SESSION_FREE &&
 		    (r = ldm_conntrack_forget_slot(d, i)) < 0)
 			die("deleting the conntrack entries of ended sessions", r);
-	ldm_rules_log_unjudged(d);
+	ldm_session_log_unjudged(d);
 	if (ldm_rules_commit(d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ldm-enforcerd: cannot install the rules: %s\n", err);
 		exit(1);

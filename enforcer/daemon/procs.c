@@ -249,7 +249,7 @@ answer_final(struct daemon *d, struct session *s, uint64_t now)
 	s->final_client = -1;
 	if (running == 0) {
 		/* What the last ones sent is queued already; then their folded repeats. */
-		ldm_nfq_drain(d);
+		d->drain_queue(d);
 		ldm_procs_flush_folds(d, s);
 	}
 	ldm_clients_send_summary(d, client, s, running == 0, running);

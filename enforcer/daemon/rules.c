@@ -242,7 +242,8 @@ commit_done(struct daemon *d, char *text[2], const bool *live, int rc)
 		d->commit_failed = false;
 	}
 	text[0] = text[1] = NULL;
-	ldm_session_committed(d);
+	if (d->on_commit != NULL)
+		d->on_commit(d);
 }
 
 /* Waits for a background commit and takes its result. */
@@ -406,16 +407,12 @@ ldm_rules_remove_all(struct daemon *d)
 	return r;
 }
 
-/*
- * What the kernel dropped unjudged while no daemon was bound to the queue, per slot (the
- * LDM-GUARD counting rules of the last commit, IPv4 and IPv6 summed), logged as blocked
- * records with their count for the sessions that hold the slots. Called at start, after the
- * sessions are taken up again and before the first commit resets the counters.
- */
+/* What the kernel dropped unjudged while no daemon was bound to the queue (state.h). A
+ * family that cannot be read is said in an error record. */
 void
-ldm_rules_log_unjudged(struct daemon *d)
+ldm_rules_unjudged(struct daemon *d, uint64_t counts[LDM_MAX_SESSIONS + 1])
 {
-	uint64_t counts[LDM_MAX_SESSIONS + 1] = { 0 };
+	memset(counts, 0, (LDM_MAX_SESSIONS + 1) * sizeof(counts[0]));
 
 	for (int k = 0; k < (d->v6 ? 2 : 1); k++) {
 		_cleanup_free_ char *text = NULL;
@@ -423,27 +420,12 @@ ldm_rules_log_unjudged(struct daemon *d)
 		int r = ldm_ipt_save_counters(family, "filter", &text);
 
 		if (r == 0)
-			r = ldm_unjudged_parse(text, strlen(text), counts, ELEMENTSOF(counts));
+			r = ldm_unjudged_parse(text, strlen(text), counts, LDM_MAX_SESSIONS + 1);
 		if (r < 0)
 			ldm_record_error(d, NULL,
 			                 "cannot read what the kernel dropped while no enforcer "
 			                 "ran (%s, %s): those attempts are not logged",
 			                 family == AF_INET ? "IPv4" : "IPv6", strerror(-r));
-	}
-	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
-		struct session *s = &d->sessions[i];
-
-		if (counts[i] == 0)
-			continue;
-		if (!SESSION_ACTIVE(s)) {
-			ldm_record_error(d, NULL,
-			                 "%llu packets of session slot %u were dropped while no "
-			                 "enforcer ran; no session holds that slot now",
-			                 (unsigned long long)counts[i], i);
-			continue;
-		}
-		/* Counted with the session's other blocks (its counters file), and logged. */
-		ldm_session_count_dropped(d, s, counts[i], "enforcer not running");
 	}
 }
 

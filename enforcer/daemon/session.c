@@ -28,6 +28,7 @@
 #include "probe.h"
 #include "session_save.h"
 #include "session_state.h"
+#include "session_free.h"
 #include "session_table.h"
 #include "spares.h"
 #include "flowtab.h"
@@ -143,7 +144,7 @@ close_slot(struct daemon *d, struct session *s)
 	}
 	if (ldm_cgroup_remove(&d->cg, s->name) < 0)
 		ldm_record_error(d, NULL, "cannot remove cgroup %s", s->cgroup);
-	ldm_session_table_clear(d, s);
+	ldm_session_free(d, s);
 }
 
 /* Undoes a session that never became ready, before its requester was moved. */
@@ -225,6 +226,7 @@ prepare(struct daemon *d, struct session *s, int client, const struct ldm_msg_se
 static int
 establish(struct daemon *d, struct session *s, bool spare, char *err, size_t err_size)
 {
+	uint64_t held[2];
 	int r = 0;
 
 	if (!spare) {
@@ -258,8 +260,8 @@ establish(struct daemon *d, struct session *s, bool spare, char *err, size_t err
 	}
 	/* From here on the requester is inside: failures end the session, never undo it. */
 	s->wd = ldm_cgroup_watch(&d->cg, s->name, d->inotify_fd);
-	if (s->wd < 0 || ldm_session_save_write(d, s) < 0 || ldm_counts_open(d, s, false) < 0 ||
-	    ldm_probe_start(d, s) < 0) {
+	if (s->wd < 0 || ldm_session_save_write(d, s) < 0 ||
+	    ldm_counts_open(d, s, false, held) < 0 || ldm_probe_start(d, s) < 0) {
 		(void)snprintf(err, err_size, "cannot watch or record the session");
 		set_state(d, s, SESSION_ENDING);
 		ldm_rules_commit_later(d);
@@ -280,7 +282,7 @@ ldm_session_committed(struct daemon *d)
 			continue;
 		if (ldm_cgroup_remove(&d->cg, s->name) < 0)
 			ldm_record_error(d, NULL, "cannot remove cgroup %s", s->cgroup);
-		ldm_session_table_clear(d, s);
+		ldm_session_free(d, s);
 	}
 }
 
@@ -308,7 +310,7 @@ ldm_session_request(struct daemon *d, int client, const struct ldm_msg_session_r
 		spare_id = s->id;
 		memcpy(spare_name, s->name, sizeof(spare_name));
 	} else {
-		ldm_session_table_clear(d, s);
+		ldm_session_free(d, s);
 		s->slot = slot;
 	}
 	r = prepare(d, s, client, m, spare, err, err_size);
@@ -316,7 +318,7 @@ ldm_session_request(struct daemon *d, int client, const struct ldm_msg_session_r
 		if (spare)
 			ldm_spares_make(d, s, slot, spare_id, spare_name);
 		else
-			ldm_session_table_clear(d, s);
+			ldm_session_free(d, s);
 		return r;
 	}
 	r = establish(d, s, spare, err, err_size);
@@ -523,7 +525,7 @@ ldm_session_tick(struct daemon *d, uint64_t now)
 			           "the enforcer did not see the probe packet, so the kernel "
 			           "rules are not in force (is the loopback interface up?)");
 		if (s->state == SESSION_ENDING && s->end_at != 0 && now >= s->end_at) {
-			ldm_nfq_drain(d); /* what it queued last */
+			d->drain_queue(d); /* what it queued last */
 			ldm_session_end(d, s, "the last process ended");
 		}
 	}
@@ -559,11 +561,28 @@ ldm_session_reap_probes(struct daemon *d)
 	}
 }
 
+/* Logs what folding held when the last daemon died: count = held, one record per type. */
+static void
+log_held(struct daemon *d, struct session *s, enum ldm_event_type type, uint64_t held)
+{
+	struct ldm_event e;
+
+	if (held == 0)
+		return;
+	ldm_event_init(&e, type, NULL);
+	ldm_session_table_fill_event(s, &e);
+	e.count = held;
+	e.reason = "repeats of the records before, counted but not yet written when the "
+	           "daemon stopped";
+	ldm_record_log(d, &e);
+}
+
 static void
 restore_one(struct daemon *d, const struct ldm_saved *v)
 {
 	struct session *s = &d->sessions[v->slot];
 	char err[LDM_CTL_TEXT_MAX];
+	uint64_t held[2];
 	bool resumed;
 	int populated;
 
@@ -597,9 +616,11 @@ restore_one(struct daemon *d, const struct ldm_saved *v)
 	resumed =
 	        populated == 1 && load_policy(d, s->policy_name, &s->policy, err, sizeof(err)) == 0;
 	set_state(d, s, resumed ? SESSION_READY : SESSION_ENDING);
-	if (ldm_counts_open(d, s, true) < 0)
+	if (ldm_counts_open(d, s, true, held) < 0)
 		ldm_record_error(d, s, "cannot keep the session's counters in %s",
 		                 d->cfg.state_dir);
+	log_held(d, s, LDM_EVENT_BLOCKED, held[0]);
+	log_held(d, s, LDM_EVENT_WOULD_BLOCK, held[1]);
 	s->wd = ldm_cgroup_watch(&d->cg, s->name, d->inotify_fd);
 	if (!resumed) {
 		if (populated != 1)
@@ -643,4 +664,42 @@ ldm_session_restore(struct daemon *d)
 	}
 	free(names);
 	return 0;
+}
+
+void
+ldm_session_count_dropped(struct daemon *d, struct session *s, uint64_t n, const char *reason)
+{
+	struct ldm_event e;
+
+	if (n == 0)
+		return;
+	s->blocked += n;
+	ldm_event_init(&e, LDM_EVENT_BLOCKED, NULL);
+	ldm_session_table_fill_event(s, &e);
+	e.count = n;
+	e.reason = reason;
+	ldm_record_log(d, &e);
+}
+
+void
+ldm_session_log_unjudged(struct daemon *d)
+{
+	uint64_t counts[LDM_MAX_SESSIONS + 1];
+
+	ldm_rules_unjudged(d, counts);
+	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
+		struct session *s = &d->sessions[i];
+
+		if (counts[i] == 0)
+			continue;
+		if (!SESSION_ACTIVE(s)) {
+			ldm_record_error(d, NULL,
+			                 "%llu packets of session slot %u were dropped while no "
+			                 "enforcer ran; no session holds that slot now",
+			                 (unsigned long long)counts[i], i);
+			continue;
+		}
+		/* Counted with the session's other blocks (its counters file), and logged. */
+		ldm_session_count_dropped(d, s, counts[i], "enforcer not running");
+	}
 }

@@ -5,7 +5,6 @@
 #include <sys/inotify.h>
 
 #include "state.h"
-#include "probe.h"
 #include "session_table.h"
 
 unsigned
@@ -27,18 +26,6 @@ ldm_session_table_path(const struct daemon *d, struct session *s)
 
 	(void)snprintf(buf, sizeof(buf), "%s/%s", d->cg.root, s->name);
 	memcpy(s->cgroup, buf, sizeof(buf));
-}
-
-void
-ldm_session_table_clear(struct daemon *d, struct session *s)
-{
-	ldm_probe_stop(s);
-	if (s->wd >= 0)
-		(void)inotify_rm_watch(d->inotify_fd, s->wd);
-	ldm_counts_close(s);
-	ldm_procs_free(s);
-	ldm_policy_free(s->policy);
-	*s = (struct session){ .state = SESSION_FREE, .wd = -1, .client = -1, .final_client = -1 };
 }
 
 struct session *

@@ -1,5 +1,5 @@
-/* The session slots (session_table.c): finding a free one, naming a session's cgroup,
- * clearing a slot. */
+/* The session slots (session_table.c): finding a session or a free slot, naming a
+ * session's cgroup, a session's fields in a record. */
 #ifndef LDM_DAEMON_SESSION_TABLE_H
 #define LDM_DAEMON_SESSION_TABLE_H
 
@@ -15,8 +15,5 @@ void ldm_session_table_fill_event(const struct session *s, struct ldm_event *e);
 unsigned ldm_session_table_free_slot(const struct daemon *d);
 /* Sets S's cgroup path (relative to the cgroup2 mount) from the root and S's name. */
 void ldm_session_table_path(const struct daemon *d, struct session *s);
-/* Frees everything S holds (its probe, watch, counters, processes, policy) and makes its
- * slot FREE. The caller has taken it out of the ruleset and the kernel first. */
-void ldm_session_table_clear(struct daemon *d, struct session *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include "state.h"
 #include "ldm/util.h"
 #include "session_state.h"
+#include "session_free.h"
 #include "session_table.h"
 #include "spares.h"
 
@@ -24,7 +25,7 @@ ldm_spares_ready(struct daemon *d)
 void
 ldm_spares_make(struct daemon *d, struct session *s, unsigned slot, uint64_t id, const char *name)
 {
-	ldm_session_table_clear(d, s);
+	ldm_session_free(d, s);
 	s->slot = slot;
 	s->id = id;
 	(void)ldm_strscpy(s->name, sizeof(s->name), name);

@@ -179,6 +179,15 @@ struct daemon {
 	bool bg_live[LDM_MAX_SESSIONS + 1];
 	uint64_t spare_hold_until; /* making a spare failed: not before this time */
 
+	/*
+	 * What a lower module asks of a higher one, wired by daemon.c (so that modules depend
+	 * one way, docs/architecture.md): judge everything queued now (nfq.c; before a
+	 * session's final counts), and a commit ended (session.c: spares become usable, closed
+	 * sessions lose their cgroup).
+	 */
+	void (*drain_queue)(struct daemon *d);
+	void (*on_commit)(struct daemon *d);
+
 	/* Counters for `ldmctl status`. */
 	uint64_t enobufs, bad_packets, no_session, verdict_errors, tamper_events;
 	uint64_t commits, commit_errors, rule_checks;
@@ -212,6 +221,9 @@ void ldm_session_reap_probes(struct daemon *d);
 void ldm_session_committed(struct daemon *d);
 void ldm_session_probe_seen(struct daemon *d, struct session *s, int family);
 int ldm_session_restore(struct daemon *d);
+/* At start, after the sessions are taken up and before the first commit resets the kernel's
+ * counters: logs what the kernel dropped for each session while no daemon ran. */
+void ldm_session_log_unjudged(struct daemon *d);
 
 /* conntrack.c: deletes every conntrack entry whose connmark matches MARK under MASK (this
  * network namespace, both families), or of SLOT's sessions. 0 or -errno. */
@@ -232,9 +244,10 @@ int ldm_conntrack_accounting(void);
 void ldm_traffic_log(struct daemon *d, struct session *s, struct ldm_event *end);
 /* counts.c: a session's counters, surviving a SIGKILL of the daemon */
 /* Maps the counters of S (sessions/<id>.counts). RESTORE: takes up the values a former
- * daemon left (and logs what its log folding still held); otherwise starts from zero.
- * Returns 0 or -errno (the session then runs with counters in memory only). */
-int ldm_counts_open(struct daemon *d, struct session *s, bool restore);
+ * daemon left, and HELD gets what its log folding still held (blocked, would_block: the
+ * caller logs them); otherwise starts from zero. Returns 0 or -errno (the session then runs
+ * with counters in memory only). */
+int ldm_counts_open(const struct daemon *d, struct session *s, bool restore, uint64_t held[2]);
 void ldm_counts_close(struct session *s);
 void ldm_counts_remove(const struct daemon *d, const struct session *s);
 /* Copies S's counters into its file: after every change of them. */
@@ -261,7 +274,9 @@ int ldm_procs_wait_final(struct daemon *d, int client, struct session *s, uint32
 /* rules.c: the kernel ruleset of the current state */
 /* Logs what the kernel dropped unjudged per session while no daemon ran (before the first
  * commit resets the counters). */
-void ldm_rules_log_unjudged(struct daemon *d);
+/* What the kernel dropped unjudged per slot while no daemon listened (the LDM-GUARD counting
+ * rules of the last commit, IPv4 and IPv6 summed) into COUNTS[1..LDM_MAX_SESSIONS]. */
+void ldm_rules_unjudged(struct daemon *d, uint64_t counts[LDM_MAX_SESSIONS + 1]);
 int ldm_rules_commit(struct daemon *d, char *err, size_t err_size);
 int ldm_rules_verify(struct daemon *d);
 /* Commits in the background (the event loop goes on); ldm_rules_tick starts it and takes
