@@ -147,7 +147,7 @@ deps-present:
 check: deps-present
 	$(MAKE) check-run
 
-check-run: all unit-tests golden-tests policy-tests fuzz-replay integration-tests
+check-run: all graph unit-tests golden-tests policy-tests fuzz-replay integration-tests
 
 unit-tests: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; LDM_TEST_SRCDIR=$(CURDIR) $$t; done
