@@ -62,42 +62,7 @@ allow = ( { proto = "tcp"; to = "loopback"; ports = "1-65535"; } );'
 tb_policy others "name = \"others\"; users = [ \"nobody\" ];"
 tb_start_daemon "$BUILD" || {
 	tb_fail "daemon starts"
-	# 9. Five notifying sessions at once (more than a user's 4 `ldmctl log` readers): each gets
-#    its notifications, and `ldmctl log` of the same user still works meanwhile.
-for k in 1 2 3 4 5; do
-	tb_as_user "$TB_LAP" "${bus_env[@]}" "$RUN" --notify --socket "$TB_SOCK" --policy closed -- \
-		sh -c 'touch "$1.up"; i=0; while [ ! -e "$2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done' \
-		_ "$O/many-$k" "$O/many.go" </dev/null >/dev/null 2>"$O/many-$k.err" &
-	pids[$k]=$!
-done
-tb_wait 10 sh -c "[ \$(ls '$O'/many-*.up 2>/dev/null | wc -l) = 5 ]"
-tb_as_user "$TB_LAP" "$BUILD/ldmctl" log --socket "$TB_SOCK" >"$O/many-log.out" 2>&1
-rc=$?
-touch "$O/many.go"
-wait "${pids[@]}"
-tb_check "five notifying sessions: ldmctl log of the same user works meanwhile ($rc: $(head -n1 "$O/many-log.out" | cut -c1-100))" \
-	[ "$rc" = 0 ]
-tb_check "five notifying sessions: none was refused its records" \
-	sh -c "! cat '$O'/many-*.err | grep -q 'desktop notifications'"
-
-# What notifications cost a launch (printed, not judged): ldm-run -- true, 11 runs of each,
-# interleaved (this machine is shared), medians.
-launch_once() {
-	local s
-	s=$(date +%s%N)
-	tb_as_user "$TB_LAP" "${bus_env[@]}" "$RUN" --quiet "$1" --socket "$TB_SOCK" \
-		--policy closed -- true </dev/null >/dev/null 2>&1
-	tb_ms_since "$s"
-}
-off=() on=()
-for i in 1 2 3 4 5 6 7 8 9 10 11; do
-	off+=("$(launch_once --no-notify)")
-	on+=("$(launch_once --notify)")
-done
-median() { printf '%s\n' "$@" | sort -n | sed -n 6p; }
-tb_log "launch of 'true', median of 11: $(median "${off[@]}") ms with --no-notify, $(median "${on[@]}") ms with --notify"
-
-tb_summary test_notify
+	tb_summary test_notify
 	exit 1
 }
 
@@ -244,6 +209,40 @@ tb_check "five notifying sessions: ldmctl log of the same user works meanwhile (
 	[ "$rc" = 0 ]
 tb_check "five notifying sessions: none was refused its records" \
 	sh -c "! cat '$O'/many-*.err | grep -q 'desktop notifications'"
+
+# 10. logrotate's `create`: the file is renamed and an empty one made before the daemon's HUP.
+#     The daemon appends to the renamed file until it reopens: the notifier (and a user's
+#     `ldmctl log --follow` through the daemon) stay on it until the new file is in use.
+n0=$(nlines)
+tb_as_user "$TB_LAP" "${bus_env[@]}" "$RUN" --notify --socket "$TB_SOCK" --policy closed -- \
+	sh -c 'touch "$2.up"; i=0; while [ ! -e "$2.go" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+for p in 96 97; do curl -s -m 2 -o /dev/null "http://$1:$p/"; done; touch "$2.sent"; sleep 3
+for p in 98; do curl -s -m 2 -o /dev/null "http://$1:$p/"; done; sleep 2' \
+	_ "$INET4" "$O/rot" </dev/null >"$O/rot.out" 2>"$O/rot.err" &
+rotpid=$!
+tb_wait 10 test -e "$O/rot.up"
+tb_spawn tb_as_user "$TB_LAP" "$BUILD/ldmctl" log --follow --json --socket "$TB_SOCK" \
+	>"$O/rot-follow.out" 2>&1
+folpid=$TB_LAST
+tb_wait 5 test -s "$O/rot-follow.out"
+mv "$TB_LOG" "$TB_LOG.1"
+install -m 0640 /dev/null "$TB_LOG"
+sleep 0.5
+touch "$O/rot.go"
+tb_wait 10 test -e "$O/rot.sent"
+tb_wait 5 sh -c "grep -q '\"dport\":97' '$TB_LOG.1'"
+sleep 1
+kill -HUP "$TB_DAEMON"
+tb_wait 15 sh -c "! kill -0 $rotpid 2>/dev/null"
+wait "$rotpid"
+tb_log "rotation: blocks in the renamed file: $(grep -c '"dport":9[67]' "$TB_LOG.1"), in the new one: $(grep -c '"dport":98' "$TB_LOG")"
+tb_check "rotation: the blocks written before the daemon reopened are notified ($(since "$n0" "$INET4 port 9[67]"))" \
+	tb_wait 5 sh -c "[ \$(tail -n +$((n0 + 1)) '$N' | grep -c '$INET4 port 9[67]') -ge 2 ]"
+tb_check "rotation: the block after the reopen is notified" \
+	tb_wait 5 sh -c "tail -n +$((n0 + 1)) '$N' | grep -q '$INET4 port 98'"
+tb_check "rotation: ldmctl log --follow shows the blocks of both files" \
+	tb_wait 5 sh -c "grep -q '\"dport\":96' '$O/rot-follow.out' && grep -q '\"dport\":97' '$O/rot-follow.out' && grep -q '\"dport\":98' '$O/rot-follow.out'"
+kill "$folpid" 2>/dev/null
 
 # What notifications cost a launch (printed, not judged): ldm-run -- true, 11 runs of each,
 # interleaved (this machine is shared), medians.
