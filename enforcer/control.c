@@ -132,8 +132,9 @@ check_payload(const struct ldm_msg_hdr *h)
 	case LDM_MSG_LOG_REQUEST: {
 		const struct ldm_msg_log_request *m = (const void *)h;
 
-		return (m->flags & ~(LDM_LOG_F_FOLLOW | LDM_LOG_F_NOW)) == 0 && m->reserved == 0 &&
-		       (!(m->flags & LDM_LOG_F_NOW) || m->session != 0);
+		return (m->flags & ~(LDM_LOG_F_FOLLOW | LDM_LOG_F_NOW | LDM_LOG_F_RESUME)) == 0 &&
+		       m->reserved == 0 && (!(m->flags & LDM_LOG_F_NOW) || m->session != 0) &&
+		       (!(m->flags & LDM_LOG_F_RESUME) || (m->flags & LDM_LOG_F_NOW));
 	}
 	case LDM_MSG_STATUS_REQUEST: {
 		const struct ldm_msg_status_request *m = (const void *)h;

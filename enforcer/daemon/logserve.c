@@ -16,7 +16,8 @@
  * closes the pipe. With LDM_LOG_F_NOW (ldm-run's notifier) it starts where the file ended when
  * the request came and, following, ends after the session's session_end; it must name a live
  * session of the caller's, has a slot of its own (one per session, LDM_LOG_NOTIFIERS), and
- * counts against no user's limit. At most LDM_LOG_READERS run at once, LDM_LOG_READERS_PER_UID of one
+ * counts against no user's limit. With LDM_LOG_F_RESUME it starts at the current file's
+ * beginning instead (the notifier asks again after its reader went away and skips what it saw). At most LDM_LOG_READERS run at once, LDM_LOG_READERS_PER_UID of one
  * user; they are reaped on SIGCHLD, killed when the daemon stops, die with it if it is
  * killed (PR_SET_PDEATHSIG), and end when their caller takes nothing for 30 s.
  *
@@ -355,7 +356,8 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 	int slot = f.now ? free_notifier(d, f.uid, f.session) : free_reader(d, f.uid), p[2];
 	pid_t pid, parent;
 
-	if (f.now)
+	/* RESUME: the current file from its beginning (start -1); the caller skips by seq. */
+	if (f.now && !(m->flags & LDM_LOG_F_RESUME))
 		mark_now(d->cfg.log, &f);
 
 	if (slot < 0) {

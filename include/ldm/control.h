@@ -287,10 +287,13 @@ struct ldm_msg_empty {
  *
  * LDM_LOG_F_NOW (ldm-run's notifier, docs/decisions.md): only the records written after the
  * request, of SESSION only (which must not be 0); with LDM_LOG_F_FOLLOW the pipe ends after
- * that session's session_end record.
+ * that session's session_end record. With LDM_LOG_F_RESUME as well (0.1.1: a notifier whose
+ * reader went away, e.g. with a restarted daemon) from the beginning of the current file
+ * instead; the caller skips the records it saw by their "seq".
  */
 #define LDM_LOG_F_FOLLOW 0x1u
 #define LDM_LOG_F_NOW    0x2u
+#define LDM_LOG_F_RESUME 0x4u
 struct ldm_msg_log_request {
 	struct ldm_msg_hdr hdr;
 	uint64_t session;

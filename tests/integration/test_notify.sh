@@ -244,6 +244,33 @@ tb_check "rotation: ldmctl log --follow shows the blocks of both files" \
 	tb_wait 5 sh -c "grep -q '\"dport\":96' '$O/rot-follow.out' && grep -q '\"dport\":97' '$O/rot-follow.out' && grep -q '\"dport\":98' '$O/rot-follow.out'"
 kill "$folpid" 2>/dev/null
 
+# 11. The daemon is restarted while a notifying session runs (an upgrade: the session goes on,
+#     the new daemon takes it up). The notifier's reader dies with the old daemon; the
+#     notifier asks the new one again (resuming after the last record it saw) and says so.
+#     Port 99 is tried as soon as the new daemon listens, 94 and 95 3 s later: all three are
+#     notified, whenever the notifier's ask succeeded.
+n0=$(nlines)
+tb_as_user "$TB_LAP" "${bus_env[@]}" "$RUN" --notify --socket "$TB_SOCK" --policy closed -- \
+	sh -c 'touch "$2.up"; i=0; while [ ! -e "$2.go" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+curl -s -m 2 -o /dev/null "http://$1:99/"; sleep 3
+for p in 94 95; do curl -s -m 2 -o /dev/null "http://$1:$p/"; done; sleep 2' \
+	_ "$INET4" "$O/rst" </dev/null >"$O/rst.out" 2>"$O/rst.err" &
+rstpid=$!
+tb_wait 10 test -e "$O/rst.up"
+tb_stop_daemon
+tb_start_daemon "$BUILD" || tb_fail "restart: the daemon starts again"
+touch "$O/rst.go"
+tb_wait 30 sh -c "! kill -0 $rstpid 2>/dev/null"
+wait "$rstpid"
+sid=$(grep '"event":"session_start"' "$TB_LOG" | tail -n1 | sed 's/.*"session":\([0-9]*\).*/\1/')
+tb_log "restart: session $sid: ldm-run said: $(cat "$O/rst.err")"
+tb_check "restart: the 3 blocks after the restart are in the log" \
+	[ "$(tb_log_sum '"event":"blocked"' "\"session\":$sid,")" = 3 ]
+tb_check "restart: each is notified ($(since "$n0" "$INET4 port 9[459]"))" \
+	[ "$(since "$n0" "$INET4 port 9[459]")" = 3 ]
+tb_check "restart: ldm-run said once that notifications resumed" \
+	[ "$(grep -c 'notifications resumed' "$O/rst.err")" = 1 ]
+
 # What notifications cost a launch (printed, not judged): ldm-run -- true, 11 runs of each,
 # interleaved (this machine is shared), medians.
 launch_once() {

@@ -162,7 +162,10 @@ test_log_request(void **state)
 		{ 7, LDM_LOG_F_NOW | LDM_LOG_F_FOLLOW, 0, 0 },
 		{ 0, LDM_LOG_F_NOW, 0, -EBADMSG },
 		{ 0, LDM_LOG_F_NOW | LDM_LOG_F_FOLLOW, 0, -EBADMSG },
-		{ 7, 0x4, 0, -EBADMSG },
+		{ 7, LDM_LOG_F_RESUME, 0, -EBADMSG }, /* resumes a NOW reader only */
+		{ 7, LDM_LOG_F_RESUME | LDM_LOG_F_FOLLOW, 0, -EBADMSG },
+		{ 7, LDM_LOG_F_NOW | LDM_LOG_F_FOLLOW | LDM_LOG_F_RESUME, 0, 0 },
+		{ 7, 0x8, 0, -EBADMSG },
 		{ 7, LDM_LOG_F_NOW, 1, -EBADMSG },
 	};
 
