@@ -42,6 +42,7 @@ enum ldm_msg_type {
 	LDM_MSG_LOG_REQUEST = 13,    /* ldmctl -> daemon: the log records I may read */
 	LDM_MSG_LOG_READY = 14,      /* daemon -> ldmctl: a pipe of them comes with it */
 	LDM_MSG_UNIX_BLOCKED = 15,   /* ldm-run supervisor -> daemon: log a refused connect() */
+	LDM_MSG_KEEPER_GONE = 16,    /* supervisor -> daemon: ldm-run's first process is gone */
 };
 
 struct ldm_msg_hdr {
@@ -218,6 +219,21 @@ struct ldm_msg_unix_blocked {
 	char target[LDM_CTL_UNIX_TARGET_MAX]; /* the socket path or "@name" */
 };
 _Static_assert(sizeof(struct ldm_msg_unix_blocked) == 16 + 32 + 432, "wire size");
+
+/*
+ * Sent once by the supervisor (inside the session, over its report connection) when
+ * ldm-run's first process, the keeper (PID), ended before the program's status reached it:
+ * killed, most likely by the program where Landlock (ABI 6) cannot scope signals. Nobody
+ * then notifies the pilot of blocks or prints the summary; the daemon says so in the log
+ * (an `error` record of the session, once).
+ */
+struct ldm_msg_keeper_gone {
+	struct ldm_msg_hdr hdr;
+	uint64_t session;
+	uint32_t pid;
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct ldm_msg_keeper_gone) == 16 + 16, "wire size");
 
 /*
  * LDM_SUMMARY_F_FINAL: the caller (inside the session) waits for the final counts: the

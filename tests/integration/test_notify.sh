@@ -271,6 +271,25 @@ tb_check "restart: each is notified ($(since "$n0" "$INET4 port 9[459]"))" \
 tb_check "restart: ldm-run said once that notifications resumed" \
 	[ "$(grep -c 'notifications resumed' "$O/rst.err")" = 1 ]
 
+# 12. Below Landlock ABI 6 (Debian 12's 6.1; the test hook lowers it) the program can
+#     SIGKILL ldm-run's keeper, its grandparent: notifications stop (README, per-kernel
+#     gaps). The supervisor sees the keeper's end of the status pipe close and tells the
+#     daemon, which says so in the log, once; the blocks are logged all the same.
+tb_as_user "$TB_LAP" "${bus_env[@]}" LDM_RUN_TEST_LANDLOCK_ABI=2 "$RUN" --notify --socket "$TB_SOCK" \
+	--policy closed -- sh -c 'gp=$(cut -d" " -f4 /proc/$PPID/stat); kill -9 "$gp"; echo "kill $?" >"$2.kill"; sleep 0.5
+for p in 91 92 93; do curl -s -m 2 -o /dev/null "http://$1:$p/"; done; sleep 2; touch "$2"' \
+	_ "$INET4" "$O/kk.done" </dev/null >"$O/kk.out" 2>"$O/kk.err"
+tb_wait 15 test -e "$O/kk.done"
+sid=$(grep '"event":"session_start"' "$TB_LOG" | tail -n1 | sed 's/.*"session":\([0-9]*\).*/\1/')
+gone() { grep "\"session\":$sid," "$TB_LOG" | grep '"event":"error"' | grep -c 'no desktop notifications'; }
+tb_wait 5 sh -c "grep '\"session\":$sid,' '$TB_LOG' | grep -q 'no desktop notifications'"
+sleep 1 # the blocks' last folded records
+tb_log "keeper killed: $(cat "$O/kk.done.kill"); session $sid"
+tb_check "keeper killed: the 3 blocks are in the log" \
+	[ "$(tb_log_sum '"event":"blocked"' "\"session\":$sid,")" = 3 ]
+tb_check "keeper killed: the log says once that the session's notifier is gone ($(gone))" \
+	[ "$(gone)" = 1 ]
+
 # What notifications cost a launch (printed, not judged): ldm-run -- true, 11 runs of each,
 # interleaved (this machine is shared), medians.
 launch_once() {

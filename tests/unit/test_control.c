@@ -184,6 +184,35 @@ test_log_request(void **state)
 	}
 }
 
+/* LDM_MSG_KEEPER_GONE: exact size, a pid, no reserved bits. */
+static void
+test_keeper_gone(void **state)
+{
+	static const struct {
+		uint32_t pid, reserved;
+		int rc;
+	} cases[] = {
+		{ 4242, 0, 0 },
+		{ 0, 0, -EBADMSG },
+		{ 4242, 1, -EBADMSG },
+	};
+
+	(void)state;
+	assert_int_equal(ldm_msg_size(LDM_MSG_KEEPER_GONE), 32);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct ldm_msg_keeper_gone m;
+
+		memset(&m, 0, sizeof(m));
+		ldm_msg_init(&m.hdr, LDM_MSG_KEEPER_GONE);
+		m.session = 7;
+		m.pid = cases[i].pid;
+		m.reserved = cases[i].reserved;
+		if (ldm_msg_check(&m.hdr) != cases[i].rc)
+			fail_msg("case %zu: got %d, want %d", i, ldm_msg_check(&m.hdr),
+			         cases[i].rc);
+	}
+}
+
 static void
 test_set_str(void **state)
 {
@@ -203,6 +232,7 @@ main(void)
 		cmocka_unit_test(test_header),       cmocka_unit_test(test_session_request),
 		cmocka_unit_test(test_session_item), cmocka_unit_test(test_unix_blocked),
 		cmocka_unit_test(test_set_str),      cmocka_unit_test(test_log_request),
+		cmocka_unit_test(test_keeper_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
