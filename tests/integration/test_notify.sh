@@ -212,7 +212,8 @@ tb_check "five notifying sessions: none was refused its records" \
 
 # 10. logrotate's `create`: the file is renamed and an empty one made before the daemon's HUP.
 #     The daemon appends to the renamed file until it reopens: the notifier (and a user's
-#     `ldmctl log --follow` through the daemon) stay on it until the new file is in use.
+#     `ldmctl log --follow` through the daemon, and root's on the file) stay on it until the
+#     new file is in use.
 n0=$(nlines)
 tb_as_user "$TB_LAP" "${bus_env[@]}" "$RUN" --notify --socket "$TB_SOCK" --policy closed -- \
 	sh -c 'touch "$2.up"; i=0; while [ ! -e "$2.go" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
@@ -224,7 +225,10 @@ tb_wait 10 test -e "$O/rot.up"
 tb_spawn tb_as_user "$TB_LAP" "$BUILD/ldmctl" log --follow --json --socket "$TB_SOCK" \
 	>"$O/rot-follow.out" 2>&1
 folpid=$TB_LAST
+tb_spawn "$BUILD/ldmctl" log --follow --json --log "$TB_LOG" >"$O/rot-rootfollow.out" 2>&1
+rootfolpid=$TB_LAST
 tb_wait 5 test -s "$O/rot-follow.out"
+tb_wait 5 test -s "$O/rot-rootfollow.out"
 mv "$TB_LOG" "$TB_LOG.1"
 install -m 0640 /dev/null "$TB_LOG"
 sleep 0.5
@@ -242,7 +246,9 @@ tb_check "rotation: the block after the reopen is notified" \
 	tb_wait 5 sh -c "tail -n +$((n0 + 1)) '$N' | grep -q '$INET4 port 98'"
 tb_check "rotation: ldmctl log --follow shows the blocks of both files" \
 	tb_wait 5 sh -c "grep -q '\"dport\":96' '$O/rot-follow.out' && grep -q '\"dport\":97' '$O/rot-follow.out' && grep -q '\"dport\":98' '$O/rot-follow.out'"
-kill "$folpid" 2>/dev/null
+tb_check "rotation: root's ldmctl log --follow --log shows the blocks of both files" \
+	tb_wait 5 sh -c "grep -q '\"dport\":96' '$O/rot-rootfollow.out' && grep -q '\"dport\":97' '$O/rot-rootfollow.out' && grep -q '\"dport\":98' '$O/rot-rootfollow.out'"
+kill "$folpid" "$rootfolpid" 2>/dev/null
 
 # 11. The daemon is restarted while a notifying session runs (an upgrade: the session goes on,
 #     the new daemon takes it up). The notifier's reader dies with the old daemon; the
