@@ -22,6 +22,7 @@ static const size_t sizes[] = {
 	[LDM_MSG_LOG_REQUEST] = sizeof(struct ldm_msg_log_request),
 	[LDM_MSG_LOG_READY] = sizeof(struct ldm_msg_empty),
 	[LDM_MSG_UNIX_BLOCKED] = sizeof(struct ldm_msg_unix_blocked),
+	[LDM_MSG_KEEPER_GONE] = sizeof(struct ldm_msg_keeper_gone),
 };
 
 size_t
@@ -132,8 +133,9 @@ check_payload(const struct ldm_msg_hdr *h)
 	case LDM_MSG_LOG_REQUEST: {
 		const struct ldm_msg_log_request *m = (const void *)h;
 
-		return (m->flags & ~(LDM_LOG_F_FOLLOW | LDM_LOG_F_NOW)) == 0 && m->reserved == 0 &&
-		       (!(m->flags & LDM_LOG_F_NOW) || m->session != 0);
+		return (m->flags & ~(LDM_LOG_F_FOLLOW | LDM_LOG_F_NOW | LDM_LOG_F_RESUME)) == 0 &&
+		       m->reserved == 0 && (!(m->flags & LDM_LOG_F_NOW) || m->session != 0) &&
+		       (!(m->flags & LDM_LOG_F_RESUME) || (m->flags & LDM_LOG_F_NOW));
 	}
 	case LDM_MSG_STATUS_REQUEST: {
 		const struct ldm_msg_status_request *m = (const void *)h;
@@ -146,6 +148,11 @@ check_payload(const struct ldm_msg_hdr *h)
 		return STR_OK(m->target) && m->why >= 1 && m->why <= LDM_UNIX_WHY_MAX &&
 		       (m->why == LDM_UNIX_WHY_RULE) == (m->rule != 0) &&
 		       (m->why == LDM_UNIX_WHY_SUPPRESSED || m->count == 1);
+	}
+	case LDM_MSG_KEEPER_GONE: {
+		const struct ldm_msg_keeper_gone *m = (const void *)h;
+
+		return m->reserved == 0 && m->pid != 0;
 	}
 	case LDM_MSG_STATUS_LINE:
 		return STR_OK(((const struct ldm_msg_text *)(const void *)h)->text);

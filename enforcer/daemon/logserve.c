@@ -16,7 +16,8 @@
  * closes the pipe. With LDM_LOG_F_NOW (ldm-run's notifier) it starts where the file ended when
  * the request came and, following, ends after the session's session_end; it must name a live
  * session of the caller's, has a slot of its own (one per session, LDM_LOG_NOTIFIERS), and
- * counts against no user's limit. At most LDM_LOG_READERS run at once, LDM_LOG_READERS_PER_UID of one
+ * counts against no user's limit. With LDM_LOG_F_RESUME it starts at the current file's
+ * beginning instead (the notifier asks again after its reader went away and skips what it saw). At most LDM_LOG_READERS run at once, LDM_LOG_READERS_PER_UID of one
  * user; they are reaped on SIGCHLD, killed when the daemon stops, die with it if it is
  * killed (PR_SET_PDEATHSIG), and end when their caller takes nothing for 30 s.
  *
@@ -45,6 +46,7 @@
 #define FOLLOW_POLL_MS 200
 #define STALL_MAX_MS   30000 /* a caller that takes nothing for this long is dropped */
 #define ROTATED_MAX    1000  /* rotated files looked at (logrotate keeps 52) */
+#define ROTATE_IDLE_MS 60000 /* a renamed file this idle is done with (no HUP came) */
 
 struct filter {
 	uid_t uid;
@@ -121,20 +123,28 @@ pass_lines(const struct filter *f, int out, char *buf, size_t *len, bool *skippi
 	return 0;
 }
 
-/* After EOF with --follow: waits a little; 1 when the file was rotated or truncated (start
- * over on PATH), -EPIPE once the caller is gone. */
+/*
+ * After EOF with --follow: waits a little; 1 when the file was truncated, or replaced and
+ * the new file has data or the old one has been idle (*IDLE_MS, reset by the caller on
+ * data) for ROTATE_IDLE_MS; -EPIPE once the caller is gone. logrotate's `create` renames the
+ * file and makes an empty one before the daemon's HUP: the daemon appends to the renamed file
+ * until it reopens, so the reader stays on it until the new one is in use (and the caller
+ * drains the old descriptor once more before it switches).
+ */
 static int
-follow_wait(int out, int fd, const char *path)
+follow_wait(int out, int fd, const char *path, int *idle_ms)
 {
 	struct pollfd p = { .fd = out, .events = 0 };
 	struct stat now, cur;
 
 	if (poll(&p, 1, FOLLOW_POLL_MS) > 0 && (p.revents & (POLLERR | POLLHUP)))
 		return -EPIPE;
+	if (*idle_ms < ROTATE_IDLE_MS)
+		*idle_ms += FOLLOW_POLL_MS;
 	if (fstat(fd, &cur) < 0)
 		return -EIO;
 	if (stat(path, &now) == 0 && (now.st_ino != cur.st_ino || now.st_dev != cur.st_dev))
-		return 1;
+		return now.st_size > 0 || *idle_ms >= ROTATE_IDLE_MS ? 1 : 0;
 	return cur.st_size < lseek(fd, 0, SEEK_CUR) ? 1 : 0;
 }
 
@@ -211,8 +221,8 @@ static void __attribute__((noreturn)) reader_main(const char *path, int out, con
 {
 	static char buf[2 * LDM_LOG_LINE_MAX];
 	size_t len = 0;
-	bool skipping = false;
-	int fd;
+	bool skipping = false, switching = false;
+	int fd, idle_ms = 0;
 
 	if (!f->now && !f->follow && pass_rotated(path, out, f, buf, sizeof(buf)) < 0)
 		_exit(0);
@@ -229,21 +239,28 @@ static void __attribute__((noreturn)) reader_main(const char *path, int out, con
 			break;
 		if (n > 0) {
 			len += (size_t)n;
+			idle_ms = 0;
 			if (pass_lines(f, out, buf, &len, &skipping) != 0)
 				break;
 			continue;
 		}
 		if (!f->follow)
 			break;
-		r = follow_wait(out, fd, path);
-		if (r < 0)
-			break;
-		if (r > 0) { /* rotated: the rest of the old file was read; the new one */
+		if (switching) { /* rotated, and the old file drained since: the new one */
 			(void)close(fd);
 			fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 			len = 0;
 			skipping = false;
+			switching = false;
+			idle_ms = 0;
+			continue;
 		}
+		r = follow_wait(out, fd, path, &idle_ms);
+		if (r < 0)
+			break;
+		/* Read the old one to its end once more: what the daemon wrote there before
+		 * it reopened may have come after the EOF that led here. */
+		switching = r > 0;
 	}
 	_exit(0);
 }
@@ -339,7 +356,8 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 	int slot = f.now ? free_notifier(d, f.uid, f.session) : free_reader(d, f.uid), p[2];
 	pid_t pid, parent;
 
-	if (f.now)
+	/* RESUME: the current file from its beginning (start -1); the caller skips by seq. */
+	if (f.now && !(m->flags & LDM_LOG_F_RESUME))
 		mark_now(d->cfg.log, &f);
 
 	if (slot < 0) {

@@ -386,20 +386,55 @@ dns_query(struct daemon *d, struct session *s, const struct ldm_packet *k, const
 	return ldm_verdict_dns_blocked(s->audit);
 }
 
+/* Past this many `resolved` records with an address in one second, a session's records
+ * lose their address and fold by parent domain: one DNS answer holds up to
+ * LDM_DNS_MAX_ADDRS addresses, so a hostile resolver could otherwise make each answer that
+ * many records. */
+#define RESOLVED_PER_SEC      64
+#define RESOLVED_PER_SEC_TEXT "64"
+
+/* The fold host of a record over the budget: "*.parent" of NAME ("*.com" for a name with one
+ * dot), "*" for a name without one. */
+static const char *
+over_budget_host(const char *name, char parent[LDM_MAX_HOST_LEN + 2])
+{
+	const char *dot = name != NULL ? strchr(name, '.') : NULL;
+
+	if (dot == NULL ||
+	    snprintf(parent, LDM_MAX_HOST_LEN + 2, "*%s", dot) >= LDM_MAX_HOST_LEN + 2)
+		return "*";
+	return parent;
+}
+
 /* The session resolved NAME to ADDR for the first time (or the table had forgotten it): a
  * `resolved` record, so that every name of a destination is in the log, not only the one a
- * blocked record names. Folded like blocked lookups: a flood of unique names stays small. */
+ * blocked record names. Folded like blocked lookups: a flood of unique names stays small.
+ * Past RESOLVED_PER_SEC records a second, without the address (the name table still has
+ * it): the records of a second then fold into one per parent domain, with a count. */
 static void
 log_resolved(struct daemon *d, struct session *s, const struct ldm_dns_addr *addr, const char *name)
 {
 	char parent[LDM_MAX_HOST_LEN + 2];
+	uint64_t second = ldm_now_ms() / 1000;
 	struct ldm_event e;
 
+	if (second != s->resolved_second) {
+		s->resolved_second = second;
+		s->resolved_n = 0;
+	}
 	ldm_event_init(&e, LDM_EVENT_RESOLVED, NULL);
 	ldm_session_table_fill_event(s, &e);
+	e.host = name;
+	if (s->resolved_n >= RESOLVED_PER_SEC) {
+		e.fold_host = over_budget_host(name, parent);
+		e.reason = "more than " RESOLVED_PER_SEC_TEXT
+		           " resolved records a second: addresses not logged";
+		ldm_record_log(d, &e);
+		return;
+	}
+	s->resolved_n++;
 	e.dst.family = addr->family;
 	memcpy(e.dst.addr, addr->addr, addr->family == AF_INET ? 4 : 16);
-	e.host = name;
 	fold_by_parent(&e, name, parent);
 	ldm_record_log(d, &e);
 }

@@ -309,6 +309,30 @@ on_unix_blocked(struct daemon *d, int client, const struct ldm_msg_unix_blocked 
 	ldm_record_log(d, &e);
 }
 
+/* ldm-run's keeper is gone (LDM_MSG_KEEPER_GONE): its word, said once per session. */
+static void
+on_keeper_gone(struct daemon *d, int client, const struct ldm_msg_keeper_gone *m)
+{
+	struct client *c = &d->clients[client];
+	struct session *s;
+	bool inside;
+
+	s = peer_session(d, c, &inside);
+	if (s == NULL || s->id != m->session) {
+		refuse(d, client, "keeper report from outside the session it names");
+		return;
+	}
+	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
+	if (s->keeper_gone_logged)
+		return;
+	s->keeper_gone_logged = true;
+	ldm_record_error(d, s,
+	                 "ldm-run's first process (pid %u, says its supervisor) ended before "
+	                 "the program: no desktop notifications of this session's blocks "
+	                 "and no summary from now on",
+	                 (unsigned)m->pid);
+}
+
 static void
 on_summary(struct daemon *d, int client, const struct ldm_msg_summary_request *m)
 {
@@ -451,6 +475,9 @@ dispatch(struct daemon *d, int client)
 		break;
 	case LDM_MSG_UNIX_BLOCKED:
 		on_unix_blocked(d, client, (const void *)h);
+		break;
+	case LDM_MSG_KEEPER_GONE:
+		on_keeper_gone(d, client, (const void *)h);
 		break;
 	case LDM_MSG_SUMMARY_REQUEST:
 		on_summary(d, client, (const void *)h);

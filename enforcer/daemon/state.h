@@ -74,7 +74,10 @@ struct session {
 	bool was_ready;  /* was ready: its end is logged */
 	uint64_t end_at; /* ENDING and empty: tear down at this time (0: not empty yet) */
 	bool names_overflow_logged;
-	int wd; /* inotify watch on cgroup.events, -1 none */
+	bool keeper_gone_logged;  /* LDM_MSG_KEEPER_GONE was logged */
+	uint64_t resolved_second; /* the second (ldm_now_ms() / 1000) RESOLVED_N counts in */
+	uint32_t resolved_n;      /* resolved records with an address written in it */
+	int wd;                   /* inotify watch on cgroup.events, -1 none */
 	struct timespec started;
 	/* The self-test: PROBING only. */
 	int client; /* index of the client waiting for ready, -1 none */

@@ -42,6 +42,7 @@ enum ldm_msg_type {
 	LDM_MSG_LOG_REQUEST = 13,    /* ldmctl -> daemon: the log records I may read */
 	LDM_MSG_LOG_READY = 14,      /* daemon -> ldmctl: a pipe of them comes with it */
 	LDM_MSG_UNIX_BLOCKED = 15,   /* ldm-run supervisor -> daemon: log a refused connect() */
+	LDM_MSG_KEEPER_GONE = 16,    /* supervisor -> daemon: ldm-run's first process is gone */
 };
 
 struct ldm_msg_hdr {
@@ -220,6 +221,21 @@ struct ldm_msg_unix_blocked {
 _Static_assert(sizeof(struct ldm_msg_unix_blocked) == 16 + 32 + 432, "wire size");
 
 /*
+ * Sent once by the supervisor (inside the session, over its report connection) when
+ * ldm-run's first process, the keeper (PID), ended before the program's status reached it:
+ * killed, most likely by the program where Landlock (ABI 6) cannot scope signals. Nobody
+ * then notifies the pilot of blocks or prints the summary; the daemon says so in the log
+ * (an `error` record of the session, once).
+ */
+struct ldm_msg_keeper_gone {
+	struct ldm_msg_hdr hdr;
+	uint64_t session;
+	uint32_t pid;
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct ldm_msg_keeper_gone) == 16 + 16, "wire size");
+
+/*
  * LDM_SUMMARY_F_FINAL: the caller (inside the session) waits for the final counts: the
  * daemon answers once no other process is left in the session (their last packets judged,
  * their folded records written), or after WAIT_MS (at most LDM_SUMMARY_WAIT_MAX_MS) with the
@@ -287,10 +303,13 @@ struct ldm_msg_empty {
  *
  * LDM_LOG_F_NOW (ldm-run's notifier, docs/decisions.md): only the records written after the
  * request, of SESSION only (which must not be 0); with LDM_LOG_F_FOLLOW the pipe ends after
- * that session's session_end record.
+ * that session's session_end record. With LDM_LOG_F_RESUME as well (0.1.1: a notifier whose
+ * reader went away, e.g. with a restarted daemon) from the beginning of the current file
+ * instead; the caller skips the records it saw by their "seq".
  */
 #define LDM_LOG_F_FOLLOW 0x1u
 #define LDM_LOG_F_NOW    0x2u
+#define LDM_LOG_F_RESUME 0x4u
 struct ldm_msg_log_request {
 	struct ldm_msg_hdr hdr;
 	uint64_t session;

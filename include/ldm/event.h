@@ -26,6 +26,8 @@
  *             did, or again once the name table had forgotten it) carries session, policy,
  *             uid, user, app, dst, host and count: many names under one domain to one
  *             address within a second fold into one record whose host is "*.domain".
+ *             Past 64 of a session's in one second, the rest of that second have no dst
+ *             and a reason, and fold by parent domain ("*.domain", "*.tld", "*").
  *   label     string: the policy's `known` label for host
  *   rule      omitted when 0 (no rule: default deny)
  *   comment   string: the rule's comment

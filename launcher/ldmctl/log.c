@@ -32,6 +32,7 @@
 
 #define LOG_DEFAULT_PATH      "/var/log/ldm/events.jsonl"
 #define FOLLOW_POLL_NS        (200L * 1000 * 1000) /* --follow looks for more every 200 ms */
+#define ROTATE_IDLE_S         60 /* a renamed log this long unchanged is done with (no HUP) */
 #define LOG_DAEMON_TIMEOUT_MS 5000
 
 struct log_args {
@@ -301,8 +302,10 @@ open_log(const char *path)
 
 /*
  * After EOF in --follow: reopens the log when its name now points to another file (it was
- * rotated), or starts over when it shrank below what was read (it was truncated). Returns 0
- * or -errno (reported).
+ * rotated) that the daemon writes to, or starts over when it shrank below what was read (it
+ * was truncated). Returns 0 or -errno (reported). logrotate's `create` makes the new, empty
+ * file before the daemon's HUP, and the daemon appends to the renamed one until then: the
+ * new one is taken once it has data, or the old one has not changed for ROTATE_IDLE_S.
  */
 static int
 follow_check(const struct log_args *a, struct reader *r)
@@ -313,7 +316,8 @@ follow_check(const struct log_args *a, struct reader *r)
 
 	if (fstat(r->fd, &cur) < 0 || !S_ISREG(cur.st_mode))
 		return 0;
-	if (stat(a->path, &now) == 0 && (now.st_ino != cur.st_ino || now.st_dev != cur.st_dev)) {
+	if (stat(a->path, &now) == 0 && (now.st_ino != cur.st_ino || now.st_dev != cur.st_dev) &&
+	    (now.st_size > 0 || time(NULL) - cur.st_mtim.tv_sec >= ROTATE_IDLE_S)) {
 		/* What was written to the old file before it was renamed goes out first. */
 		if (drain(a, r, true) < 0)
 			return -EIO;

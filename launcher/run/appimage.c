@@ -9,7 +9,8 @@
  * what a later launch runs.
  *
  * Trust: the AppImage is the app's: its header is checked by ldm_appimage_payload_offset(),
- * unsquashfs reads exactly the file that was checked (through /proc/self/fd), and a cache
+ * on the descriptor ldm-run hashed for exe_sha256 (exehash.c), refused when the path no
+ * longer names that inode; unsquashfs reads exactly that file (through /proc/self/fd), and a cache
  * entry counts only once it is complete (extracted into a temporary directory, then
  * renamed).
  */
@@ -139,12 +140,28 @@ ensure_extracted(int fd, uint64_t offset, const char *dir)
 	return r;
 }
 
+/* The AppImage at PATH is still the inode hashed (open on FD)? -ESTALE after saying so. */
+static int
+still_hashed(int fd, const char *path, struct stat *ret_st)
+{
+	struct stat now;
+
+	if (fstat(fd, ret_st) < 0 || !S_ISREG(ret_st->st_mode))
+		return -EINVAL;
+	if (stat(path, &now) == 0 && now.st_dev == ret_st->st_dev && now.st_ino == ret_st->st_ino)
+		return 0;
+	fprintf(stderr,
+	        "ldm-run: %s was replaced after ldm-run hashed it; the program was not "
+	        "started\n",
+	        path);
+	return -ESTALE;
+}
+
 int
-ldm_run_appimage_prepare(char *path, size_t size, const char *argv0)
+ldm_run_appimage_prepare(int fd, char *path, size_t size, const char *argv0)
 {
 	uint8_t head[LDM_APPIMAGE_HEADER_MAX], magic[4];
 	char real[PATH_MAX], base[PATH_MAX], dir[PATH_MAX + 40], key[33];
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	enum ldm_appimage_kind kind;
 	struct stat st;
 	uint64_t offset;
@@ -175,6 +192,10 @@ ldm_run_appimage_prepare(char *path, size_t size, const char *argv0)
 		                : "not a valid AppImage: no squashfs image after its runtime");
 		return r;
 	}
+	/* Read from the hashed descriptor; the path names it still (APPIMAGE, the key). */
+	r = still_hashed(fd, path, &st);
+	if (r < 0)
+		return r;
 	if (realpath(path, real) == NULL || cache_base(base, sizeof(base)) < 0 ||
 	    ldm_mkdir_p(base, 0700) < 0 || cache_key(real, &st, key) < 0) {
 		fprintf(stderr, "ldm-run: %s: cannot prepare the AppImage cache: %s\n", path,

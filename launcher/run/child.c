@@ -51,7 +51,12 @@ ldm_run_exec_fd_set(int fd, bool by_path)
 	exec_by_path = by_path;
 }
 
-/* Executes the program: the hashed descriptor, or the path if it still names its inode. */
+/*
+ * Executes the program: the hashed descriptor, or the path if it still names its inode.
+ * By descriptor, ENOEXEC (a script without "#!", which execvp runs with /bin/sh) and ENOENT
+ * (a binfmt_misc or script interpreter that would need the descriptor's /dev/fd path, gone
+ * at exec: it is close-on-exec) fall back to the checked path, as before Linux 6.14.
+ */
 static void
 exec_program(const struct ldm_run_opts *o, const char *path)
 {
@@ -59,7 +64,8 @@ exec_program(const struct ldm_run_opts *o, const char *path)
 
 	if (exec_fd >= 0 && !exec_by_path) {
 		syscall(SYS_execveat, exec_fd, "", o->argv, environ, AT_EMPTY_PATH);
-		return;
+		if (errno != ENOEXEC && errno != ENOENT)
+			return;
 	}
 	if (exec_fd >= 0 && (fstat(exec_fd, &hashed) < 0 || stat(path, &now) < 0 ||
 	                     hashed.st_dev != now.st_dev || hashed.st_ino != now.st_ino))

@@ -111,7 +111,7 @@ wait_program(int sfd, int fd, pid_t sup, struct ldm_run_notifier *notifier)
 		struct signalfd_siginfo si;
 
 		ldm_run_notifier_pollfds(notifier, f + 2);
-		if (poll(f, notifier != NULL ? 4 : 2, -1) < 0)
+		if (poll(f, notifier != NULL ? 4 : 2, ldm_run_notifier_timeout(notifier)) < 0)
 			continue;
 		ldm_run_notifier_handle(notifier, f + 2);
 		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {

@@ -129,7 +129,7 @@ prepare(const struct ldm_run_opts *o, char *path, size_t size, const char *socke
 	if (ldm_run_session_check_cgroup(ready) < 0)
 		return LDM_RUN_EXIT_FAIL;
 	/* Inside the session already: the extraction's own traffic (none) would be judged. */
-	if (ldm_run_appimage_prepare(path, size, o->argv[0]) < 0)
+	if (ldm_run_appimage_prepare(exe_fd, path, size, o->argv[0]) < 0)
 		return LDM_RUN_EXIT_FAIL;
 	if (ldm_run_write_scope_prepare(items) < 0)
 		return LDM_RUN_EXIT_FAIL;

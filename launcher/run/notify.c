@@ -8,6 +8,12 @@
  * are queued without waiting for their answer (an answer that is an error is said once);
  * only at the end does ldm-run wait for the queue to leave, at most END_FLUSH_MS.
  *
+ * When the pipe ends before the session's session_end (the daemon was restarted: its
+ * readers die with it), the notifier asks again, with LDM_LOG_F_RESUME (the current file from
+ * its beginning), at most RETRY_MAX times with a growing pause, each ask waiting at most
+ * RETRY_TIMEOUT_MS; it skips the records up to the last "seq" it saw, so the blocks logged
+ * in between are notified too, and says once on stderr that notifications resumed, or stopped.
+ *
  * Trust: the records are checked by ldm_event_parse_json(); the pipe's lines are cut at
  * LDM_EVENT_LINE_MAX (a longer one is skipped whole). The bus is the user's own.
  */
@@ -24,6 +30,7 @@
 #include <systemd/sd-bus.h>
 
 #include "common/client.h"
+#include "ldm/logchain.h"
 #include "ldm/util.h"
 #include "run/notify.h"
 
@@ -31,6 +38,10 @@
 #define END_WAIT_MS            1500 /* for the last records: the daemon folds for a second */
 #define END_FLUSH_MS           1000
 #define FAILED_TIMEOUT_US      (2000 * 1000ULL)
+#define RETRY_MAX              8   /* asks after the reader went away: about 30 s in all */
+#define RETRY_FIRST_MS         250 /* doubled after each failed ask, at most RETRY_PAUSE_MAX */
+#define RETRY_PAUSE_MAX_MS     8000
+#define RETRY_TIMEOUT_MS       500 /* one ask's wait for the daemon's answer */
 
 #define NOTIFY_DEST  "org.freedesktop.Notifications"
 #define NOTIFY_PATH  "/org/freedesktop/Notifications"
@@ -43,6 +54,12 @@ struct ldm_run_notifier {
 	unsigned pending; /* Notify calls not answered yet */
 	uint64_t session;
 	uint64_t seen; /* blocked attempts the records read so far stand for */
+	uint64_t
+	        last_seq; /* of the last record of the session read: a resumed reader skips to it */
+	bool ended;       /* the session's session_end was read: the pipe's end is the end */
+	unsigned retries; /* asks since the reader went away */
+	uint64_t retry_at; /* now_ms() of the next ask; 0: none due */
+	char socket[LDM_CTL_TEXT_MAX];
 	struct ldm_run_notify_fold fold;
 	size_t len;
 	bool skipping;
@@ -108,8 +125,20 @@ on_record(struct ldm_run_notifier *n, const char *line, size_t len)
 	static struct ldm_event_view v;
 	char key[LDM_RUN_NOTIFY_TEXT], summary[LDM_RUN_NOTIFY_TEXT], body[LDM_RUN_NOTIFY_TEXT];
 
-	if (ldm_event_parse_json(line, len, &v) < 0 || v.ev.session != n->session ||
-	    ldm_run_notify_block_text(&v.ev, key, summary, body) < 0)
+	uint8_t prev[LDM_CHAIN_HASH_LEN];
+	uint64_t seq;
+	size_t body_len;
+
+	if (ldm_event_parse_json(line, len, &v) < 0 || v.ev.session != n->session)
+		return;
+	if (ldm_chain_split(line, len, &body_len, &seq, prev) == 0) {
+		if (seq <= n->last_seq)
+			return; /* read before the reader went away */
+		n->last_seq = seq;
+	}
+	if (v.ev.event == LDM_EVENT_SESSION_END)
+		n->ended = true;
+	if (ldm_run_notify_block_text(&v.ev, key, summary, body) < 0)
 		return;
 	n->seen += v.ev.count > 0 ? v.ev.count : 1;
 	switch (ldm_run_notify_fold_take(&n->fold, key, now_ms())) {
@@ -141,6 +170,12 @@ read_records(struct ldm_run_notifier *n)
 	if (got <= 0) {
 		(void)close(n->log_fd);
 		n->log_fd = -1;
+		n->len = 0;
+		n->skipping = false;
+		if (!n->ended) { /* the reader went away early: ask again */
+			n->retries = 0;
+			n->retry_at = now_ms() + RETRY_FIRST_MS;
+		}
 		return;
 	}
 	n->len += (size_t)got;
@@ -162,7 +197,8 @@ read_records(struct ldm_run_notifier *n)
 
 /* The session's records from now on, as a non-blocking pipe; -errno. */
 static int
-open_records(const char *socket, uint64_t session, char *why, size_t size)
+open_records(const char *socket, uint64_t session, uint32_t flags, int timeout_ms, char *why,
+             size_t size)
 {
 	struct ldm_msg_log_request req;
 	_cleanup_close_ int fd = ldm_client_connect(socket);
@@ -172,10 +208,10 @@ open_records(const char *socket, uint64_t session, char *why, size_t size)
 	memset(&req, 0, sizeof(req));
 	ldm_msg_init(&req.hdr, LDM_MSG_LOG_REQUEST);
 	req.session = session;
-	req.flags = LDM_LOG_F_NOW | LDM_LOG_F_FOLLOW;
+	req.flags = LDM_LOG_F_NOW | LDM_LOG_F_FOLLOW | flags;
 	r = fd < 0 ? fd : ldm_client_send(fd, &req.hdr);
 	if (r == 0)
-		r = ldm_client_recv_fd(fd, &m, LOG_REQUEST_TIMEOUT_MS, &pipe_fd);
+		r = ldm_client_recv_fd(fd, &m, timeout_ms, &pipe_fd);
 	if (r == LDM_MSG_LOG_READY && pipe_fd >= 0 && fcntl(pipe_fd, F_SETFL, O_NONBLOCK) == 0)
 		return pipe_fd;
 	if (pipe_fd >= 0)
@@ -196,6 +232,7 @@ ldm_run_notifier_start(const char *socket, uint64_t session, bool loud)
 		return NULL;
 	n->session = session;
 	n->log_fd = -1;
+	(void)ldm_strscpy(n->socket, sizeof(n->socket), socket);
 	r = sd_bus_open_user(&n->bus);
 	if (r < 0) {
 		if (loud)
@@ -203,7 +240,7 @@ ldm_run_notifier_start(const char *socket, uint64_t session, bool loud)
 		ldm_run_notifier_end(n, NULL, 0);
 		return NULL;
 	}
-	n->log_fd = open_records(socket, session, why, sizeof(why));
+	n->log_fd = open_records(socket, session, 0, LOG_REQUEST_TIMEOUT_MS, why, sizeof(why));
 	if (n->log_fd < 0)
 		say_once(n, "cannot follow the session's log: %s", why); /* the summary still */
 	return n;
@@ -219,6 +256,47 @@ ldm_run_notifier_pollfds(struct ldm_run_notifier *n, struct pollfd p[2])
 		                .events = (short)(ev >= 0 ? ev : 0) };
 }
 
+/* Asks for the session's records again once an ask is due; says how it ended, once. */
+static void
+retry_records(struct ldm_run_notifier *n)
+{
+	char why[LDM_CTL_TEXT_MAX];
+	uint64_t pause;
+
+	if (n->retry_at == 0 || now_ms() < n->retry_at)
+		return;
+	n->log_fd = open_records(n->socket, n->session, LDM_LOG_F_RESUME, RETRY_TIMEOUT_MS, why,
+	                         sizeof(why));
+	if (n->log_fd >= 0) {
+		n->retry_at = 0;
+		fprintf(stderr, "ldm-run: desktop notifications: the session's log reader went "
+		                "away (was the daemon restarted?) and is back; notifications "
+		                "resumed\n");
+		return;
+	}
+	if (++n->retries >= RETRY_MAX) {
+		n->retry_at = 0;
+		fprintf(stderr,
+		        "ldm-run: desktop notifications: the session's log reader went away "
+		        "and cannot be had again (%s); notifications stopped; see: ldmctl log "
+		        "%" PRIu64 "\n",
+		        why, n->session);
+		return;
+	}
+	pause = (uint64_t)RETRY_FIRST_MS << n->retries;
+	n->retry_at = now_ms() + (pause < RETRY_PAUSE_MAX_MS ? pause : RETRY_PAUSE_MAX_MS);
+}
+
+int
+ldm_run_notifier_timeout(const struct ldm_run_notifier *n)
+{
+	uint64_t now = now_ms();
+
+	if (n == NULL || n->retry_at == 0)
+		return -1;
+	return n->retry_at > now ? (int)(n->retry_at - now) : 0;
+}
+
 void
 ldm_run_notifier_handle(struct ldm_run_notifier *n, const struct pollfd p[2])
 {
@@ -226,6 +304,7 @@ ldm_run_notifier_handle(struct ldm_run_notifier *n, const struct pollfd p[2])
 		return;
 	if (p[0].fd >= 0 && p[0].revents != 0)
 		read_records(n);
+	retry_records(n);
 	/* Writes what is queued and reads the answers; a lost bus is said once. */
 	if (n->bus != NULL) {
 		int r;
@@ -257,11 +336,12 @@ wait_records(struct ldm_run_notifier *n, uint64_t blocked)
 {
 	uint64_t end = now_ms() + END_WAIT_MS;
 
-	while (n->log_fd >= 0 && n->seen < blocked && now_ms() < end) {
+	while ((n->log_fd >= 0 || n->retry_at != 0) && n->seen < blocked && now_ms() < end) {
 		struct pollfd p[2];
+		int t = ldm_run_notifier_timeout(n), left = (int)(end - now_ms());
 
 		ldm_run_notifier_pollfds(n, p);
-		if (poll(p, 2, (int)(end - now_ms())) > 0)
+		if (poll(p, 2, t >= 0 && t < left ? t : left) >= 0)
 			ldm_run_notifier_handle(n, p);
 	}
 }

@@ -86,6 +86,10 @@ struct ldm_run_notifier *ldm_run_notifier_start(const char *socket, uint64_t ses
 void ldm_run_notifier_pollfds(struct ldm_run_notifier *n, struct pollfd p[2]);
 void ldm_run_notifier_handle(struct ldm_run_notifier *n, const struct pollfd p[2]);
 
+/* Milliseconds until N must be handled again though poll() saw nothing (it asks the daemon
+ * for its reader again), or -1: only when a descriptor is ready. */
+int ldm_run_notifier_timeout(const struct ldm_run_notifier *n);
+
 /* In a forked child that must not hold the bus or the log pipe: closes its fds only. */
 void ldm_run_notifier_forget(struct ldm_run_notifier *n);
 

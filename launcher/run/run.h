@@ -82,12 +82,14 @@ int ldm_run_check_privileges(char *why, size_t size);
 bool ldm_run_cgroup_matches(const char *text, const char *cgroup);
 
 /*
- * If PATH (SIZE bytes) is a type-2 AppImage: extracts it into the user's cache (once per
+ * If FD (the descriptor hashed for exe_sha256, not taken) is a type-2 AppImage: checks that
+ * PATH (SIZE bytes) still names it, extracts it from FD into the user's cache (once per
  * version of the file) and points PATH at its AppRun, with APPIMAGE, APPDIR and ARGV0 (from
  * ARGV0) set in the environment. Any other file: PATH unchanged. Returns 0, or -errno after
- * printing the reason (a type-1 AppImage, a damaged one, no unsquashfs).
+ * printing the reason (replaced since hashed, a type-1 AppImage, a damaged one, no
+ * unsquashfs).
  */
-int ldm_run_appimage_prepare(char *path, size_t size, const char *argv0);
+int ldm_run_appimage_prepare(int fd, char *path, size_t size, const char *argv0);
 
 /*
  * The session cgroup's directory (CGROUP relative to the cgroup2 mount, as READY names it)

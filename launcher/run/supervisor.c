@@ -82,6 +82,8 @@ struct sup {
 	pid_t waiter;        /* the ldm-run that waits for the program: our parent */
 	uint64_t next_check; /* monotonic ms: when only_escapes_left() looks again */
 	struct ldm_unixmed *unixmed;
+	int status_fd;    /* the pipe to the keeper, until the status is sent; -1 */
+	bool keeper_gone; /* it closed its end first: reported */
 };
 
 static uint64_t
@@ -311,13 +313,31 @@ take_listener(struct sup *sp)
 	sp->sock = -1;
 }
 
+/*
+ * The keeper closed its end of the status pipe before the program's status was sent: it was
+ * killed (below Landlock ABI 6 the program may signal it). Nobody notifies the pilot or
+ * prints the summary now: the daemon is told once, and logs it.
+ */
+static void
+report_keeper_gone(struct sup *sp)
+{
+	struct ldm_msg_keeper_gone m;
+
+	sp->keeper_gone = true;
+	memset(&m, 0, sizeof(m));
+	ldm_msg_init(&m.hdr, LDM_MSG_KEEPER_GONE);
+	m.pid = sp->waiter > 0 ? (uint32_t)sp->waiter : 1;
+	report_send(&sp->rep, &m.hdr, &m.session);
+}
+
 static void
 poll_once(struct sup *sp)
 {
-	struct pollfd p[3] = {
+	struct pollfd p[4] = {
 		{ .fd = sp->sfd, .events = POLLIN },
 		{ .fd = sp->sock, .events = POLLIN },
 		{ .fd = sp->nfd, .events = POLLIN },
+		{ .fd = sp->keeper_gone ? -1 : sp->status_fd, .events = 0 },
 	};
 	int timeout = sp->rep.rl.suppressed > 0 || sp->rep.rl_unix.suppressed > 0 ? 1000
 	              : sp->exited                                                ? KEEPER_CHECK_MS
@@ -335,6 +355,8 @@ poll_once(struct sup *sp)
 		take_listener(sp);
 	if (p[0].revents & POLLIN)
 		handle_signals(sp);
+	if (p[3].revents & (POLLERR | POLLHUP))
+		report_keeper_gone(sp);
 	report_flush(&sp->rep, false);
 	report_unix_flush(&sp->rep, false);
 }
@@ -424,6 +446,7 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 		.families = s->families,
 		.rep = { .socket = socket, .session = s->session, .fd = -1 },
 		.waiter = getppid(),
+		.status_fd = status_fd,
 	};
 	int r = sup_init(&sp, s, items);
 
@@ -441,6 +464,7 @@ ldm_run_supervise(const struct ldm_run_opts *o, const char *socket,
 	                    r < 0 ? LDM_RUN_EXIT_FAIL : sp.status);
 	if (status_fd >= 0)
 		(void)close(status_fd);
+	sp.status_fd = -1;
 	if (r >= 0 && sp.nfd >= 0) {
 		/* The program left processes behind: keep judging their calls, out of the shell's
 		 * way (its terminal or pipe must not wait for us). Until the last one ends, or

@@ -90,4 +90,31 @@ run_appimage "$APP/Cut.AppImage" >"$TB_TMP/cut.out" 2>&1
 tb_check "a damaged AppImage is refused with exit 125" [ "$?" = 125 ]
 tb_check "none of them ran" test ! -e "$TB_TMP/out/ran"
 
+# exe_sha256 names the AppImage ldm-run hashed: gdb stops ldm-run between the hash and the
+# extraction (at the session request) and another AppImage is renamed over the path. ldm-run
+# refuses (125, saying so); the other one never runs.
+if command -v gdb >/dev/null; then
+	mkdir -p "$APP/Other"
+	printf '#!/bin/sh\necho OTHER-RAN >"%s/out/other"\n' "$TB_TMP" >"$APP/Other/AppRun"
+	chmod 0755 "$APP/Other/AppRun"
+	mksquashfs "$APP/Other" "$APP/other.sqfs" -quiet -noappend -all-root >/dev/null
+	cat "$RUNTIME" "$APP/other.sqfs" >"$APP/Other.AppImage"
+	printf 'AI\x02' | dd of="$APP/Other.AppImage" bs=1 seek=8 conv=notrunc status=none
+	cp "$APP/Ground.AppImage" "$APP/Swap.AppImage"
+	chmod 0755 "$APP/Other.AppImage" "$APP/Swap.AppImage"
+	chmod o+w "$APP"
+	tb_as_user "$TB_LAP" env XDG_CACHE_HOME="$TB_TMP/cache" gdb -q -batch \
+		-ex 'set pagination off' -ex 'set follow-fork-mode parent' \
+		-ex 'break ldm_run_session_request' -ex run \
+		-ex "shell mv $APP/Other.AppImage $APP/Swap.AppImage" -ex continue \
+		--args "$RUN" --socket "$TB_SOCK" --policy t --quiet -- "$APP/Swap.AppImage" \
+		</dev/null >"$TB_TMP/swap.out" 2>&1
+	chmod o-w "$APP"
+	tb_check "an AppImage replaced after it was hashed is refused, saying so" \
+		grep -q "Swap.AppImage was replaced after ldm-run hashed it" "$TB_TMP/swap.out"
+	tb_check "... and the replacement never ran" test ! -e "$TB_TMP/out/other"
+else
+	tb_log "gdb is not installed: the replaced-AppImage check is skipped"
+fi
+
 tb_summary test_appimage

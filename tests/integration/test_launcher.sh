@@ -245,4 +245,13 @@ tb_wait 5 grep -q '"syscall_denied"' "$TMP/events.jsonl" 2>/dev/null &&
 	ok "denied syscalls are logged with the session" ||
 	nok "no syscall_denied record in the event log"
 
+# A script without "#!" runs through /bin/sh as execvp runs it (ENOEXEC): on 6.14+ ldm-run
+# first executes the hashed descriptor, which has no such fallback, then the checked path.
+printf 'echo NOSHEBANG-RAN "$@"\n' >"$TMP/out/plain"
+chmod 0755 "$TMP/out/plain"
+lr --policy t -- "$TMP/out/plain" a b
+rc=$?
+check "a script without #! runs through /bin/sh (exit)" 0 "$rc"
+check "a script without #! runs with its arguments" "NOSHEBANG-RAN a b" "$(cat "$TMP/out.txt")"
+
 tb_summary test_launcher

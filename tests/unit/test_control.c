@@ -162,7 +162,10 @@ test_log_request(void **state)
 		{ 7, LDM_LOG_F_NOW | LDM_LOG_F_FOLLOW, 0, 0 },
 		{ 0, LDM_LOG_F_NOW, 0, -EBADMSG },
 		{ 0, LDM_LOG_F_NOW | LDM_LOG_F_FOLLOW, 0, -EBADMSG },
-		{ 7, 0x4, 0, -EBADMSG },
+		{ 7, LDM_LOG_F_RESUME, 0, -EBADMSG }, /* resumes a NOW reader only */
+		{ 7, LDM_LOG_F_RESUME | LDM_LOG_F_FOLLOW, 0, -EBADMSG },
+		{ 7, LDM_LOG_F_NOW | LDM_LOG_F_FOLLOW | LDM_LOG_F_RESUME, 0, 0 },
+		{ 7, 0x8, 0, -EBADMSG },
 		{ 7, LDM_LOG_F_NOW, 1, -EBADMSG },
 	};
 
@@ -174,6 +177,35 @@ test_log_request(void **state)
 		ldm_msg_init(&m.hdr, LDM_MSG_LOG_REQUEST);
 		m.session = cases[i].session;
 		m.flags = cases[i].flags;
+		m.reserved = cases[i].reserved;
+		if (ldm_msg_check(&m.hdr) != cases[i].rc)
+			fail_msg("case %zu: got %d, want %d", i, ldm_msg_check(&m.hdr),
+			         cases[i].rc);
+	}
+}
+
+/* LDM_MSG_KEEPER_GONE: exact size, a pid, no reserved bits. */
+static void
+test_keeper_gone(void **state)
+{
+	static const struct {
+		uint32_t pid, reserved;
+		int rc;
+	} cases[] = {
+		{ 4242, 0, 0 },
+		{ 0, 0, -EBADMSG },
+		{ 4242, 1, -EBADMSG },
+	};
+
+	(void)state;
+	assert_int_equal(ldm_msg_size(LDM_MSG_KEEPER_GONE), 32);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct ldm_msg_keeper_gone m;
+
+		memset(&m, 0, sizeof(m));
+		ldm_msg_init(&m.hdr, LDM_MSG_KEEPER_GONE);
+		m.session = 7;
+		m.pid = cases[i].pid;
 		m.reserved = cases[i].reserved;
 		if (ldm_msg_check(&m.hdr) != cases[i].rc)
 			fail_msg("case %zu: got %d, want %d", i, ldm_msg_check(&m.hdr),
@@ -200,6 +232,7 @@ main(void)
 		cmocka_unit_test(test_header),       cmocka_unit_test(test_session_request),
 		cmocka_unit_test(test_session_item), cmocka_unit_test(test_unix_blocked),
 		cmocka_unit_test(test_set_str),      cmocka_unit_test(test_log_request),
+		cmocka_unit_test(test_keeper_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
