@@ -111,6 +111,8 @@ ldm_daemon_init(struct daemon *d)
 		d->sessions[i] = (struct session){ .wd = -1, .client = -1, .final_client = -1 };
 	for (int i = 0; i < LDM_MAX_CLIENTS; i++)
 		d->clients[i].fd = -1;
+	if ((r = ldm_rules_new(d)) < 0 || (r = ldm_lan_new(d)) < 0)
+		die("memory", r);
 	if ((r = ldm_eventlog_open(d->cfg.log, d->cfg.foreground, &d->log)) < 0)
 		die(d->cfg.log, r);
 	if (ldm_eventlog_chain_note(d->log) != NULL) /* the first record of the new chain */
@@ -215,7 +217,8 @@ tick(struct daemon *d, uint64_t now)
 	ldm_server_tick(d, now);
 	ldm_watch_tick(d, now);
 	(void)ldm_fold_flush(d->fold, now, false, ldm_record_emit, d);
-	ldm_lan_tick(d, now);
+	if (ldm_lan_tick(d, now))
+		ldm_rules_commit_later(d); /* the `lan` rules follow the routes */
 	ldm_rules_check_tick(d, probe, now);
 	/* A launch waits for its self-test: background work (a new spare, the commit that
 	 * compiles its policy) starts once no session is probing, or the probe waits for
@@ -332,8 +335,8 @@ ldm_daemon_done(struct daemon *d)
 	ldm_logserve_reap(d, true);
 	ldm_nfq_close(d);
 	ldm_rules_forget_kernel(d);
-	free(d->last_rules[0]);
-	free(d->last_rules[1]);
+	ldm_rules_free(d);
+	ldm_lan_free(d);
 	if (d->listen_fd >= 0)
 		(void)unlink(d->cfg.socket);
 	ldm_flowtab_free(d->flows);

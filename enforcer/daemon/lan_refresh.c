@@ -13,6 +13,53 @@
 #include "ldm/lan.h"
 #include "ldm/util.h"
 
+/* The module's own state. */
+struct ldm_lanstate {
+	struct ldm_rs_lan *named;      /* on-link prefixes with interface names (the ruleset) */
+	struct ldm_lan_entry *entries; /* the same, for the evaluator */
+	size_t n;
+	bool valid;
+	uint64_t check_at; /* read the routes again at this time (settled changes), 0 none */
+};
+
+int
+ldm_lan_new(struct daemon *d)
+{
+	d->lan = calloc(1, sizeof(*d->lan));
+	return d->lan == NULL ? -ENOMEM : 0;
+}
+
+void
+ldm_lan_free(struct daemon *d)
+{
+	if (d->lan == NULL)
+		return;
+	free(d->lan->named);
+	free(d->lan->entries);
+	free(d->lan);
+	d->lan = NULL;
+}
+
+struct ldm_lan
+ldm_lan_current(const struct daemon *d)
+{
+	return (struct ldm_lan){ d->lan->entries, d->lan->n };
+}
+
+const struct ldm_rs_lan *
+ldm_lan_named(const struct daemon *d, size_t *n)
+{
+	*n = d->lan->n;
+	return d->lan->named;
+}
+
+void
+ldm_lan_check_after(struct daemon *d, uint64_t at)
+{
+	if (d->lan->check_at == 0)
+		d->lan->check_at = at;
+}
+
 static bool
 lan_equal(const struct ldm_rs_lan *a, size_t na, const struct ldm_rs_lan *b, size_t nb)
 {
@@ -59,34 +106,33 @@ ldm_lan_refresh(struct daemon *d, bool *ret_changed)
 		rs[k].kind = e[i].kind;
 		e[k++] = e[i];
 	}
-	if (d->lan_valid && lan_equal(rs, k, d->lan, d->n_lan)) {
+	if (d->lan->valid && lan_equal(rs, k, d->lan->named, d->lan->n)) {
 		free(rs);
 		return 0;
 	}
-	free(d->lan);
-	free(d->lan_entries);
-	d->lan = rs;
-	d->n_lan = k;
-	d->lan_entries = TAKE_PTR(e);
-	d->lan_valid = true;
+	free(d->lan->named);
+	free(d->lan->entries);
+	d->lan->named = rs;
+	d->lan->n = k;
+	d->lan->entries = TAKE_PTR(e);
+	d->lan->valid = true;
 	*ret_changed = true;
 	return 0;
 }
 
-void
+bool
 ldm_lan_tick(struct daemon *d, uint64_t now)
 {
 	bool changed = false;
 
-	if (d->lan_check_at == 0 || now < d->lan_check_at)
-		return;
-	d->lan_check_at = 0;
-	if (ldm_lan_refresh(d, &changed) == 0 && changed)
-		ldm_rules_commit_later(d);
+	if (d->lan->check_at == 0 || now < d->lan->check_at)
+		return false;
+	d->lan->check_at = 0;
+	return ldm_lan_refresh(d, &changed) == 0 && changed;
 }
 
 uint64_t
 ldm_lan_next_deadline(const struct daemon *d)
 {
-	return d->lan_check_at != 0 ? d->lan_check_at : UINT64_MAX;
+	return d->lan->check_at != 0 ? d->lan->check_at : UINT64_MAX;
 }

@@ -250,7 +250,7 @@ static void
 judge_flow(struct daemon *d, struct session *s, struct ldm_flow *f, struct ldm_verdict *v,
            const char **ret_host)
 {
-	const struct ldm_lan lan = { d->lan_entries, d->n_lan };
+	const struct ldm_lan lan = ldm_lan_current(d);
 	const char *names[LDM_NAMETAB_MAX_NAMES];
 	int n = ldm_nametab_lookup(d->names, s->id, f->family, f->addr, ldm_now_ms(), names,
 	                           ELEMENTSOF(names));

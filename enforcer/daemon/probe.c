@@ -17,7 +17,7 @@ static const uint16_t probe_ports[] = { 9, 7, 19, 13, 37, 1, 2, 3, 4, 5, 6, 8, 1
 int
 ldm_probe_pick_port(const struct daemon *d, const struct ldm_policy *p, uint16_t *ret)
 {
-	const struct ldm_lan lan = { d->lan_entries, d->n_lan };
+	const struct ldm_lan lan = ldm_lan_current(d);
 
 	for (size_t i = 0; i < ELEMENTSOF(probe_ports); i++) {
 		struct ldm_flow f4 = { .family = AF_INET,

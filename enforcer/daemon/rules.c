@@ -19,6 +19,87 @@
 
 /* Sessions whose chains the ruleset holds: a spare too (an empty policy: everything it
  * sends is queued and judged by the enforcer). */
+/* What the kernel holds of ours in one family: read by iptables-save, or known from our own
+ * last commit. */
+struct kernel_view {
+	bool valid;
+	struct ldm_ipt_table mangle, filter;
+};
+
+/* The module's own state. */
+struct ldm_rules {
+	struct kernel_view kernel[2]; /* IPv4, IPv6: what the next commit starts from */
+	char *last_rules[2];   /* the last committed text, IPv4 and IPv6: what verify expects */
+	char verify_diff[400]; /* what the last check that disagreed found first */
+	bool committed[LDM_MAX_SESSIONS + 1]; /* slots whose chains the last commit holds */
+	bool commit_wanted;                   /* a background commit is due */
+	struct ldm_ipt_commit bg;             /* the background commit running, if any */
+	char *bg_text[2];
+	bool bg_live[LDM_MAX_SESSIONS + 1];
+	bool commit_failed;       /* the last commit failed: retried in the background */
+	uint64_t commit_retry_at; /* after a failure: not before this time */
+	uint64_t rules_check_at;  /* tamper debounce: check at this time, 0 none */
+	uint64_t next_poll;       /* the periodic check, a backstop to notifications */
+	uint64_t tamper_window, tamper_in_window, rules_hold_until;  /* repair rate limit */
+	uint64_t commits, commit_errors, rule_checks, tamper_events; /* for ldmctl status */
+};
+
+int
+ldm_rules_new(struct daemon *d)
+{
+	d->rules = calloc(1, sizeof(*d->rules));
+	return d->rules == NULL ? -ENOMEM : 0;
+}
+
+void
+ldm_rules_free(struct daemon *d)
+{
+	if (d->rules == NULL)
+		return;
+	free(d->rules->last_rules[0]);
+	free(d->rules->last_rules[1]);
+	free(d->rules);
+	d->rules = NULL;
+}
+
+bool
+ldm_rules_holds(const struct daemon *d, unsigned slot, bool running)
+{
+	const struct ldm_rules *r = d->rules;
+
+	return slot <= LDM_MAX_SESSIONS &&
+	       (r->committed[slot] || (running && r->bg.running && r->bg_live[slot]));
+}
+
+void
+ldm_rules_forget_slot(struct daemon *d, unsigned slot)
+{
+	if (slot <= LDM_MAX_SESSIONS)
+		d->rules->committed[slot] = false;
+}
+
+bool
+ldm_rules_failing(const struct daemon *d)
+{
+	return d->rules->commit_failed;
+}
+
+void
+ldm_rules_check_after(struct daemon *d, uint64_t at)
+{
+	if (d->rules->rules_check_at == 0)
+		d->rules->rules_check_at = at;
+}
+
+void
+ldm_rules_stats(const struct daemon *d, struct ldm_rules_stats *ret)
+{
+	*ret = (struct ldm_rules_stats){ .commits = d->rules->commits,
+		                         .commit_errors = d->rules->commit_errors,
+		                         .rule_checks = d->rules->rule_checks,
+		                         .tamper_events = d->rules->tamper_events };
+}
+
 static bool
 session_live(const struct session *s)
 {
@@ -38,7 +119,7 @@ chain_expected(const struct daemon *d, const char *name, bool filter)
 	if (ldm_ruleset_fixed_chain(name, filter))
 		return true;
 	slot = filter ? 0 : ldm_ruleset_slot_chain(name);
-	return slot != 0 && slot <= LDM_MAX_SESSIONS && d->committed[slot];
+	return slot != 0 && slot <= LDM_MAX_SESSIONS && d->rules->committed[slot];
 }
 
 static enum ldm_rs_jump
@@ -129,8 +210,8 @@ view_from_commit(const char *text, struct kernel_view *v)
 void
 ldm_rules_forget_kernel(struct daemon *d)
 {
-	view_clear(&d->kernel[0]);
-	view_clear(&d->kernel[1]);
+	view_clear(&d->rules->kernel[0]);
+	view_clear(&d->rules->kernel[1]);
 }
 
 static size_t
@@ -159,7 +240,9 @@ static int
 family_build(struct daemon *d, int family, char **ret, char *err, size_t err_size)
 {
 	static struct ldm_rs_session ss[LDM_MAX_SESSIONS];
-	struct kernel_view *v = &d->kernel[family == AF_INET6];
+	struct kernel_view *v = &d->rules->kernel[family == AF_INET6];
+	size_t n_lan = 0;
+	const struct ldm_rs_lan *lan = ldm_lan_named(d, &n_lan);
 	int r = 0;
 
 	if (!v->valid)
@@ -176,8 +259,8 @@ family_build(struct daemon *d, int family, char **ret, char *err, size_t err_siz
 		.root = d->cg.root,
 		.sessions = ss,
 		.n_sessions = collect_sessions(d, ss),
-		.lan = d->lan,
-		.n_lan = d->n_lan,
+		.lan = lan,
+		.n_lan = n_lan,
 		.jump_mangle_output = jump_state(v->mangle.jump_output, v->mangle.n_output_jumps),
 		.jump_mangle_postrouting =
 		        jump_state(v->mangle.jump_postrouting, v->mangle.n_postrouting_jumps),
@@ -224,22 +307,22 @@ commit_done(struct daemon *d, char *text[2], const bool *live, int rc)
 		ldm_rules_forget_kernel(d);
 		free(text[0]);
 		free(text[1]);
-		d->commit_errors++;
-		d->commit_failed = true;
+		d->rules->commit_errors++;
+		d->rules->commit_failed = true;
 		/* What it was for (a session's end, a lan change, ...) is still to do: try again
 		 * in a second, in the background. */
-		d->commit_wanted = true;
-		d->commit_retry_at = ldm_now_ms() + 1000;
+		d->rules->commit_wanted = true;
+		d->rules->commit_retry_at = ldm_now_ms() + 1000;
 	} else {
 		for (int k = 0; k < 2; k++) {
-			view_clear(&d->kernel[k]);
-			if (text[k] != NULL && view_from_commit(text[k], &d->kernel[k]) < 0)
-				view_clear(&d->kernel[k]);
-			free(d->last_rules[k]);
-			d->last_rules[k] = text[k];
+			view_clear(&d->rules->kernel[k]);
+			if (text[k] != NULL && view_from_commit(text[k], &d->rules->kernel[k]) < 0)
+				view_clear(&d->rules->kernel[k]);
+			free(d->rules->last_rules[k]);
+			d->rules->last_rules[k] = text[k];
 		}
-		memcpy(d->committed, live, sizeof(d->committed));
-		d->commit_failed = false;
+		memcpy(d->rules->committed, live, sizeof(d->rules->committed));
+		d->rules->commit_failed = false;
 	}
 	text[0] = text[1] = NULL;
 	if (d->on_commit != NULL)
@@ -252,11 +335,12 @@ finish_background(struct daemon *d, bool block)
 {
 	char err[1024] = "";
 
-	if (!d->bg.running || ldm_ipt_commit_poll(&d->bg, block, err, sizeof(err)) == 0)
+	if (!d->rules->bg.running ||
+	    ldm_ipt_commit_poll(&d->rules->bg, block, err, sizeof(err)) == 0)
 		return;
-	if (d->bg.rc < 0)
+	if (d->rules->bg.rc < 0)
 		ldm_record_error(d, NULL, "cannot commit the rules: %s", err);
-	commit_done(d, d->bg_text, d->bg_live, d->bg.rc);
+	commit_done(d, d->rules->bg_text, d->rules->bg_live, d->rules->bg.rc);
 }
 
 int
@@ -271,8 +355,8 @@ ldm_rules_commit(struct daemon *d, char *err, size_t err_size)
 		err_size = sizeof(dummy);
 	}
 	finish_background(d, true); /* one commit at a time, in order */
-	d->commits++;
-	d->commit_wanted = false;
+	d->rules->commits++;
+	d->rules->commit_wanted = false;
 	r = build_both(d, text, live, err, err_size);
 	if (r == 0)
 		r = ldm_ipt_restore_both(text[0], text[1], err, err_size);
@@ -289,7 +373,7 @@ ldm_rules_wait(struct daemon *d)
 void
 ldm_rules_commit_later(struct daemon *d)
 {
-	d->commit_wanted = true;
+	d->rules->commit_wanted = true;
 }
 
 void
@@ -299,23 +383,24 @@ ldm_rules_tick(struct daemon *d, bool may_start, uint64_t now)
 	int r;
 
 	finish_background(d, false);
-	if (d->bg.running || !d->commit_wanted || !may_start || now < d->commit_retry_at)
+	if (d->rules->bg.running || !d->rules->commit_wanted || !may_start ||
+	    now < d->rules->commit_retry_at)
 		return;
-	d->commit_wanted = false;
-	d->commits++;
-	r = build_both(d, d->bg_text, d->bg_live, err, sizeof(err));
+	d->rules->commit_wanted = false;
+	d->rules->commits++;
+	r = build_both(d, d->rules->bg_text, d->rules->bg_live, err, sizeof(err));
 	if (r < 0) {
 		ldm_record_error(d, NULL, "cannot commit the rules: %s", err);
-		commit_done(d, d->bg_text, d->bg_live, r);
+		commit_done(d, d->rules->bg_text, d->rules->bg_live, r);
 		return;
 	}
-	(void)ldm_ipt_commit_start(&d->bg, d->bg_text[0], d->bg_text[1]);
+	(void)ldm_ipt_commit_start(&d->rules->bg, d->rules->bg_text[0], d->rules->bg_text[1]);
 }
 
 static int
 family_verify(struct daemon *d, int family)
 {
-	const char *expected = d->last_rules[family == AF_INET6];
+	const char *expected = d->rules->last_rules[family == AF_INET6];
 	_cleanup_free_ char *text = NULL;
 	struct kernel_view v;
 	bool ok;
@@ -329,22 +414,23 @@ family_verify(struct daemon *d, int family)
 	     jump_state(v.mangle.jump_input, v.mangle.n_input_jumps) == LDM_JUMP_OK &&
 	     jump_state(v.filter.jump_output, v.filter.n_output_jumps) == LDM_JUMP_OK;
 	if (!ok)
-		(void)snprintf(d->verify_diff, sizeof(d->verify_diff),
+		(void)snprintf(d->rules->verify_diff, sizeof(d->rules->verify_diff),
 		               "a jump to our chains is missing or not first");
 	for (size_t i = 0; ok && i < v.mangle.n_chains; i++) {
 		ok = chain_expected(d, v.mangle.chains[i], false);
 		if (!ok)
-			(void)snprintf(d->verify_diff, sizeof(d->verify_diff),
+			(void)snprintf(d->rules->verify_diff, sizeof(d->rules->verify_diff),
 			               "an unexpected chain %s", v.mangle.chains[i]);
 	}
 	view_clear(&v);
 	/* Rule by rule: a rule changed in place, or swapped for another, differs. */
 	if (ok && expected != NULL) {
-		r = ldm_rules_compare(expected, text, d->verify_diff, sizeof(d->verify_diff));
+		r = ldm_rules_compare(expected, text, d->rules->verify_diff,
+		                      sizeof(d->rules->verify_diff));
 		/* A saved rule the comparison cannot take (too long, too many words) is none of
 		 * ours: a change, logged as tamper, not a silent reinstall. */
 		if (r < 0)
-			(void)snprintf(d->verify_diff, sizeof(d->verify_diff),
+			(void)snprintf(d->rules->verify_diff, sizeof(d->rules->verify_diff),
 			               "a rule too long or too complex to be one of ours");
 		ok = r == 0;
 	}
@@ -434,7 +520,7 @@ ldm_rules_unjudged(struct daemon *d, uint64_t counts[LDM_MAX_SESSIONS + 1])
 void
 ldm_rules_poll_from(struct daemon *d, uint64_t now)
 {
-	d->next_poll = now + POLL_RULES_MS;
+	d->rules->next_poll = now + POLL_RULES_MS;
 }
 
 static void
@@ -444,29 +530,30 @@ check_rules(struct daemon *d)
 	int r = ldm_rules_verify(d);
 	struct ldm_event e;
 
-	d->rule_checks++;
+	d->rules->rule_checks++;
 	if (r == 0)
 		return;
 	if (r > 0) {
 		uint64_t now = ldm_now_ms();
 
-		d->tamper_events++;
+		d->rules->tamper_events++;
 		/* Another program fighting us (or a check that never agrees) must not make the
 		 * daemon spin: past 5 repairs a second, check again only once a second. */
-		if (now - d->tamper_window >= 1000) {
-			d->tamper_window = now;
-			d->tamper_in_window = 0;
+		if (now - d->rules->tamper_window >= 1000) {
+			d->rules->tamper_window = now;
+			d->rules->tamper_in_window = 0;
 		}
-		if (++d->tamper_in_window > 5)
-			d->rules_hold_until = now + 1000;
+		if (++d->rules->tamper_in_window > 5)
+			d->rules->rules_hold_until = now + 1000;
 		ldm_event_init(&e, LDM_EVENT_TAMPER, NULL);
 		(void)snprintf(err, sizeof(err),
 		               "the LDM- rules were changed or removed by another program; "
 		               "reinstalled (%s)",
-		               d->verify_diff[0] != '\0' ? d->verify_diff : "changed");
+		               d->rules->verify_diff[0] != '\0' ? d->rules->verify_diff
+		                                                : "changed");
 		e.reason = err;
 		ldm_record_log(d, &e);
-		d->verify_diff[0] = '\0';
+		d->rules->verify_diff[0] = '\0';
 	} else {
 		ldm_record_error(d, NULL, "the LDM- rules could not be checked (%s); reinstalled",
 		                 strerror(-r));
@@ -480,10 +567,10 @@ ldm_rules_check_tick(struct daemon *d, bool probe, uint64_t now)
 {
 	/* A check waits for a background commit to end (it compares with what that put in),
 	 * and the periodic one for self-tests too. */
-	if (((d->rules_check_at != 0 && now >= d->rules_check_at) ||
-	     (now >= d->next_poll && !probe)) &&
-	    now >= d->rules_hold_until && !d->bg.running) {
-		d->rules_check_at = 0;
+	if (((d->rules->rules_check_at != 0 && now >= d->rules->rules_check_at) ||
+	     (now >= d->rules->next_poll && !probe)) &&
+	    now >= d->rules->rules_hold_until && !d->rules->bg.running) {
+		d->rules->rules_check_at = 0;
 		ldm_rules_poll_from(d, now);
 		check_rules(d);
 	}
@@ -492,17 +579,17 @@ ldm_rules_check_tick(struct daemon *d, bool probe, uint64_t now)
 uint64_t
 ldm_rules_next_deadline(const struct daemon *d, bool probe, uint64_t now)
 {
-	uint64_t next = UINT64_MAX, check = probe ? UINT64_MAX : d->next_poll;
+	uint64_t next = UINT64_MAX, check = probe ? UINT64_MAX : d->rules->next_poll;
 
-	if (d->bg.running)
+	if (d->rules->bg.running)
 		return now + 5; /* a backstop: SIGCHLD wakes the loop when a tool ends */
 	/* Only what the tick can act on then: a check waits for the repair rate limit. */
-	if (d->rules_check_at != 0 && d->rules_check_at < check)
-		check = d->rules_check_at;
-	if (check < d->rules_hold_until)
-		check = d->rules_hold_until;
+	if (d->rules->rules_check_at != 0 && d->rules->rules_check_at < check)
+		check = d->rules->rules_check_at;
+	if (check < d->rules->rules_hold_until)
+		check = d->rules->rules_hold_until;
 	next = check;
-	if (d->commit_wanted && !probe && d->commit_retry_at < next)
-		next = d->commit_retry_at > now ? d->commit_retry_at : now;
+	if (d->rules->commit_wanted && !probe && d->rules->commit_retry_at < next)
+		next = d->rules->commit_retry_at > now ? d->rules->commit_retry_at : now;
 	return next;
 }

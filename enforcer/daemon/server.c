@@ -404,9 +404,11 @@ on_status(struct daemon *d, int client, const struct ldm_msg_status_request *m)
 	unsigned spares = 0;
 	uid_t uid = d->clients[client].uid;
 	bool json = (m->flags & LDM_STATUS_F_JSON) != 0;
+	struct ldm_rules_stats rs;
 
+	ldm_rules_stats(d, &rs);
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
-		spares += d->sessions[i].state == SESSION_SPARE && d->committed[i];
+		spares += d->sessions[i].state == SESSION_SPARE && ldm_rules_holds(d, i, false);
 	if (json)
 		(void)snprintf(
 		        line, sizeof(line),
@@ -415,8 +417,8 @@ on_status(struct daemon *d, int client, const struct ldm_msg_status_request *m)
 		        "\"rule_checks\":%llu,\"tamper_events\":%llu,\"queue_overruns\":%llu,"
 		        "\"bad_packets\":%llu,\"log_write_failures\":%llu}}",
 		        d->cfg.queue, d->marks.mask, d->v6 ? "true" : "false", spares,
-		        (unsigned long long)d->commits, (unsigned long long)d->commit_errors,
-		        (unsigned long long)d->rule_checks, (unsigned long long)d->tamper_events,
+		        (unsigned long long)rs.commits, (unsigned long long)rs.commit_errors,
+		        (unsigned long long)rs.rule_checks, (unsigned long long)rs.tamper_events,
 		        (unsigned long long)d->enobufs, (unsigned long long)d->bad_packets,
 		        (unsigned long long)ldm_eventlog_failures(d->log));
 	else
@@ -427,9 +429,9 @@ on_status(struct daemon *d, int client, const struct ldm_msg_status_request *m)
 		        "rule commits %llu (%llu failed), rule checks %llu, tamper events %llu, "
 		        "queue overruns %llu, bad packets %llu, log write failures %llu",
 		        d->cfg.queue, d->cg.root, d->marks.mask, d->v6 ? "IPv4+IPv6" : "IPv4 only",
-		        spares, (unsigned long long)d->commits,
-		        (unsigned long long)d->commit_errors, (unsigned long long)d->rule_checks,
-		        (unsigned long long)d->tamper_events, (unsigned long long)d->enobufs,
+		        spares, (unsigned long long)rs.commits,
+		        (unsigned long long)rs.commit_errors, (unsigned long long)rs.rule_checks,
+		        (unsigned long long)rs.tamper_events, (unsigned long long)d->enobufs,
 		        (unsigned long long)d->bad_packets,
 		        (unsigned long long)ldm_eventlog_failures(d->log));
 	send_line(d, client, line);

@@ -135,8 +135,7 @@ static void
 close_slot(struct daemon *d, struct session *s)
 {
 	ldm_rules_commit_later(d);
-	if (d->committed[s->slot] || (d->bg.running && d->bg_live[s->slot]) ||
-	    !slot_forgotten(d, s->slot)) {
+	if (ldm_rules_holds(d, s->slot, true) || !slot_forgotten(d, s->slot)) {
 		set_state(d, s, SESSION_CLOSING);
 		s->client = -1;
 		s->end_at = 0;
@@ -276,7 +275,7 @@ ldm_session_committed(struct daemon *d)
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++) {
 		struct session *s = &d->sessions[i];
 
-		if (s->state != SESSION_CLOSING || d->committed[i])
+		if (s->state != SESSION_CLOSING || ldm_rules_holds(d, i, false))
 			continue;
 		if (!slot_forgotten(d, i))
 			continue;

@@ -16,7 +16,7 @@ struct session *
 ldm_spares_ready(struct daemon *d)
 {
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
-		if (d->sessions[i].state == SESSION_SPARE && d->committed[i])
+		if (d->sessions[i].state == SESSION_SPARE && ldm_rules_holds(d, i, false))
 			return &d->sessions[i];
 	return NULL;
 }
@@ -42,7 +42,7 @@ ldm_spares_fill(struct daemon *d)
 	char name[64];
 	int r;
 
-	if (d->stopping || d->commit_failed || ldm_now_ms() < d->spare_hold_until)
+	if (d->stopping || ldm_rules_failing(d) || ldm_now_ms() < d->spare_hold_until)
 		return;
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
 		spares += d->sessions[i].state == SESSION_SPARE;
@@ -64,7 +64,7 @@ ldm_spares_fill(struct daemon *d)
 		return;
 	}
 	ldm_spares_make(d, &d->sessions[slot], slot, id, name);
-	d->committed[slot] = false; /* ready once a commit holding it is in */
+	ldm_rules_forget_slot(d, slot); /* ready once a commit holding it is in */
 	ldm_rules_commit_later(d);
 	ldm_spares_fill(d); /* the next one, in the same commit */
 }

@@ -47,13 +47,6 @@ enum session_state {
 	((s)->state == SESSION_PROBING || (s)->state == SESSION_READY ||                           \
 	 (s)->state == SESSION_ENDING)
 
-/* What the kernel holds of ours in one family: read by iptables-save, or known from our own
- * last commit. */
-struct kernel_view {
-	bool valid;
-	struct ldm_ipt_table mangle, filter;
-};
-
 struct session {
 	enum session_state state;
 	unsigned slot;
@@ -123,6 +116,8 @@ struct ldm_ns_id {
 };
 
 struct ldm_flowtab;
+struct ldm_rules;
+struct ldm_lanstate;
 struct ldm_nametab;
 struct ldm_fold;
 struct ldm_eventlog;
@@ -142,10 +137,7 @@ struct daemon {
 	struct client clients[LDM_MAX_CLIENTS];
 	bool v6; /* the kernel has IPv6: rules for it are required */
 
-	struct ldm_rs_lan *lan; /* on-link prefixes with interface names */
-	size_t n_lan;
-	struct ldm_lan_entry *lan_entries; /* the same, for the evaluator */
-	bool lan_valid;
+	struct ldm_lanstate *lan; /* lan_refresh.c's own: the on-link prefixes, when to read them */
 
 	int epfd, sigfd, listen_fd, inotify_fd, timer_fd, rtnl_fd, nft_fd;
 	struct mnl_socket *nfq;
@@ -163,23 +155,9 @@ struct daemon {
 
 	bool stopping;
 	uint64_t stop_deadline;
-	uint64_t rules_check_at; /* tamper/lan debounce: re-check rules at this time, 0 none */
-	uint64_t lan_check_at;
 	bool nft_pending; /* ruleset notifications seen, their transaction's end not yet */
 	uint64_t nft_pending_until; /* then check anyway */
-	uint64_t next_poll;         /* the periodic rule check, a backstop to notifications */
-	bool commit_failed;         /* the last commit failed: retried in the background */
-	uint64_t commit_retry_at;   /* after a failure: not before this time */
-	uint64_t tamper_window, tamper_in_window, rules_hold_until; /* repair rate limit */
-
-	struct kernel_view kernel[2]; /* IPv4, IPv6: what the next commit starts from */
-	char *last_rules[2];   /* the last committed text, IPv4 and IPv6: what verify expects */
-	char verify_diff[400]; /* what the last check that disagreed found first */
-	bool committed[LDM_MAX_SESSIONS + 1]; /* slots whose chains the last commit holds */
-	bool commit_wanted;                   /* a background commit is due */
-	struct ldm_ipt_commit bg;             /* the background commit running, if any */
-	char *bg_text[2];
-	bool bg_live[LDM_MAX_SESSIONS + 1];
+	struct ldm_rules *rules;   /* rules.c's own state: commits, what the kernel holds, checks */
 	uint64_t spare_hold_until; /* making a spare failed: not before this time */
 
 	/*
@@ -192,8 +170,7 @@ struct daemon {
 	void (*on_commit)(struct daemon *d);
 
 	/* Counters for `ldmctl status`. */
-	uint64_t enobufs, bad_packets, no_session, verdict_errors, tamper_events;
-	uint64_t commits, commit_errors, rule_checks;
+	uint64_t enobufs, bad_packets, no_session, verdict_errors;
 };
 
 /* loop.c: adds FD to the event loop's epoll set for EVENTS. 0 or -errno. */
@@ -274,9 +251,23 @@ void ldm_procs_flush_folds(struct daemon *d, struct session *s);
 /* CLIENT (inside S) waits for S's final counts, at most WAIT_MS. 0, or -EBUSY. */
 int ldm_procs_wait_final(struct daemon *d, int client, struct session *s, uint32_t wait_ms);
 
-/* rules.c: the kernel ruleset of the current state */
-/* Logs what the kernel dropped unjudged per session while no daemon ran (before the first
- * commit resets the counters). */
+/* rules.c: the kernel ruleset of the current state. Its state is its own (struct ldm_rules,
+ * opaque): the others ask through these calls. */
+int ldm_rules_new(struct daemon *d); /* 0 or -ENOMEM */
+void ldm_rules_free(struct daemon *d);
+/* Does the kernel hold SLOT's chains by the last commit; with RUNNING, or will it once the
+ * commit running now is in? */
+bool ldm_rules_holds(const struct daemon *d, unsigned slot, bool running);
+/* SLOT is new (a spare): not ready until a commit holding it is in. */
+void ldm_rules_forget_slot(struct daemon *d, unsigned slot);
+/* Did the last commit fail (retried in the background)? */
+bool ldm_rules_failing(const struct daemon *d);
+/* A tamper check at AT, unless one is due already (watch.c: nf_tables changed). */
+void ldm_rules_check_after(struct daemon *d, uint64_t at);
+struct ldm_rules_stats {
+	uint64_t commits, commit_errors, rule_checks, tamper_events;
+};
+void ldm_rules_stats(const struct daemon *d, struct ldm_rules_stats *ret);
 /* What the kernel dropped unjudged per slot while no daemon listened (the LDM-GUARD counting
  * rules of the last commit, IPv4 and IPv6 summed) into COUNTS[1..LDM_MAX_SESSIONS]. */
 void ldm_rules_unjudged(struct daemon *d, uint64_t counts[LDM_MAX_SESSIONS + 1]);
@@ -296,11 +287,18 @@ void ldm_rules_poll_from(struct daemon *d, uint64_t now);
 void ldm_rules_check_tick(struct daemon *d, bool probe, uint64_t now);
 /* When the rules module has work (a check, a commit, a running tool): UINT64_MAX none. */
 uint64_t ldm_rules_next_deadline(const struct daemon *d, bool probe, uint64_t now);
-/* lan_refresh.c: reads the routes again; *RET_CHANGED when the `lan` prefixes changed.
- * The tick does it once route changes have settled (watch.c sets lan_check_at). */
+/* lan_refresh.c: the `lan` prefixes (its state is its own). Refresh reads the routes again;
+ * *RET_CHANGED when the prefixes changed. The tick does it once route changes have settled
+ * (ldm_lan_check_after, from watch.c) and says whether they changed (the rules follow). */
+int ldm_lan_new(struct daemon *d); /* 0 or -ENOMEM */
+void ldm_lan_free(struct daemon *d);
 int ldm_lan_refresh(struct daemon *d, bool *ret_changed);
-void ldm_lan_tick(struct daemon *d, uint64_t now);
+bool ldm_lan_tick(struct daemon *d, uint64_t now);
 uint64_t ldm_lan_next_deadline(const struct daemon *d);
+void ldm_lan_check_after(struct daemon *d, uint64_t at);
+/* The prefixes now: for the evaluator, and with interface names for the ruleset. */
+struct ldm_lan ldm_lan_current(const struct daemon *d);
+const struct ldm_rs_lan *ldm_lan_named(const struct daemon *d, size_t *n);
 
 /* account.c: may the user UID use policy P (its `users` and `groups`)? 0, or -EPERM and
  * the reason in ERR. */

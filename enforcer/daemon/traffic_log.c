@@ -39,7 +39,7 @@ static void
 on_entry(const struct ldm_ct_entry *e, void *u)
 {
 	struct collect *c = u;
-	const struct ldm_lan lan = { c->d->lan_entries, c->d->n_lan };
+	const struct ldm_lan lan = ldm_lan_current(c->d);
 
 	ldm_traffic_add(&c->t, c->s->policy, &lan, session_names, c, e);
 }

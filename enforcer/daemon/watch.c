@@ -145,8 +145,7 @@ nft_changes_foreign(struct daemon *d)
 static void
 schedule_check(struct daemon *d)
 {
-	if (d->rules_check_at == 0)
-		d->rules_check_at = ldm_now_ms() + NFT_DEBOUNCE_MS;
+	ldm_rules_check_after(d, ldm_now_ms() + NFT_DEBOUNCE_MS);
 }
 
 void
@@ -175,6 +174,6 @@ ldm_watch_next_deadline(const struct daemon *d)
 void
 ldm_watch_rtnl_input(struct daemon *d)
 {
-	if (drain(d->rtnl_fd) && d->lan_check_at == 0)
-		d->lan_check_at = ldm_now_ms() + LAN_DEBOUNCE_MS;
+	if (drain(d->rtnl_fd))
+		ldm_lan_check_after(d, ldm_now_ms() + LAN_DEBOUNCE_MS);
 }
