@@ -27,6 +27,25 @@
 #include "ldm/util.h"
 #include "state.h"
 
+/* A ctnetlink socket, bound: 0 and *RET, *PORTID, or -errno. */
+static int
+ctnl_open(struct mnl_socket **ret, uint32_t *portid)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	int rc;
+
+	if (nl == NULL)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		rc = -errno;
+		mnl_socket_close(nl);
+		return rc;
+	}
+	*portid = mnl_socket_get_portid(nl);
+	*ret = nl;
+	return 0;
+}
+
 int
 ldm_conntrack_forget(uint32_t mark, uint32_t mask)
 {
@@ -38,14 +57,9 @@ ldm_conntrack_forget(uint32_t mark, uint32_t mask)
 	int rc = 0;
 	ssize_t n;
 
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (nl == NULL)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
+	rc = ctnl_open(&nl, &portid);
+	if (rc < 0)
+		return rc;
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
@@ -139,14 +153,9 @@ ldm_conntrack_dump(uint32_t mark, uint32_t mask, ldm_conntrack_entry_fn fn, void
 	int rc, cb = MNL_CB_OK;
 	ssize_t n;
 
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (nl == NULL)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
+	rc = ctnl_open(&nl, &portid);
+	if (rc < 0)
+		return rc;
 	rc = dump_request(nl, mark, mask, seq);
 	while (rc == 0 && cb > MNL_CB_STOP) {
 		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
@@ -160,7 +169,6 @@ ldm_conntrack_dump(uint32_t mark, uint32_t mask, ldm_conntrack_entry_fn fn, void
 	}
 	if (rc == 0 && dp.bad > 0)
 		rc = -EBADMSG;
-out:
 	mnl_socket_close(nl);
 	return rc;
 }
