@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Review: exe_sha256 names the file ldm-run hashed; for a "#!" script (and an AppImage) the
-# file run is looked up again by path with no check that it is still the hashed inode. gdb
-# stops ldm-run between the hash and the exec (at the session request) and a same-user
-# process renames another script over the path: the log says the first one's hash, the
-# second one runs, nothing is said. (An ELF on 6.14+ runs from the hashed descriptor.)
+# exe_sha256 names the file ldm-run hashed and ran. A "#!" script runs by its path (its
+# interpreter opens it by name), so ldm-run checks the path still names the hashed inode:
+# gdb stops ldm-run between the hash and the exec (at the session request) and a same-user
+# process renames another script over the path. The log must name what ran, or ldm-run
+# refuses. (An ELF on 6.14+ runs from the hashed descriptor; AppImages: test_appimage.sh.)
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -14,7 +14,7 @@ tb_init
 chmod o+x "$BUILD" 2>/dev/null
 tb_policy closed 'name = "closed";
 allow = ( { proto = "tcp"; to = "loopback"; ports = "1-65535"; } );'
-tb_start_daemon "$BUILD" || { tb_fail "daemon starts"; tb_summary test_review_identity; exit 1; }
+tb_start_daemon "$BUILD" || { tb_fail "daemon starts"; tb_summary test_exe_identity; exit 1; }
 D="$TB_TMP/app"
 install -d -m 0755 -o "$TB_USER" "$D"
 printf '#!/bin/sh\necho ORIGINAL\n' >"$D/app.sh"
@@ -32,4 +32,4 @@ grep -E 'ORIGINAL|REPLACED|ldm-run:' "$TB_TMP/out.txt" >&2
 tb_check "the log names the hashed script" [ "$got" = "$want" ]
 tb_check "what ran is what the log names, or ldm-run refused" \
 	sh -c "! grep -q REPLACED '$TB_TMP/out.txt'"
-tb_summary test_review_identity
+tb_summary test_exe_identity
