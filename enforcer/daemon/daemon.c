@@ -104,14 +104,13 @@ ldm_daemon_init(struct daemon *d)
 	int r;
 
 	d->epfd = d->sigfd = d->listen_fd = d->inotify_fd = d->timer_fd = -1;
-	d->rtnl_fd = d->nft_fd = -1;
 	d->drain_queue = ldm_nfq_drain;
 	d->on_commit = ldm_session_committed;
 	for (unsigned i = 0; i <= LDM_MAX_SESSIONS; i++)
 		d->sessions[i] = (struct session){ .wd = -1, .client = -1, .final_client = -1 };
 	for (int i = 0; i < LDM_MAX_CLIENTS; i++)
 		d->clients[i].fd = -1;
-	if ((r = ldm_rules_new(d)) < 0 || (r = ldm_lan_new(d)) < 0)
+	if ((r = ldm_rules_new(d)) < 0 || (r = ldm_lan_new(d)) < 0 || (r = ldm_logserve_new(d)) < 0)
 		die("memory", r);
 	if ((r = ldm_eventlog_open(d->cfg.log, d->cfg.foreground, &d->log)) < 0)
 		die(d->cfg.log, r);
@@ -253,12 +252,6 @@ next_timeout(const struct daemon *d, uint64_t now)
 	return next <= now ? 0 : (int)(next - now);
 }
 
-static int
-mnl_fd(const struct daemon *d)
-{
-	return mnl_socket_get_fd(d->nfq);
-}
-
 static void
 dispatch(struct daemon *d, int fd)
 {
@@ -266,14 +259,12 @@ dispatch(struct daemon *d, int fd)
 		on_signal(d);
 	else if (fd == d->listen_fd)
 		ldm_server_accept(d);
-	else if (d->nfq != NULL && fd == mnl_fd(d))
+	else if (fd == ldm_nfq_fd(d))
 		ldm_nfq_input(d);
 	else if (fd == d->inotify_fd)
 		ldm_session_events(d);
-	else if (fd == d->nft_fd)
-		ldm_watch_nft_input(d);
-	else if (fd == d->rtnl_fd)
-		ldm_watch_rtnl_input(d);
+	else if (ldm_watch_input(d, fd))
+		; /* ruleset or route changes */
 	else
 		for (int i = 0; i < LDM_MAX_CLIENTS; i++)
 			if (d->clients[i].fd == fd)
@@ -308,8 +299,8 @@ ldm_daemon_done(struct daemon *d)
 
 	/* Packets still queued are judged and logged before the queue closes (closing it
 	 * would drop them unseen), then the records folding still holds are written. */
-	for (int i = 0; d->nfq != NULL && i < STOP_DRAIN_ROUNDS; i++) {
-		struct pollfd p = { .fd = mnl_fd(d), .events = POLLIN };
+	for (int i = 0; ldm_nfq_fd(d) >= 0 && i < STOP_DRAIN_ROUNDS; i++) {
+		struct pollfd p = { .fd = ldm_nfq_fd(d), .events = POLLIN };
 
 		if (poll(&p, 1, STOP_DRAIN_WAIT_MS) <= 0 || !(p.revents & POLLIN))
 			break;
@@ -337,6 +328,7 @@ ldm_daemon_done(struct daemon *d)
 	ldm_rules_forget_kernel(d);
 	ldm_rules_free(d);
 	ldm_lan_free(d);
+	ldm_watch_close(d);
 	if (d->listen_fd >= 0)
 		(void)unlink(d->cfg.socket);
 	ldm_flowtab_free(d->flows);

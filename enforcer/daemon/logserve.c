@@ -292,6 +292,21 @@ send_fd(struct daemon *d, int client, int fd)
 	return 0;
 }
 
+/* The module's own state: its children, 0 free: LDM_LOG_READERS, then LDM_LOG_NOTIFIERS
+ * (their sessions in SESSIONS). */
+struct ldm_logserve {
+	pid_t pids[LDM_LOG_READERS + LDM_LOG_NOTIFIERS];
+	uid_t uids[LDM_LOG_READERS + LDM_LOG_NOTIFIERS];
+	uint64_t sessions[LDM_LOG_READERS + LDM_LOG_NOTIFIERS];
+};
+
+int
+ldm_logserve_new(struct daemon *d)
+{
+	d->logserve = calloc(1, sizeof(*d->logserve));
+	return d->logserve == NULL ? -ENOMEM : 0;
+}
+
 /* A free reader slot, or -1: none free, or UID has LDM_LOG_READERS_PER_UID already (so that
  * one user's --follow readers cannot keep every other user from the log). */
 static int
@@ -300,9 +315,9 @@ free_reader(const struct daemon *d, uid_t uid)
 	int slot = -1, mine = 0;
 
 	for (int i = 0; i < LDM_LOG_READERS; i++) {
-		if (d->log_readers[i] <= 0 && slot < 0)
+		if (d->logserve->pids[i] <= 0 && slot < 0)
 			slot = i;
-		else if (d->log_readers[i] > 0 && d->log_reader_uids[i] == uid)
+		else if (d->logserve->pids[i] > 0 && d->logserve->uids[i] == uid)
 			mine++;
 	}
 	return mine < LDM_LOG_READERS_PER_UID ? slot : -1;
@@ -324,9 +339,9 @@ free_notifier(const struct daemon *d, uid_t uid, uint64_t session)
 		live |= SESSION_ACTIVE(s) && s->id == session && (uid == 0 || s->uid == uid);
 	}
 	for (int i = LDM_LOG_READERS; live && i < LDM_LOG_READERS + LDM_LOG_NOTIFIERS; i++) {
-		if (d->log_readers[i] > 0 && d->log_reader_sessions[i] == session)
+		if (d->logserve->pids[i] > 0 && d->logserve->sessions[i] == session)
 			return -1;
-		if (d->log_readers[i] <= 0 && slot < 0)
+		if (d->logserve->pids[i] <= 0 && slot < 0)
 			slot = i;
 	}
 	return slot;
@@ -393,23 +408,27 @@ ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_reques
 	}
 	(void)close(p[0]);
 	if (pid > 0) {
-		d->log_readers[slot] = pid;
-		d->log_reader_uids[slot] = f.uid;
-		d->log_reader_sessions[slot] = f.now ? f.session : 0;
+		d->logserve->pids[slot] = pid;
+		d->logserve->uids[slot] = f.uid;
+		d->logserve->sessions[slot] = f.now ? f.session : 0;
 	}
 }
 
 void
 ldm_logserve_reap(struct daemon *d, bool kill_all)
 {
-	for (int i = 0; i < LDM_LOG_READERS + LDM_LOG_NOTIFIERS; i++) {
-		pid_t pid = d->log_readers[i];
+	for (int i = 0; d->logserve != NULL && i < LDM_LOG_READERS + LDM_LOG_NOTIFIERS; i++) {
+		pid_t pid = d->logserve->pids[i];
 
 		if (pid <= 0)
 			continue;
 		if (kill_all)
 			(void)kill(pid, SIGKILL);
 		if (waitpid(pid, NULL, kill_all ? 0 : WNOHANG) == pid)
-			d->log_readers[i] = 0;
+			d->logserve->pids[i] = 0;
+	}
+	if (kill_all) {
+		free(d->logserve);
+		d->logserve = NULL;
 	}
 }

@@ -40,6 +40,13 @@
 #define RCVBUF       (16 * 1024 * 1024)
 #define FLOW_TTL_MS  2000 /* how long a decision answers the rest of a flow's queued packets */
 
+/* The module's own state. */
+struct ldm_queue {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	struct ldm_nfq_stats stats;
+};
+
 static uint8_t rxbuf[1 << 18];
 static uint8_t txbuf[1 << 16];
 static size_t txlen;
@@ -63,13 +70,13 @@ send_config(struct daemon *d, struct nlmsghdr *nlh)
 
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = (uint32_t)time(NULL);
-	if (mnl_socket_sendto(d->nfq, nlh, nlh->nlmsg_len) < 0)
+	if (mnl_socket_sendto(d->queue->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	n = mnl_socket_recvfrom(d->nfq, ack, sizeof(ack));
+	n = mnl_socket_recvfrom(d->queue->nl, ack, sizeof(ack));
 	if (n < 0)
 		return -errno;
-	return mnl_cb_run(ack, (size_t)n, nlh->nlmsg_seq, d->nfq_portid, NULL, NULL) < 0 ? -errno
-	                                                                                 : 0;
+	return mnl_cb_run(ack, (size_t)n, nlh->nlmsg_seq, d->queue->portid, NULL, NULL) < 0 ? -errno
+	                                                                                    : 0;
 }
 
 static int
@@ -95,35 +102,53 @@ configure(struct daemon *d)
 }
 
 int
+ldm_nfq_fd(const struct daemon *d)
+{
+	return d->queue != NULL && d->queue->nl != NULL ? mnl_socket_get_fd(d->queue->nl) : -1;
+}
+
+void
+ldm_nfq_stats(const struct daemon *d, struct ldm_nfq_stats *ret)
+{
+	*ret = d->queue != NULL ? d->queue->stats : (struct ldm_nfq_stats){ 0 };
+}
+
+int
 ldm_nfq_open(struct daemon *d)
 {
 	int rcvbuf = RCVBUF, r;
 
-	d->nfq = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (d->nfq == NULL)
+	d->queue = calloc(1, sizeof(*d->queue));
+	if (d->queue == NULL)
+		return -ENOMEM;
+	d->queue->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (d->queue->nl == NULL)
 		return -errno;
-	if (mnl_socket_bind(d->nfq, 0, MNL_SOCKET_AUTOPID) < 0)
+	if (mnl_socket_bind(d->queue->nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		return -errno;
-	d->nfq_portid = mnl_socket_get_portid(d->nfq);
-	(void)setsockopt(mnl_socket_get_fd(d->nfq), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	d->queue->portid = mnl_socket_get_portid(d->queue->nl);
+	(void)setsockopt(mnl_socket_get_fd(d->queue->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
 	                 sizeof(rcvbuf));
 	/* The config answers come back on a non-blocking socket: wait for them. */
-	r = fcntl_blocking(mnl_socket_get_fd(d->nfq), true);
+	r = fcntl_blocking(mnl_socket_get_fd(d->queue->nl), true);
 	if (r == 0)
 		r = configure(d);
 	if (r == 0)
-		r = fcntl_blocking(mnl_socket_get_fd(d->nfq), false);
+		r = fcntl_blocking(mnl_socket_get_fd(d->queue->nl), false);
 	if (r < 0)
 		return r;
-	return ldm_loop_watch_fd(d, mnl_socket_get_fd(d->nfq), EPOLLIN);
+	return ldm_loop_watch_fd(d, mnl_socket_get_fd(d->queue->nl), EPOLLIN);
 }
 
 void
 ldm_nfq_close(struct daemon *d)
 {
-	if (d->nfq != NULL)
-		mnl_socket_close(d->nfq);
-	d->nfq = NULL;
+	if (d->queue == NULL)
+		return;
+	if (d->queue->nl != NULL)
+		mnl_socket_close(d->queue->nl);
+	free(d->queue);
+	d->queue = NULL;
 }
 
 static void
@@ -131,8 +156,9 @@ flush_verdicts(struct daemon *d)
 {
 	if (txlen == 0)
 		return;
-	if (mnl_socket_sendto(d->nfq, txbuf, txlen) < 0)
-		d->verdict_errors++; /* the packets stay queued, then are dropped: closed */
+	if (mnl_socket_sendto(d->queue->nl, txbuf, txlen) < 0)
+		d->queue->stats
+		        .verdict_errors++; /* the packets stay queued, then are dropped: closed */
 	txlen = 0;
 }
 
@@ -451,7 +477,7 @@ dns_answer(struct daemon *d, struct session *s, const struct ldm_packet *k, cons
 
 	if (ldm_verdict_dns_answer(s->policy, s->audit, k, p->data, p->len, &a, &empty) !=
 	    LDM_DECIDE_PASS) {
-		d->bad_packets++;
+		d->queue->stats.bad_packets++;
 		return LDM_DECIDE_DROP; /* not an answer to a query we let out */
 	}
 	if (empty)
@@ -478,7 +504,7 @@ log_bad_packet(struct daemon *d, struct session *s, const struct pkt *p)
 {
 	struct ldm_event e;
 
-	d->bad_packets++;
+	d->queue->stats.bad_packets++;
 	s->blocked++;
 	ldm_event_init(&e, LDM_EVENT_BLOCKED, NULL);
 	ldm_session_table_fill_event(s, &e);
@@ -497,7 +523,7 @@ decide(struct daemon *d, const struct pkt *p)
 	enum ldm_decision dec;
 
 	if (slot == 0 || s == NULL || !SESSION_ACTIVE(s)) {
-		d->no_session++;
+		d->queue->stats.no_session++;
 		answer(d, p, 0, LDM_DECIDE_DROP);
 		return;
 	}
@@ -532,7 +558,8 @@ packet_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL ||
 	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph)) {
-		d->bad_packets++; /* no id: nothing to answer; the kernel drops it in time */
+		d->queue->stats
+		        .bad_packets++; /* no id: nothing to answer; the kernel drops it in time */
 		return MNL_CB_OK;
 	}
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
@@ -560,19 +587,19 @@ read_queue(struct daemon *d, unsigned rounds)
 	bool empty = false;
 
 	for (unsigned round = 0; round < rounds; round++) {
-		ssize_t n = mnl_socket_recvfrom(d->nfq, rxbuf, sizeof(rxbuf));
+		ssize_t n = mnl_socket_recvfrom(d->queue->nl, rxbuf, sizeof(rxbuf));
 
 		if (n < 0 && errno == ENOBUFS) {
 			/* The kernel dropped packets for us (the safe side): count, go on. */
-			d->enobufs++;
+			d->queue->stats.enobufs++;
 			continue;
 		}
 		if (n < 0) {
 			empty = errno == EAGAIN || errno == EWOULDBLOCK;
 			break;
 		}
-		if (mnl_cb_run(rxbuf, (size_t)n, 0, d->nfq_portid, packet_cb, d) < 0)
-			d->bad_packets++;
+		if (mnl_cb_run(rxbuf, (size_t)n, 0, d->queue->portid, packet_cb, d) < 0)
+			d->queue->stats.bad_packets++;
 		flush_verdicts(d);
 	}
 	flush_verdicts(d);

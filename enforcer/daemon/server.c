@@ -405,8 +405,10 @@ on_status(struct daemon *d, int client, const struct ldm_msg_status_request *m)
 	uid_t uid = d->clients[client].uid;
 	bool json = (m->flags & LDM_STATUS_F_JSON) != 0;
 	struct ldm_rules_stats rs;
+	struct ldm_nfq_stats qs;
 
 	ldm_rules_stats(d, &rs);
+	ldm_nfq_stats(d, &qs);
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS; i++)
 		spares += d->sessions[i].state == SESSION_SPARE && ldm_rules_holds(d, i, false);
 	if (json)
@@ -419,7 +421,7 @@ on_status(struct daemon *d, int client, const struct ldm_msg_status_request *m)
 		        d->cfg.queue, d->marks.mask, d->v6 ? "true" : "false", spares,
 		        (unsigned long long)rs.commits, (unsigned long long)rs.commit_errors,
 		        (unsigned long long)rs.rule_checks, (unsigned long long)rs.tamper_events,
-		        (unsigned long long)d->enobufs, (unsigned long long)d->bad_packets,
+		        (unsigned long long)qs.enobufs, (unsigned long long)qs.bad_packets,
 		        (unsigned long long)ldm_eventlog_failures(d->log));
 	else
 		(void)snprintf(
@@ -431,8 +433,8 @@ on_status(struct daemon *d, int client, const struct ldm_msg_status_request *m)
 		        d->cfg.queue, d->cg.root, d->marks.mask, d->v6 ? "IPv4+IPv6" : "IPv4 only",
 		        spares, (unsigned long long)rs.commits,
 		        (unsigned long long)rs.commit_errors, (unsigned long long)rs.rule_checks,
-		        (unsigned long long)rs.tamper_events, (unsigned long long)d->enobufs,
-		        (unsigned long long)d->bad_packets,
+		        (unsigned long long)rs.tamper_events, (unsigned long long)qs.enobufs,
+		        (unsigned long long)qs.bad_packets,
 		        (unsigned long long)ldm_eventlog_failures(d->log));
 	send_line(d, client, line);
 	for (unsigned i = 1; i <= LDM_MAX_SESSIONS && d->clients[client].fd >= 0; i++) {

@@ -117,6 +117,9 @@ struct ldm_ns_id {
 
 struct ldm_flowtab;
 struct ldm_rules;
+struct ldm_logserve;
+struct ldm_watch;
+struct ldm_queue;
 struct ldm_lanstate;
 struct ldm_nametab;
 struct ldm_fold;
@@ -139,24 +142,18 @@ struct daemon {
 
 	struct ldm_lanstate *lan; /* lan_refresh.c's own: the on-link prefixes, when to read them */
 
-	int epfd, sigfd, listen_fd, inotify_fd, timer_fd, rtnl_fd, nft_fd;
-	struct mnl_socket *nfq;
-	uint32_t nfq_portid;
+	int epfd, sigfd, listen_fd, inotify_fd, timer_fd;
+	struct ldm_watch *watch; /* watch.c's own: netlink notifications */
+	struct ldm_queue *queue; /* nfq.c's own: the queue's socket and its counters */
 
 	struct ldm_flowtab *flows;
 	struct ldm_nametab *names; /* addresses each session resolved, with their names */
 	struct ldm_fold *fold;
 	struct ldm_eventlog *log;
-	/* logserve.c's children, 0 free: LDM_LOG_READERS, then LDM_LOG_NOTIFIERS (their
-	 * sessions in log_reader_sessions) */
-	pid_t log_readers[LDM_LOG_READERS + LDM_LOG_NOTIFIERS];
-	uid_t log_reader_uids[LDM_LOG_READERS + LDM_LOG_NOTIFIERS];
-	uint64_t log_reader_sessions[LDM_LOG_READERS + LDM_LOG_NOTIFIERS];
+	struct ldm_logserve *logserve; /* logserve.c's own: its readers */
 
 	bool stopping;
 	uint64_t stop_deadline;
-	bool nft_pending; /* ruleset notifications seen, their transaction's end not yet */
-	uint64_t nft_pending_until; /* then check anyway */
 	struct ldm_rules *rules;   /* rules.c's own state: commits, what the kernel holds, checks */
 	uint64_t spare_hold_until; /* making a spare failed: not before this time */
 
@@ -168,9 +165,6 @@ struct daemon {
 	 */
 	void (*drain_queue)(struct daemon *d);
 	void (*on_commit)(struct daemon *d);
-
-	/* Counters for `ldmctl status`. */
-	uint64_t enobufs, bad_packets, no_session, verdict_errors;
 };
 
 /* loop.c: adds FD to the event loop's epoll set for EVENTS. 0 or -errno. */
@@ -331,11 +325,18 @@ int ldm_peerns_check(const struct daemon *d, pid_t pid, char *err, size_t err_si
 int ldm_peerns_same_net(const struct daemon *d, pid_t pid);
 
 /* logserve.c: the log records of a user's own sessions, for ldmctl log */
+int ldm_logserve_new(struct daemon *d); /* 0 or -ENOMEM */
 void ldm_logserve_start(struct daemon *d, int client, const struct ldm_msg_log_request *m);
 void ldm_logserve_reap(struct daemon *d, bool kill_all); /* SIGCHLD; the stop */
 
-/* nfq.c: the queue */
+/* nfq.c: the queue (its state is its own) */
 int ldm_nfq_open(struct daemon *d);
+int ldm_nfq_fd(const struct daemon *d); /* -1 when closed */
+/* For `ldmctl status`: what the queue could not take or judge. */
+struct ldm_nfq_stats {
+	uint64_t enobufs, bad_packets, no_session, verdict_errors;
+};
+void ldm_nfq_stats(const struct daemon *d, struct ldm_nfq_stats *ret);
 void ldm_nfq_input(struct daemon *d);
 /* Judges everything queued now (a session's last packets, before its final counts). */
 void ldm_nfq_drain(struct daemon *d);
@@ -343,8 +344,9 @@ void ldm_nfq_close(struct daemon *d);
 
 /* watch.c: netlink notifications of ruleset and route changes */
 int ldm_watch_open(struct daemon *d);
-void ldm_watch_nft_input(struct daemon *d);
-void ldm_watch_rtnl_input(struct daemon *d);
+/* FD is one of the watch's: read it (true), or not (false). */
+bool ldm_watch_input(struct daemon *d, int fd);
+void ldm_watch_close(struct daemon *d);
 void ldm_watch_tick(struct daemon *d, uint64_t now);
 uint64_t ldm_watch_next_deadline(const struct daemon *d); /* UINT64_MAX: none */
 

@@ -10,6 +10,7 @@
  * lost message) is checked.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <libmnl/libmnl.h>
 #include <arpa/inet.h>
 #include <linux/netfilter/nf_tables.h>
@@ -49,6 +50,13 @@ fail:
 	return -errno;
 }
 
+/* The module's own state. */
+struct ldm_watch {
+	int nft_fd, rtnl_fd;
+	bool pending;           /* ruleset notifications seen, their transaction's end not yet */
+	uint64_t pending_until; /* then check anyway */
+};
+
 int
 ldm_watch_open(struct daemon *d)
 {
@@ -57,14 +65,19 @@ ldm_watch_open(struct daemon *d)
 		                          RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_LINK };
 	int r;
 
-	d->nft_fd = open_group_socket(NETLINK_NETFILTER, nft, 1);
-	if (d->nft_fd < 0)
-		return d->nft_fd;
-	d->rtnl_fd = open_group_socket(NETLINK_ROUTE, route, sizeof(route) / sizeof(route[0]));
-	if (d->rtnl_fd < 0)
-		return d->rtnl_fd;
-	r = ldm_loop_watch_fd(d, d->nft_fd, EPOLLIN);
-	return r < 0 ? r : ldm_loop_watch_fd(d, d->rtnl_fd, EPOLLIN);
+	d->watch = calloc(1, sizeof(*d->watch));
+	if (d->watch == NULL)
+		return -ENOMEM;
+	d->watch->nft_fd = d->watch->rtnl_fd = -1;
+	d->watch->nft_fd = open_group_socket(NETLINK_NETFILTER, nft, 1);
+	if (d->watch->nft_fd < 0)
+		return d->watch->nft_fd;
+	d->watch->rtnl_fd =
+	        open_group_socket(NETLINK_ROUTE, route, sizeof(route) / sizeof(route[0]));
+	if (d->watch->rtnl_fd < 0)
+		return d->watch->rtnl_fd;
+	r = ldm_loop_watch_fd(d, d->watch->nft_fd, EPOLLIN);
+	return r < 0 ? r : ldm_loop_watch_fd(d, d->watch->rtnl_fd, EPOLLIN);
 }
 
 /* Drains FD; returns whether anything (or an overrun: events were lost) arrived. */
@@ -108,7 +121,7 @@ nft_changes_foreign(struct daemon *d)
 	bool check = false;
 	ssize_t n;
 
-	while ((n = recv(d->nft_fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+	while ((n = recv(d->watch->nft_fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
 		int len = (int)n;
 
 		if (n < 0) {
@@ -123,22 +136,22 @@ nft_changes_foreign(struct daemon *d)
 			              NFNL_MSG_TYPE(h->nlmsg_type) == NFT_MSG_NEWGEN;
 
 			if (!newgen) {
-				d->nft_pending = true;
+				d->watch->pending = true;
 				continue;
 			}
-			if (d->nft_pending && !ldm_ipt_is_ours(gen_pid(h)))
+			if (d->watch->pending && !ldm_ipt_is_ours(gen_pid(h)))
 				check = true;
-			d->nft_pending = false;
+			d->watch->pending = false;
 		}
 		if (len != 0)
 			check = true; /* a truncated or malformed message */
 	}
 	/* A transaction whose end (NEWGEN) has not come yet, e.g. one of our background
 	 * commits still running: wait for it a moment, then check anyway. */
-	if (!d->nft_pending)
-		d->nft_pending_until = 0;
-	else if (d->nft_pending_until == 0)
-		d->nft_pending_until = ldm_now_ms() + NFT_GEN_WAIT_MS;
+	if (!d->watch->pending)
+		d->watch->pending_until = 0;
+	else if (d->watch->pending_until == 0)
+		d->watch->pending_until = ldm_now_ms() + NFT_GEN_WAIT_MS;
 	return check;
 }
 
@@ -148,8 +161,8 @@ schedule_check(struct daemon *d)
 	ldm_rules_check_after(d, ldm_now_ms() + NFT_DEBOUNCE_MS);
 }
 
-void
-ldm_watch_nft_input(struct daemon *d)
+static void
+nft_input(struct daemon *d)
 {
 	if (nft_changes_foreign(d))
 		schedule_check(d);
@@ -158,9 +171,9 @@ ldm_watch_nft_input(struct daemon *d)
 void
 ldm_watch_tick(struct daemon *d, uint64_t now)
 {
-	if (d->nft_pending && now >= d->nft_pending_until) {
-		d->nft_pending = false;
-		d->nft_pending_until = 0;
+	if (d->watch->pending && now >= d->watch->pending_until) {
+		d->watch->pending = false;
+		d->watch->pending_until = 0;
 		schedule_check(d);
 	}
 }
@@ -168,12 +181,39 @@ ldm_watch_tick(struct daemon *d, uint64_t now)
 uint64_t
 ldm_watch_next_deadline(const struct daemon *d)
 {
-	return d->nft_pending ? d->nft_pending_until : UINT64_MAX;
+	return d->watch->pending ? d->watch->pending_until : UINT64_MAX;
+}
+
+static void
+rtnl_input(struct daemon *d)
+{
+	if (drain(d->watch->rtnl_fd))
+		ldm_lan_check_after(d, ldm_now_ms() + LAN_DEBOUNCE_MS);
+}
+
+bool
+ldm_watch_input(struct daemon *d, int fd)
+{
+	if (d->watch == NULL)
+		return false;
+	if (fd == d->watch->nft_fd)
+		nft_input(d);
+	else if (fd == d->watch->rtnl_fd)
+		rtnl_input(d);
+	else
+		return false;
+	return true;
 }
 
 void
-ldm_watch_rtnl_input(struct daemon *d)
+ldm_watch_close(struct daemon *d)
 {
-	if (drain(d->rtnl_fd))
-		ldm_lan_check_after(d, ldm_now_ms() + LAN_DEBOUNCE_MS);
+	if (d->watch == NULL)
+		return;
+	if (d->watch->nft_fd >= 0)
+		(void)close(d->watch->nft_fd);
+	if (d->watch->rtnl_fd >= 0)
+		(void)close(d->watch->rtnl_fd);
+	free(d->watch);
+	d->watch = NULL;
 }
