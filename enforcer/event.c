@@ -315,7 +315,7 @@ static const struct key keys[] = {
 	{ "errno", NUM(K_I32, W_SYSCALL, err) },
 	{ "path", S(path, LDM_EVENT_PATH_MAX) },
 	{ "machine", S(machine, LDM_EVENT_MACHINE_MAX) },
-	/* Identity (issue 15): added at the end, as every later key is. */
+	/* Identity (docs/contracts.md): added at the end, as every later key is. */
 	{ "hostname", S(hostname, LDM_EVENT_HOSTNAME_MAX) },
 	{ "version", S(version, LDM_EVENT_VERSION_MAX) },
 	{ "boot_id", S(boot_id, LDM_EVENT_BOOT_ID_MAX) },

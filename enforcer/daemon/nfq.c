@@ -6,7 +6,7 @@
  * Fail closed: the queue is bound without NFQA_CFG_F_FAIL_OPEN, so packets are dropped when
  * the queue is full; the rules queue with --queue-bypass, which only acts when no daemon is
  * bound: LDM-GUARD then drops the packet and counts it for its slot (logged by the next
- * daemon, ldm_rules_log_unjudged). Here, a verdict starts as DROP; a packet we cannot attribute, parse or judge stays dropped and is counted or logged.
+ * daemon, ldm_session_log_unjudged). Here, a verdict starts as DROP; a packet we cannot attribute, parse or judge stays dropped and is counted or logged.
  *
  * Trust: packet bytes are untrusted (the app chose them): ldm_packet_parse() bounds every
  * read. The mark is ours (set by our chains), but is checked against live sessions anyway.

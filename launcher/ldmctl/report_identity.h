@@ -1,5 +1,5 @@
 /*
- * What `ldmctl report` says of a session's identity (issue 15): the session_start record's
+ * What `ldmctl report` says of a session's identity: the session_start record's
  * host, boot, ldm version, executable hash, kernel features and policy hash, and the
  * policy_file records that follow it. Printed as text, as keys of the report's JSON object
  * and as rows of its HTML table; every string escaped for where it goes.

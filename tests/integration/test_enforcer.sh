@@ -224,7 +224,7 @@ n=$(tb_capture_count "$cap" "$TB_TMP/inet.pcap" 'src host 203.0.113.2 or src hos
 tb_check "the internet saw no packet from the laptop (saw $n)" [ "$n" = 0 ]
 
 # 9. --spares 0: no session waits ready; a launch commits its rules (compiled policy
-# included) before it is ready, as DESIGN.md's order has it.
+# included) before it is ready, as docs/session.md's order has it.
 tb_wait 5 cg_dirs_are 2
 tb_stop_daemon
 tb_start_daemon "$BUILD" --spares 0 || tb_fail "the daemon starts with --spares 0"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A hostile app under the shipped qgroundcontrol policy (issue 5): tests/tools/ldm-hostile
-# tries every escape of DESIGN.md's threat model; each must be blocked, the network and
+# A hostile app under the shipped qgroundcontrol policy: tests/tools/ldm-hostile
+# tries every escape of docs/threat-model.md; each must be blocked, the network and
 # seccomp-notified ones logged, and a capture on the internet side must see nothing of it.
 #
 # What the log is expected to hold (DESIGN: "every blocked attempt must leave a log record"):

@@ -1,5 +1,5 @@
 #!/bin/bash
-# ldm-run against the real ldm-enforcerd (issue 4, "Tests"): the exit-code contract,
+# ldm-run against the real ldm-enforcerd: the exit-code contract,
 # signal forwarding, the summary line, the session cgroup, and what an unprivileged
 # program inside a session cannot do. Needs root; everything runs in a network namespace
 # of its own (the daemon installs firewall rules: never in the host namespace) entered with

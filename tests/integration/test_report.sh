@@ -5,7 +5,7 @@
 # rule's packets and bytes in both directions within 5% of what a capture on the drone
 # counted; an edited record makes it unverified; the HTML page has no external
 # resource and renders in headless Chromium (with no network at all) to a page that is
-# not blank. The report names the session's identity (issue 15): the policy's and its
+# not blank. The report names the session's identity: the policy's and its
 # include's SHA-256 (as sha256sum computes them), the executable's SHA-256, the host name,
 # boot id, version and kernel features. `ldmctl log` reads a rotated set (plain, .1,
 # .2.gz) oldest first, selects --since/--until, prints a record with a key it does not

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Debian package, end to end (issue 7): builds it (make deb), checks it with lintian (no
+# The Debian package, end to end: builds it (make deb), checks it with lintian (no
 # errors), installs it with dpkg -i (then apt-get -f install), checks the installed files,
 # runs the integration tests against the installed binaries (tests/integration/run.sh on a
 # directory of symbolic links to /usr/sbin/ldm-enforcerd, /usr/bin/ldm-run, /usr/bin/ldmctl
