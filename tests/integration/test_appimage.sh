@@ -93,7 +93,11 @@ tb_check "none of them ran" test ! -e "$TB_TMP/out/ran"
 # exe_sha256 names the AppImage ldm-run hashed: gdb stops ldm-run between the hash and the
 # extraction (at the session request) and another AppImage is renamed over the path. ldm-run
 # refuses (125, saying so); the other one never runs.
-if command -v gdb >/dev/null; then
+# (The installed package's ldm-run is stripped: gdb cannot stop it there; test_deb's run of
+# this file then leaves the check to the build tree's run, which CI makes too.)
+if ! nm "$RUN" 2>/dev/null | grep -q ' ldm_run_session_request$'; then
+	tb_log "SKIP: $RUN has no symbols (an installed, stripped build): the replaced-AppImage check runs against the build tree"
+elif command -v gdb >/dev/null; then
 	mkdir -p "$APP/Other"
 	printf '#!/bin/sh\necho OTHER-RAN >"%s/out/other"\n' "$TB_TMP" >"$APP/Other/AppRun"
 	chmod 0755 "$APP/Other/AppRun"

@@ -123,7 +123,8 @@ if command -v systemd-analyze >/dev/null; then
 	tb_check "systemd-analyze verify accepts the unit" \
 		systemd-analyze verify /lib/systemd/system/ldm-enforcerd.service
 fi
-tb_check "the example desktop entry runs ldm-run" grep -q '^Exec=ldm-run --policy qgroundcontrol' \
+tb_check "the example desktop entry runs ldm-run, notifying" \
+	grep -q '^Exec=ldm-run --notify --policy qgroundcontrol' \
 	/usr/share/applications/qgroundcontrol-ldm.desktop
 tb_check "the installed ldmctl finds the shipped policies by name" \
 	sh -c 'ldmctl explain qgroundcontrol tcp 198.51.100.7:443 | grep -q "^block"'
