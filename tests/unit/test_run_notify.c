@@ -131,7 +131,7 @@ test_block_text(void **state)
 	assert_string_equal(body, "The program tried to reach the local socket /run/user/1000/bus; "
 	                          "policy '?' does not allow it. See: ldmctl log 8");
 
-	strcpy(body, "untouched");
+	assert_int_equal(ldm_strscpy(body, sizeof(body), "untouched"), 0);
 	ldm_event_init(&e, LDM_EVENT_ALLOWED, &ts);
 	assert_int_equal(ldm_run_notify_block_text(&e, key, summary, body), -EINVAL);
 	ldm_event_init(&e, LDM_EVENT_WOULD_BLOCK, &ts);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "daemon/session_save.h"
+#include "ldm/util.h"
 
 static void
 sample(struct session *s)
@@ -25,11 +26,14 @@ sample(struct session *s)
 		               .pid = 31337,
 		               .audit = false };
 	s->started.tv_sec = 1764700000;
-	strcpy(s->name, "s4242-0badf00d");
-	strcpy(s->policy_name, "vehicle-mavlink");
-	strcpy(s->user, "pilot");
-	strcpy(s->app, "/opt/qgc/QGroundControl");
-	strcpy(s->exe_sha256, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	assert_int_equal(ldm_strscpy(s->name, sizeof(s->name), "s4242-0badf00d"), 0);
+	assert_int_equal(ldm_strscpy(s->policy_name, sizeof(s->policy_name), "vehicle-mavlink"), 0);
+	assert_int_equal(ldm_strscpy(s->user, sizeof(s->user), "pilot"), 0);
+	assert_int_equal(ldm_strscpy(s->app, sizeof(s->app), "/opt/qgc/QGroundControl"), 0);
+	assert_int_equal(
+	        ldm_strscpy(s->exe_sha256, sizeof(s->exe_sha256),
+	                    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
+	        0);
 	s->landlock_abi = 2;
 	s->seccomp_notify = true;
 }
@@ -76,7 +80,9 @@ test_app_cannot_add_lines(void **state)
 
 	(void)state;
 	sample(&s);
-	strcpy(s.app, "/tmp/x\naudit=1\npolicy=audit\nuid=0\nslot=9");
+	assert_int_equal(
+	        ldm_strscpy(s.app, sizeof(s.app), "/tmp/x\naudit=1\npolicy=audit\nuid=0\nslot=9"),
+	        0);
 	round_trip(&s, &v);
 	assert_int_equal(v.audit, 0);
 	assert_string_equal(v.policy, "vehicle-mavlink");
@@ -109,7 +115,7 @@ test_parse_refuses(void **state)
 		char text[256];
 		struct ldm_saved v;
 
-		strcpy(text, bad[i]);
+		assert_int_equal(ldm_strscpy(text, sizeof(text), bad[i]), 0);
 		if (ldm_session_save_parse(text, &v) != -EINVAL)
 			fail_msg("case %zu was accepted", i);
 	}
