@@ -161,6 +161,30 @@ on_session_request(struct daemon *d, int client, const struct ldm_msg_session_re
 	/* else: the self-test runs; the session answers ready or an error. */
 }
 
+/*
+ * The session a supervisor's report (KIND: "syscall", "write", ...) is about: the caller's own
+ * session, and the one the report names. NULL after refusing (and closing) the caller. A
+ * supervisor keeps its connection open as long as its session runs.
+ */
+static struct session *
+reporting_session(struct daemon *d, int client, uint64_t id, const char *kind)
+{
+	struct client *c = &d->clients[client];
+	struct session *s;
+	char what[96];
+	bool inside;
+
+	s = peer_session(d, c, &inside);
+	if (s == NULL || s->id != id) {
+		(void)snprintf(what, sizeof(what), "%s report from outside the session it names",
+		               kind);
+		refuse(d, client, what);
+		return NULL;
+	}
+	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000;
+	return s;
+}
+
 static bool
 report_allowed(struct client *c, uint64_t now)
 {
@@ -177,13 +201,10 @@ on_syscall_denied(struct daemon *d, int client, const struct ldm_msg_syscall_den
 	struct client *c = &d->clients[client];
 	struct session *s;
 	struct ldm_event e;
-	bool inside;
 
-	s = peer_session(d, c, &inside);
-	if (s == NULL || s->id != m->session) {
-		refuse(d, client, "syscall report from outside the session it names");
+	s = reporting_session(d, client, m->session, "syscall");
+	if (s == NULL)
 		return;
-	}
 	/* Every report counted is written (folding bounds the disk), so the records add up to
 	 * the session's count; a sender past the limit is refused, with an error record. */
 	if (!report_allowed(c, ldm_now_ms())) {
@@ -196,7 +217,6 @@ on_syscall_denied(struct daemon *d, int client, const struct ldm_msg_syscall_den
 	else
 		s->syscalls_denied++;
 	ldm_counts_sync(s);
-	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
 	ldm_event_init(&e, LDM_EVENT_SYSCALL_DENIED, NULL);
 	ldm_session_table_fill_event(s, &e);
 	e.pid = m->pid;
@@ -217,20 +237,16 @@ on_write_denied(struct daemon *d, int client, const struct ldm_msg_write_denied 
 	struct client *c = &d->clients[client];
 	struct session *s;
 	struct ldm_event e;
-	bool inside;
 
-	s = peer_session(d, c, &inside);
-	if (s == NULL || s->id != m->session) {
-		refuse(d, client, "write report from outside the session it names");
+	s = reporting_session(d, client, m->session, "write");
+	if (s == NULL)
 		return;
-	}
 	if (!report_allowed(c, ldm_now_ms())) { /* as in on_syscall_denied */
 		refuse(d, client, "more write reports than ldm-run's supervisor sends");
 		return;
 	}
 	s->syscalls_denied++;
 	ldm_counts_sync(s);
-	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
 	ldm_event_init(&e, LDM_EVENT_SYSCALL_DENIED, NULL);
 	ldm_session_table_fill_event(s, &e);
 	e.pid = m->pid;
@@ -267,18 +283,14 @@ static const char *const unix_reasons[] = {
 static void
 on_unix_blocked(struct daemon *d, int client, const struct ldm_msg_unix_blocked *m)
 {
-	struct client *c = &d->clients[client];
 	const struct ldm_rule *r = NULL;
 	struct session *s;
 	struct ldm_event e;
-	bool inside;
 	uint64_t n = m->why == LDM_UNIX_WHY_SUPPRESSED ? m->count : 1;
 
-	s = peer_session(d, c, &inside);
-	if (s == NULL || s->id != m->session) {
-		refuse(d, client, "unix report from outside the session it names");
+	s = reporting_session(d, client, m->session, "unix");
+	if (s == NULL)
 		return;
-	}
 	if (m->why == LDM_UNIX_WHY_RULE) {
 		r = m->rule >= 1 && m->rule <= s->policy->n_rules ? &s->policy->rules[m->rule - 1]
 		                                                  : NULL;
@@ -294,7 +306,6 @@ on_unix_blocked(struct daemon *d, int client, const struct ldm_msg_unix_blocked 
 	if (n > 1000000)
 		n = 1000000;
 	s->blocked += n;
-	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
 	/* No report limit here: every counted attempt is in a record, and folding (in
 	 * ldm_record_log) keeps a flood from filling the disk. */
 	ldm_event_init(&e, LDM_EVENT_BLOCKED, NULL);
@@ -313,16 +324,11 @@ on_unix_blocked(struct daemon *d, int client, const struct ldm_msg_unix_blocked 
 static void
 on_keeper_gone(struct daemon *d, int client, const struct ldm_msg_keeper_gone *m)
 {
-	struct client *c = &d->clients[client];
 	struct session *s;
-	bool inside;
 
-	s = peer_session(d, c, &inside);
-	if (s == NULL || s->id != m->session) {
-		refuse(d, client, "keeper report from outside the session it names");
+	s = reporting_session(d, client, m->session, "keeper");
+	if (s == NULL)
 		return;
-	}
-	c->deadline = ldm_now_ms() + 24ull * 3600 * 1000; /* the supervisor keeps it open */
 	if (s->keeper_gone_logged)
 		return;
 	s->keeper_gone_logged = true;
